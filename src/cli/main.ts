@@ -1,0 +1,50 @@
+import { Command, CommanderError } from "commander";
+import { ExitCode, ForgeError } from "../core/errors.js";
+import { onShutdown } from "../core/shutdown.js";
+import { VERSION } from "../core/version.js";
+import { statusCommand } from "../stages/status/command.js";
+
+/** Every command of the CLI, in the order `--help` lists them. */
+const COMMANDS: Array<() => Command> = [
+  statusCommand,
+];
+
+export function buildProgram(): Command {
+  const program = new Command("mcp-forge")
+    .description("Turn an MCP server into a small local model that calls its tools reliably.")
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  return program;
+}
+
+/** Runs the CLI and returns the contract's exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const stopOnSignal = onShutdown(() => undefined);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return reportError(error);
+  } finally {
+    stopOnSignal();
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
+      return ExitCode.ok;
+    }
+    return ExitCode.badInput;
+  }
+  if (error instanceof ForgeError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return ExitCode.environment;
+}

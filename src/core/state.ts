@@ -1,0 +1,156 @@
+import { readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { writeJsonAtomic } from "./atomic.js";
+import { badInput } from "./errors.js";
+
+/** Pipeline stages in the contract's order (CONTRACT.md §1). */
+export const STAGES = [
+  "INSPECTING",
+  "SYNTHESIZING",
+  "QC_VALIDATING",
+  "TRAINING",
+  "EXPORTING",
+  "VALIDATING",
+  "BENCHMARKING",
+  "PACKAGING",
+] as const;
+export type Stage = (typeof STAGES)[number];
+export type PipelineStage = Stage | "COMPLETE";
+
+/** The command that runs each stage, shown by `status` as the next step. */
+const STAGE_COMMANDS: Record<Stage, string> = {
+  INSPECTING: 'mcp-forge inspect --server "<command>"   (or: mcp-forge tools import <file>)',
+  SYNTHESIZING: "mcp-forge generate --samples 500",
+  QC_VALIDATING: "mcp-forge qa",
+  TRAINING: "mcp-forge train --model tiny --profile fast_dev",
+  EXPORTING: "mcp-forge export --quant q8_0",
+  VALIDATING: "mcp-forge validate --stub",
+  BENCHMARKING: "mcp-forge benchmark",
+  PACKAGING: "mcp-forge pack --output bundle",
+};
+
+export interface StageRecord {
+  status: "running" | "done" | "failed" | "interrupted";
+  startedAt: string;
+  finishedAt?: string;
+  /** Input name → content hash, to tell when a stage is stale. */
+  inputs: Record<string, string>;
+  /** Output path (relative to the work directory) → content hash. */
+  outputs: Record<string, string>;
+  summary: Record<string, unknown>;
+  error?: string;
+}
+
+export interface PipelineState {
+  version: 1;
+  stage: PipelineStage;
+  createdAt: string;
+  updatedAt: string;
+  stages: Partial<Record<Stage, StageRecord>>;
+}
+
+export const statePath = (workdir: string) => join(workdir, "state.json");
+
+export function emptyState(now = new Date()): PipelineState {
+  const t = now.toISOString();
+  return { version: 1, stage: "INSPECTING", createdAt: t, updatedAt: t, stages: {} };
+}
+
+/**
+ * Reads the work directory's state. A missing file is a fresh pipeline; a corrupt one is an
+ * error unless `force`, which moves it aside (never deletes it) and starts over.
+ */
+export async function loadState(workdir: string, options: { force?: boolean } = {}): Promise<PipelineState> {
+  const path = statePath(workdir);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
+    throw error;
+  }
+  const problem = validateState(text);
+  if (problem === undefined) return JSON.parse(text) as PipelineState;
+  if (options.force) {
+    await rename(path, `${path}.corrupt-${Date.now()}`);
+    return emptyState();
+  }
+  throw badInput(
+    `${path} is corrupt: ${problem}`,
+    "fix or remove the file, or pass --force to move it aside and start over",
+  );
+}
+
+function validateState(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  const state = value as Partial<PipelineState>;
+  if (!state || typeof state !== "object" || Array.isArray(state)) return "expected a JSON object";
+  if (state.version !== 1) return `/version is ${JSON.stringify(state.version)}, expected 1`;
+  if (state.stage !== "COMPLETE" && !STAGES.includes(state.stage as Stage)) {
+    return `/stage is ${JSON.stringify(state.stage)}, expected one of ${[...STAGES, "COMPLETE"].join(", ")}`;
+  }
+  if (!state.stages || typeof state.stages !== "object") return "/stages is missing";
+  return undefined;
+}
+
+export async function saveState(workdir: string, state: PipelineState): Promise<void> {
+  await writeJsonAtomic(statePath(workdir), { ...state, updatedAt: new Date().toISOString() });
+}
+
+/** The first stage not yet done, in pipeline order. */
+export function currentStage(state: PipelineState): PipelineStage {
+  return STAGES.find((s) => state.stages[s]?.status !== "done") ?? "COMPLETE";
+}
+
+export function nextCommand(state: PipelineState): string | undefined {
+  const stage = currentStage(state);
+  return stage === "COMPLETE" ? undefined : STAGE_COMMANDS[stage];
+}
+
+/** Records that a stage started; later stages' records are dropped, since their inputs change. */
+export async function startStage(
+  workdir: string,
+  stage: Stage,
+  inputs: Record<string, string>,
+  options: { force?: boolean } = {},
+): Promise<PipelineState> {
+  const state = await loadState(workdir, options);
+  const index = STAGES.indexOf(stage);
+  for (const later of STAGES.slice(index + 1)) delete state.stages[later];
+  state.stages[stage] = { status: "running", startedAt: new Date().toISOString(), inputs, outputs: {}, summary: {} };
+  state.stage = stage;
+  await saveState(workdir, state);
+  return state;
+}
+
+/** Records how a stage ended, with what it produced. */
+export async function finishStage(
+  workdir: string,
+  stage: Stage,
+  result: Pick<StageRecord, "outputs" | "summary"> & { status?: StageRecord["status"]; error?: string },
+): Promise<PipelineState> {
+  const state = await loadState(workdir);
+  const record = state.stages[stage] ?? {
+    status: "running",
+    startedAt: new Date().toISOString(),
+    inputs: {},
+    outputs: {},
+    summary: {},
+  };
+  state.stages[stage] = {
+    ...record,
+    status: result.status ?? "done",
+    finishedAt: new Date().toISOString(),
+    outputs: result.outputs,
+    summary: result.summary,
+    ...(result.error ? { error: result.error } : {}),
+  };
+  state.stage = currentStage(state);
+  await saveState(workdir, state);
+  return state;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 600_000,
+    pool: "forks",
+    poolOptions: { forks: { singleFork: false, maxForks: 2 } },
+    globalSetup: [],
+  },
+});
