@@ -1,0 +1,23 @@
+import { cpus } from "node:os";
+
+/** One benchmark: measures and returns named figures (ms, per second, …) for docs/benchmarks.md. */
+export interface Bench {
+  name: string;
+  run(): Promise<Record<string, number | string>>;
+}
+
+/** Every benchmark `npm run bench` knows; `npm run bench -- <name>` runs the ones whose name matches. */
+const BENCHES: Array<() => Promise<Bench>> = [];
+
+async function main(filter: string | undefined): Promise<void> {
+  console.log(`# ${new Date().toISOString()} · ${cpus().length}× ${cpus()[0]?.model ?? "cpu"} · Node ${process.version}`);
+  for (const load of BENCHES) {
+    const bench = await load();
+    if (filter && !bench.name.includes(filter)) continue;
+    const figures = await bench.run();
+    console.log(`\n## ${bench.name}`);
+    for (const [key, value] of Object.entries(figures)) console.log(`- ${key}: ${value}`);
+  }
+}
+
+await main(process.argv[2]);
