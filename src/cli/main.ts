@@ -2,10 +2,12 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
+import { inspectCommand } from "../stages/inspect/command.js";
 import { statusCommand } from "../stages/status/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
+  inspectCommand,
   statusCommand,
 ];
 

@@ -1,0 +1,134 @@
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { descendantsOf, killTree, signalTree } from "./process-tree.js";
+
+const STDERR_TAIL_LINES = 20;
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * MCP over a child's stdin/stdout, like the SDK's StdioClientTransport, except that the command
+ * line runs through `sh -c` in its own process group so that closing ends the whole tree
+ * (`npx` → node, `sh -c` → node), and stderr goes to a log file with its last lines kept for errors.
+ */
+export class ProcessTreeStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  protocolVersion?: string;
+  exit?: ProcessExit;
+
+  private child?: ChildProcessByStdio<Writable, Readable, Readable>;
+  private readonly readBuffer = new ReadBuffer();
+  private log?: WriteStream;
+  private stderrTail = "";
+  private knownPids: number[] = [];
+  private closing?: Promise<void>;
+  private readonly killOnExit = () => {
+    if (this.child?.pid) signalTree(this.child.pid, this.knownPids, "SIGKILL");
+  };
+
+  constructor(
+    private readonly params: { command: string; env: NodeJS.ProcessEnv; cwd?: string; stderrLogPath: string },
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The last lines the server wrote to stderr. */
+  get recentStderr(): string {
+    return this.stderrTail.split("\n").slice(-STDERR_TAIL_LINES).join("\n").trimEnd();
+  }
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+
+  start(): Promise<void> {
+    if (this.child) throw new Error("transport already started");
+    this.log = createWriteStream(this.params.stderrLogPath, { flags: "a" });
+    this.log.on("error", (error) => this.onerror?.(error));
+    return new Promise((resolve, reject) => {
+      const child = spawn("sh", ["-c", this.params.command], {
+        env: this.params.env,
+        cwd: this.params.cwd,
+        stdio: ["pipe", "pipe", "pipe"],
+        detached: true,
+      });
+      this.child = child;
+      child.once("error", (error) => {
+        reject(error);
+        this.onerror?.(error);
+      });
+      child.once("spawn", () => {
+        process.on("exit", this.killOnExit);
+        resolve();
+      });
+      child.once("exit", (code, signal) => {
+        this.exit = { code, signal };
+      });
+      child.once("close", () => {
+        process.off("exit", this.killOnExit);
+        this.onclose?.();
+      });
+      child.stdin.on("error", (error) => this.onerror?.(error));
+      child.stdout.on("data", (chunk: Buffer) => {
+        this.readBuffer.append(chunk);
+        this.drain();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        this.log?.write(chunk);
+        this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-8192);
+      });
+    });
+  }
+
+  private drain(): void {
+    for (;;) {
+      let message: JSONRPCMessage | null;
+      try {
+        message = this.readBuffer.readMessage();
+      } catch (error) {
+        this.onerror?.(error as Error);
+        continue;
+      }
+      if (message === null) return;
+      this.onmessage?.(message);
+    }
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed || this.exit) return Promise.reject(new Error("the server process is not running"));
+    return new Promise((resolve) => {
+      if (stdin.write(serializeMessage(message))) resolve();
+      else stdin.once("drain", resolve);
+    });
+  }
+
+  /** Ends the server and every process it started; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const child = this.child;
+    if (child?.pid !== undefined) {
+      if (!this.exit) this.knownPids = await descendantsOf(child.pid);
+      child.stdin.end();
+      await killTree(child.pid, { known: this.knownPids });
+    }
+    process.off("exit", this.killOnExit);
+    this.readBuffer.clear();
+    await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
+  }
+}

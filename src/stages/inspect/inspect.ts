@@ -1,0 +1,102 @@
+import { readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { onShutdown } from "../../core/shutdown.js";
+import { makeToolsFile, writeToolsFile, type ToolsFile } from "../../core/toolset.js";
+import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
+import { countAll, listAllTools } from "../../mcp/list-tools.js";
+
+export interface InspectOptions {
+  workdir: string;
+  out: string;
+  timeoutMs: number;
+  /** Reports progress and warnings. */
+  info?: (text: string) => void;
+}
+
+export interface InspectResult {
+  out: string;
+  file: ToolsFile;
+  transport: McpConnection["transport"];
+  /** Only present when the server declares the capability. */
+  resources?: number;
+  prompts?: number;
+  stderrLogPath?: string;
+}
+
+/**
+ * The INSPECTING stage: lists a live server's tools and writes them, unmodified, to `tools.json`,
+ * recording the stage (and a failure or interruption) in state.json.
+ */
+export async function inspectServer(target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
+  const shown = describeTarget(target);
+  await startStage(options.workdir, "INSPECTING", { server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}` });
+  const stopOnSignal = onShutdown(() =>
+    finishStage(options.workdir, "INSPECTING", { status: "interrupted", outputs: {}, summary: { server: shown } }).then(() => undefined),
+  );
+  let connection: McpConnection | undefined;
+  try {
+    connection = await connectToServer(target, { timeoutMs: options.timeoutMs, logDir: join(options.workdir, "logs") });
+    const result = await collect(connection, target, options);
+    const written = `sha256:${sha256(await readFile(options.out))}`;
+    await finishStage(options.workdir, "INSPECTING", {
+      outputs: { [relative(options.workdir, options.out)]: written },
+      summary: {
+        server: shown,
+        serverInfo: result.file.server,
+        transport: result.transport,
+        tools: result.file.tools.length,
+        toolsetHash: result.file.toolsetHash,
+      },
+    });
+    return result;
+  } catch (error) {
+    await finishStage(options.workdir, "INSPECTING", {
+      status: "failed",
+      outputs: {},
+      summary: { server: shown },
+      error: (error as Error).message,
+    });
+    throw error;
+  } finally {
+    stopOnSignal();
+    await connection?.close();
+  }
+}
+
+async function collect(connection: McpConnection, target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
+  const timing = { timeoutMs: options.timeoutMs };
+  const tools = await listAllTools(connection, timing);
+  const file = makeToolsFile({
+    server: connection.serverInfo,
+    protocolVersion: connection.protocolVersion,
+    source:
+      target.kind === "stdio"
+        ? { kind: "mcp-stdio", command: target.command }
+        : { kind: connection.transport, url: describeTarget(target) },
+    tools,
+  });
+  await writeToolsFile(options.out, file);
+  const capabilities = connection.client.getServerCapabilities() ?? {};
+  const result: InspectResult = { out: options.out, file, transport: connection.transport };
+  if (connection.stderrLogPath) result.stderrLogPath = connection.stderrLogPath;
+  if (capabilities.resources) result.resources = await countOrWarn(connection, "resources/list", "resources", timing, options);
+  if (capabilities.prompts) result.prompts = await countOrWarn(connection, "prompts/list", "prompts", timing, options);
+  return result;
+}
+
+async function countOrWarn(
+  connection: McpConnection,
+  method: "resources/list" | "prompts/list",
+  key: "resources" | "prompts",
+  timing: { timeoutMs: number },
+  options: InspectOptions,
+): Promise<number | undefined> {
+  try {
+    return await countAll(connection, method, key, timing);
+  } catch (error) {
+    options.info?.(`warning: could not list ${key}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
