@@ -4,10 +4,12 @@ import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { inspectCommand } from "../stages/inspect/command.js";
 import { statusCommand } from "../stages/status/command.js";
+import { toolsCommand } from "../stages/tools-import/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
   inspectCommand,
+  toolsCommand,
   statusCommand,
 ];
 

@@ -1,0 +1,134 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { canonicalJson } from "./canonical.js";
+import { badInput } from "./errors.js";
+
+export type { ValidateFunction } from "ajv";
+
+const DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
+const DRAFT_07 = "http://json-schema.org/draft-07/schema";
+
+type Draft = "2020-12" | "draft-07";
+
+/** One ajv instance per draft, made on first use. */
+const instances = new Map<Draft, Ajv>();
+const compiled = new Map<string, ValidateFunction>();
+const byObject = new WeakMap<object, ValidateFunction>();
+
+function ajvFor(draft: Draft): Ajv {
+  let ajv = instances.get(draft);
+  if (!ajv) {
+    // strict: false lets real-world schemas with unknown keywords or formats compile;
+    // addUsedSchema: false keeps two tools that reuse an `$id` from clashing.
+    const options = { strict: false, allErrors: true, logger: false, addUsedSchema: false } as const;
+    ajv = draft === "2020-12" ? new Ajv2020(options) : new Ajv(options);
+    addFormats.default(ajv);
+    instances.set(draft, ajv);
+  }
+  return ajv;
+}
+
+/** The draft a schema declares with `$schema`; 2020-12 when it declares none. */
+function draftOf(schema: Record<string, unknown>): Draft | { unsupported: unknown } {
+  const declared = schema.$schema;
+  if (declared === undefined) return "2020-12";
+  if (typeof declared === "string") {
+    const uri = declared.replace(/#$/, "").replace(/^https?:/, "");
+    if (uri === DRAFT_2020_12.replace(/^https?:/, "")) return "2020-12";
+    if (uri === DRAFT_07.replace(/^https?:/, "")) return "draft-07";
+  }
+  return { unsupported: declared };
+}
+
+/** What is wrong with a schema, at a JSON pointer into the file that holds it. */
+export interface SchemaProblem {
+  pointer: string;
+  message: string;
+}
+
+/**
+ * Checks that `schema` is a valid JSON Schema (draft 2020-12, or draft-07 when its `$schema`
+ * says so). Returns undefined when it is, else one message that starts with the JSON pointer of
+ * the offending keyword: `pointer` (where the schema sits in its file) plus the path inside it.
+ */
+export function checkSchema(schema: unknown, pointer: string): string | undefined {
+  const problem = findSchemaProblem(schema, pointer);
+  return problem && `${problem.pointer}: ${problem.message}`;
+}
+
+/** {@link checkSchema} with the pointer and the message apart. */
+export function findSchemaProblem(schema: unknown, pointer: string): SchemaProblem | undefined {
+  const at = pointer || "/";
+  if (!schema || typeof schema !== "object" || Array.isArray(schema)) {
+    return { pointer: at, message: `a JSON Schema must be an object, got ${describe(schema)}` };
+  }
+  const draft = draftOf(schema as Record<string, unknown>);
+  if (typeof draft !== "string") {
+    return {
+      pointer: `${pointer}/$schema`,
+      message: `${describe(draft.unsupported)} is not supported; use "${DRAFT_2020_12}" or "${DRAFT_07}#"`,
+    };
+  }
+  const ajv = ajvFor(draft);
+  if (!ajv.validateSchema(schema)) return metaProblem(ajv.errors ?? [], schema, pointer);
+  try {
+    compileCached(schema as Record<string, unknown>, draft);
+  } catch (error) {
+    return { pointer: at, message: (error as Error).message };
+  }
+  return undefined;
+}
+
+/**
+ * Compiles a tool's JSON Schema into a validator, cached by the schema's canonical JSON so the
+ * same schema compiles once per process (a schema object is taken as unchanging once compiled).
+ * Throws a ForgeError (exit 2) naming `where` when the schema is invalid.
+ */
+export function compileToolSchema(schema: object, where: string): ValidateFunction {
+  const known = byObject.get(schema) ?? compiled.get(canonicalJson(schema));
+  if (known) {
+    byObject.set(schema, known);
+    return known;
+  }
+  const problem = findSchemaProblem(schema, "");
+  if (problem) throw badInput(`${where}: invalid JSON Schema at ${problem.pointer}: ${problem.message}`);
+  const validate = compiled.get(canonicalJson(schema)) as ValidateFunction;
+  byObject.set(schema, validate);
+  return validate;
+}
+
+function compileCached(schema: Record<string, unknown>, draft: Draft): ValidateFunction {
+  const key = canonicalJson(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajvFor(draft).compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+/** The most specific meta-schema error: `"value" must …` at its pointer. */
+function metaProblem(errors: ErrorObject[], schema: object, pointer: string): SchemaProblem {
+  const deepest = errors.reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a), errors[0]!);
+  const atPath = errors.filter((e) => e.instancePath === deepest.instancePath && e.keyword !== "anyOf" && e.keyword !== "oneOf");
+  const first = atPath[0] ?? deepest;
+  const value = valueAt(schema, first.instancePath);
+  const allowed = (first.params as { allowedValues?: unknown[] }).allowedValues;
+  const what = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}` : (first.message ?? "is invalid");
+  return { pointer: `${pointer}${first.instancePath}` || "/", message: `${describe(value)} ${what}` };
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node: unknown = root;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    node = node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  return node;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}

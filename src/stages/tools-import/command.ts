@@ -1,0 +1,72 @@
+import { Command } from "commander";
+import { readFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { sha256 } from "../../core/canonical.js";
+import { finishStage, nextCommand, startStage } from "../../core/state.js";
+import { writeToolsFile, type McpTool } from "../../core/toolset.js";
+import { importTools } from "./import.js";
+import { FORMAT_NAMES } from "./shapes.js";
+
+/** `mcp-forge tools …`: a group, so more tool-file commands can join `import`. */
+export function toolsCommand(): Command {
+  return new Command("tools")
+    .description("work with tool definitions from files")
+    .addCommand(importCommand().exitOverride())
+    .addHelpText("after", examples("mcp-forge tools import tools.yaml"));
+}
+
+function importCommand(): Command {
+  return withCommonOptions(
+    new Command("import")
+      .description("read MCP tools JSON, OpenAI tools/functions JSON, or the same in YAML, and write tools.json")
+      .argument("<file>", "the tools file (.json, .yaml or .yml)")
+      .option("-o, --out <path>", "where to write tools.json (default: <workdir>/tools.json)")
+      .option("--force", "move a corrupt state.json aside and start over", false)
+      .addHelpText(
+        "after",
+        examples(
+          "mcp-forge tools import openai-tools.json",
+          "mcp-forge tools import functions.yaml --out tools.json",
+          "mcp-forge tools import tools.json --workdir runs/weather --json",
+        ),
+      ),
+  ).action(async (file: string, opts: { workdir: string; json: boolean; out?: string; force: boolean }) => {
+    const { workdir, output } = globalOptions(opts);
+    const out = opts.out ? resolve(opts.out) : join(workdir, "tools.json");
+    const imported = await importTools(file);
+    await startStage(workdir, "INSPECTING", { [resolve(file)]: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
+    await writeToolsFile(out, imported.file);
+    const { tools, toolsetHash } = imported.file;
+    const state = await finishStage(workdir, "INSPECTING", {
+      outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
+      summary: { source: "file", format: imported.format, toolCount: tools.length, toolsetHash },
+    });
+    const next = nextCommand(state);
+    output.result({ out, file, format: imported.format, syntax: imported.syntax, toolsetHash, toolCount: tools.length, tools: tools.map((t) => t.name), next: next ?? null });
+    output.say(summary(file, out, imported.format, tools, toolsetHash, next));
+  });
+}
+
+function summary(file: string, out: string, format: keyof typeof FORMAT_NAMES, tools: McpTool[], hash: string, next: string | undefined): string {
+  const width = Math.min(32, Math.max(...tools.map((t) => t.name.length)));
+  const lines = [
+    `imported ${tools.length} tool${tools.length === 1 ? "" : "s"} from ${file} (${FORMAT_NAMES[format]}) → ${out}`,
+    `toolsetHash ${hash}`,
+    ...tools.map((t) => `  ${t.name.padEnd(width)}  ${paramCount(t)}  ${oneLine(t.description)}`),
+  ];
+  if (next) lines.push("", `next: ${next}`);
+  return lines.join("\n");
+}
+
+function paramCount(tool: McpTool): string {
+  const n = Object.keys((tool.inputSchema.properties as object | undefined) ?? {}).length;
+  return `${n} param${n === 1 ? " " : "s"}`;
+}
+
+/** A description is untrusted text: no control characters (terminal escapes), one short line. */
+function oneLine(text: string | undefined): string {
+  if (!text) return "";
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
+}
