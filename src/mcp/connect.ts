@@ -10,6 +10,7 @@ import { badInput, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { ProcessTreeStdioTransport } from "./stdio-transport.js";
+import { printable } from "./untrusted-text.js";
 
 export type ServerTarget =
   | { kind: "stdio"; command: string; env?: Record<string, string>; cwd?: string }
@@ -95,7 +96,7 @@ function stdioFailure(
   logPath: string,
   timeoutMs: number,
 ): ForgeError {
-  const stderr = transport.recentStderr;
+  const stderr = printable(transport.recentStderr);
   const tail = stderr ? `\nlast lines of its stderr (full log: ${logPath}):\n${indent(stderr)}` : `\n(it wrote nothing to stderr; log: ${logPath})`;
   if (isTimeout(error)) {
     return badInput(
@@ -111,7 +112,7 @@ function stdioFailure(
       "run the command by hand to see why it stops; pass the variables it needs with --env KEY=VALUE",
     );
   }
-  return badInput(`the server \`${command}\` failed during the MCP handshake: ${(error as Error).message}${tail}`);
+  return badInput(`the server \`${command}\` failed during the MCP handshake: ${printable((error as Error).message)}${tail}`);
 }
 
 async function connectHttp(target: Extract<ServerTarget, { kind: "http" }>, options: ConnectOptions): Promise<McpConnection> {

@@ -2,6 +2,7 @@ import { ErrorCode, McpError, ResultSchema } from "@modelcontextprotocol/sdk/typ
 import { badInput } from "../core/errors.js";
 import type { McpTool } from "../core/toolset.js";
 import type { McpConnection } from "./connect.js";
+import { printable } from "./untrusted-text.js";
 
 /** A runaway server (a cursor that never ends) stops here. */
 const MAX_PAGES = 10_000;
@@ -67,7 +68,7 @@ async function request(connection: McpConnection, method: string, cursor: string
         `raise the limit with --timeout ${Math.max(60, Math.ceil(timeoutMs / 500))} (seconds)`,
       );
     }
-    if (error instanceof McpError) throw badInput(`the server answered \`${method}\` with an error: ${error.message}`);
+    if (error instanceof McpError) throw badInput(`the server answered \`${method}\` with an error: ${printable(error.message)}`);
     throw error;
   }
 }

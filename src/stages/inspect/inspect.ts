@@ -32,9 +32,11 @@ export interface InspectResult {
 export async function inspectServer(target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
   const shown = describeTarget(target);
   await startStage(options.workdir, "INSPECTING", { server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}` });
-  const stopOnSignal = onShutdown(() =>
-    finishStage(options.workdir, "INSPECTING", { status: "interrupted", outputs: {}, summary: { server: shown } }).then(() => undefined),
-  );
+  let interrupted = false;
+  const stopOnSignal = onShutdown(async () => {
+    interrupted = true;
+    await finishStage(options.workdir, "INSPECTING", { status: "interrupted", outputs: {}, summary: { server: shown } });
+  });
   let connection: McpConnection | undefined;
   try {
     connection = await connectToServer(target, { timeoutMs: options.timeoutMs, logDir: join(options.workdir, "logs") });
@@ -52,6 +54,8 @@ export async function inspectServer(target: ServerTarget, options: InspectOption
     });
     return result;
   } catch (error) {
+    // After Ctrl-C the dying server makes the handshake fail too; the stage stays "interrupted".
+    if (interrupted) throw error;
     await finishStage(options.workdir, "INSPECTING", {
       status: "failed",
       outputs: {},
