@@ -2,12 +2,14 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
+import { doctorCommand } from "../stages/doctor/command.js";
 import { inspectCommand } from "../stages/inspect/command.js";
 import { statusCommand } from "../stages/status/command.js";
 import { toolsCommand } from "../stages/tools-import/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
+  doctorCommand,
   inspectCommand,
   toolsCommand,
   statusCommand,

@@ -35,12 +35,12 @@ function importCommand(): Command {
     const { workdir, output } = globalOptions(opts);
     const out = opts.out ? resolve(opts.out) : join(workdir, "tools.json");
     const imported = await importTools(file);
-    await startStage(workdir, "INSPECTING", { [resolve(file)]: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
+    await startStage(workdir, "INSPECTING", { file: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
     await writeToolsFile(out, imported.file);
     const { tools, toolsetHash } = imported.file;
     const state = await finishStage(workdir, "INSPECTING", {
       outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
-      summary: { source: "file", format: imported.format, toolCount: tools.length, toolsetHash },
+      summary: { file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
     });
     const next = nextCommand(state);
     output.result({ out, file, format: imported.format, syntax: imported.syntax, toolsetHash, toolCount: tools.length, tools: tools.map((t) => t.name), next: next ?? null });
