@@ -20,10 +20,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node bin/mcp-forge.js …` as a user would; `onStart` gets the child, e.g. to send it a signal. */
+/**
+ * Runs `node bin/mcp-forge.js …` as a user would; `onStart` gets the child, e.g. to send it a signal.
+ * A CLI still running after `limitMs` is killed, so a hang shows up as signal SIGKILL.
+ */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; limitMs?: number } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -36,7 +39,11 @@ export function runCli(
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    const limit = setTimeout(() => child.kill("SIGKILL"), options.limitMs ?? 30_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(limit);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
     options.onStart?.(child);
   });
 }

@@ -1,0 +1,107 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { canonicalJson, toolsetHash } from "../../src/core/canonical.js";
+import { FIXTURES, fixture, readJson, runCli, startProcess, tempDir } from "./helpers.js";
+
+let dir: string;
+let workdir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  workdir = join(dir, "work");
+});
+afterEach(() => cleanup());
+
+const inspect = (...args: string[]) => runCli(["inspect", "--workdir", workdir, ...args]);
+
+describe("inspect against our fixture servers", () => {
+  it("follows nextCursor over several pages, keeping the server's order", async () => {
+    const run = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "TOOL_COUNT=23", "--env", "PAGE_SIZE=5");
+    expect(run.code).toBe(0);
+    const file = await readJson(join(workdir, "tools.json"));
+    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(Array.from({ length: 23 }, (_, i) => `tool_${String(i).padStart(4, "0")}`));
+    expect(file.server).toEqual({ name: "paginated-fixture", version: "1.2.3" });
+    expect(run.stdout).toContain("tools: 23");
+    expect(run.stdout).toContain("  tool_0022 — Tool number 22.\n      * id: integer\n        note: string");
+    expect(run.stdout).not.toContain("Second line");
+  });
+
+  it("passes the caller's environment plus --env, and runs in --cwd", async () => {
+    const run = await runCli(
+      ["inspect", "--workdir", workdir, "--server", "node paginated.mjs", "--cwd", FIXTURES, "--env", "TOOL_PREFIX=custom", "--env", "TOOL_COUNT=2"],
+      { env: { CALLER_MARK: " [from caller]" } },
+    );
+    expect(run.code).toBe(0);
+    const file = await readJson(join(workdir, "tools.json"));
+    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(["custom_0000", "custom_0001"]);
+    expect(file.tools[0].description).toMatch(/\[from caller\]$/);
+  });
+
+  it("keeps $ref/$defs, oneOf, nested arrays and unknown fields exactly as sent", async () => {
+    const { TOOLS } = await import(pathToFileURL(fixture("schemas-data.mjs")).href);
+    const run = await inspect("--server", `node ${fixture("schemas.mjs")}`);
+    expect(run.code).toBe(0);
+    const file = await readJson(join(workdir, "tools.json"));
+    expect(file.tools).toEqual(TOOLS);
+    expect(file.toolsetHash).toBe(toolsetHash(TOOLS));
+    expect(canonicalJson(file.tools)).toContain('"x-vendor":{"rateLimit":10}');
+    expect(run.stdout).toContain("      * batches: line[][]");
+  });
+
+  it("a server that crashes during the handshake: exit 2, its exit code and last stderr lines", async () => {
+    const command = `node ${fixture("crash.mjs")}`;
+    const run = await inspect("--server", command);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`the server \`${command}\` exited with code 3 during the MCP handshake`);
+    expect(run.stderr).toContain("fatal: API_TOKEN is not set");
+    const log = run.stderr.match(/full log: (\S+)\)/)?.[1];
+    expect(log?.startsWith(join(workdir, "logs"))).toBe(true);
+    expect(await readFile(log!, "utf8")).toContain("fatal: API_TOKEN is not set");
+    const state = await readJson(join(workdir, "state.json"));
+    expect(state.stages.INSPECTING).toMatchObject({ status: "failed" });
+    expect(state.stages.INSPECTING.error).toContain("exited with code 3");
+  });
+
+  it("a command that does not exist: exit 2 naming it", async () => {
+    const run = await inspect("--server", "no-such-mcp-server-xyz --flag");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("`no-such-mcp-server-xyz --flag` exited with code 127 (command not found)");
+  });
+
+  it("a server that never answers: exit 2 after --timeout, saying how to raise it", async () => {
+    const started = Date.now();
+    const run = await inspect("--server", `node ${fixture("hang.mjs")}`, "--timeout", "1");
+    expect(run.code).toBe(2);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(run.stderr).toContain("did not answer `initialize` within 1 s");
+    expect(run.stderr).toContain("--timeout");
+  });
+
+  it("a legacy SSE-only server: falls back from Streamable HTTP, with --header for auth", async () => {
+    const server = await startProcess(process.execPath, [fixture("sse-only.mjs")], /listening (\S+)/, { REQUIRE_TOKEN: "s3cret" });
+    try {
+      const url = server.match[1]!;
+      const refused = await inspect("--url", url);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("refused the connection (HTTP 401)");
+      expect(refused.stderr).toContain("--header");
+
+      const run = await inspect("--url", url, "--header", "Authorization: Bearer s3cret", "--json");
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ transport: "mcp-sse", toolCount: 2, source: { kind: "mcp-sse", url } });
+      expect(run.stdout + run.stderr).not.toContain("s3cret");
+      const file = await readJson(join(workdir, "tools.json"));
+      expect(file.tools.map((t: { name: string }) => t.name)).toEqual(["ping", "lookup"]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("an unreachable URL: exit 2 naming it", async () => {
+    const run = await inspect("--url", "http://127.0.0.1:9/mcp", "--timeout", "5");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("cannot connect to the MCP server at http://127.0.0.1:9/mcp");
+  });
+});
