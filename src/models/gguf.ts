@@ -1,0 +1,161 @@
+import { access } from "node:fs/promises";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
+import { badInput, environmentMissing } from "../core/errors.js";
+import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
+import { ChatTemplate } from "./template.js";
+import type { FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
+
+export interface GgufBackendOptions {
+  /** Constrain decoding with a grammar built from the tools' schemas. */
+  constrained?: boolean;
+  seed?: number;
+  /** Threads for llama.cpp; 0 or absent lets it decide. */
+  threads?: number;
+  /** Context size in tokens (default: the model's, at most 8192). */
+  contextSize?: number;
+  maxTokens?: number;
+  /** A chat template to use instead of the one in the file (the model's own is the default). */
+  chatTemplate?: string;
+}
+
+const DEFAULT_MAX_TOKENS = 512;
+let llamaPromise: Promise<Llama> | undefined;
+
+/** One llama.cpp runtime per process, loaded on first use. */
+async function runtime(): Promise<Llama> {
+  llamaPromise ??= import("node-llama-cpp").then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({ gpu: "auto", build: "never", logLevel: LlamaLogLevel.error }),
+  );
+  try {
+    return await llamaPromise;
+  } catch (error) {
+    llamaPromise = undefined;
+    throw environmentMissing(
+      `cannot load llama.cpp (node-llama-cpp): ${(error as Error).message}`,
+      "run `npm ci` so node-llama-cpp's prebuilt binary for this platform is installed; `mcp-forge doctor` checks it",
+    );
+  }
+}
+
+/** A GGUF model run in process by llama.cpp, prompted with its own chat template. */
+export class GgufBackend implements ModelBackend {
+  readonly kind = "gguf" as const;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  private constructor(
+    readonly id: string,
+    readonly constrained: boolean,
+    readonly template: ChatTemplate,
+    readonly format: CallFormat,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly sequence: LlamaContextSequence,
+    private readonly options: GgufBackendOptions,
+  ) {}
+
+  static async load(path: string, options: GgufBackendOptions = {}): Promise<GgufBackend> {
+    try {
+      await access(path);
+    } catch {
+      throw badInput(`--model ${path}: no such file`, "pass the GGUF that `mcp-forge export` wrote (model.gguf in the work directory)");
+    }
+    const llama = await runtime();
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: path });
+    } catch (error) {
+      throw badInput(`--model ${path}: llama.cpp cannot load it (${(error as Error).message})`, "is it a GGUF file?");
+    }
+    const source = options.chatTemplate ?? model.fileInfo.metadata.tokenizer?.chat_template;
+    if (!source) {
+      await model.dispose();
+      throw badInput(`${path}: the GGUF has no tokenizer.chat_template`, "export the model with its tokenizer so the template is embedded");
+    }
+    const template = new ChatTemplate(source, {
+      bosToken: model.tokens.bosString ?? "",
+      eosToken: model.tokens.eosString ?? "",
+    });
+    const format = callFormatForTemplate(source, `${path} (tokenizer.chat_template)`);
+    const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
+    const context = await model.createContext({
+      contextSize,
+      ...(options.threads ? { threads: options.threads } : {}),
+    });
+    return new GgufBackend(path, Boolean(options.constrained), template, format, llama, model, context, context.getSequence(), options);
+  }
+
+  async generate(request: GenerateRequest): Promise<Generation> {
+    const started = performance.now();
+    let engineMs = 0;
+    const prompt = this.template.render(request.messages, request.tools, true);
+    const grammar = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
+
+    let mark = performance.now();
+    const tokens = this.model.tokenize(prompt, true);
+    const input = await this.reuseCachedPrefix(tokens);
+    const { LlamaGrammarEvaluationState } = await import("node-llama-cpp");
+    const grammarState = grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar }) : undefined;
+    const maxTokens = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const generated: Token[] = [];
+    let firstTokenMs: number | undefined;
+    let toolCallMs: number | undefined;
+    let text = "";
+    const iterator = this.sequence.evaluate(input, {
+      temperature: 0,
+      seed: this.options.seed ?? 0,
+      ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
+    });
+    for await (const token of iterator) {
+      engineMs += performance.now() - mark;
+      firstTokenMs ??= performance.now() - started;
+      if (this.model.isEogToken(token)) break;
+      generated.push(token);
+      text = this.model.detokenize(generated);
+      if (toolCallMs === undefined && this.format.hasCompleteCall(text)) toolCallMs = performance.now() - started;
+      if (generated.length >= maxTokens) break;
+      mark = performance.now();
+    }
+    const parsed = this.format.parse(text);
+    return {
+      raw: text,
+      content: parsed.content,
+      calls: parsed.calls,
+      attemptedCall: parsed.attemptedCall,
+      timing: {
+        firstTokenMs: firstTokenMs ?? performance.now() - started,
+        ...(toolCallMs !== undefined ? { toolCallMs } : {}),
+        totalMs: performance.now() - started,
+        promptTokens: tokens.length,
+        evaluatedPromptTokens: input.length,
+        generatedTokens: generated.length,
+        engineMs,
+      },
+    };
+  }
+
+  /** Keeps the evaluated prefix the prompt shares with the last one (tool schemas, system prompt). */
+  private async reuseCachedPrefix(tokens: Token[]): Promise<Token[]> {
+    const { firstDifferentIndex } = this.sequence.compareContextTokens(tokens);
+    const keep = Math.min(firstDifferentIndex, tokens.length - 1);
+    if (keep < this.sequence.nextTokenIndex) {
+      await this.sequence.eraseContextTokenRanges([{ start: keep, end: this.sequence.nextTokenIndex }]);
+    }
+    return tokens.slice(this.sequence.nextTokenIndex);
+  }
+
+  private grammarFor(tools: readonly FunctionTool[]): Promise<LlamaGrammar> {
+    const text = this.format.grammar(tools);
+    let grammar = this.grammars.get(text);
+    if (!grammar) {
+      grammar = this.llama.createGrammar({ grammar: text });
+      this.grammars.set(text, grammar);
+    }
+    return grammar;
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

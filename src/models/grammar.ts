@@ -1,0 +1,159 @@
+/**
+ * GBNF (llama.cpp grammar) for JSON values that satisfy a JSON Schema. Covers what tool schemas
+ * use: objects with required and optional properties, arrays with item counts, enum, const,
+ * anyOf/oneOf, type unions, local $ref, integers, numbers, strings with lengths. Keywords a
+ * grammar cannot express (pattern, format other than date, numeric bounds, uniqueItems) are left
+ * to the schema validator; the grammar only narrows what the model may write.
+ */
+
+type Schema = Record<string, unknown>;
+
+const PRIMITIVES: Record<string, string> = {
+  ws: '" "?',
+  "json-string": '"\\"" json-char* "\\""',
+  "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})',
+  "json-number": '"-"? json-int-digits ("." [0-9]+)? ([eE] [-+]? [0-9]+)?',
+  "json-int-digits": '"0" | [1-9] [0-9]{0,15}',
+  "json-integer": '"-"? json-int-digits',
+  "json-nonneg-integer": "json-int-digits",
+  "json-boolean": '"true" | "false"',
+  "json-null": '"null"',
+  "json-value": "json-object | json-array | json-string | json-number | json-boolean | json-null",
+  "json-object": '"{" ws ( json-string ws ":" ws json-value ( "," ws json-string ws ":" ws json-value )* )? ws "}"',
+  "json-array": '"[" ws ( json-value ( "," ws json-value )* )? ws "]"',
+  "json-date": '"\\"" [0-9]{4} "-" [0-9]{2} "-" [0-9]{2} "\\""',
+};
+
+export class GrammarBuilder {
+  private readonly rules = new Map<string, string>();
+  private readonly bySchema = new Map<string, string>();
+  private counter = 0;
+
+  constructor() {
+    for (const [name, body] of Object.entries(PRIMITIVES)) this.rules.set(name, body);
+  }
+
+  /** Adds a rule and returns its name. */
+  rule(name: string, body: string): string {
+    this.rules.set(name, body);
+    return name;
+  }
+
+  /** A GBNF string literal for `text`. */
+  static literal(text: string): string {
+    return JSON.stringify(text);
+  }
+
+  /** The name of a rule that matches JSON values valid against `schema`. */
+  schemaRule(schema: unknown, hint: string, root: Schema = schema as Schema): string {
+    if (schema === true || schema === undefined || schema === null || typeof schema !== "object") return "json-value";
+    const key = JSON.stringify(schema);
+    const known = this.bySchema.get(key);
+    if (known) return known;
+    const name = `${sanitize(hint)}-${this.counter++}`;
+    this.bySchema.set(key, name);
+    this.rules.set(name, this.schemaBody(schema as Schema, name, root));
+    return name;
+  }
+
+  build(rootBody: string): string {
+    const lines = [`root ::= ${rootBody}`];
+    for (const [name, body] of this.rules) lines.push(`${name} ::= ${body}`);
+    return `${lines.join("\n")}\n`;
+  }
+
+  private schemaBody(schema: Schema, name: string, root: Schema): string {
+    if (typeof schema.$ref === "string") return this.schemaRule(resolveRef(schema.$ref, root), name, root);
+    if ("const" in schema) return jsonLiteral(schema.const);
+    if (Array.isArray(schema.enum)) return schema.enum.map(jsonLiteral).join(" | ");
+    const union = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
+    if (Array.isArray(union)) return union.map((s, i) => this.schemaRule(s, `${name}-${i}`, root)).join(" | ");
+    if (Array.isArray(schema.allOf)) return this.schemaRule(mergeAllOf(schema), name, root);
+    const type = schema.type;
+    if (Array.isArray(type)) return type.map((t) => this.schemaRule({ ...schema, type: t }, `${name}-${t}`, root)).join(" | ");
+    switch (type) {
+      case "string":
+        return stringBody(schema);
+      case "integer":
+        return typeof schema.minimum === "number" && schema.minimum >= 0 ? "json-nonneg-integer" : "json-integer";
+      case "number":
+        return "json-number";
+      case "boolean":
+        return "json-boolean";
+      case "null":
+        return "json-null";
+      case "array":
+        return this.arrayBody(schema, name, root);
+      case "object":
+        return this.objectBody(schema, name, root);
+      default:
+        return schema.properties ? this.objectBody(schema, name, root) : "json-value";
+    }
+  }
+
+  private arrayBody(schema: Schema, name: string, root: Schema): string {
+    const item = this.schemaRule(schema.items, `${name}-item`, root);
+    const min = typeof schema.minItems === "number" ? schema.minItems : 0;
+    const max = typeof schema.maxItems === "number" ? schema.maxItems : undefined;
+    const more = (count: number | undefined) => (count === undefined ? "*" : count <= 0 ? "{0}" : `{0,${count}}`);
+    if (max === 0) return '"[" ws "]"';
+    if (min === 0) return `"[" ws ( ${item} ( "," ws ${item} )${more(max === undefined ? undefined : max - 1)} )? ws "]"`;
+    const required = [item, ...Array.from({ length: min - 1 }, () => `"," ws ${item}`)].join(" ");
+    return `"[" ws ${required} ( "," ws ${item} )${more(max === undefined ? undefined : max - min)} ws "]"`;
+  }
+
+  private objectBody(schema: Schema, name: string, root: Schema): string {
+    const properties = (schema.properties ?? {}) as Record<string, unknown>;
+    const names = Object.keys(properties);
+    if (names.length === 0) return schema.additionalProperties === false ? '"{" ws "}"' : "json-object";
+    const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+    const pair = (key: string) =>
+      `${GrammarBuilder.literal(JSON.stringify(key))} ws ":" ws ${this.schemaRule(properties[key], `${name}-${key}`, root)}`;
+    const mandatory = names.filter((n) => required.has(n)).map(pair);
+    const optional = names.filter((n) => !required.has(n)).map(pair);
+    if (mandatory.length > 0) {
+      const tail = optional.map((p) => `( "," ws ${p} )?`).join(" ");
+      return `"{" ws ${mandatory.join(' "," ws ')} ${tail} ws "}"`;
+    }
+    const starts = optional.map((p, i) => [p, ...optional.slice(i + 1).map((q) => `( "," ws ${q} )?`)].join(" "));
+    return `"{" ws ( ${starts.map((s) => `( ${s} )`).join(" | ")} )? ws "}"`;
+  }
+}
+
+function stringBody(schema: Schema): string {
+  if (schema.format === "date") return "json-date";
+  const min = typeof schema.minLength === "number" ? schema.minLength : 0;
+  const max = typeof schema.maxLength === "number" ? schema.maxLength : undefined;
+  if (min === 0 && max === undefined) return "json-string";
+  return `"\\"" json-char{${min},${max ?? ""}} "\\""`;
+}
+
+function jsonLiteral(value: unknown): string {
+  return GrammarBuilder.literal(JSON.stringify(value));
+}
+
+function resolveRef(ref: string, root: Schema): unknown {
+  if (!ref.startsWith("#")) return true;
+  let node: unknown = root;
+  for (const part of ref.slice(1).split("/").filter(Boolean)) {
+    const key = decodeURIComponent(part.replace(/~1/g, "/").replace(/~0/g, "~"));
+    node = node && typeof node === "object" ? (node as Schema)[key] : undefined;
+  }
+  return node ?? true;
+}
+
+function mergeAllOf(schema: Schema): Schema {
+  const { allOf, ...rest } = schema;
+  const merged: Schema = { ...rest };
+  for (const part of allOf as Schema[]) {
+    if (!part || typeof part !== "object") continue;
+    merged.type ??= part.type;
+    merged.properties = { ...(merged.properties as Schema | undefined), ...(part.properties as Schema | undefined) };
+    merged.required = [...((merged.required as string[]) ?? []), ...((part.required as string[]) ?? [])];
+  }
+  return merged;
+}
+
+function sanitize(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
+}

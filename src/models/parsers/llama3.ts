@@ -1,0 +1,87 @@
+import { GrammarBuilder } from "../grammar.js";
+import type { FunctionTool, RawCall } from "../types.js";
+import { callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
+
+const PYTHON_TAG = "<|python_tag|>";
+
+/**
+ * Llama 3.1/3.2 JSON tool calls: the whole reply is `{"name": "…", "parameters": {…}}`,
+ * optionally after `<|python_tag|>`; several calls are separated by `;`.
+ */
+export const llama3JsonFormat: CallFormat = {
+  name: "llama3-json",
+
+  parse(text: string): ParsedOutput {
+    let body = text.trim();
+    const tagged = body.startsWith(PYTHON_TAG);
+    if (tagged) body = body.slice(PYTHON_TAG.length).trim();
+    if (!body.startsWith("{")) {
+      return tagged
+        ? { content: "", calls: [{ text: body, error: "no JSON call after <|python_tag|>" }], attemptedCall: true }
+        : { content: body, calls: [], attemptedCall: false };
+    }
+    const calls: RawCall[] = splitTopLevel(body).map((part) => callFromJson(part, ["parameters", "arguments"]));
+    return { content: "", calls, attemptedCall: true };
+  },
+
+  hasCompleteCall(text: string): boolean {
+    const body = text.trim().replace(PYTHON_TAG, "").trim();
+    if (!body.startsWith("{")) return false;
+    const first = splitTopLevel(body)[0] ?? "";
+    return balancedEnd(first) === first.length;
+  },
+
+  grammar(tools: readonly FunctionTool[]): string {
+    const g = new GrammarBuilder();
+    const bodies = tools.map((tool) => {
+      const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
+      const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+      return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"parameters\\"" ws ":" ws ${args} ws "}" )`;
+    });
+    g.rule("call", bodies.join(" | "));
+    g.rule("answer", "[^{<\\x00] [^\\x00]*");
+    return g.build("call | answer");
+  },
+};
+
+/** Splits `{…}; {…}` at top-level semicolons, respecting strings and nesting. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === ";" && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.filter((p) => p.length > 0);
+}
+
+/** The index just past the first balanced JSON object in `text`, or -1. */
+function balancedEnd(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}

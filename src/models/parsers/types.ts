@@ -1,0 +1,46 @@
+import type { FunctionTool, RawCall } from "../types.js";
+
+export interface ParsedOutput {
+  /** Text outside the calls, trimmed. */
+  content: string;
+  calls: RawCall[];
+  /** The model tried to call a tool, whether or not the call parses. */
+  attemptedCall: boolean;
+}
+
+/** How one family of chat templates writes tool calls: parsing and a grammar for constrained decoding. */
+export interface CallFormat {
+  readonly name: "hermes" | "llama3-json";
+  parse(text: string): ParsedOutput;
+  /** True once `text` (a prefix of the output) holds a complete call; used to time the call. */
+  hasCompleteCall(text: string): boolean;
+  /** GBNF that admits a final text answer or one or more calls valid against the tools' schemas. */
+  grammar(tools: readonly FunctionTool[]): string;
+}
+
+/** Reads `{"name": …, "<argsKey>": {…}}` into a call; anything else becomes a call with an error. */
+export function callFromJson(text: string, argsKeys: readonly string[]): RawCall {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { text, error: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) return { text, error: "the call is not a JSON object" };
+  const object = value as Record<string, unknown>;
+  const name = typeof object.name === "string" ? object.name : undefined;
+  const argsKey = argsKeys.find((k) => k in object);
+  const args = argsKey === undefined ? undefined : object[argsKey];
+  if (name === undefined) return { text, arguments: args, error: 'the call has no string "name"' };
+  if (args === undefined) return { text, name, error: `the call has no "${argsKeys[0]}"` };
+  if (!args || typeof args !== "object" || Array.isArray(args)) {
+    return { text, name, arguments: args, error: `"${argsKey}" is ${describe(args)}, not a JSON object` };
+  }
+  return { text, name, arguments: args };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
