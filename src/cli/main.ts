@@ -5,6 +5,7 @@ import { VERSION } from "../core/version.js";
 import { doctorCommand } from "../stages/doctor/command.js";
 import { inspectCommand } from "../stages/inspect/command.js";
 import { statusCommand } from "../stages/status/command.js";
+import { stubCommand } from "../stages/stub/command.js";
 import { toolsCommand } from "../stages/tools-import/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
@@ -13,6 +14,7 @@ const COMMANDS: Array<() => Command> = [
   inspectCommand,
   toolsCommand,
   statusCommand,
+  stubCommand,
 ];
 
 export function buildProgram(): Command {
