@@ -1,5 +1,3 @@
-import { getLlama, LlamaLogLevel } from "node-llama-cpp";
-
 export interface LlamaReport {
   gpu: string | false;
   buildType: "localBuild" | "prebuilt";
@@ -10,9 +8,11 @@ export interface LlamaReport {
 
 /**
  * Loads node-llama-cpp's native binary the way the runtime stages do (best GPU backend first,
- * CPU last), but never builds from source, so doctor stays fast.
+ * CPU last), but never builds from source, so doctor stays fast. Imported lazily: loading
+ * node-llama-cpp costs every other command a few hundred milliseconds.
  */
 export async function probeLlama(): Promise<LlamaReport> {
+  const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   const llama = await getLlama({
     gpu: "auto",
     build: "never",

@@ -5,6 +5,7 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import { sha256 } from "../../core/canonical.js";
 import { finishStage, nextCommand, startStage } from "../../core/state.js";
 import { writeToolsFile, type McpTool } from "../../core/toolset.js";
+import { printable } from "../../mcp/untrusted-text.js";
 import { importTools } from "./import.js";
 import { FORMAT_NAMES } from "./shapes.js";
 
@@ -64,9 +65,9 @@ function paramCount(tool: McpTool): string {
   return `${n} param${n === 1 ? " " : "s"}`;
 }
 
-/** A description is untrusted text: no control characters (terminal escapes), one short line. */
+/** A description is untrusted text: no terminal escapes, one short line. */
 function oneLine(text: string | undefined): string {
   if (!text) return "";
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim();
+  const flat = printable(text).replace(/\s+/g, " ").trim();
   return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
 }
