@@ -124,8 +124,11 @@ export class ProcessTreeStdioTransport implements Transport {
     const child = this.child;
     if (child?.pid !== undefined) {
       if (!this.exit) this.knownPids = await descendantsOf(child.pid);
+      const exited = this.exit ? Promise.resolve() : new Promise((resolve) => child.once("exit", resolve));
       child.stdin.end();
       await killTree(child.pid, { known: this.knownPids });
+      // Reap our own child before returning, so that callers never see it as a zombie.
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     process.off("exit", this.killOnExit);
     this.readBuffer.clear();

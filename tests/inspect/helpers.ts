@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -123,4 +124,14 @@ export function processesWith(tag: string): string[] {
   return execFileSync("ps", ["-A", "-o", "pid=,stat=,args="], { encoding: "utf8" })
     .split("\n")
     .filter((line) => line.includes(tag) && !/^\s*\d+\s+Z/.test(line));
+}
+
+/** True while the pid names a running process; a zombie (dead, not yet reaped by init) does not count. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fixture, processesWith, readJson, runCli, tempDir, type CliRun } from "./helpers.js";
+import { alive, fixture, processesWith, readJson, runCli, tempDir, type CliRun } from "./helpers.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -20,15 +20,6 @@ function recordedPids(pidFile: string): Array<{ role: string; pid: number }> {
       return { role: role!, pid: Number(pid) };
     });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
 
 /** Waits until the fixture servers named in `roles` have all started, then calls `then`. */
 function whenStarted(pidFile: string, roles: string[], then: () => void): void {
