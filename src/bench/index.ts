@@ -7,7 +7,9 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows; `npm run bench -- <name>` runs the ones whose name matches. */
-const BENCHES: Array<() => Promise<Bench>> = [];
+const BENCHES: Array<() => Promise<Bench>> = [
+  async () => (await import("../stages/tools-import/bench.js")).bench,
+];
 
 async function main(filter: string | undefined): Promise<void> {
   console.log(`# ${new Date().toISOString()} · ${cpus().length}× ${cpus()[0]?.model ?? "cpu"} · Node ${process.version}`);
