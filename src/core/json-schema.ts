@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { canonicalJson } from "./canonical.js";
@@ -7,9 +8,10 @@ import { badInput } from "./errors.js";
 export type { ValidateFunction } from "ajv";
 
 const DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
+const DRAFT_2019_09 = "https://json-schema.org/draft/2019-09/schema";
 const DRAFT_07 = "http://json-schema.org/draft-07/schema";
 
-type Draft = "2020-12" | "draft-07";
+type Draft = "2020-12" | "2019-09" | "draft-07";
 
 /** One ajv instance per draft, made on first use. */
 const instances = new Map<Draft, Ajv>();
@@ -22,7 +24,7 @@ function ajvFor(draft: Draft): Ajv {
     // strict: false lets real-world schemas with unknown keywords or formats compile;
     // addUsedSchema: false keeps two tools that reuse an `$id` from clashing.
     const options = { strict: false, allErrors: true, logger: false, addUsedSchema: false } as const;
-    ajv = draft === "2020-12" ? new Ajv2020(options) : new Ajv(options);
+    ajv = draft === "2020-12" ? new Ajv2020(options) : draft === "2019-09" ? new Ajv2019(options) : new Ajv(options);
     addFormats.default(ajv);
     instances.set(draft, ajv);
   }
@@ -36,6 +38,7 @@ function draftOf(schema: Record<string, unknown>): Draft | { unsupported: unknow
   if (typeof declared === "string") {
     const uri = declared.replace(/#$/, "").replace(/^https?:/, "");
     if (uri === DRAFT_2020_12.replace(/^https?:/, "")) return "2020-12";
+    if (uri === DRAFT_2019_09.replace(/^https?:/, "")) return "2019-09";
     if (uri === DRAFT_07.replace(/^https?:/, "")) return "draft-07";
   }
   return { unsupported: declared };
@@ -48,8 +51,8 @@ export interface SchemaProblem {
 }
 
 /**
- * Checks that `schema` is a valid JSON Schema (draft 2020-12, or draft-07 when its `$schema`
- * says so). Returns undefined when it is, else one message that starts with the JSON pointer of
+ * Checks that `schema` is a valid JSON Schema (draft 2020-12, or 2019-09 / draft-07 when its
+ * `$schema` says so). Returns undefined when it is, else one message that starts with the JSON pointer of
  * the offending keyword: `pointer` (where the schema sits in its file) plus the path inside it.
  */
 export function checkSchema(schema: unknown, pointer: string): string | undefined {
@@ -67,7 +70,7 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
   if (typeof draft !== "string") {
     return {
       pointer: `${pointer}/$schema`,
-      message: `${describe(draft.unsupported)} is not supported; use "${DRAFT_2020_12}" or "${DRAFT_07}#"`,
+      message: `${describe(draft.unsupported)} is not supported; use "${DRAFT_2020_12}", "${DRAFT_2019_09}" or "${DRAFT_07}#"`,
     };
   }
   const ajv = ajvFor(draft);
