@@ -31,5 +31,6 @@ export function formatChecks(checks: Check[]): string {
     const line = `  ${MARK[c.status]} ${c.name.padEnd(width)}  ${c.detail}  [${c.neededBy.join(", ")}]`;
     return c.status === "missing" && c.fix ? `${line}\n${" ".repeat(width + 6)}fix: ${c.fix}` : line;
   });
+  if (!checks.some((c) => c.status === "missing")) lines.push("", "every stage has what it needs");
   return lines.join("\n");
 }

@@ -9,8 +9,12 @@ export const TRAINER_PACKAGES: Record<string, string[]> = {
   accelerate: ["train"],
   datasets: ["train"],
   gguf: ["export"],
+  llama_cpp: ["export"],
   mcp_forge_trainer: ["train", "export"],
 };
+
+/** Import names whose distribution (the name pip and its metadata use) differs. */
+const DISTRIBUTIONS: Record<string, string> = { llama_cpp: "llama-cpp-python" };
 
 /** What the trainer's Python reports about itself. */
 export interface PythonReport {
@@ -25,6 +29,7 @@ export interface PythonReport {
 const PROBE = `
 import importlib.util, importlib.metadata as md, json, platform, sys
 names = json.loads(sys.argv[1])
+dists = json.loads(sys.argv[2])
 out = {"python": platform.python_version(), "packages": {}}
 for name in names:
     try:
@@ -35,7 +40,7 @@ for name in names:
         out["packages"][name] = None
         continue
     try:
-        out["packages"][name] = md.version(name)
+        out["packages"][name] = md.version(dists.get(name, name))
     except Exception:
         out["packages"][name] = "unknown"
 if out["packages"].get("torch"):
@@ -54,7 +59,7 @@ print(json.dumps(out))
 
 /** Runs the probe in `python`; throws with the interpreter's own words when it cannot run. */
 export async function probePython(python: string, timeoutMs = 120_000): Promise<PythonReport> {
-  const result = await execa(python, ["-c", PROBE, JSON.stringify(Object.keys(TRAINER_PACKAGES))], {
+  const result = await execa(python, ["-c", PROBE, JSON.stringify(Object.keys(TRAINER_PACKAGES)), JSON.stringify(DISTRIBUTIONS)], {
     reject: false,
     timeout: timeoutMs,
     env: { PYTHONDONTWRITEBYTECODE: "1" },
