@@ -6,6 +6,8 @@ import { doctorCommand } from "../stages/doctor/command.js";
 import { inspectCommand } from "../stages/inspect/command.js";
 import { statusCommand } from "../stages/status/command.js";
 import { stubCommand } from "../stages/stub/command.js";
+import { validateCommand } from "../stages/validate/command.js";
+import { benchmarkCommand } from "../stages/benchmark/command.js";
 import { toolsCommand } from "../stages/tools-import/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
@@ -15,6 +17,8 @@ const COMMANDS: Array<() => Command> = [
   toolsCommand,
   statusCommand,
   stubCommand,
+  validateCommand,
+  benchmarkCommand,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,65 @@
+import { Command } from "commander";
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { sha256 } from "../../core/canonical.js";
+import { ExitCode } from "../../core/errors.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { runValidation, type ValidationReport } from "../../eval/validation.js";
+import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "./options.js";
+
+export function validateCommand(): Command {
+  const command = new Command("validate").description(
+    "looped validation: each held-out prompt runs model → tool call → result → answer against a real server or the stub; exits 1 below a threshold",
+  );
+  addEvalOptions(command)
+    .option("--constrained", "constrain decoding with a grammar built from the tools' schemas (GGUF only)", false)
+    .option("--transcripts", "write every transcript into the reports, not only failed runs", false)
+    .option("--report-dir <dir>", "where validation.{json,md} go (default <workdir>/reports)")
+    .addHelpText(
+      "after",
+      examples(
+        "mcp-forge validate --stub",
+        'mcp-forge validate --model .mcp-forge/model.gguf --server "npx -y @modelcontextprotocol/server-memory"',
+        'mcp-forge validate --server "node server.js" --execute all --transcripts',
+        "mcp-forge validate --model openai:gpt-4o-mini --stub --json",
+      ),
+    );
+  return withCommonOptions(command).action(async (opts: EvalCliOptions & { json: boolean; constrained: boolean; transcripts: boolean; reportDir?: string }) => {
+    const { workdir, output } = globalOptions(opts);
+    const inputs = evalInputsFromOptions(opts, workdir);
+    await startStage(workdir, "VALIDATING", { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath });
+    let report: ValidationReport;
+    try {
+      report = await runValidation({
+        ...inputs,
+        backendOptions: { ...inputs.backendOptions, constrained: opts.constrained },
+        transcripts: opts.transcripts,
+        ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
+        onProgress: (done, total) => progressPrinter(output.info)("validate", done, total),
+      });
+    } catch (error) {
+      await finishStage(workdir, "VALIDATING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
+      throw error;
+    }
+    await finishStage(workdir, "VALIDATING", {
+      outputs: {
+        [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
+        [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
+      },
+      summary: { passed: report.passed, metrics: report.metrics, counts: report.counts },
+      ...(report.passed ? {} : { status: "failed" as const, error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}` }),
+    });
+    output.result({ passed: report.passed, metrics: report.metrics, counts: report.counts, thresholdFailures: report.thresholdFailures, files: report.files });
+    output.say(summaryLines(report));
+    if (!report.passed) process.exitCode = ExitCode.gateFailed;
+  });
+}
+
+function summaryLines(report: ValidationReport): string {
+  const lines = [`validation ${report.passed ? "PASSED" : "FAILED"} on ${report.counts.prompts} prompts (calls: ${report.calls.target})`];
+  for (const [metric, value] of Object.entries(report.metrics)) lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}`);
+  for (const f of report.thresholdFailures) lines.push(`  ✗ ${f.metric} ${f.value.toFixed(3)} < ${f.threshold}`);
+  lines.push(`report: ${report.files.md}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,95 @@
+import { Command, Option } from "commander";
+import { join, resolve } from "node:path";
+import { collect } from "../../cli/options.js";
+import { badInput } from "../../core/errors.js";
+import type { CallTarget, EvalInputs } from "../../eval/engine.js";
+import type { ExecutePolicy } from "../../eval/executor.js";
+import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
+import type { LoadBackendOptions } from "../../models/load.js";
+
+/** Options validate and benchmark share: the model, the eval set, where calls run, decoding. */
+export function addEvalOptions(command: Command): Command {
+  command
+    .option("--model <gguf|openai:name>", "the model: a GGUF file (default <workdir>/model.gguf) or openai:<model> for an OpenAI-compatible endpoint")
+    .option("--base-url <url>", "OpenAI-compatible endpoint for openai: models (key from $OPENAI_API_KEY)")
+    .option("--api-key-env <name>", "environment variable holding the endpoint's key", "OPENAI_API_KEY")
+    .option("--tools <file>", "tools.json (default <workdir>/tools.json)")
+    .option("--eval <file>", "held-out samples (default <workdir>/data/eval.jsonl)")
+    .option("--stub", "run calls against a stub MCP server built from tools.json and recorded results (the default without --server/--url)")
+    .option("--data <file>", "samples whose recorded results the stub replays (repeatable; default data/train.jsonl and the eval set)", collect)
+    .option("--error-rate <p>", "stub: probability of an injected error per call", "0")
+    .option("--error-tool <name>", "stub: a tool whose every call fails (repeatable)", collect)
+    .addOption(new Option("--execute <which>", "real server: which tools really run; others get a recorded/stub result").choices(["read-only", "all"]).default("read-only"))
+    .option("--max-turns <n>", "model turns per prompt", "4")
+    .option("--limit <n>", "only the first N prompts")
+    .option("--seed <n>", "seed for decoding, the stub and the bootstrap", "0")
+    .option("--threads <n>", "llama.cpp threads (default: llama.cpp decides)")
+    .option("--context-size <n>", "context size in tokens (default: the model's, at most 8192)");
+  return addServerOptions(command);
+}
+
+export interface EvalCliOptions {
+  workdir: string;
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv: string;
+  tools?: string;
+  eval?: string;
+  stub?: boolean;
+  data?: string[];
+  errorRate: string;
+  errorTool?: string[];
+  execute: ExecutePolicy;
+  maxTurns: string;
+  limit?: string;
+  seed: string;
+  threads?: string;
+  contextSize?: string;
+  [key: string]: unknown;
+}
+
+export function evalInputsFromOptions(opts: EvalCliOptions, workdir: string): EvalInputs & { model: string; backendOptions: LoadBackendOptions } {
+  const server = serverTargetFromOptions(opts);
+  if (server && opts.stub) throw badInput("pass --stub or --server/--url, not both", "--stub replays recorded results; --server runs the real tools");
+  const errorRate = Number(opts.errorRate);
+  if (!(errorRate >= 0 && errorRate <= 1)) throw badInput(`--error-rate ${opts.errorRate}: expected a probability from 0 to 1`);
+  const calls: CallTarget = server
+    ? { kind: "server", target: server, execute: opts.execute }
+    : { kind: "stub", ...(opts.data ? { data: opts.data.map((d) => resolve(d)) } : {}), errorRate, ...(opts.errorTool ? { errorTools: opts.errorTool } : {}) };
+  const threads = optionalInt(opts.threads, "--threads", 1);
+  const contextSize = optionalInt(opts.contextSize, "--context-size", 256);
+  const limit = optionalInt(opts.limit, "--limit", 1);
+  const seed = optionalInt(opts.seed, "--seed", 0) ?? 0;
+  return {
+    model: opts.model ?? join(workdir, "model.gguf"),
+    backendOptions: {
+      seed,
+      ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+      apiKeyEnv: opts.apiKeyEnv,
+      ...(threads ? { threads } : {}),
+      ...(contextSize ? { contextSize } : {}),
+    },
+    toolsPath: resolve(opts.tools ?? join(workdir, "tools.json")),
+    evalPath: resolve(opts.eval ?? join(workdir, "data", "eval.jsonl")),
+    workdir,
+    calls,
+    maxTurns: optionalInt(opts.maxTurns, "--max-turns", 1) ?? 4,
+    timeoutMs: timeoutMsFromOptions(opts),
+    ...(limit ? { limit } : {}),
+    seed,
+  };
+}
+
+function optionalInt(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw badInput(`${name} ${value}: expected an integer ≥ ${min}`);
+  return n;
+}
+
+/** Progress on stderr, about ten lines per run. */
+export function progressPrinter(info: (text: string) => void): (label: string, done: number, total: number) => void {
+  return (label, done, total) => {
+    if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0) info(`${label}: ${done}/${total} prompts`);
+  };
+}
