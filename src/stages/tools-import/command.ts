@@ -41,7 +41,7 @@ function importCommand(): Command {
     const { tools, toolsetHash } = imported.file;
     const state = await finishStage(workdir, "INSPECTING", {
       outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
-      summary: { file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
+      summary: { source: "file", file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
     });
     const next = nextCommand(state);
     output.result({ out, file, format: imported.format, syntax: imported.syntax, toolsetHash, toolCount: tools.length, tools: tools.map((t) => t.name), next: next ?? null });
