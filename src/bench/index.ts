@@ -9,6 +9,7 @@ export interface Bench {
 /** Every benchmark `npm run bench` knows; `npm run bench -- <name>` runs the ones whose name matches. */
 const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("../stages/tools-import/bench.js")).bench,
+  async () => (await import("./inspect.js")).inspectBench(),
 ];
 
 async function main(filter: string | undefined): Promise<void> {

@@ -97,7 +97,10 @@ function stdioFailure(
   timeoutMs: number,
 ): ForgeError {
   const stderr = printable(transport.recentStderr);
-  const tail = stderr ? `\nlast lines of its stderr (full log: ${logPath}):\n${indent(stderr)}` : `\n(it wrote nothing to stderr; log: ${logPath})`;
+  const stray = transport.strayStdout
+    ? `\nit wrote text that is not MCP to stdout, which stdio reserves for the protocol (log to stderr instead):\n${indent(printable(transport.strayStdout))}`
+    : "";
+  const tail = `${stray}${stderr ? `\nlast lines of its stderr (full log: ${logPath}):\n${indent(stderr)}` : `\n(it wrote nothing to stderr; log: ${logPath})`}`;
   if (isTimeout(error)) {
     return badInput(
       `the server \`${command}\` did not answer \`initialize\` within ${timeoutMs / 1000} s${tail}`,

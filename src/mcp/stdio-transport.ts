@@ -1,12 +1,13 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { descendantsOf, killTree, signalTree } from "./process-tree.js";
 
 const STDERR_TAIL_LINES = 20;
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 export interface ProcessExit {
   code: number | null;
@@ -24,9 +25,11 @@ export class ProcessTreeStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   protocolVersion?: string;
   exit?: ProcessExit;
+  /** The last stdout line that was not a JSON-RPC message: servers that log to stdout break stdio MCP. */
+  strayStdout?: string;
 
   private child?: ChildProcessByStdio<Writable, Readable, Readable>;
-  private readonly readBuffer = new ReadBuffer();
+  private stdoutBuffer = Buffer.alloc(0);
   private log?: WriteStream;
   private stderrTail = "";
   private knownPids: number[] = [];
@@ -80,10 +83,7 @@ export class ProcessTreeStdioTransport implements Transport {
         this.onclose?.();
       });
       child.stdin.on("error", (error) => this.onerror?.(error));
-      child.stdout.on("data", (chunk: Buffer) => {
-        this.readBuffer.append(chunk);
-        this.drain();
-      });
+      child.stdout.on("data", (chunk: Buffer) => this.receive(chunk));
       child.stderr.on("data", (chunk: Buffer) => {
         this.log?.write(chunk);
         this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-8192);
@@ -91,16 +91,25 @@ export class ProcessTreeStdioTransport implements Transport {
     });
   }
 
-  private drain(): void {
-    for (;;) {
-      let message: JSONRPCMessage | null;
+  /** Splits stdout into lines; a line that is not a JSON-RPC message is kept to explain failures, not fatal. */
+  private receive(chunk: Buffer): void {
+    this.stdoutBuffer = Buffer.concat([this.stdoutBuffer, chunk]);
+    if (this.stdoutBuffer.length > MAX_LINE_BYTES) {
+      this.stdoutBuffer = Buffer.alloc(0);
+      this.onerror?.(new Error(`the server wrote a line of more than ${MAX_LINE_BYTES} bytes to stdout`));
+      return;
+    }
+    for (let end = this.stdoutBuffer.indexOf("\n"); end !== -1; end = this.stdoutBuffer.indexOf("\n")) {
+      const line = this.stdoutBuffer.toString("utf8", 0, end).replace(/\r$/, "");
+      this.stdoutBuffer = this.stdoutBuffer.subarray(end + 1);
+      if (line.trim() === "") continue;
+      let message: JSONRPCMessage;
       try {
-        message = this.readBuffer.readMessage();
-      } catch (error) {
-        this.onerror?.(error as Error);
+        message = deserializeMessage(line);
+      } catch {
+        this.strayStdout = line.slice(0, 500);
         continue;
       }
-      if (message === null) return;
       this.onmessage?.(message);
     }
   }
@@ -131,7 +140,7 @@ export class ProcessTreeStdioTransport implements Transport {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     process.off("exit", this.killOnExit);
-    this.readBuffer.clear();
+    this.stdoutBuffer = Buffer.alloc(0);
     await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
   }
 }

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -68,6 +69,33 @@ describe("inspect against our fixture servers", () => {
     const run = await inspect("--server", "no-such-mcp-server-xyz --flag");
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("`no-such-mcp-server-xyz --flag` exited with code 127 (command not found)");
+  });
+
+  it("a server that prints a banner on stdout still works; when it then hangs, the error shows the banner", async () => {
+    const ok = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "BANNER=Weather server v2 ready!", "--env", "TOOL_COUNT=3");
+    expect(ok.code).toBe(0);
+    expect((await readJson(join(workdir, "tools.json"))).tools).toHaveLength(3);
+
+    const hung = await inspect("--server", `node ${fixture("hang.mjs")}`, "--env", "BANNER=Weather server v2 ready!", "--timeout", "1");
+    expect(hung.code).toBe(2);
+    expect(hung.stderr).toContain("not MCP to stdout");
+    expect(hung.stderr).toContain("  | Weather server v2 ready!");
+  });
+
+  it("an HTTP server that accepts the connection but never answers: exit 2 after --timeout", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/mcp`;
+      const run = await inspect("--url", url, "--timeout", "1");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`the server at ${url} did not answer \`initialize\` within 1 s`);
+      expect(run.stderr).toContain("--timeout");
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it("a server that never answers: exit 2 after --timeout, saying how to raise it", async () => {

@@ -11,8 +11,10 @@ export interface InspectOptions {
   workdir: string;
   out: string;
   timeoutMs: number;
-  /** Reports progress and warnings. */
+  /** Reports warnings. */
   info?: (text: string) => void;
+  /** Called as each step ends: the handshake answered, tools.json written (used to time the stage). */
+  progress?: (step: "connected" | "written") => void;
 }
 
 export interface InspectResult {
@@ -40,6 +42,7 @@ export async function inspectServer(target: ServerTarget, options: InspectOption
   let connection: McpConnection | undefined;
   try {
     connection = await connectToServer(target, { timeoutMs: options.timeoutMs, logDir: join(options.workdir, "logs") });
+    options.progress?.("connected");
     const result = await collect(connection, target, options);
     const written = `sha256:${sha256(await readFile(options.out))}`;
     await finishStage(options.workdir, "INSPECTING", {
@@ -82,6 +85,7 @@ async function collect(connection: McpConnection, target: ServerTarget, options:
     tools,
   });
   await writeToolsFile(options.out, file);
+  options.progress?.("written");
   const capabilities = connection.client.getServerCapabilities() ?? {};
   const result: InspectResult = { out: options.out, file, transport: connection.transport };
   if (connection.stderrLogPath) result.stderrLogPath = connection.stderrLogPath;
