@@ -29,6 +29,14 @@ describe("inspect against our fixture servers", () => {
     expect(run.stdout).not.toContain("Second line");
   });
 
+  it("keeps tools repeated across pages as sent, and warns about them", async () => {
+    const run = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "TOOL_COUNT=6", "--env", "PAGE_SIZE=3", "--env", "PAGE_OVERLAP=1");
+    expect(run.code).toBe(0);
+    const file = await readJson(join(workdir, "tools.json"));
+    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(["tool_0000", "tool_0001", "tool_0002", "tool_0002", "tool_0003", "tool_0004", "tool_0005"]);
+    expect(run.stderr).toContain("warning: the server lists 1 tool name(s) more than once (tool_0002)");
+  });
+
   it("passes the caller's environment plus --env, and runs in --cwd", async () => {
     const run = await runCli(
       ["inspect", "--workdir", workdir, "--server", "node paginated.mjs", "--cwd", FIXTURES, "--env", "TOOL_PREFIX=custom", "--env", "TOOL_COUNT=2"],

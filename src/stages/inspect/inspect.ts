@@ -6,6 +6,7 @@ import { onShutdown } from "../../core/shutdown.js";
 import { makeToolsFile, writeToolsFile, type ToolsFile } from "../../core/toolset.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
 import { countAll, listAllTools } from "../../mcp/list-tools.js";
+import { printable } from "../../mcp/untrusted-text.js";
 
 export interface InspectOptions {
   workdir: string;
@@ -75,6 +76,14 @@ export async function inspectServer(target: ServerTarget, options: InspectOption
 async function collect(connection: McpConnection, target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
   const timing = { timeoutMs: options.timeoutMs };
   const tools = await listAllTools(connection, timing);
+  const names = tools.map((t) => t.name);
+  const repeated = [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+  if (repeated.length > 0) {
+    options.info?.(
+      `warning: the server lists ${repeated.length} tool name(s) more than once (${repeated.slice(0, 5).map((n) => printable(n)).join(", ")}); ` +
+        "tools.json keeps the list as sent, but a model cannot tell such tools apart: fix the server (often its pagination)",
+    );
+  }
   const file = makeToolsFile({
     server: connection.serverInfo,
     protocolVersion: connection.protocolVersion,
