@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { alive, fixture, processesWith, readJson, runCli, tempDir, type CliRun } from "./helpers.js";
+import { ROOT, alive, fixture, processesWith, readJson, runCli, tempDir, type CliRun } from "./helpers.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -67,6 +67,12 @@ describe("no orphan processes", () => {
       env: { STAY_ALIVE: "1" },
     });
     expect(run.code).toBe(0);
+  });
+
+  it("after a successful run through real npx (npm exec → sh → node)", async () => {
+    const run = await runAndCheck(`cd ${ROOT} && npx --no mcp-server-everything stdio TAG`, { roles: [] });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("server: mcp-servers/everything");
   });
 
   it("after a successful run through sh -c that keeps the shell as parent", async () => {
