@@ -33,12 +33,12 @@ const bareEnv = { OPENAI_API_KEY: "", GITHUB_TOKEN: "", HF_TOKEN: "" };
 describe("doctor", () => {
   it("MCP_FORGE_PYTHON at a missing path: exit 3 naming train/export and the fix; the other checks still run", async () => {
     const run = await doctor({ ...bareEnv, MCP_FORGE_PYTHON: "/nonexistent/bin/python" }, "--json");
-    expect(run.code).toBe(3);
+    expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain("train, export cannot run");
     expect(run.stderr).toContain("MCP_FORGE_PYTHON is /nonexistent/bin/python");
     const result = JSON.parse(run.stdout) as { ok: boolean; blockedStages: string[]; checks: Check[] };
     expect(result.ok).toBe(false);
-    expect(result.blockedStages).toEqual(["train", "export"]);
+    expect(result.blockedStages, run.stderr).toEqual(["train", "export"]);
     for (const c of result.checks) {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(["name", "status", "detail", "neededBy", "optional"]));
       expect(["ok", "missing", "note"]).toContain(c.status);
@@ -59,7 +59,7 @@ describe("doctor", () => {
   const python = pythonWithoutTorch();
   it.skipIf(!python)("a real Python without torch: exit 3, torch reported missing, `npm run setup:python` named", async () => {
     const run = await doctor({ ...bareEnv, MCP_FORGE_PYTHON: python });
-    expect(run.code).toBe(3);
+    expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toMatch(/✓ python\s+Python 3\.\d+\.\d+ at /);
     expect(run.stdout).toMatch(/✗ trainer packages\s+not installed: torch, transformers, peft, trl/);
     expect(run.stderr).toContain("train, export cannot run: trainer packages");
