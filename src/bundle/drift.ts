@@ -84,7 +84,7 @@ function compareTool(old: McpTool, live: McpTool): DriftReason[] {
     else if (key === "outputSchema") reasons.push(nonBreaking(path, "output schema changed: results may look different"));
     else reasons.push(nonBreaking(path, `${key} changed`));
   }
-  return reasons;
+  return reasons.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
 function compareAnnotations(a: unknown, b: unknown, path: string, out: DriftReason[]): void {

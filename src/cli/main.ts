@@ -4,11 +4,13 @@ import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { doctorCommand } from "../stages/doctor/command.js";
 import { inspectCommand } from "../stages/inspect/command.js";
+import { packCommand } from "../stages/pack/command.js";
 import { statusCommand } from "../stages/status/command.js";
 import { stubCommand } from "../stages/stub/command.js";
 import { validateCommand } from "../stages/validate/command.js";
 import { benchmarkCommand } from "../stages/benchmark/command.js";
 import { toolsCommand } from "../stages/tools-import/command.js";
+import { verifyBundleCommand } from "../stages/verify-bundle/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
@@ -19,12 +21,15 @@ const COMMANDS: Array<() => Command> = [
   stubCommand,
   validateCommand,
   benchmarkCommand,
+  packCommand,
+  verifyBundleCommand,
 ];
 
 export function buildProgram(): Command {
   const program = new Command("mcp-forge")
     .description("Turn an MCP server into a small local model that calls its tools reliably.")
     .version(VERSION)
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
   for (const make of COMMANDS) program.addCommand(make().exitOverride());

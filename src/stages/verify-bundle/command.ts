@@ -1,0 +1,69 @@
+import { Command } from "commander";
+import { join, resolve } from "node:path";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { badInput, ExitCode } from "../../core/errors.js";
+import { readToolsFile, type McpTool } from "../../core/toolset.js";
+import { checkDrift, checkIntegrity, formatDrift } from "../../bundle/verify.js";
+import { connectToServer, describeTarget } from "../../mcp/connect.js";
+import { listAllTools } from "../../mcp/list-tools.js";
+import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
+import { printable } from "../../mcp/untrusted-text.js";
+
+export function verifyBundleCommand(): Command {
+  const command = new Command("verify-bundle")
+    .description("check an agent bundle: files against SHA256SUMS, agent.yaml against its schema, model metadata; with a server or tools file, toolset drift")
+    .argument("<dir>", "the bundle folder `mcp-forge pack` wrote")
+    .option("--tools <file>", "compare the bundle's toolset with this tools.json (instead of a live server)");
+  addServerOptions(command);
+  command.addHelpText(
+    "after",
+    examples(
+      "mcp-forge verify-bundle bundle",
+      'mcp-forge verify-bundle bundle --server "npx -y @modelcontextprotocol/server-memory"',
+      "mcp-forge verify-bundle bundle --url http://localhost:3001/mcp --json",
+      "mcp-forge verify-bundle bundle --tools new-tools.json",
+    ),
+  );
+  return withCommonOptions(command).action(async (dir: string, opts: Record<string, unknown> & { workdir: string; json: boolean; tools?: string }) => {
+    const { workdir, output } = globalOptions(opts);
+    const bundle = resolve(dir);
+    const target = serverTargetFromOptions(opts);
+    if (target && opts.tools) throw badInput("pass either --tools or --server/--url, not both", "--tools compares with a file, --server/--url with a live server");
+    const integrity = await checkIntegrity(bundle);
+
+    let live: { source: string; tools: McpTool[] } | undefined;
+    if (opts.tools) {
+      live = { source: resolve(opts.tools), tools: (await readToolsFile(resolve(opts.tools))).tools };
+    } else if (target) {
+      const connection = await connectToServer(target, { timeoutMs: timeoutMsFromOptions(opts), logDir: join(workdir, "logs") });
+      try {
+        live = { source: describeTarget(target), tools: await listAllTools(connection, { timeoutMs: timeoutMsFromOptions(opts) }) };
+      } finally {
+        await connection.close();
+      }
+    }
+    const drift = live && integrity.tools ? checkDrift(integrity.tools, live.tools) : undefined;
+    const passed = integrity.problems.length === 0 && drift === undefined;
+
+    output.result({
+      bundle,
+      passed,
+      integrity: { checked: integrity.checked, problems: integrity.problems },
+      drift: live ? { source: live.source, matches: drift === undefined, ...(drift ?? {}) } : null,
+      smoke: null,
+    });
+    const lines = [`bundle: ${bundle}`];
+    if (integrity.problems.length === 0) lines.push(`integrity: ok (${integrity.checked} files match SHA256SUMS; agent.yaml, tools.json and model metadata agree)`);
+    else {
+      lines.push(`integrity: FAILED`);
+      for (const p of integrity.problems) lines.push(`  ${p.file}: ${printable(p.message)}`);
+    }
+    if (live) {
+      if (drift === undefined) lines.push(`toolset: matches ${printable(live.source)} (${integrity.manifest?.toolset.hash ?? ""})`);
+      else lines.push(`toolset: differs from ${printable(live.source)}`, ...formatDrift(drift, printable));
+    }
+    lines.push(passed ? "verify-bundle: passed" : "verify-bundle: FAILED");
+    output.say(lines.join("\n"));
+    if (!passed) process.exitCode = ExitCode.gateFailed;
+  });
+}

@@ -1,0 +1,77 @@
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ROOT } from "../core/cli.js";
+
+export const BUNDLE_FIXTURES = join(ROOT, "tests", "bundle", "fixtures");
+export const QWEN_TEMPLATE = join(BUNDLE_FIXTURES, "qwen2.5-chat-template.jinja");
+export const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
+
+type GgufValue = string | number | boolean | string[];
+
+/**
+ * Writes a GGUF v3 file with metadata and no tensors: enough for everything pack and verify-bundle
+ * read (chat template, special tokens, mcp_forge.* keys), written byte by byte per the GGUF spec.
+ */
+export async function writeGguf(path: string, metadata: Record<string, GgufValue>): Promise<void> {
+  const parts: Buffer[] = [];
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  const u64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(n));
+    return b;
+  };
+  const str = (s: string) => {
+    const bytes = Buffer.from(s, "utf8");
+    return Buffer.concat([u64(bytes.length), bytes]);
+  };
+  const entries = Object.entries(metadata);
+  parts.push(Buffer.from("GGUF"), u32(3), u64(0), u64(entries.length));
+  for (const [key, value] of entries) {
+    parts.push(str(key));
+    if (typeof value === "string") parts.push(u32(8), str(value));
+    else if (typeof value === "boolean") parts.push(u32(7), Buffer.from([value ? 1 : 0]));
+    else if (typeof value === "number") parts.push(u32(4), u32(value));
+    else parts.push(u32(9), u32(8), u64(value.length), ...value.map(str));
+  }
+  const body = Buffer.concat(parts);
+  const padding = (32 - (body.length % 32)) % 32;
+  await writeFile(path, Buffer.concat([body, Buffer.alloc(padding)]));
+}
+
+export interface FixtureWorkdir {
+  workdir: string;
+  toolsPath: string;
+  gguf: string;
+  toolsetHash: string;
+}
+
+/**
+ * A work directory as the pipeline leaves it before PACKAGING: tools.json of the reference memory
+ * server, train/eval samples for it, and a model.gguf with the Qwen2.5 chat template and the
+ * metadata the trainer's export writes.
+ */
+export async function fixtureWorkdir(dir: string, options: { chatTemplate?: string; toolsetHash?: string } = {}): Promise<FixtureWorkdir> {
+  const workdir = join(dir, "work");
+  await cp(join(BUNDLE_FIXTURES, "workdir"), workdir, { recursive: true });
+  const toolsPath = join(workdir, "tools.json");
+  const tools = JSON.parse(await readFile(toolsPath, "utf8")) as { toolsetHash: string; tools: unknown[] };
+  const gguf = join(workdir, "model.gguf");
+  await writeGguf(gguf, {
+    "general.architecture": "qwen2",
+    "general.name": "tiny",
+    "qwen2.context_length": 32768,
+    "tokenizer.ggml.model": "gpt2",
+    "tokenizer.ggml.tokens": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+    "tokenizer.ggml.bos_token_id": 0,
+    "tokenizer.ggml.eos_token_id": 2,
+    "tokenizer.chat_template": options.chatTemplate ?? (await readFile(QWEN_TEMPLATE, "utf8")),
+    "mcp_forge.toolset_hash": options.toolsetHash ?? tools.toolsetHash,
+    "mcp_forge.tools": JSON.stringify(tools.tools),
+    "mcp_forge.base_model": "tiny",
+  });
+  return { workdir, toolsPath, gguf, toolsetHash: tools.toolsetHash };
+}
