@@ -6,27 +6,6 @@ export interface TemplateTokens {
   eosToken: string;
 }
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/** The `strftime_now` that Hugging Face passes to chat templates, for the directives templates use. */
-function strftimeNow(format: string, now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  const month = MONTHS[now.getMonth()] ?? "";
-  const table: Record<string, string> = {
-    d: pad(now.getDate()),
-    m: pad(now.getMonth() + 1),
-    Y: String(now.getFullYear()),
-    y: pad(now.getFullYear() % 100),
-    b: month.slice(0, 3),
-    B: month,
-    H: pad(now.getHours()),
-    M: pad(now.getMinutes()),
-    S: pad(now.getSeconds()),
-    "%": "%",
-  };
-  return format.replace(/%([a-zA-Z%])/g, (all, d: string) => table[d] ?? all);
-}
-
 /**
  * A model's own chat template, rendered the way `tokenizer.apply_chat_template` renders it in
  * training: messages with tool calls whose arguments are objects, tools as OpenAI function
@@ -42,14 +21,20 @@ export class ChatTemplate {
     this.template = new Template(source);
   }
 
-  render(messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt = true): string {
+  /** `extra`: further template variables, as keyword arguments to apply_chat_template (e.g. date_string). */
+  render(
+    messages: readonly ChatMessage[],
+    tools: readonly FunctionTool[],
+    addGenerationPrompt = true,
+    extra: Record<string, unknown> = {},
+  ): string {
     return this.template.render({
+      ...extra,
       messages: messages.map(toTemplateMessage),
       tools: tools.length > 0 ? tools : undefined,
       add_generation_prompt: addGenerationPrompt,
       bos_token: this.tokens.bosToken,
       eos_token: this.tokens.eosToken,
-      strftime_now: strftimeNow,
     });
   }
 }
