@@ -3,6 +3,8 @@ import { ExitCode, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { doctorCommand } from "../stages/doctor/command.js";
+import { generateCommand } from "../stages/generate/command.js";
+import { qaCommand } from "../stages/qa/command.js";
 import { inspectCommand } from "../stages/inspect/command.js";
 import { packCommand } from "../stages/pack/command.js";
 import { statusCommand } from "../stages/status/command.js";
@@ -17,6 +19,8 @@ const COMMANDS: Array<() => Command> = [
   doctorCommand,
   inspectCommand,
   toolsCommand,
+  generateCommand,
+  qaCommand,
   statusCommand,
   stubCommand,
   validateCommand,

@@ -1,0 +1,72 @@
+import type { McpTool } from "../core/toolset.js";
+
+/** The contract's scenarios, in the order reports list them. */
+export const SCENARIOS = ["standard", "no_tool", "error", "ambiguous", "edge"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** The contract's default scenario mix (CONTRACT.md §4). */
+export const DEFAULT_SCENARIO_MIX: Record<Scenario, number> = {
+  standard: 0.6,
+  no_tool: 0.15,
+  error: 0.1,
+  ambiguous: 0.1,
+  edge: 0.05,
+};
+
+/** Scenarios whose samples must call a tool; the others must not. */
+export const CALLING_SCENARIOS: ReadonlySet<Scenario> = new Set<Scenario>(["standard", "error", "edge"]);
+
+export type ResultSource = "server" | "stub" | "text";
+
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
+export type Message =
+  | { role: "system"; content: string }
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string; tool_calls?: ToolCall[] }
+  | { role: "tool"; tool_call_id: string; name: string; content: string };
+
+export interface OpenAiTool {
+  type: "function";
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** One training sample in the contract's chat format, plus provenance fields. */
+export interface Sample {
+  id: string;
+  scenario: Scenario;
+  source: "seed" | "augmented";
+  /** The id of the seed this sample was made from (its own id for a seed). */
+  seedId: string;
+  tools: OpenAiTool[];
+  messages: Message[];
+  /** Where the tool result came from, for samples that call a tool. */
+  resultSource?: ResultSource;
+  /** Whether the recorded tool result is an error. */
+  resultIsError?: boolean;
+}
+
+/** An MCP tool in the OpenAI `tools` form the chat templates take. */
+export function toOpenAiTool(tool: McpTool): OpenAiTool {
+  return {
+    type: "function",
+    function: {
+      name: tool.name,
+      description: tool.description ?? tool.title ?? "",
+      parameters: tool.inputSchema,
+    },
+  };
+}
+
+/** The text of every user turn of a sample, joined: what near-duplicate checks and the split compare. */
+export function userText(messages: readonly { role?: unknown; content?: unknown }[]): string {
+  let text = "";
+  for (const m of messages) {
+    if (m.role === "user" && typeof m.content === "string") text = text ? `${text}\n${m.content}` : m.content;
+  }
+  return text;
+}

@@ -1,0 +1,40 @@
+import type { McpTool } from "../core/toolset.js";
+
+/** "get_file_info", "get-sum", "readGraph" → "get file info", "get sum", "read graph". */
+export function humanize(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[_\-.:/]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toLowerCase();
+}
+
+/** How a value is written in a request: strings quoted, everything else as JSON, so the call can be read back. */
+export function formatValue(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+}
+
+/** Untrusted server text made safe for a prompt line: no control characters, one line, bounded. */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
+}
+
+/** The first sentence of a tool's description, as its purpose in the system prompt. */
+export function purposeOf(tool: McpTool): string {
+  const text = oneLine(tool.description ?? tool.title ?? humanize(tool.name), 400);
+  const first = /^(.+?[.!?])(\s|$)/.exec(text)?.[1] ?? text;
+  return oneLine(first, 120);
+}
+
+const VERBS = new Set(
+  "add analyze append calculate call cancel check clear close compare compute convert copy count create delete describe download echo edit enable disable export fetch find generate get gzip import insert list load lookup make merge move open parse ping post print publish push query read remove rename render resize run save search send set show simulate sort start stop subscribe summarize toggle translate trigger update upload validate write".split(" "),
+);
+
+/** A verb phrase for what the tool does, e.g. "get file info"; "use the weather tool" when its name has no verb. */
+export function actionOf(tool: McpTool): string {
+  const human = humanize(tool.name);
+  const first = human.split(" ")[0] ?? "";
+  return VERBS.has(first) ? human : `use the ${human} tool`;
+}

@@ -1,0 +1,89 @@
+import type { McpTool } from "../core/toolset.js";
+import { ArgGenerator } from "./schema-args.js";
+import type { Rng } from "./rng.js";
+import type { ResultSource } from "./sample.js";
+import { formatValue, humanize } from "./text.js";
+
+/** A tool result as the tool message carries it. */
+export interface ToolResult {
+  content: string;
+  isError: boolean;
+  source: ResultSource;
+}
+
+/** Longest tool message kept; server output is untrusted and can be huge. */
+export const MAX_RESULT_CHARS = 2000;
+
+/** The text of an MCP CallToolResult: text items joined, other items named, structured content as JSON. */
+export function resultText(result: { content?: unknown; structuredContent?: unknown }): string {
+  const parts: string[] = [];
+  for (const item of Array.isArray(result.content) ? result.content : []) {
+    const c = item as { type?: string; text?: string; mimeType?: string; uri?: string; resource?: { uri?: string; text?: string } };
+    if (c.type === "text" && typeof c.text === "string") parts.push(c.text);
+    else if (c.type === "image" || c.type === "audio") parts.push(`[${c.type}: ${c.mimeType ?? "binary"}]`);
+    else if (c.type === "resource") parts.push(c.resource?.text ?? `[resource: ${c.resource?.uri ?? ""}]`);
+    else if (c.type === "resource_link") parts.push(`[resource link: ${c.uri ?? ""}]`);
+  }
+  if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent));
+  return clip(parts.join("\n"));
+}
+
+export function clip(text: string): string {
+  return text.length > MAX_RESULT_CHARS ? `${text.slice(0, MAX_RESULT_CHARS - 1)}…` : text;
+}
+
+const stubGenerators = new Map<string, ArgGenerator | null>();
+
+/** A deterministic result: values drawn from the tool's outputSchema, or a plain text line. */
+export function stubResult(tool: McpTool, args: Record<string, unknown>, rng: Rng): ToolResult {
+  const key = tool.outputSchema ? JSON.stringify(tool.outputSchema) : "";
+  let gen = stubGenerators.get(key);
+  if (gen === undefined && tool.outputSchema) {
+    try {
+      gen = new ArgGenerator(tool.outputSchema, `tool "${tool.name}" outputSchema`);
+    } catch {
+      gen = null;
+    }
+    stubGenerators.set(key, gen);
+  }
+  if (gen) {
+    try {
+      return { content: clip(JSON.stringify(gen.generate(rng))), isError: false, source: "stub" };
+    } catch {
+      // Fall through to the text result when no valid output can be drawn.
+    }
+  }
+  const summary = Object.entries(args)
+    .map(([k, v]) => `${humanize(k)} ${formatValue(v)}`)
+    .join(", ");
+  return { content: clip(`${humanize(tool.name)} completed${summary ? ` for ${summary}` : ""}.`), isError: false, source: "text" };
+}
+
+const ERRORS = [
+  "Error: the service is temporarily unavailable (503). Try again later.",
+  "Error: the request timed out after 30 seconds.",
+  "Error: permission denied for this operation.",
+  "Error: rate limit exceeded; retry in 60 seconds.",
+  "Error: internal server error.",
+];
+
+/** A plausible error result for when the server gives no real one. */
+export function stubError(tool: McpTool, args: Record<string, unknown>, rng: Rng): ToolResult {
+  const first = Object.values(args).find((v) => typeof v === "string" || typeof v === "number");
+  const notFound = first !== undefined ? [`Error: nothing found for ${formatValue(first)}.`] : [];
+  return { content: rng.pick([...ERRORS, ...notFound]), isError: true, source: "stub" };
+}
+
+const SECRET_NAME = /(key|token|secret|passw|credential|auth|cookie|session)/i;
+
+/**
+ * Server output can echo our environment (a server that prints its env, an error that quotes a
+ * header): values of secret-looking variables never reach a dataset.
+ */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let out = text;
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= 8 && SECRET_NAME.test(name) && out.includes(value)) out = out.split(value).join("[redacted]");
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import { Command, Option } from "commander";
+import { join, resolve } from "node:path";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { badInput, environmentMissing, gateFailed } from "../../core/errors.js";
+import { readForgeConfig, resolveMix } from "../../data/config.js";
+import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
+import { DEFAULTS, formatTally, generateDataset, type GenerateResult } from "./generate.js";
+import type { ExecuteMode } from "./plan.js";
+import { formatQcSummary } from "../qa/command.js";
+
+interface GenerateCliOptions {
+  workdir: string;
+  json: boolean;
+  tools?: string;
+  out?: string;
+  samples?: string;
+  seed?: string;
+  noToolRatio?: string;
+  errorRatio?: string;
+  evalRatio?: string;
+  augmentFactor?: string;
+  execute?: string;
+  callTimeout?: string;
+  config?: string;
+  llm: boolean;
+  llmBaseUrl?: string;
+  llmModel?: string;
+  llmApiKeyEnv: string;
+  cacheDir?: string;
+  concurrency?: string;
+  gate: boolean;
+  progress: boolean;
+  [key: string]: unknown;
+}
+
+const num = (value: string | undefined, flag: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw badInput(`${flag} ${value}: expected a number`);
+  return n;
+};
+
+export function generateCommand(): Command {
+  const command = new Command("generate")
+    .description("synthesize training samples (and a held-out eval split) for a toolset, then run the QC gate")
+    .option("--tools <file>", "tools.json to generate for (default <workdir>/tools.json, or the --server's tools)")
+    .option("--out <file>", "training split (default <workdir>/data/train.jsonl; eval.jsonl is written beside it)")
+    .option("--samples <n>", `training samples (default ${DEFAULTS.samples})`)
+    .option("--seed <n>", `random seed; the same seed gives the same offline dataset (default ${DEFAULTS.seed})`)
+    .option("--no-tool-ratio <r>", "share of no_tool samples (contract default 0.15)")
+    .option("--error-ratio <r>", "share of error samples (contract default 0.10)")
+    .option("--eval-ratio <r>", `held-out evaluation split, as a share of --samples (default ${DEFAULTS.evalRatio}; at least 3 per tool)`)
+    .option("--augment-factor <n>", `samples made from each seed (default ${DEFAULTS.augmentFactor})`)
+    .addOption(new Option("--execute <mode>", "which tools run on the live server: readonly (readOnlyHint tools), all (accepts side effects), none").choices(["readonly", "all", "none"]))
+    .option("--call-timeout <seconds>", `limit for one tool call (default ${DEFAULTS.callTimeoutMs / 1000}); a tool that exceeds it gets stub results`)
+    .option("--config <file>", "mcp-forge.yaml with generate: and qa: sections (default ./mcp-forge.yaml when present)")
+    .option("--llm", "write seed conversations with an LLM (OpenAI-compatible endpoint) instead of the offline generator", false)
+    .option("--llm-base-url <url>", "OpenAI-compatible endpoint (default https://api.openai.com/v1)")
+    .option("--llm-model <name>", "model for --llm (default gpt-4o)")
+    .option("--llm-api-key-env <NAME>", "environment variable holding the API key", "OPENAI_API_KEY")
+    .option("--cache-dir <dir>", "LLM response cache (default <workdir>/cache/llm)")
+    .option("--concurrency <n>", "parallel LLM requests (default 4)")
+    .option("--no-gate", "skip the QC gate at the end")
+    .option("--no-progress", "no progress bar or progress lines")
+    .addHelpText(
+      "after",
+      examples(
+        "mcp-forge generate --samples 500",
+        'mcp-forge generate --server "npx -y @modelcontextprotocol/server-memory" --samples 800 --seed 7',
+        "mcp-forge generate --tools tools.json --out data/train.jsonl --no-tool-ratio 0.2 --error-ratio 0.1",
+        "OPENAI_API_KEY=… mcp-forge generate --llm --llm-model gpt-4o-mini --concurrency 8",
+      ),
+    );
+  addServerOptions(command);
+  withCommonOptions(command);
+  return command.action(async (opts: GenerateCliOptions) => {
+    const { workdir, output } = globalOptions(opts);
+    const config = await readForgeConfig(opts.config);
+    const g = config.generate;
+    const server = serverTargetFromOptions(opts);
+    const execute = (opts.execute ?? g.execute ?? DEFAULTS.execute) as ExecuteMode;
+    const fixed = { no_tool: num(opts.noToolRatio, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
+    let llm;
+    if (opts.llm) {
+      const apiKey = process.env[opts.llmApiKeyEnv];
+      if (!apiKey) throw environmentMissing(`--llm needs an API key in $${opts.llmApiKeyEnv}`, `export ${opts.llmApiKeyEnv}=… (or name another variable with --llm-api-key-env)`);
+      llm = {
+        baseUrl: opts.llmBaseUrl ?? g.llmBaseUrl ?? "https://api.openai.com/v1",
+        model: opts.llmModel ?? g.llmModel ?? "gpt-4o",
+        apiKey,
+        cacheDir: resolve(opts.cacheDir ?? join(workdir, "cache", "llm")),
+        concurrency: num(opts.concurrency, "--concurrency") ?? g.concurrency ?? 4,
+      };
+    }
+    const samples = num(opts.samples, "--samples") ?? g.samples;
+    const seed = num(opts.seed, "--seed") ?? g.seed;
+    const evalRatio = num(opts.evalRatio, "--eval-ratio") ?? g.evalRatio;
+    const augmentFactor = num(opts.augmentFactor, "--augment-factor") ?? g.augmentFactor;
+    const callTimeout = num(opts.callTimeout, "--call-timeout");
+    const result = await generateDataset({
+      workdir,
+      ...(opts.tools ? { toolsPath: resolve(opts.tools) } : {}),
+      ...(server ? { server, timeoutMs: timeoutMsFromOptions(opts) } : {}),
+      ...(callTimeout !== undefined ? { callTimeoutMs: callTimeout * 1000 } : {}),
+      ...(opts.out ? { out: resolve(opts.out) } : {}),
+      ...(samples !== undefined ? { samples } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(evalRatio !== undefined ? { evalRatio } : {}),
+      ...(augmentFactor !== undefined ? { augmentFactor } : {}),
+      ...(g.toolWeights ? { toolWeights: g.toolWeights } : {}),
+      scenarioMix: resolveMix(g.scenarioMix, fixed),
+      execute,
+      ...(llm ? { llm } : {}),
+      progress: opts.progress ? "auto" : "quiet",
+      gate: opts.gate,
+      qaThresholds: config.qa,
+      log: (line) => output.info(line),
+    });
+    output.result(summary(result));
+    output.say(formatGenerate(result));
+    if (result.qc && !result.qc.passed) {
+      throw gateFailed(`QC gate failed on ${result.trainPath}: ${result.qc.failures.join("; ")}`, result.qc.remediation.join("; "));
+    }
+  });
+}
+
+function summary(r: GenerateResult) {
+  const { qc, plan: _plan, ...rest } = r;
+  return { ...rest, ...(qc ? { qc: { passed: qc.passed, total: qc.total, valid: qc.valid, schemaPassRate: qc.schemaPassRate, failures: qc.failures, reports: qc.reports } } : {}) };
+}
+
+function formatGenerate(r: GenerateResult): string {
+  const sources = Object.entries(r.resultSources).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+  const executed = Object.entries(r.executed).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+  const lines = [
+    `train: ${r.trainPath} (${r.train} samples)`,
+    `eval:  ${r.evalPath} (${r.eval} samples, held out)`,
+    `plan:  ${r.planPath}`,
+    `tool results: ${sources}`,
+    `tools executed on the server: ${executed}`,
+  ];
+  if (r.llm) lines.push(formatTally(r.llm));
+  if (r.qc) lines.push("", formatQcSummary(r.qc));
+  return lines.join("\n");
+}

@@ -1,0 +1,47 @@
+import type { McpTool } from "../../core/toolset.js";
+import { familiesFor } from "../../data/no-tool-bank.js";
+import { ArgGenerator } from "../../data/schema-args.js";
+import { toOpenAiTool, type OpenAiTool } from "../../data/sample.js";
+import type { ToolExecutor } from "./executor.js";
+
+export interface Counters {
+  samples: number;
+  toolCalls: number;
+  cacheHits: number;
+  llmRequests: number;
+}
+
+/** What every part of synthesis shares: the tools, their argument generators, the executor, the texts already used. */
+export interface GenContext {
+  tools: McpTool[];
+  byName: Map<string, McpTool>;
+  openAiTools: OpenAiTool[];
+  serverName: string;
+  generators: Map<string, ArgGenerator>;
+  executor: ToolExecutor;
+  noToolFamilies: number[];
+  /** Normalised user texts already written, so no two samples (train or eval) share one. */
+  usedTexts: Set<string>;
+  counters: Counters;
+  onProgress(): void;
+}
+
+export function makeContext(tools: McpTool[], serverName: string, executor: ToolExecutor, onProgress: () => void): GenContext {
+  const generators = new Map<string, ArgGenerator>();
+  for (const t of tools) generators.set(t.name, new ArgGenerator(t.inputSchema, `tool "${t.name}" inputSchema`));
+  return {
+    tools,
+    byName: new Map(tools.map((t) => [t.name, t])),
+    openAiTools: tools.map(toOpenAiTool),
+    serverName,
+    generators,
+    executor,
+    noToolFamilies: familiesFor(tools),
+    usedTexts: new Set(),
+    counters: { samples: 0, toolCalls: 0, cacheHits: 0, llmRequests: 0 },
+    onProgress,
+  };
+}
+
+/** The key under which user texts count as the same. */
+export const textKey = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();

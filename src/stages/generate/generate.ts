@@ -1,0 +1,219 @@
+import { join, dirname, basename, resolve } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
+import { sha256 } from "../../core/canonical.js";
+import { readToolsFile, type McpTool } from "../../core/toolset.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { onShutdown } from "../../core/shutdown.js";
+import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
+import { listAllTools } from "../../mcp/list-tools.js";
+import { toolsetHash } from "../../core/canonical.js";
+import { badInput } from "../../core/errors.js";
+import { toJsonl } from "../../data/jsonl.js";
+import { Rng } from "../../data/rng.js";
+import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../data/sample.js";
+import { runQc, type QcReport, type QcThresholds } from "../qa/qc.js";
+import { assemble } from "./assemble.js";
+import { makeContext, type Counters, type GenContext } from "./context.js";
+import { offlineDraft, type Draft } from "./drafts.js";
+import { ToolExecutor } from "./executor.js";
+import type { LlmTally } from "./llm-client.js";
+import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
+import { textVariant } from "./augment.js";
+import { buildPlan, type ExecuteMode, type PlanCell, type SynthesisPlan } from "./plan.js";
+import { makeProgress } from "./progress.js";
+
+export interface GenerateOptions {
+  workdir: string;
+  /** tools.json to read; default `<workdir>/tools.json` unless a server is given. */
+  toolsPath?: string;
+  /** A live server: lists the tools (when no tools file is given) and runs the calls the policy allows. */
+  server?: ServerTarget;
+  /** Start-up and list timeout for the server, ms (default 30 s). */
+  timeoutMs?: number;
+  /** Limit for one tool call, ms (default 10 s); a tool that exceeds it is stubbed from then on. */
+  callTimeoutMs?: number;
+  /** Training split path; default `<workdir>/data/train.jsonl` (eval.jsonl beside it). */
+  out?: string;
+  samples?: number;
+  seed?: number;
+  scenarioMix?: Record<Scenario, number>;
+  toolWeights?: Record<string, number>;
+  evalRatio?: number;
+  augmentFactor?: number;
+  execute?: ExecuteMode;
+  llm?: LlmSettings;
+  /** "auto": a bar on a terminal, periodic lines otherwise. */
+  progress?: "auto" | "quiet";
+  /** Run the QC gate on the training split at the end (default true). */
+  gate?: boolean;
+  qaThresholds?: Partial<QcThresholds>;
+  /** Human lines (warnings, the LLM tally). */
+  log?: (line: string) => void;
+}
+
+export interface GenerateResult {
+  trainPath: string;
+  evalPath: string;
+  planPath: string;
+  train: number;
+  eval: number;
+  plan: SynthesisPlan;
+  resultSources: Record<string, number>;
+  /** Real tool calls made per tool. */
+  executed: Record<string, number>;
+  counters: Counters;
+  llm?: LlmTally;
+  qc?: QcReport;
+}
+
+export const DEFAULTS = { samples: 500, seed: 42, evalRatio: 0.1, augmentFactor: 10, execute: "readonly" as ExecuteMode, callTimeoutMs: 10_000, timeoutMs: 30_000 };
+
+/** Makes the training and held-out evaluation splits for a toolset; the pipeline's SYNTHESIZING stage. */
+export async function generateDataset(options: GenerateOptions): Promise<GenerateResult> {
+  const workdir = resolve(options.workdir);
+  const log = options.log ?? (() => undefined);
+  const samples = options.samples ?? DEFAULTS.samples;
+  const seed = options.seed ?? DEFAULTS.seed;
+  const augmentFactor = options.augmentFactor ?? DEFAULTS.augmentFactor;
+  const evalRatio = options.evalRatio ?? DEFAULTS.evalRatio;
+  if (!Number.isInteger(samples) || samples < 1) throw badInput(`--samples ${samples}: expected a whole number ≥ 1`);
+  if (!Number.isInteger(augmentFactor) || augmentFactor < 1) throw badInput(`--augment-factor ${augmentFactor}: expected a whole number ≥ 1`);
+  if (!(evalRatio > 0 && evalRatio < 1)) throw badInput(`--eval-ratio ${evalRatio}: expected a number between 0 and 1`);
+  const trainPath = resolve(options.out ?? join(workdir, "data", "train.jsonl"));
+  const evalPath = join(dirname(trainPath), basename(trainPath) === "train.jsonl" ? "eval.jsonl" : basename(trainPath).replace(/(\.jsonl)?$/, ".eval.jsonl"));
+  const planPath = join(workdir, "synthesis_plan.json");
+
+  let connection: McpConnection | undefined;
+  const stop = onShutdown(async () => {
+    await connection?.close();
+    await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "interrupted" }).catch(() => undefined);
+  });
+  try {
+    if (options.server) {
+      connection = await connectToServer(options.server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") });
+    }
+    const { tools, serverName } = await loadTools(options, workdir, connection);
+    const hash = toolsetHash(tools);
+    const rng = new Rng(seed);
+    const plan = buildPlan(
+      {
+        tools,
+        toolsetHash: hash,
+        samples,
+        seed,
+        scenarioMix: options.scenarioMix ?? DEFAULT_SCENARIO_MIX,
+        ...(options.toolWeights ? { toolWeights: options.toolWeights } : {}),
+        evalRatio,
+        augmentFactor,
+        execute: options.execute ?? DEFAULTS.execute,
+        generator: options.llm ? "llm" : "offline",
+        minPerTool: options.qaThresholds?.minPerTool ?? 10,
+      },
+      rng.fork("plan"),
+    );
+    await writeJsonAtomic(planPath, plan);
+    await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
+
+    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs);
+    const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
+    const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
+    const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
+    try {
+      const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source);
+      const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source);
+      rng.fork("order").shuffle(train);
+      await writeFileAtomic(trainPath, toJsonl(train));
+      await writeFileAtomic(evalPath, toJsonl(held));
+      progress.stop(ctx.counters);
+      const resultSources: Record<string, number> = {};
+      for (const s of [...train, ...held]) if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
+      const executed = Object.fromEntries(executor.executedByTool);
+      const tally = source?.tally();
+      if (tally) log(formatTally(tally));
+      await finishStage(workdir, "SYNTHESIZING", {
+        outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(toJsonl(train))}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(toJsonl(held))}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
+        summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, ...(tally ? { llm: tally } : {}) },
+      });
+      const result: GenerateResult = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
+      if (options.gate !== false) {
+        result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
+      }
+      return result;
+    } finally {
+      progress.stop(ctx.counters);
+    }
+  } finally {
+    stop();
+    await connection?.close();
+  }
+}
+
+/** The QC gate on what generate wrote, recorded as the QC_VALIDATING stage. */
+async function gate(workdir: string, data: string, tools: McpTool[], plan: SynthesisPlan, thresholds?: Partial<QcThresholds>): Promise<QcReport> {
+  await startStage(workdir, "QC_VALIDATING", { data: relativeTo(workdir, data) });
+  const report = await runQc({
+    data,
+    tools,
+    reportDir: join(workdir, "reports"),
+    plannedSamples: plan.samples,
+    thresholds: { minPerTool: plan.minimums.perTool, requiredScenarios: plan.minimums.scenarios, ...thresholds },
+  });
+  await finishStage(workdir, "QC_VALIDATING", {
+    status: report.passed ? "done" : "failed",
+    outputs: Object.fromEntries(Object.values(report.reports ?? {}).map((p) => [relativeTo(workdir, p), ""])),
+    summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate },
+    ...(report.passed ? {} : { error: report.failures.join("; ") }),
+  });
+  return report;
+}
+
+const relativeTo = (workdir: string, path: string) => (path.startsWith(`${workdir}/`) ? path.slice(workdir.length + 1) : path);
+
+async function loadTools(options: GenerateOptions, workdir: string, connection: McpConnection | undefined): Promise<{ tools: McpTool[]; serverName: string }> {
+  if (options.toolsPath || !connection) {
+    const file = await readToolsFile(options.toolsPath ?? join(workdir, "tools.json"));
+    return { tools: file.tools, serverName: file.server?.name ?? "available" };
+  }
+  const tools = await listAllTools(connection, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs });
+  if (tools.length === 0) throw badInput(`the server \`${describeTarget(options.server!)}\` lists no tools; nothing to generate`);
+  return { tools, serverName: connection.serverInfo.name };
+}
+
+/** A seed and its augmented variants per group; groups never mix scenarios or tools. */
+async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, split: "train" | "eval", rng: Rng, llm: LlmSeeds | undefined): Promise<Sample[]> {
+  const groups: Array<SeedRequest & { seedId: string; size: number; groupRng: Rng }> = [];
+  for (const cell of cells) {
+    for (let done = 0; done < cell.count; done += factor) {
+      const index = groups.length;
+      const groupRng = rng.fork(`${cell.scenario}/${cell.tool ?? "-"}/${index}`);
+      const seedId = `${split}-${String(index).padStart(5, "0")}`;
+      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size: Math.min(factor, cell.count - done), groupRng });
+    }
+  }
+  // LLM requests run concurrently; turning answers into samples stays sequential, so output order and text claims are fixed.
+  const answers = llm ? groups.map((g) => llm.fetch(g)) : [];
+  for (const a of answers) a.catch(() => undefined);
+  const out: Sample[] = [];
+  for (const [i, g] of groups.entries()) {
+    const seedDraft = llm ? llm.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng);
+    out.push(await finish(ctx, seedDraft, { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" }, g.groupRng.fork("seed-result")));
+    for (let j = 1; j < g.size; j++) {
+      const vr = g.groupRng.fork(j);
+      const draft = llm && seedDraft.family === undefined ? textVariant(ctx, seedDraft, vr) : offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft);
+      out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(j).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, vr.fork("result")));
+    }
+  }
+  return out;
+}
+
+async function finish(ctx: GenContext, draft: Draft, ids: { id: string; seedId: string; source: "seed" | "augmented" }, rng: Rng): Promise<Sample> {
+  const sample = await assemble(ctx, draft, ids, rng);
+  ctx.counters.samples++;
+  ctx.onProgress();
+  return sample;
+}
+
+export function formatTally(t: LlmTally): string {
+  const cost = t.costUsd === undefined ? "cost unknown for this model" : `≈ $${t.costUsd.toFixed(4)}`;
+  return `LLM: ${t.requests} requests, ${t.cacheHits} cache hits, ${t.retries} retries, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, ${cost}`;
+}

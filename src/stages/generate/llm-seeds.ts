@@ -1,0 +1,140 @@
+import type { McpTool } from "../../core/toolset.js";
+import type { Rng } from "../../data/rng.js";
+import type { Scenario } from "../../data/sample.js";
+import { drawWording, SYSTEM_VARIANTS } from "../../data/templates.js";
+import { oneLine, purposeOf } from "../../data/text.js";
+import type { GenContext } from "./context.js";
+import { claim, contextClause, offlineDraft, type Draft } from "./drafts.js";
+import { LlmClient, type ChatMessage, type LlmTally } from "./llm-client.js";
+
+export interface LlmSettings {
+  baseUrl: string;
+  model: string;
+  /** The key itself; never printed or cached. */
+  apiKey: string;
+  cacheDir: string;
+  concurrency: number;
+  maxRetries?: number;
+  baseDelayMs?: number;
+  /** Requests per seed before falling back to the offline generator (malformed answers are retried). */
+  attempts?: number;
+}
+
+/** What the LLM wrote for one seed, checked. */
+export interface SeedAnswer {
+  scenario: Scenario;
+  tool?: McpTool;
+  user: string;
+  args?: Record<string, unknown>;
+  reply?: string;
+}
+
+export type SeedRequest = { scenario: Scenario; tool?: string; key: string; rng: Rng };
+
+const TOPICS = ["cooking", "history", "geography", "grammar", "science", "travel tips", "music", "sports rules", "etiquette", "definitions", "health habits", "animals", "astronomy", "idioms", "writing advice", "time management"];
+
+const SYSTEM = "You write training conversations for a tool-calling assistant. Reply with one JSON object and nothing else.";
+
+/** Seed conversations written by an LLM (JSON mode), validated like any sample; malformed ones are asked again. */
+export class LlmSeeds {
+  private readonly client: LlmClient;
+
+  constructor(
+    private readonly ctx: GenContext,
+    private readonly settings: LlmSettings,
+  ) {
+    this.client = new LlmClient(settings);
+  }
+
+  tally(): LlmTally {
+    return this.client.tally();
+  }
+
+  /** Asks for one seed; several may run at once (the client limits concurrency). Undefined after every attempt failed. */
+  async fetch(req: SeedRequest): Promise<SeedAnswer | undefined> {
+    const tool = req.tool ? this.ctx.byName.get(req.tool) : undefined;
+    const missing = req.scenario === "ambiguous" && tool ? req.rng.pick((tool.inputSchema.required as string[]) ?? []) : undefined;
+    const topic = req.rng.pick(TOPICS);
+    for (let attempt = 0; attempt < (this.settings.attempts ?? 3); attempt++) {
+      const messages: ChatMessage[] = [
+        { role: "system", content: SYSTEM },
+        { role: "user", content: this.prompt(req.scenario, tool, missing, topic, req.key) },
+      ];
+      const text = await this.client.complete(messages, { temperature: 0.9, variation: req.key, attempt }, (cached) => {
+        if (cached) this.ctx.counters.cacheHits++;
+        else this.ctx.counters.llmRequests++;
+        this.ctx.onProgress();
+      });
+      const answer = this.check(text, req.scenario, tool);
+      if (answer) return answer;
+    }
+    return undefined;
+  }
+
+  /** Turns a checked answer into a draft (sequentially, so texts are claimed in a fixed order); offline when the LLM failed. */
+  toDraft(answer: SeedAnswer | undefined, req: SeedRequest): Draft {
+    if (!answer) return offlineDraft(this.ctx, req.scenario, req.tool, req.rng.fork("fallback"));
+    const draft: Draft = {
+      scenario: answer.scenario,
+      user: answer.user,
+      wording: drawWording(req.rng),
+      systemVariant: req.rng.int(0, SYSTEM_VARIANTS - 1),
+      ...(answer.tool ? { tool: answer.tool } : {}),
+      ...(answer.args ? { args: answer.args } : {}),
+      ...(answer.reply ? { reply: answer.reply } : {}),
+    };
+    for (let i = 0; i < 8 && !claim(this.ctx, draft.user); i++) draft.user = `${answer.user} ${contextClause(req.rng)}`;
+    return draft;
+  }
+
+  private prompt(scenario: Scenario, tool: McpTool | undefined, missing: string | undefined, topic: string, variation: string): string {
+    const vary = `Variation ${variation}: make this one different from the other variations.`;
+    if (scenario === "no_tool" || !tool) {
+      const names = this.ctx.tools.map((t) => `${t.name} (${purposeOf(t)})`).join("; ");
+      if (scenario === "ambiguous") {
+        return `The assistant has these tools: ${names}.\nWrite a vague user request that could fit two of them, and the one clarifying question the assistant asks instead of calling a tool.\nReturn {"user": "...", "question": "..."}.\n${vary}`;
+      }
+      return `The assistant has these tools: ${names}.\nWrite a short user question about ${topic} that none of these tools can answer and that can be answered directly and correctly, and that answer.\nReturn {"user": "...", "answer": "..."}.\n${vary}`;
+    }
+    const head = `Tool: ${tool.name}\nDescription: ${oneLine(tool.description ?? "", 600)}\nParameters (JSON Schema): ${JSON.stringify(tool.inputSchema)}`;
+    if (scenario === "ambiguous") {
+      return `${head}\nWrite a user request for this tool that does not say the required argument "${missing}", and the one short clarifying question the assistant asks for it (no tool call).\nReturn {"user": "...", "question": "..."}.\n${vary}`;
+    }
+    const style = scenario === "edge" ? "Use boundary or unusual but valid values and leave out optional arguments." : "Use realistic values.";
+    return `${head}\nWrite one natural user request that needs this tool, and the exact arguments to call it with. ${style}\nEvery argument value must appear verbatim in the request, and the arguments must satisfy the schema.\nReturn {"user": "...", "arguments": {...}}.\n${vary}`;
+  }
+
+  /** The answer when it is well formed: JSON, the right fields, arguments valid and present verbatim in the request. */
+  private check(text: string, scenario: Scenario, tool: McpTool | undefined): SeedAnswer | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const v = value as Record<string, unknown>;
+    if (!v || typeof v !== "object" || typeof v.user !== "string" || v.user.trim() === "" || v.user.length > 2000) return undefined;
+    const user = oneLine(v.user, 2000);
+    if (scenario === "no_tool" || (scenario === "ambiguous" && !tool)) {
+      const reply = scenario === "no_tool" ? v.answer : v.question;
+      return typeof reply === "string" && reply.trim() ? { scenario, user, reply: reply.trim() } : undefined;
+    }
+    if (scenario === "ambiguous") {
+      return typeof v.question === "string" && v.question.trim().endsWith("?") ? { scenario, tool, user, reply: v.question.trim() } : undefined;
+    }
+    const args = v.arguments;
+    if (!args || typeof args !== "object" || Array.isArray(args)) return undefined;
+    if (!this.ctx.generators.get(tool!.name)!.isValid(args)) return undefined;
+    if (!valuesAppearIn(args as Record<string, unknown>, user)) return undefined;
+    return { scenario, tool, user, args: args as Record<string, unknown> };
+  }
+}
+
+/** Every string and number in the arguments appears in the request, so the call is recoverable from the text. */
+export function valuesAppearIn(args: unknown, text: string): boolean {
+  if (typeof args === "string") return text.includes(args);
+  if (typeof args === "number") return text.includes(String(args));
+  if (Array.isArray(args)) return args.every((a) => valuesAppearIn(a, text));
+  if (args && typeof args === "object") return Object.values(args).every((a) => valuesAppearIn(a, text));
+  return true;
+}

@@ -1,0 +1,99 @@
+import { Command } from "commander";
+import { join, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { badInput, gateFailed } from "../../core/errors.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { readToolsFile } from "../../core/toolset.js";
+import { readForgeConfig } from "../../data/config.js";
+import { planThresholds, runQc, type QcReport, type QcThresholds } from "./qc.js";
+
+interface QaCliOptions {
+  workdir: string;
+  json: boolean;
+  data?: string;
+  tools?: string;
+  fix: boolean;
+  reportDir?: string;
+  config?: string;
+  minSchemaPassRate?: string;
+  minPerTool?: string;
+  nearDuplicateThreshold?: string;
+  maxDropRate?: string;
+}
+
+const rate = (value: string | undefined, flag: string, max = 1): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > max) throw badInput(`${flag} ${value}: expected a number between 0 and ${max}`);
+  return n;
+};
+
+export function qaCommand(): Command {
+  return withCommonOptions(
+    new Command("qa")
+      .description("the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage")
+      .option("--data <file>", "dataset to check (default <workdir>/data/train.jsonl)")
+      .option("--tools <file>", "toolset to check against (default <workdir>/tools.json when present, else each sample's own tools)")
+      .option("--fix", "repair what is safe to repair and write <name>.clean.jsonl beside the input (the input is never changed)", false)
+      .option("--report-dir <dir>", "where qc.json, qc.md and qc.csv go (default <workdir>/reports)")
+      .option("--config <file>", "mcp-forge.yaml whose qa: section sets thresholds (default ./mcp-forge.yaml when present)")
+      .option("--min-schema-pass-rate <r>", "gate: share of tool calls whose arguments pass the schema (default 0.98)")
+      .option("--min-per-tool <n>", "gate: samples that call each tool (default 10, or the synthesis plan's)")
+      .option("--near-duplicate-threshold <j>", "Jaccard similarity of user texts at which a sample is a near-duplicate (default 0.95)")
+      .option("--max-drop-rate <r>", "gate: largest share of samples QC may drop (default 0.05)")
+      .addHelpText(
+        "after",
+        examples("mcp-forge qa", "mcp-forge qa --data data/train.jsonl --tools tools.json --fix", "mcp-forge qa --min-per-tool 20 --report-dir out/qc --json"),
+      ),
+  ).action(async (opts: QaCliOptions) => {
+    const { workdir, output } = globalOptions(opts);
+    const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
+    const toolsPath = opts.tools ? resolve(opts.tools) : join(workdir, "tools.json");
+    const tools = opts.tools || (await stat(toolsPath).catch(() => undefined)) ? (await readToolsFile(toolsPath)).tools : undefined;
+    const config = await readForgeConfig(opts.config);
+    const plan = await planThresholds(workdir);
+    const cli: Partial<QcThresholds> = {};
+    const setIf = <K extends keyof QcThresholds>(k: K, v: QcThresholds[K] | undefined) => v !== undefined && (cli[k] = v);
+    setIf("minSchemaPassRate", rate(opts.minSchemaPassRate, "--min-schema-pass-rate"));
+    setIf("minPerTool", rate(opts.minPerTool, "--min-per-tool", Number.MAX_SAFE_INTEGER));
+    setIf("nearDuplicateThreshold", rate(opts.nearDuplicateThreshold, "--near-duplicate-threshold"));
+    setIf("maxDropRate", rate(opts.maxDropRate, "--max-drop-rate"));
+    const reportDir = resolve(opts.reportDir ?? join(workdir, "reports"));
+    await startStage(workdir, "QC_VALIDATING", { data });
+    const report = await runQc({
+      data,
+      ...(tools ? { tools } : {}),
+      fix: opts.fix,
+      reportDir,
+      ...(plan.samples !== undefined ? { plannedSamples: plan.samples } : {}),
+      thresholds: { ...plan.thresholds, ...config.qa, ...cli },
+    });
+    await finishStage(workdir, "QC_VALIDATING", {
+      status: report.passed ? "done" : "failed",
+      outputs: Object.fromEntries(Object.values(report.reports ?? {}).map((p) => [p, ""])),
+      summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
+      ...(report.passed ? {} : { error: report.failures.join("; ") }),
+    });
+    const { issues, ...rest } = report;
+    output.result({ ...rest, issueCount: issues.length, issues: issues.slice(0, 1000) });
+    output.say(formatQcSummary(report));
+    if (!report.passed) throw gateFailed(`QC gate failed: ${report.failures.join("; ")}`, report.remediation.join("; "));
+  });
+}
+
+/** A short human summary of a QC report. */
+export function formatQcSummary(r: QcReport): string {
+  const byKind = new Map<string, number>();
+  for (const i of r.issues) byKind.set(i.kind, (byKind.get(i.kind) ?? 0) + 1);
+  const lines = [
+    `QC ${r.passed ? "passed" : "FAILED"}: ${r.valid}/${r.total} valid, schema pass rate ${r.schemaPassRate}, dedup rate ${r.dedupRate}`,
+    `issues: ${byKind.size === 0 ? "none" : [...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`,
+  ];
+  const repairs = Object.entries(r.repairs);
+  if (repairs.length > 0) lines.push(`repairs: ${repairs.map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  if (r.cleanPath) lines.push(`clean: ${r.cleanPath}`);
+  if (r.reports) lines.push(`reports: ${r.reports.md}`);
+  r.failures.forEach((f, i) => lines.push(`✗ ${f} → ${r.remediation[i]}`));
+  return lines.join("\n");
+}

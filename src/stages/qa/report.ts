@@ -1,0 +1,74 @@
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
+import { SCENARIOS } from "../../data/sample.js";
+import type { QcReport } from "./qc.js";
+
+const MAX_MD_ISSUES = 200;
+
+/** Text from samples and servers is untrusted: escape everything Markdown or HTML would interpret. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([\\`*_{}[\]()#+\-.!|~])/g, "\\$1");
+}
+
+/** A CSV field per RFC 4180, with formula-leading characters neutralised for spreadsheets. */
+export function csvField(value: string | number): string {
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Writes reports/qc.json, qc.md and qc.csv (the issues). */
+export async function writeQcReports(dir: string, report: QcReport): Promise<{ json: string; md: string; csv: string }> {
+  const paths = { json: join(dir, "qc.json"), md: join(dir, "qc.md"), csv: join(dir, "qc.csv") };
+  const { reports: _r, ...body } = report;
+  await writeJsonAtomic(paths.json, body);
+  await writeFileAtomic(paths.md, qcMarkdown(report));
+  const rows = ["line,id,kind,message", ...report.issues.map((i) => [i.line, i.id, i.kind, i.message].map(csvField).join(","))];
+  await writeFileAtomic(paths.csv, `${rows.join("\n")}\n`);
+  return paths;
+}
+
+export function qcMarkdown(r: QcReport): string {
+  const e = escapeMarkdown;
+  const lines = [
+    "# QC report",
+    "",
+    `**${r.passed ? "PASSED" : "FAILED"}** · ${e(r.data)}`,
+    "",
+    "| metric | value | threshold |",
+    "| --- | --- | --- |",
+    `| samples | ${r.total} | |`,
+    `| valid | ${r.valid} | |`,
+    `| dropped | ${r.dropped} | ≤ ${(r.thresholds.maxDropRate * 100).toFixed(1)}% |`,
+    `| schema pass rate | ${r.schemaPassRate.toFixed(4)} | ≥ ${r.thresholds.minSchemaPassRate} |`,
+    `| dedup rate | ${r.dedupRate.toFixed(4)} | near-duplicate at Jaccard ≥ ${r.thresholds.nearDuplicateThreshold} |`,
+    "",
+  ];
+  if (r.failures.length > 0) {
+    lines.push("## Why the gate failed", "");
+    r.failures.forEach((f, i) => lines.push(`- ${e(f)}: ${e(r.remediation[i] ?? "")}`));
+    lines.push("");
+  }
+  lines.push("## Tool coverage", "", "| tool | samples |", "| --- | --- |");
+  for (const [tool, n] of Object.entries(r.toolCoverage)) lines.push(`| ${e(tool)} | ${n}${n < r.thresholds.minPerTool ? " ⚠" : ""} |`);
+  lines.push("", "## Scenario coverage", "", "| scenario | samples |", "| --- | --- |");
+  for (const s of SCENARIOS) lines.push(`| ${s} | ${r.scenarioCoverage[s]} |`);
+  const repairs = Object.entries(r.repairs);
+  if (repairs.length > 0) {
+    lines.push("", "## Repairs (--fix)", "", "| repair | count |", "| --- | --- |");
+    for (const [k, n] of repairs) lines.push(`| ${k} | ${n} |`);
+  }
+  lines.push("", `## Issues (${r.issues.length})`, "");
+  if (r.issues.length === 0) lines.push("None.");
+  else {
+    lines.push("| line | id | kind | message |", "| --- | --- | --- | --- |");
+    for (const i of r.issues.slice(0, MAX_MD_ISSUES)) lines.push(`| ${i.line} | ${e(i.id)} | ${i.kind} | ${e(i.message)} |`);
+    if (r.issues.length > MAX_MD_ISSUES) lines.push("", `… and ${r.issues.length - MAX_MD_ISSUES} more in qc.json and qc.csv.`);
+  }
+  return `${lines.join("\n")}\n`;
+}
