@@ -68,6 +68,10 @@ async function request(connection: McpConnection, method: string, cursor: string
         `raise the limit with --timeout ${Math.max(60, Math.ceil(timeoutMs / 500))} (seconds)`,
       );
     }
+    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+      const log = connection.stderrLogPath ? `; its stderr is in ${connection.stderrLogPath}` : "";
+      throw badInput(`the server closed the connection during \`${method}\` (it exited or crashed${log})`);
+    }
     if (error instanceof McpError) throw badInput(`the server answered \`${method}\` with an error: ${printable(error.message)}`);
     throw error;
   }

@@ -57,6 +57,8 @@ describe("inspect against our fixture servers", () => {
     expect(file.toolsetHash).toBe(toolsetHash(TOOLS));
     expect(canonicalJson(file.tools)).toContain('"x-vendor":{"rateLimit":10}');
     expect(run.stdout).toContain("      * batches: line[][]");
+    expect(run.stdout).toContain("  shout — RED text that tries to rewrite the terminal");
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
   it("a server that crashes during the handshake: exit 2, its exit code and last stderr lines", async () => {

@@ -115,6 +115,7 @@ export async function sdkListTools(transport: Transport): Promise<Tool[]> {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON and check it with assertions
 export async function readJson<T = any>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, "utf8")) as T;
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { badInput } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { makeToolsFile, writeToolsFile, type ToolsFile } from "../../core/toolset.js";
@@ -93,7 +94,11 @@ async function collect(connection: McpConnection, target: ServerTarget, options:
         : { kind: connection.transport, url: describeTarget(target) },
     tools,
   });
-  await writeToolsFile(options.out, file);
+  try {
+    await writeToolsFile(options.out, file);
+  } catch (error) {
+    throw badInput(`cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, "pass a writable file path with --out");
+  }
   options.progress?.("written");
   const capabilities = connection.client.getServerCapabilities() ?? {};
   const result: InspectResult = { out: options.out, file, transport: connection.transport };
