@@ -1,4 +1,3 @@
-import { readGgufFileInfo } from "node-llama-cpp";
 import { badInput } from "../core/errors.js";
 
 /** What the bundle needs from a GGUF's header: the chat template, special tokens, and our own keys. */
@@ -13,6 +12,8 @@ export interface GgufHeader {
 }
 
 export async function readGgufHeader(path: string): Promise<GgufHeader> {
+  // Loaded on first use: node-llama-cpp takes half a second to import, which every command would pay.
+  const { readGgufFileInfo } = await import("node-llama-cpp");
   let metadata: Record<string, unknown>;
   try {
     const info = await readGgufFileInfo(path, { readTensorInfo: false, logWarnings: false, sourceType: "filesystem" });

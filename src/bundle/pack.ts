@@ -16,7 +16,7 @@ import { BUNDLE_FILES, type PromptTemplateFile } from "./layout.js";
 import { manifestYaml, type AgentManifest } from "./manifest.js";
 import { buildModelfile } from "./modelfile.js";
 import { bundleReadme } from "./readme.js";
-import { pick, qualitySummary, readSamples, scenarioCounts, stateIfAny, trainingSystemPrompt } from "./sources.js";
+import { pick, qualitySummary, readSamples, scenarioCounts, stateIfAny, trainedTools, trainingSystemPrompt } from "./sources.js";
 import { buildValidationSet } from "./validation-set.js";
 
 export interface PackOptions {
@@ -141,7 +141,14 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
     await writeJsonAtomic(join(staging, BUNDLE_FILES.promptTemplate), promptTemplate(gguf, format, systemPrompt, stop));
     await writeFileAtomic(
       join(staging, BUNDLE_FILES.modelfile),
-      buildModelfile({ format, tools: tools.tools.map(toFunctionTool), systemPrompt, stop, temperature: 0, contextSize }),
+      buildModelfile({
+        format,
+        tools: trainedTools([...(trainSamples ?? []), ...evalSamples], tools.tools.map(toFunctionTool)),
+        systemPrompt,
+        stop,
+        temperature: 0,
+        contextSize,
+      }),
     );
     await writeFileAtomic(join(staging, BUNDLE_FILES.readme), bundleReadme(manifest, tools.tools));
     await writeFileAtomic(join(staging, BUNDLE_FILES.manifest), await manifestYaml(manifest));

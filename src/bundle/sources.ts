@@ -44,6 +44,22 @@ export function trainingSystemPrompt(samples: readonly SampleLine[]): string | u
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
+/**
+ * The tools as the chat template saw them in training: each tool's object from the first sample
+ * that lists it (key order included, since `tojson` keeps it), else `fallback`'s.
+ */
+export function trainedTools<T extends { function: { name: string } }>(samples: readonly SampleLine[], fallback: readonly T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const sample of samples) {
+    if (!Array.isArray(sample.tools)) continue;
+    for (const tool of sample.tools as T[]) {
+      const name = tool?.function?.name;
+      if (typeof name === "string" && !seen.has(name)) seen.set(name, tool);
+    }
+  }
+  return fallback.map((t) => seen.get(t.function.name) ?? t);
+}
+
 export function scenarioCounts(samples: readonly SampleLine[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const s of samples) {

@@ -1,0 +1,110 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Template } from "@huggingface/jinja";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderChatTemplate } from "../../src/bundle/hermes.js";
+import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
+import { ROOT, runCli, tempDir } from "../core/cli.js";
+import { fixtureWorkdir, QWEN_TEMPLATE } from "./helpers.js";
+
+const hasGo = spawnSync("go", ["version"]).status === 0;
+if (!hasGo) {
+  console.warn("skipping the Modelfile TEMPLATE test: `go` is not installed (Debian/Ubuntu: apt-get install -y golang-go)");
+}
+
+interface Case {
+  messages: ChatMessage[];
+  tools: FunctionTool[];
+}
+
+/** Ollama hands templates tool-call arguments as a Go map, which ranges in key order. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+const lastIndexOf = (messages: ChatMessage[], role: ChatMessage["role"]) => messages.map((m) => m.role).lastIndexOf(role);
+
+const withSortedArguments = (messages: ChatMessage[]): ChatMessage[] =>
+  messages.map((m) =>
+    m.tool_calls ? { ...m, tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: sortKeys(c.function.arguments) as Record<string, unknown> } })) } : m,
+  );
+
+describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () => {
+  let cleanup: () => Promise<void>;
+  let modelfile: string;
+  let systemPrompt: string;
+  let samples: Array<{ scenario: string; tools: FunctionTool[]; messages: ChatMessage[] }>;
+
+  beforeAll(async () => {
+    let dir: string;
+    ({ dir, cleanup } = await tempDir());
+    const fx = await fixtureWorkdir(dir);
+    const packed = await runCli(["pack", "--workdir", fx.workdir, "--output", join(dir, "bundle")]);
+    expect(packed.code, packed.stderr).toBe(0);
+    modelfile = join(dir, "bundle", "Modelfile");
+    samples = (await readFile(join(fx.workdir, "data", "eval.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as (typeof samples)[number]);
+    systemPrompt = samples[0]!.messages[0]!.content;
+  });
+  afterAll(() => cleanup());
+
+  const renderWithGo = (cases: Case[]): string[] =>
+    JSON.parse(execFileSync("go", ["run", join(ROOT, "tests", "bundle", "go", "render.go"), modelfile], { input: JSON.stringify(cases), cwd: ROOT }).toString()) as string[];
+
+  it("renders conversations with tools, calls and results exactly as the chat template does", async () => {
+    const template = new Template(await readFile(QWEN_TEMPLATE, "utf8"));
+    const tokens = { bosToken: "<|endoftext|>", eosToken: "<|im_end|>" };
+    const calling = samples.filter((s) => s.messages.some((m) => m.tool_calls?.length));
+    const [first, second] = calling;
+    const cases: Case[] = [];
+    for (const s of samples) {
+      const messages = withSortedArguments(s.messages);
+      const lastUser = lastIndexOf(messages, "user");
+      cases.push({ messages: messages.slice(0, lastUser + 1), tools: s.tools });
+      const lastTool = lastIndexOf(messages, "tool");
+      if (lastTool > 0) cases.push({ messages: messages.slice(0, lastTool + 1), tools: s.tools });
+    }
+    // No system message: Ollama puts the Modelfile's SYSTEM first, as training did.
+    cases.push({ messages: withSortedArguments(first!.messages.slice(1, 4)), tools: first!.tools });
+    // Two turns, and no tools passed at all.
+    cases.push({ messages: withSortedArguments([...first!.messages, ...second!.messages.slice(1, 4)]), tools: first!.tools });
+    cases.push({ messages: [first!.messages[0]!, { role: "user", content: "Hello there" }], tools: [] });
+    // Parallel calls, their two results in one user turn, with text before the calls.
+    cases.push({
+      messages: withSortedArguments([
+        { role: "user", content: "Look up Ada and Linus." },
+        {
+          role: "assistant",
+          content: "Checking both.",
+          tool_calls: [
+            { id: "a", type: "function", function: { name: "open_nodes", arguments: { names: ["Ada"] } } },
+            { id: "b", type: "function", function: { name: "search_nodes", arguments: { query: "Linus \"the\" <kernel> & co", limit: 2.5, deep: { on: true, tags: [] } } } },
+          ],
+        },
+        { role: "tool", tool_call_id: "a", name: "open_nodes", content: '{"entities": []}' },
+        { role: "tool", tool_call_id: "b", name: "search_nodes", content: "Error: nothing found" },
+      ]),
+      tools: first!.tools,
+    });
+    const expected = cases.map((c) => {
+      const messages = c.messages[0]?.role === "system" ? c.messages : [{ role: "system" as const, content: systemPrompt }, ...c.messages];
+      return renderChatTemplate(template, tokens, messages, c.tools, true);
+    });
+    // Go's json escapes <, > and & inside argument strings (\u003c…), the chat template does not.
+    const actual = renderWithGo(cases).map((text) => text.replace(/\\u003c/g, "<").replace(/\\u003e/g, ">").replace(/\\u0026/g, "&"));
+    expect(cases.length).toBe(20);
+    actual.forEach((text, i) => expect(text, `case ${i}`).toBe(expected[i]));
+  });
+
+  it("lists a tool it was not trained on with the schema Ollama passes", () => {
+    const extra: FunctionTool = { type: "function", function: { name: "extra_tool", description: "Not trained", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } };
+    const [text] = renderWithGo([{ messages: [{ role: "user", content: "hi" }], tools: [samples[0]!.tools[0]!, extra] }]);
+    expect(text).toContain('\n{"type": "function", "function": {"name": "create_entities", "description": ');
+    expect(text).toContain('\n{"type": "function", "function": {"name":"extra_tool","description":"Not trained","parameters":{"type":"object","required":["q"],"properties":{"q":{"type":"string"}}}}}\n</tools>');
+    expect(text!.endsWith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")).toBe(true);
+  });
+});
