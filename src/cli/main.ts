@@ -13,6 +13,8 @@ import { validateCommand } from "../stages/validate/command.js";
 import { benchmarkCommand } from "../stages/benchmark/command.js";
 import { toolsCommand } from "../stages/tools-import/command.js";
 import { verifyBundleCommand } from "../stages/verify-bundle/command.js";
+import { trainCommand } from "../stages/train/command.js";
+import { exportCommand } from "../stages/export/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
@@ -21,6 +23,8 @@ const COMMANDS: Array<() => Command> = [
   toolsCommand,
   generateCommand,
   qaCommand,
+  trainCommand,
+  exportCommand,
   statusCommand,
   stubCommand,
   validateCommand,

@@ -1,0 +1,57 @@
+"""Command line: `python -m mcp_forge_trainer train|export|bench`."""
+
+import argparse
+import sys
+
+from .protocol import TrainerError, claim_stdout, emit, fail, log, setup_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mcp_forge_trainer",
+                                     description="MCP-Forge trainer: LoRA fine-tuning and GGUF export")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="LoRA fine-tune on the contract's JSONL")
+    t.add_argument("--config", required=True, help="JSON config: data, output_dir, model, profile, overrides")
+    t.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
+    e = sub.add_parser("export", help="merge the adapter and write a quantised GGUF")
+    e.add_argument("--adapter", required=True, help="adapter folder written by train")
+    e.add_argument("--out", required=True, help="GGUF file to write")
+    e.add_argument("--quant", default="q8_0", help="q8_0 (default), q4_k_m, q4_k_s, q5_k_m, f16")
+    e.add_argument("--tools", help="tools.json whose hash and tools go into the GGUF metadata")
+    e.add_argument("--no-verify", action="store_true", help="skip loading the file with llama.cpp")
+    b = sub.add_parser("bench", help="measure tiny-model training and export on this machine")
+    b.add_argument("--samples", type=int, default=2000)
+    b.add_argument("--workdir", default=None)
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    claim_stdout()
+    try:
+        if args.command == "train":
+            from .config import read_config_file
+            from .train import install_signal_handlers, train
+
+            install_signal_handlers()
+            train(read_config_file(args.config), resume=args.resume)
+        elif args.command == "export":
+            from .export import export
+
+            export(args.adapter, args.out, args.quant, tools_path=args.tools, verify=not args.no_verify)
+        else:
+            from .bench import bench
+
+            bench(args.samples, args.workdir)
+        return 0
+    except TrainerError as error:
+        return fail(error)
+    except KeyboardInterrupt:
+        return fail(TrainerError("interrupted", "interrupted", "run again with --resume"))
+    except Exception as error:  # noqa: BLE001 - reported on the protocol, then re-raised for the traceback
+        log.exception("trainer crashed")
+        emit("error", kind="internal", message=f"{type(error).__name__}: {error}",
+             hint="this is a bug in the trainer; the traceback is on stderr")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

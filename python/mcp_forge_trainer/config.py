@@ -1,0 +1,145 @@
+"""Training configuration: the contract's profiles, overridable key by key."""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from .protocol import TrainerError
+
+PROFILES: dict[str, dict] = {
+    "fast_dev": {"max_seq_length": 2048, "lora_r": 8, "batch_size": 4, "grad_accum": 2,
+                 "learning_rate": 5e-4, "epochs": 1, "warmup_steps": 5},
+    "balanced": {"max_seq_length": 4096, "lora_r": 16, "batch_size": 2, "grad_accum": 4,
+                 "learning_rate": 2e-4, "epochs": 1, "warmup_steps": 10},
+    "max_quality": {"max_seq_length": 4096, "lora_r": 32, "batch_size": 1, "grad_accum": 8,
+                    "learning_rate": 1e-4, "epochs": 2, "warmup_steps": 20},
+}
+
+
+@dataclass
+class TinyConfig:
+    """Shape and pre-training of the `tiny` base model (dims are multiples of 256 for k-quants)."""
+
+    vocab_size: int = 2048
+    hidden_size: int = 256
+    intermediate_size: int = 512
+    num_layers: int = 2
+    num_heads: int = 4
+    pretrain_epochs: float = 2.0
+    pretrain_lr: float = 3e-3
+    pretrain_batch_size: int = 8
+    max_samples: int = 512  # pre-train on the first N samples (0: all); LoRA still sees every sample
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    output_dir: str
+    model: str = "tiny"
+    revision: str | None = None
+    profile: str = "fast_dev"
+    eval_data: str | None = None
+    max_seq_length: int = 2048
+    lora_r: int = 8
+    lora_alpha: int = 0  # 0: twice the rank
+    lora_dropout: float = 0.05
+    target_modules: str | list[str] = "all-linear"
+    batch_size: int = 4
+    grad_accum: int = 2
+    learning_rate: float = 5e-4
+    epochs: float = 1.0
+    warmup_steps: int = 5
+    max_steps: int = -1
+    save_steps: int = 50
+    save_total_limit: int = 3
+    logging_steps: int = 1
+    seed: int = 42
+    lr_scheduler: str = "cosine"
+    min_seq_length: int = 1024  # OOM recovery shortens sequences down to this
+    backend: str = "auto"  # auto | unsloth | qlora | transformers
+    tiny: TinyConfig = field(default_factory=TinyConfig)
+    # Tests only: raise a CUDA out-of-memory error when this optimizer step begins (first attempt).
+    inject_oom_at_step: int = 0
+
+    def effective_lora_alpha(self) -> int:
+        return self.lora_alpha or 2 * self.lora_r
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def hash(self) -> str:
+        """What the model learned from: everything but paths and test hooks."""
+        d = self.to_dict()
+        for k in ("data", "output_dir", "eval_data", "inject_oom_at_step", "save_steps", "save_total_limit"):
+            d.pop(k, None)
+        return "sha256:" + hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+
+def _coerce(name: str, value, like):
+    if isinstance(like, bool):
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+    if isinstance(like, int) and not isinstance(like, bool):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def load_config(raw: dict) -> TrainConfig:
+    """Builds the config: profile defaults, then the file's keys (dotted `tiny.x` allowed)."""
+    raw = dict(raw)
+    profile = raw.get("profile", "fast_dev")
+    if profile not in PROFILES:
+        raise TrainerError("bad_input", f"config /profile: unknown profile {profile!r}",
+                           f"use one of {', '.join(PROFILES)}")
+    for key in ("data", "output_dir"):
+        if not raw.get(key):
+            raise TrainerError("bad_input", f"config /{key} is missing")
+    values = {**PROFILES[profile], **raw}
+    tiny_values = dict(values.pop("tiny", {}) or {})
+    for key in [k for k in values if k.startswith("tiny.")]:
+        tiny_values[key[len("tiny."):]] = values.pop(key)
+    known = {f.name: f for f in fields(TrainConfig)}
+    tiny_known = {f.name: f for f in fields(TinyConfig)}
+    cfg = TrainConfig(data=values["data"], output_dir=values["output_dir"])
+    for key, value in values.items():
+        if key not in known or key == "tiny":
+            raise TrainerError("bad_input", f"config /{key}: unknown setting",
+                               f"known settings: {', '.join(sorted(k for k in known if k != 'tiny'))}, tiny.<{'|'.join(tiny_known)}>")
+        if value is None:
+            setattr(cfg, key, None)
+            continue
+        try:
+            setattr(cfg, key, _coerce(key, value, getattr(cfg, key)))
+        except (TypeError, ValueError):
+            raise TrainerError("bad_input", f"config /{key}: {value!r} is not a valid value") from None
+    for key, value in tiny_values.items():
+        if key not in tiny_known:
+            raise TrainerError("bad_input", f"config /tiny/{key}: unknown setting",
+                               f"known: {', '.join(tiny_known)}")
+        try:
+            setattr(cfg.tiny, key, _coerce(key, value, getattr(cfg.tiny, key)))
+        except (TypeError, ValueError):
+            raise TrainerError("bad_input", f"config /tiny/{key}: {value!r} is not a valid value") from None
+    for key in ("batch_size", "grad_accum", "max_seq_length", "lora_r"):
+        if getattr(cfg, key) < 1:
+            raise TrainerError("bad_input", f"config /{key} must be at least 1, got {getattr(cfg, key)}")
+    if not Path(cfg.data).is_file():
+        raise TrainerError("bad_input", f"training data {cfg.data} does not exist",
+                           "run `mcp-forge generate` first, or pass --data <file.jsonl>")
+    return cfg
+
+
+def read_config_file(path: str) -> TrainConfig:
+    try:
+        raw = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TrainerError("bad_input", f"config file {path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise TrainerError("bad_input", f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(raw, dict):
+        raise TrainerError("bad_input", f"{path}: expected a JSON object")
+    return load_config(raw)

@@ -1,0 +1,287 @@
+"""`train`: LoRA supervised fine-tuning with TRL's SFTTrainer, checkpoints, resume, OOM recovery."""
+
+import gc
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import models
+from .config import TrainConfig
+from .data import dataset_stats, encode_all, file_sha256, read_samples
+from .protocol import TrainerError, emit, log
+
+STOP = threading.Event()
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C / SIGTERM: checkpoint at the end of the current step, then stop. A second Ctrl-C
+    stops at once (the CLI also forwards SIGTERM after the terminal's SIGINT, so that one waits)."""
+    interrupts = {"count": 0}
+
+    def handler(signum, _frame):
+        if signum == signal.SIGINT:
+            interrupts["count"] += 1
+            if interrupts["count"] > 1:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+                return
+        if not STOP.is_set():
+            log.warning("signal %d: saving a checkpoint and stopping after this step", signum)
+        STOP.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@dataclass
+class Settings:
+    """What OOM recovery may change between attempts; the effective batch stays the same."""
+
+    batch_size: int
+    grad_accum: int
+    max_seq_length: int
+
+    def after_oom(self, min_seq_length: int) -> "Settings | None":
+        if self.batch_size > 1:
+            return Settings(self.batch_size // 2, self.grad_accum * 2, self.max_seq_length)
+        if self.max_seq_length > min_seq_length:
+            return Settings(1, self.grad_accum, max(min_seq_length, self.max_seq_length // 2))
+        return None
+
+
+def is_oom(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or (
+        isinstance(error, RuntimeError) and "out of memory" in str(error).lower())
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    found = [p for p in directory.glob("checkpoint-*") if p.is_dir() and (p / "trainer_state.json").is_file()]
+    return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def make_callback(phase: str, cfg: TrainConfig, attempt: dict):
+    import torch
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0, self.tokens0, self.step0 = time.time(), state.num_input_tokens_seen, state.global_step
+
+        def on_step_begin(self, args, state, control, **kw):
+            if (phase == "lora" and cfg.inject_oom_at_step and not attempt.get("injected")
+                    and state.global_step + 1 == cfg.inject_oom_at_step):
+                attempt["injected"] = True
+                raise torch.OutOfMemoryError(
+                    f"CUDA out of memory (injected at step {cfg.inject_oom_at_step} by inject_oom_at_step)")
+
+        def on_step_end(self, args, state, control, **kw):
+            if STOP.is_set() or state.global_step >= state.max_steps:
+                control.should_save = True
+            if STOP.is_set():
+                control.should_training_stop = True
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if not logs or "loss" not in logs:
+                return
+            elapsed = max(time.time() - self.t0, 1e-6)
+            done = max(state.global_step - self.step0, 1)
+            emit("step", phase=phase, step=state.global_step, total=state.max_steps,
+                 loss=round(float(logs["loss"]), 5), lr=logs.get("learning_rate"),
+                 tokensPerSecond=round((state.num_input_tokens_seen - self.tokens0) / elapsed, 1),
+                 etaSeconds=round(elapsed / done * (state.max_steps - state.global_step), 1),
+                 epoch=round(state.epoch or 0, 3))
+
+        def on_save(self, args, state, control, **kw):
+            emit("checkpoint", phase=phase, step=state.global_step,
+                 path=str(Path(args.output_dir) / f"checkpoint-{state.global_step}"))
+
+    return Progress()
+
+
+def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, backend: models.Backend):
+    from trl import SFTConfig
+
+    pretrain = phase == "pretrain"
+    cuda = backend.device == "cuda"
+    import torch
+
+    return SFTConfig(
+        output_dir=str(out_dir),
+        per_device_train_batch_size=cfg.tiny.pretrain_batch_size if pretrain else settings.batch_size,
+        gradient_accumulation_steps=1 if pretrain else settings.grad_accum,
+        learning_rate=cfg.tiny.pretrain_lr if pretrain else cfg.learning_rate,
+        num_train_epochs=cfg.tiny.pretrain_epochs if pretrain else cfg.epochs,
+        max_steps=-1 if pretrain else cfg.max_steps,
+        warmup_steps=cfg.warmup_steps,
+        lr_scheduler_type=cfg.lr_scheduler,
+        weight_decay=0.0 if not pretrain else 0.01,
+        logging_steps=cfg.logging_steps,
+        save_strategy="no" if pretrain else "steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        max_length=settings.max_seq_length,
+        seed=cfg.seed,
+        report_to=[],
+        disable_tqdm=True,
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        gradient_checkpointing=cuda and backend.name != "unsloth",
+        dataloader_num_workers=0,
+        include_num_input_tokens_seen="non_padding",
+        packing=False,
+        dataset_num_proc=None,
+    )
+
+
+def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig, out_dir: Path,
+              backend: models.Backend, resume: bool) -> dict:
+    """Trains one phase to the end, recovering from out-of-memory errors. Returns the summary."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    settings = Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length)
+    attempt: dict = {}
+    retried = False
+    while True:
+        model = make_model()
+        trainer = None
+        try:
+            dataset = Dataset.from_dict(columns if phase == "lora" else {"input_ids": columns["input_ids"]})
+            trainer = SFTTrainer(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
+                                 train_dataset=dataset, processing_class=tokenizer,
+                                 callbacks=[make_callback(phase, cfg, attempt)])
+            checkpoint = latest_checkpoint(out_dir) if (resume or retried) and phase == "lora" else None
+            if checkpoint:
+                log.info("resuming from %s", checkpoint)
+                emit("resume", phase=phase, checkpoint=str(checkpoint))
+            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+            history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+            summary = {"steps": trainer.state.global_step, "maxSteps": trainer.state.max_steps,
+                       "finalLoss": history[-1] if history else None, "firstLoss": history[0] if history else None,
+                       "trainLoss": result.training_loss, "batchSize": settings.batch_size,
+                       "gradAccum": settings.grad_accum, "maxSeqLength": settings.max_seq_length,
+                       "tokensSeen": trainer.state.num_input_tokens_seen,
+                       "runtimeSeconds": round(result.metrics.get("train_runtime", 0.0), 2),
+                       "interrupted": STOP.is_set()}
+            return {"summary": summary, "model": trainer.model, "trainer": trainer}
+        except BaseException as error:  # noqa: BLE001 - OOM may surface as several types
+            if not is_oom(error):
+                raise
+            nxt = settings.after_oom(cfg.min_seq_length)
+            if nxt is None:
+                raise TrainerError(
+                    "oom", f"out of memory even at batch size 1 and max sequence length {settings.max_seq_length}",
+                    "use a smaller model (e.g. --model qwen2.5-0.5b), a smaller LoRA rank (--set lora_r=8), "
+                    "a GPU with more memory, or install the CUDA extras for 4-bit QLoRA (pip install -e 'python[cuda]')",
+                ) from None
+            emit("oom", phase=phase, message=str(error).splitlines()[0],
+                 previous=settings.__dict__, next=nxt.__dict__)
+            log.warning("out of memory: retrying with %s from the last checkpoint", nxt)
+            settings, retried = nxt, True
+        finally:
+            del trainer
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> dict:
+    t_start = time.time()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = read_samples(cfg.data)
+    data_hash = file_sha256(cfg.data)
+    backend = models.choose_backend(cfg.backend)
+    timings: dict = {}
+
+    if cfg.model == "tiny":
+        from .tiny import ensure_tiny_base
+
+        backend = models.Backend("transformers", backend.device, backend.gpus)
+
+        def pretrain(model, tokenizer, pre_samples, phase, out_dir):
+            columns = encode_all(tokenizer, pre_samples)
+            emit("start", phase=phase, backend=backend.name, device=backend.device, model="tiny",
+                 trainableParameters=sum(p.numel() for p in model.parameters()),
+                 sequences=len(columns["input_ids"]))
+            result = run_phase(phase, lambda: model, tokenizer, columns, cfg, out_dir, backend, resume=False)
+            if result["summary"]["interrupted"]:
+                raise TrainerError("interrupted", "interrupted while pre-training the tiny base model",
+                                   "run `mcp-forge train --resume` to start again")
+
+        t0 = time.time()
+        model_id = str(ensure_tiny_base(samples, data_hash, cfg, pretrain, emit))
+        timings["tinyBaseSeconds"] = round(time.time() - t0, 2)
+        revision = None
+    else:
+        model_id, revision = models.resolve(cfg.model), cfg.revision
+
+    tokenizer = models.load_tokenizer(model_id, revision)
+    columns = encode_all(tokenizer, samples)
+    stats = dataset_stats(columns, cfg.max_seq_length)
+    if stats["truncated"]:
+        emit("warning", message=f"{stats['truncated']} of {stats['sequences']} sequences exceed max_seq_length "
+                                f"{cfg.max_seq_length} and are cut ({stats['truncatedAssistantTokens']} assistant tokens lost)")
+
+    def make_model():
+        return models.add_lora(models.load_model(model_id, revision, backend, cfg.max_seq_length), cfg, backend)
+
+    probe = make_model()
+    trainable = sum(p.numel() for p in probe.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in probe.parameters())
+    emit("start", phase="lora", backend=backend.name, device=backend.device, model=cfg.model, modelId=model_id,
+         revision=revision, trainableParameters=trainable, totalParameters=total, gpus=backend.gpus,
+         sequences=stats["sequences"], tokens=stats["tokens"], profile=cfg.profile)
+    models_made = [probe]
+
+    def reuse_first():
+        return models_made.pop() if models_made else make_model()
+
+    t0 = time.time()
+    result = run_phase("lora", reuse_first, tokenizer, columns, cfg, out / "checkpoints", backend, resume)
+    timings["trainSeconds"] = round(time.time() - t0, 2)
+    summary = result["summary"]
+    if summary["interrupted"]:
+        ckpt = latest_checkpoint(out / "checkpoints")
+        raise TrainerError("interrupted", f"training interrupted at step {summary['steps']} of {summary['maxSteps']}; "
+                                          f"checkpoint saved in {ckpt}",
+                           "run `mcp-forge train --resume` to continue from it")
+
+    eval_loss = None
+    if cfg.eval_data:
+        from datasets import Dataset
+
+        eval_columns = encode_all(tokenizer, read_samples(cfg.eval_data))
+        metrics = result["trainer"].evaluate(eval_dataset=Dataset.from_dict(eval_columns))
+        eval_loss = metrics.get("eval_loss")
+
+    adapter_dir = out / "adapter"
+    tmp = out / ".adapter.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    result["model"].save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    timings["totalSeconds"] = round(time.time() - t_start, 2)
+    record = {
+        "baseModel": model_id if cfg.model != "tiny" else "tiny", "baseModelPath": model_id, "revision": revision,
+        "backend": backend.name, "device": backend.device, "trainingConfigHash": cfg.hash(),
+        "config": cfg.to_dict(), "dataHash": data_hash, "datasetStats": stats, "summary": summary,
+        "evalLoss": eval_loss, "timings": timings,
+    }
+    (tmp / "mcp_forge_training.json").write_text(json.dumps(record, indent=2, default=str))
+    shutil.rmtree(adapter_dir, ignore_errors=True)
+    tmp.rename(adapter_dir)
+    done = {"finalLoss": summary["finalLoss"], "firstLoss": summary["firstLoss"], "evalLoss": eval_loss,
+            "adapterPath": str(adapter_dir), "steps": summary["steps"], "timings": timings,
+            "tokensPerSecond": round(summary["tokensSeen"] / max(timings["trainSeconds"], 1e-6), 1),
+            "datasetStats": stats, "trainingConfigHash": cfg.hash(), "backend": backend.name}
+    emit("done", **done)
+    return done
+

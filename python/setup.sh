@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Creates python/.venv with the trainer and everything it needs (npm run setup:python).
+# CPU by default; on a CUDA machine add the extras afterwards: .venv/bin/pip install -e 'python[cuda]'.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${MCP_FORGE_VENV:-.venv}"
+LLAMA_CPP_PYTHON=0.3.36
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+start=$(date +%s)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "creating $VENV with $PYTHON ($("$PYTHON" --version))"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check)
+
+# torch first and pinned: this is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+"${PIP[@]}" torch==2.13.0
+
+# llama-cpp-python compiles llama.cpp at install: only the library (no llava/mtmd, tools, tests, server).
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+"${PIP[@]}" -e ".[test]"
+
+# llama.cpp's converter, from the same llama.cpp that llama-cpp-python built, with the gguf-py it needs.
+dest="$VENV/share/mcp-forge/llama.cpp"
+if [ ! -f "$dest/convert_hf_to_gguf.py" ] || [ "$(cat "$dest/VERSION" 2>/dev/null)" != "$LLAMA_CPP_PYTHON" ]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  "$VENV/bin/python" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
+    "llama-cpp-python==$LLAMA_CPP_PYTHON" -d "$tmp" >/dev/null
+  tar -xzf "$tmp/llama_cpp_python-$LLAMA_CPP_PYTHON.tar.gz" -C "$tmp" \
+    "llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp/convert_hf_to_gguf.py" \
+    "llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp/conversion" \
+    "llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp/gguf-py"
+  rm -rf "$dest" && mkdir -p "$(dirname "$dest")"
+  mv "$tmp/llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp" "$dest"
+  echo "$LLAMA_CPP_PYTHON" > "$dest/VERSION"
+fi
+
+"$VENV/bin/python" -c "import torch, transformers, peft, trl, llama_cpp; print(f'trainer ready: torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}, trl {trl.__version__}, llama-cpp-python {llama_cpp.__version__}')"
+echo "setup took $(( $(date +%s) - start ))s"

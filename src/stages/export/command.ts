@@ -1,0 +1,80 @@
+import { Command, Option } from "commander";
+import { access, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { badInput } from "../../core/errors.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { runTrainer, trainerError } from "../../core/trainer-process.js";
+import { fileHash } from "../train/command.js";
+import { makeProgressView } from "../train/progress.js";
+
+export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
+
+interface ExportOptions {
+  workdir: string;
+  json: boolean;
+  model?: string;
+  quant: string;
+  out?: string;
+  tools?: string;
+  verify: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `--model` may name the adapter itself or the train output folder that holds `adapter/`. */
+async function adapterDir(path: string): Promise<string> {
+  if (await exists(join(path, "adapter_config.json"))) return path;
+  if (await exists(join(path, "adapter", "adapter_config.json"))) return join(path, "adapter");
+  throw badInput(`${path} holds no LoRA adapter (no adapter_config.json)`, "run `mcp-forge train` first, or pass --model <adapter dir>");
+}
+
+export function exportCommand(): Command {
+  return withCommonOptions(
+    new Command("export")
+      .description("merge the LoRA adapter into its base and write a quantised GGUF with mcp_forge.* metadata")
+      .option("--model <dir>", "adapter folder, or the train output folder (default: <workdir>/model)")
+      .addOption(new Option("--quant <type>", "quantisation").choices([...QUANTS]).default("q8_0"))
+      .option("--out <file>", "GGUF to write (default: <workdir>/model.gguf)")
+      .option("--tools <file>", "tools.json to embed (default: <workdir>/tools.json if present)")
+      .option("--no-verify", "skip loading the file with llama.cpp and generating a few tokens")
+      .addHelpText(
+        "after",
+        examples("mcp-forge export", "mcp-forge export --quant q4_k_m --out weather.gguf", "mcp-forge export --model runs/a/model/adapter --tools tools.json --json"),
+      ),
+  ).action(async (opts: ExportOptions) => {
+    const { workdir, output } = globalOptions(opts);
+    const adapter = await adapterDir(resolve(opts.model ?? join(workdir, "model")));
+    const out = resolve(opts.out ?? join(workdir, "model.gguf"));
+    const defaultTools = join(workdir, "tools.json");
+    const tools = opts.tools ? resolve(opts.tools) : (await exists(defaultTools)) ? defaultTools : undefined;
+    if (tools && !(await exists(tools))) throw badInput(`--tools ${tools} does not exist`);
+    const weights = join(adapter, "adapter_model.safetensors");
+    await startStage(workdir, "EXPORTING", {
+      adapter: await fileHash(weights),
+      quant: opts.quant,
+      ...(tools ? { tools: await fileHash(tools) } : {}),
+    });
+    const logFile = join(workdir, "logs", "export.log");
+    const view = makeProgressView(process.stderr);
+    const args = ["export", "--adapter", adapter, "--out", out, "--quant", opts.quant, ...(tools ? ["--tools", tools] : [])];
+    const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], { logFile, onEvent: (e) => view.onEvent(e) });
+    view.stop();
+    if (!run.done || run.exitCode !== 0) {
+      const error = trainerError(run, logFile);
+      await finishStage(workdir, "EXPORTING", { status: "failed", outputs: {}, summary: {}, error: error.message });
+      throw error;
+    }
+    const size = (await stat(out)).size;
+    const summary = { path: out, quant: opts.quant, sizeBytes: size, timings: run.done.timings, verify: run.done.verify, metadata: run.done.metadata };
+    const inside = !relative(workdir, out).startsWith("..");
+    await finishStage(workdir, "EXPORTING", { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary });
+    output.result(summary);
+    output.say(`wrote ${out} (${opts.quant}, ${(size / 1024 / 1024).toFixed(1)} MiB)\nnext: mcp-forge validate --stub`);
+  });
+}

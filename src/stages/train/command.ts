@@ -1,0 +1,143 @@
+import { Command, Option } from "commander";
+import { access, readFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { writeJsonAtomic } from "../../core/atomic.js";
+import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
+import { onShutdown } from "../../core/shutdown.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { countGpus, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
+import { makeProgressView } from "./progress.js";
+
+export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
+export const RESUME_COMMAND = "mcp-forge train --resume";
+
+interface TrainOptions {
+  workdir: string;
+  json: boolean;
+  data?: string;
+  evalData?: string;
+  model: string;
+  revision?: string;
+  profile: string;
+  resume: boolean;
+  set: string[];
+}
+
+/** `--set key=value`: numbers and booleans as such, everything else a string. */
+export function parseSets(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of sets) {
+    const match = /^([a-z_][a-z0-9_.]*)=(.*)$/i.exec(item);
+    if (!match) throw badInput(`--set ${item}: expected key=value (e.g. --set learning_rate=1e-4)`);
+    const [, key, raw] = match as unknown as [string, string, string];
+    out[key] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+export async function fileHash(path: string): Promise<string> {
+  return `sha256:${sha256(await readFile(path))}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function trainCommand(): Command {
+  return withCommonOptions(
+    new Command("train")
+      .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
+      .option("--data <file>", "training JSONL (default: <workdir>/data/train.jsonl)")
+      .option("--eval-data <file>", "held-out JSONL for the eval loss (default: <workdir>/data/eval.jsonl if present)")
+      .option("--model <name>", "preset (tiny, qwen2.5-0.5b … qwen2.5-7b, llama-3.2-1b/3b, deepseek-r1-distill-qwen-1.5b/7b), Hugging Face id or local path", "tiny")
+      .option("--revision <rev>", "pin the Hugging Face revision (commit, tag or branch)")
+      .addOption(new Option("--profile <name>", "training profile").choices([...PROFILES]).default("fast_dev"))
+      .option("--resume", "continue from the latest checkpoint in <workdir>/model/checkpoints", false)
+      .option("--set <key=value>", "override a setting (repeatable): learning_rate, epochs, max_steps, lora_r, batch_size, save_steps, tiny.pretrain_epochs …", collect, [])
+      .addHelpText(
+        "after",
+        examples(
+          "mcp-forge train",
+          "mcp-forge train --model qwen2.5-0.5b --profile balanced",
+          "mcp-forge train --data data/train.jsonl --set max_steps=20 --set save_steps=5",
+          RESUME_COMMAND,
+        ),
+      ),
+  ).action(async (opts: TrainOptions) => {
+    const { workdir, output } = globalOptions(opts);
+    const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
+    if (!(await exists(data))) {
+      throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
+    }
+    const defaultEval = join(workdir, "data", "eval.jsonl");
+    const evalData = opts.evalData ? resolve(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
+    const modelDir = join(workdir, "model");
+    const config = {
+      ...parseSets(opts.set),
+      data,
+      ...(evalData ? { eval_data: evalData } : {}),
+      output_dir: modelDir,
+      model: opts.model,
+      ...(opts.revision ? { revision: opts.revision } : {}),
+      profile: opts.profile,
+    };
+    const configFile = join(modelDir, "train-config.json");
+    await writeJsonAtomic(configFile, config);
+    await startStage(workdir, "TRAINING", { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` });
+
+    const logFile = join(workdir, "logs", "train.log");
+    const view = makeProgressView(process.stderr);
+    const gpus = opts.model === "tiny" ? 0 : await countGpus();
+    const running = runTrainer(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
+      logFile,
+      gpus,
+      onEvent: (e) => view.onEvent(e),
+    });
+    const recordInterrupt = onShutdown(async () => {
+      const run = await running.catch(() => undefined);
+      view.stop();
+      await finishStage(workdir, "TRAINING", {
+        status: "interrupted",
+        outputs: {},
+        summary: { resume: RESUME_COMMAND, lastStep: lastStep(run) },
+        error: `interrupted; resume with \`${RESUME_COMMAND}\``,
+      });
+    });
+    const run = await running;
+    recordInterrupt();
+    view.stop();
+    if (!run.done || run.exitCode !== 0) {
+      const error = trainerError(run, logFile);
+      const interrupted = error.exitCode === ExitCode.interrupted;
+      await finishStage(workdir, "TRAINING", {
+        status: interrupted ? "interrupted" : "failed",
+        outputs: {},
+        summary: interrupted ? { resume: RESUME_COMMAND, lastStep: lastStep(run) } : {},
+        error: interrupted ? `${error.message}; resume with \`${RESUME_COMMAND}\`` : error.message,
+      });
+      throw interrupted ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``) : error;
+    }
+    const adapterDir = String(run.done.adapterPath);
+    const weights = join(adapterDir, "adapter_model.safetensors");
+    const summary = { ...run.done, event: undefined, time: undefined, model: opts.model, profile: opts.profile, log: logFile };
+    await finishStage(workdir, "TRAINING", {
+      outputs: { [relative(workdir, weights)]: await fileHash(weights) },
+      summary,
+    });
+    output.result({ adapter: adapterDir, ...summary });
+    output.say(
+      `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
+        ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}\nnext: mcp-forge export --quant q8_0`,
+    );
+  });
+}
+
+function lastStep(run: TrainerRun | undefined): number | undefined {
+  const steps = run?.events.filter((e) => e.event === "step" && e.phase === "lora") ?? [];
+  return steps.length ? Number(steps[steps.length - 1]!.step) : undefined;
+}
