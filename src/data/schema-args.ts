@@ -191,6 +191,14 @@ class ValueMaker {
 
   private number(s: Schema): number {
     if (typeof s.multipleOf === "number") return this.integer({ ...s, multipleOf: s.multipleOf });
+    // Most real numbers in requests are whole ("5 days", "top 10"); keep fractions for a minority.
+    if (this.rng.bool(0.7)) {
+      try {
+        return this.integer(s);
+      } catch {
+        // No whole number in range: fall through to a fraction.
+      }
+    }
     const [lo, hi] = this.bounds(s, false);
     if (this.edge) return this.rng.pick([lo, hi]);
     const top = Math.min(hi, lo + 1000);
@@ -204,7 +212,10 @@ class ValueMaker {
     let count: number;
     if (depth >= MAX_DEPTH) count = min;
     else if (this.edge) count = this.rng.bool() ? min : Math.min(max, min + 8);
-    else count = this.rng.int(Math.max(min, 1), Math.max(Math.min(max, min + 3), Math.min(max, 1)));
+    else {
+      const lo = Math.min(max, Math.max(min, 1));
+      count = this.rng.int(lo, Math.max(lo, Math.min(max, min + 3)));
+    }
     const tuple = Array.isArray(s.prefixItems) ? s.prefixItems : Array.isArray(s.items) ? s.items : undefined;
     const rest = tuple ? (Array.isArray(s.prefixItems) ? s.items : s.additionalItems) : s.items;
     if (tuple) count = Math.max(count, Math.min(tuple.length, max));
