@@ -32,8 +32,12 @@ export function renderChatTemplate(
  */
 export interface HermesFormat {
   kind: "hermes";
-  /** The system text the template uses when a conversation has none (Qwen2.5 has one). */
+  /** The system turn's text when a conversation without tools has no system message (Qwen2.5 has one). */
   defaultSystem?: string;
+  /** The system prompt's place when tools are listed and the conversation has no system message. */
+  toolsDefaultSystem: string;
+  /** Whether system messages after the first are rendered as system turns (Qwen2.5) or dropped. */
+  laterSystemTurns: boolean;
   /** Text between the system prompt and the first tool's JSON line. */
   toolsHeader: string;
   /** Text between the last tool's JSON line and `<|im_end|>`. */
@@ -66,16 +70,17 @@ export function pyJson(value: unknown): string {
 /** Renders a conversation the way a template in `format` does; used to check that it is one. */
 export function renderHermes(format: HermesFormat, messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt: boolean): string {
   const first = messages[0];
-  const system = first?.role === "system" ? first.content : format.defaultSystem;
+  const system = first?.role === "system" ? first.content : undefined;
   let out = "";
   if (tools.length > 0) {
-    out += `${IM_START}system\n${system ?? ""}${format.toolsHeader}${tools.map((t) => `\n${pyJson(t)}`).join("")}${format.toolsFooter}${IM_END}\n`;
-  } else if (system !== undefined) {
-    out += `${IM_START}system\n${system}${IM_END}\n`;
+    const lines = tools.map((t) => `\n${pyJson(t)}`).join("");
+    out += `${IM_START}system\n${system ?? format.toolsDefaultSystem}${format.toolsHeader}${lines}${format.toolsFooter}${IM_END}\n`;
+  } else if ((system ?? format.defaultSystem) !== undefined) {
+    out += `${IM_START}system\n${system ?? format.defaultSystem}${IM_END}\n`;
   }
   messages.forEach((m, i) => {
     if (m.role === "system") {
-      if (i > 0) out += `${IM_START}system\n${m.content}${IM_END}\n`;
+      if (i > 0 && format.laterSystemTurns) out += `${IM_START}system\n${m.content}${IM_END}\n`;
     } else if (m.role === "user" || (m.role === "assistant" && !m.tool_calls?.length)) {
       out += `${IM_START}${m.role}\n${m.content}${IM_END}\n`;
     } else if (m.role === "assistant") {
@@ -168,10 +173,19 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   if (!withTools.startsWith(head) || at < 0 || !withTools.endsWith(tail)) {
     throw unsupported(where, "the system turn does not list the tools as JSON lines after the system prompt");
   }
+  const toolsHeader = withTools.slice(head.length, at);
+  const noSystem = render([user], PROBE_TOOLS);
+  const headerAt = noSystem.indexOf(toolsHeader);
+  if (!noSystem.startsWith(systemOpen) || headerAt < 0) {
+    throw unsupported(where, "without a system message, the tools are not listed in a system turn");
+  }
+  const laterSystem: ChatMessage = { role: "system", content: "PROBE-SYSTEM-2" };
   const format: HermesFormat = {
     kind: "hermes",
     ...(defaultSystem !== undefined ? { defaultSystem } : {}),
-    toolsHeader: withTools.slice(head.length, at),
+    toolsDefaultSystem: noSystem.slice(systemOpen.length, headerAt),
+    laterSystemTurns: render([...PROBE_CONVERSATION.slice(0, 2), laterSystem, user], []).includes(laterSystem.content),
+    toolsHeader,
     toolsFooter: withTools.slice(at + toolLines.length, withTools.length - tail.length),
   };
   const probes: Array<[ChatMessage[], FunctionTool[]]> = [
@@ -179,6 +193,7 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
     [PROBE_CONVERSATION.slice(1), PROBE_TOOLS],
     [PROBE_CONVERSATION.slice(0, 2), []],
     [[user], []],
+    [[...PROBE_CONVERSATION.slice(0, 6), laterSystem, ...PROBE_CONVERSATION.slice(6)], PROBE_TOOLS],
   ];
   for (const [messages, tools] of probes) {
     const expected = renderHermes(format, messages, tools, true);

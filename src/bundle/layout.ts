@@ -28,5 +28,7 @@ export interface PromptTemplateFile {
   /** The parts of the system turn around the tool list, read from the chat template. */
   toolsHeader: string;
   toolsFooter: string;
+  /** What the template puts in the system turn when a conversation has no system message: without tools, with tools. */
   defaultSystem: string | null;
+  toolsDefaultSystem: string;
 }

@@ -47,21 +47,23 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
     `{{- ${tools.length > 0 ? "else" : "if true"} }}{{ ${s('{"type": "function", "function": ')} }}{{ json .Function }}{{ ${s("}")} }}{{ end }}`,
     "{{- end }}",
   ];
+  const systemTurn = hasDefault
+    ? `{{- else }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.defaultSystem!)} }}{{ end }}${IM_END}${nl}`
+    : `{{- else if $hasSys }}${IM_START}system${nl}{{ $sys }}${IM_END}${nl}`;
   return [
     '{{- $sys := "" }}',
     "{{- $hasSys := false }}",
     '{{- if .Messages }}{{ with index .Messages 0 }}{{ if eq .Role "system" }}{{ $sys = .Content }}{{ $hasSys = true }}{{ end }}{{ end }}{{ end }}',
-    ...(hasDefault ? [`{{- if not $hasSys }}{{ $sys = ${s(format.defaultSystem!)} }}{{ end }}`] : []),
-    `{{- if .Tools }}${IM_START}system${nl}{{ $sys }}{{ ${s(format.toolsHeader)} }}`,
+    `{{- if .Tools }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
     ...toolLines,
     `{{- ${s(format.toolsFooter)} }}${IM_END}${nl}`,
-    `{{- else if ${hasDefault ? "true" : "$hasSys"} }}${IM_START}system${nl}{{ $sys }}${IM_END}${nl}`,
+    systemTurn,
     "{{- end }}",
     '{{- $prev := "" }}',
     "{{- range $i, $m := .Messages }}",
     "{{- $last := eq (len (slice $.Messages $i)) 1 }}",
     '{{- $next := "" }}{{ if not $last }}{{ with index (slice $.Messages $i) 1 }}{{ $next = .Role }}{{ end }}{{ end }}',
-    `{{- if eq .Role "system" }}{{ if ne $i 0 }}${IM_START}system${nl}{{ .Content }}${IM_END}${nl}{{ end }}`,
+    format.laterSystemTurns ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${IM_START}system${nl}{{ .Content }}${IM_END}${nl}{{ end }}` : '{{- if eq .Role "system" }}',
     `{{- else if eq .Role "user" }}${IM_START}user${nl}{{ .Content }}${IM_END}${nl}`,
     `{{- else if eq .Role "assistant" }}${IM_START}assistant`,
     `{{- if .ToolCalls }}{{ if .Content }}${nl}{{ .Content }}{{ end }}`,

@@ -199,6 +199,7 @@ function promptTemplate(gguf: GgufHeader, format: HermesFormat, systemPrompt: st
     toolsHeader: format.toolsHeader,
     toolsFooter: format.toolsFooter,
     defaultSystem: format.defaultSystem ?? null,
+    toolsDefaultSystem: format.toolsDefaultSystem,
   };
 }
 

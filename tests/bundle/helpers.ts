@@ -4,6 +4,8 @@ import { ROOT } from "../core/cli.js";
 
 export const BUNDLE_FIXTURES = join(ROOT, "tests", "bundle", "fixtures");
 export const QWEN_TEMPLATE = join(BUNDLE_FIXTURES, "qwen2.5-chat-template.jinja");
+/** The chat template of the trainer's `tiny` base model. */
+export const TINY_TEMPLATE = join(ROOT, "python", "mcp_forge_trainer", "tiny_template.jinja");
 export const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
 
 type GgufValue = string | number | boolean | string[];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderChatTemplate } from "../../src/bundle/hermes.js";
 import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
 import { ROOT, runCli, tempDir } from "../core/cli.js";
-import { fixtureWorkdir, QWEN_TEMPLATE } from "./helpers.js";
+import { fixtureWorkdir, QWEN_TEMPLATE, TINY_TEMPLATE } from "./helpers.js";
 
 const hasGo = spawnSync("go", ["version"]).status === 0;
 if (!hasGo) {
@@ -34,7 +34,10 @@ const withSortedArguments = (messages: ChatMessage[]): ChatMessage[] =>
     m.tool_calls ? { ...m, tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: sortKeys(c.function.arguments) as Record<string, unknown> } })) } : m,
   );
 
-describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () => {
+describe.skipIf(!hasGo).each([
+  ["Qwen2.5", QWEN_TEMPLATE],
+  ["tiny", TINY_TEMPLATE],
+])("the Modelfile's TEMPLATE for the %s chat template, under Go's text/template", (_name, templatePath) => {
   let cleanup: () => Promise<void>;
   let modelfile: string;
   let systemPrompt: string;
@@ -43,7 +46,7 @@ describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () 
   beforeAll(async () => {
     let dir: string;
     ({ dir, cleanup } = await tempDir());
-    const fx = await fixtureWorkdir(dir);
+    const fx = await fixtureWorkdir(dir, { chatTemplate: await readFile(templatePath, "utf8") });
     const packed = await runCli(["pack", "--workdir", fx.workdir, "--output", join(dir, "bundle")]);
     expect(packed.code, packed.stderr).toBe(0);
     modelfile = join(dir, "bundle", "Modelfile");
@@ -56,7 +59,7 @@ describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () 
     JSON.parse(execFileSync("go", ["run", join(ROOT, "tests", "bundle", "go", "render.go"), modelfile], { input: JSON.stringify(cases), cwd: ROOT }).toString()) as string[];
 
   it("renders conversations with tools, calls and results exactly as the chat template does", async () => {
-    const template = new Template(await readFile(QWEN_TEMPLATE, "utf8"));
+    const template = new Template(await readFile(templatePath, "utf8"));
     const tokens = { bosToken: "<|endoftext|>", eosToken: "<|im_end|>" };
     const calling = samples.filter((s) => s.messages.some((m) => m.tool_calls?.length));
     const [first, second] = calling;
@@ -73,6 +76,8 @@ describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () 
     // Two turns, and no tools passed at all.
     cases.push({ messages: withSortedArguments([...first!.messages, ...second!.messages.slice(1, 4)]), tools: first!.tools });
     cases.push({ messages: [first!.messages[0]!, { role: "user", content: "Hello there" }], tools: [] });
+    // A system message later in the conversation.
+    cases.push({ messages: withSortedArguments([...first!.messages, { role: "system", content: "Be brief." }, { role: "user", content: "Again?" }]), tools: first!.tools });
     // Parallel calls, their two results in one user turn, with text before the calls.
     cases.push({
       messages: withSortedArguments([
@@ -96,7 +101,7 @@ describe.skipIf(!hasGo)("the Modelfile's TEMPLATE under Go's text/template", () 
     });
     // Go's json escapes <, > and & inside argument strings (\u003c…), the chat template does not.
     const actual = renderWithGo(cases).map((text) => text.replace(/\\u003c/g, "<").replace(/\\u003e/g, ">").replace(/\\u0026/g, "&"));
-    expect(cases.length).toBe(20);
+    expect(cases.length).toBe(21);
     actual.forEach((text, i) => expect(text, `case ${i}`).toBe(expected[i]));
   });
 
