@@ -15,7 +15,8 @@ interface GenerateCliOptions {
   out?: string;
   samples?: string;
   seed?: string;
-  noToolRatio?: string;
+  /** commander files `--no-tool-ratio <r>` under `toolRatio` (a "no-" prefix means negation to it); true when absent. */
+  toolRatio?: string | boolean;
   errorRatio?: string;
   evalRatio?: string;
   augmentFactor?: string;
@@ -79,7 +80,7 @@ export function generateCommand(): Command {
     const g = config.generate;
     const server = serverTargetFromOptions(opts);
     const execute = (opts.execute ?? g.execute ?? DEFAULTS.execute) as ExecuteMode;
-    const fixed = { no_tool: num(opts.noToolRatio, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
+    const fixed = { no_tool: num(typeof opts.toolRatio === "string" ? opts.toolRatio : undefined, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
     let llm;
     if (opts.llm) {
       const apiKey = process.env[opts.llmApiKeyEnv];

@@ -183,11 +183,14 @@ async function loadTools(options: GenerateOptions, workdir: string, connection: 
 async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, split: "train" | "eval", rng: Rng, llm: LlmSeeds | undefined): Promise<Sample[]> {
   const groups: Array<SeedRequest & { seedId: string; size: number; groupRng: Rng }> = [];
   for (const cell of cells) {
-    for (let done = 0; done < cell.count; done += factor) {
+    // Every seed gets at least `factor` samples (the remainder is spread over the groups), unless the cell is smaller.
+    const count = Math.max(1, Math.floor(cell.count / factor));
+    for (let k = 0; k < count; k++) {
       const index = groups.length;
       const groupRng = rng.fork(`${cell.scenario}/${cell.tool ?? "-"}/${index}`);
       const seedId = `${split}-${String(index).padStart(5, "0")}`;
-      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size: Math.min(factor, cell.count - done), groupRng });
+      const size = Math.floor(cell.count / count) + (k < cell.count % count ? 1 : 0);
+      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size, groupRng });
     }
   }
   // LLM requests run concurrently; turning answers into samples stays sequential, so output order and text claims are fixed.
