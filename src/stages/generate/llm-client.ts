@@ -54,6 +54,8 @@ interface CacheEntry {
 export class LlmClient {
   private readonly client: OpenAI;
   private active = 0;
+  /** After a 429 or 5xx every request waits until then, not just the one that got it. */
+  private pausedUntil = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly counts: LlmTally = { requests: 0, cacheHits: 0, retries: 0, promptTokens: 0, completionTokens: 0 };
 
@@ -90,6 +92,8 @@ export class LlmClient {
     const { variation: _v, attempt: _a, ...apiParams } = params;
     const maxRetries = this.options.maxRetries ?? 6;
     for (let retry = 0; ; retry++) {
+      const pause = this.pausedUntil - Date.now();
+      if (pause > 0) await sleep(pause);
       this.counts.requests++;
       try {
         const response = await this.client.chat.completions.create({
@@ -106,7 +110,7 @@ export class LlmClient {
         const retryable = error instanceof APIConnectionError || (error instanceof APIError && (error.status === 429 || (error.status ?? 0) >= 500));
         if (!retryable || retry >= maxRetries) throw error;
         this.counts.retries++;
-        await sleep(retryDelay(error as APIError, retry, this.options.baseDelayMs ?? 1000));
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryDelay(error as APIError, retry, this.options.baseDelayMs ?? 1000));
       }
     }
   }
