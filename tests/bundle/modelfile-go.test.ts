@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderChatTemplate } from "../../src/bundle/hermes.js";
+import { packBundle } from "../../src/bundle/pack.js";
 import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
-import { ROOT, runCli, tempDir } from "../core/cli.js";
+import { ROOT, tempDir } from "../core/cli.js";
 import { fixtureWorkdir, QWEN_TEMPLATE, TINY_TEMPLATE } from "./helpers.js";
 
 const hasGo = spawnSync("go", ["version"]).status === 0;
@@ -47,9 +48,9 @@ describe.skipIf(!hasGo).each([
     let dir: string;
     ({ dir, cleanup } = await tempDir());
     const fx = await fixtureWorkdir(dir, { chatTemplate: await readFile(templatePath, "utf8") });
-    const packed = await runCli(["pack", "--workdir", fx.workdir, "--output", join(dir, "bundle")]);
-    expect(packed.code, packed.stderr).toBe(0);
-    modelfile = join(dir, "bundle", "Modelfile");
+    const bundle = join(dir, "bundle");
+    await packBundle({ workdir: fx.workdir, model: fx.gguf, tools: fx.toolsPath, output: bundle });
+    modelfile = join(bundle, "Modelfile");
     samples = (await readFile(join(fx.workdir, "data", "eval.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as (typeof samples)[number]);
     systemPrompt = samples[0]!.messages[0]!.content;
   });

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { badInput, ExitCode } from "../../core/errors.js";
 import { readToolsFile, type McpTool } from "../../core/toolset.js";
+import { runSmokeTest, type SmokeResult } from "../../bundle/smoke.js";
 import { checkDrift, checkIntegrity, formatDrift } from "../../bundle/verify.js";
 import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
@@ -13,7 +14,8 @@ export function verifyBundleCommand(): Command {
   const command = new Command("verify-bundle")
     .description("check an agent bundle: files against SHA256SUMS, agent.yaml against its schema, model metadata; with a server or tools file, toolset drift")
     .argument("<dir>", "the bundle folder `mcp-forge pack` wrote")
-    .option("--tools <file>", "compare the bundle's toolset with this tools.json (instead of a live server)");
+    .option("--tools <file>", "compare the bundle's toolset with this tools.json (instead of a live server)")
+    .option("--quick <n>", "smoke test: run the model on the first N prompts of tests/validation.json (calls go to --server/--url, read-only tools only, else to a stub) and compare with agent.yaml's thresholds");
   addServerOptions(command);
   command.addHelpText(
     "after",
@@ -22,13 +24,16 @@ export function verifyBundleCommand(): Command {
       'mcp-forge verify-bundle bundle --server "npx -y @modelcontextprotocol/server-memory"',
       "mcp-forge verify-bundle bundle --url http://localhost:3001/mcp --json",
       "mcp-forge verify-bundle bundle --tools new-tools.json",
+      'mcp-forge verify-bundle bundle --quick 5 --server "npx -y @modelcontextprotocol/server-memory"',
     ),
   );
-  return withCommonOptions(command).action(async (dir: string, opts: Record<string, unknown> & { workdir: string; json: boolean; tools?: string }) => {
+  return withCommonOptions(command).action(async (dir: string, opts: Record<string, unknown> & { workdir: string; json: boolean; tools?: string; quick?: string }) => {
     const { workdir, output } = globalOptions(opts);
     const bundle = resolve(dir);
     const target = serverTargetFromOptions(opts);
     if (target && opts.tools) throw badInput("pass either --tools or --server/--url, not both", "--tools compares with a file, --server/--url with a live server");
+    const quick = opts.quick === undefined ? undefined : Number(opts.quick);
+    if (quick !== undefined && !(Number.isInteger(quick) && quick > 0)) throw badInput(`--quick ${String(opts.quick)}: expected a number of prompts, 1 or more`, "e.g. --quick 5");
     const integrity = await checkIntegrity(bundle);
 
     let live: { source: string; tools: McpTool[] } | undefined;
@@ -43,14 +48,23 @@ export function verifyBundleCommand(): Command {
       }
     }
     const drift = live && integrity.tools ? checkDrift(integrity.tools, live.tools) : undefined;
-    const passed = integrity.problems.length === 0 && drift === undefined;
+    let smoke: SmokeResult | undefined;
+    if (quick !== undefined && integrity.problems.length === 0 && integrity.manifest) {
+      smoke = await runSmokeTest(bundle, integrity.manifest, {
+        prompts: quick,
+        ...(target ? { server: target } : {}),
+        timeoutMs: timeoutMsFromOptions(opts),
+        onProgress: (done, total) => output.info(`smoke test: ${done}/${total}`),
+      });
+    }
+    const passed = integrity.problems.length === 0 && drift === undefined && (smoke?.passed ?? true);
 
     output.result({
       bundle,
       passed,
       integrity: { checked: integrity.checked, problems: integrity.problems },
       drift: live ? { source: live.source, matches: drift === undefined, ...(drift ?? {}) } : null,
-      smoke: null,
+      smoke: smoke ?? null,
     });
     const lines = [`bundle: ${bundle}`];
     if (integrity.problems.length === 0) lines.push(`integrity: ok (${integrity.checked} files match SHA256SUMS; agent.yaml, tools.json and model metadata agree)`);
@@ -61,6 +75,14 @@ export function verifyBundleCommand(): Command {
     if (live) {
       if (drift === undefined) lines.push(`toolset: matches ${printable(live.source)} (${integrity.manifest?.toolset.hash ?? ""})`);
       else lines.push(`toolset: differs from ${printable(live.source)}`, ...formatDrift(drift, printable));
+    }
+    if (quick !== undefined && !smoke) lines.push("smoke test: not run, the bundle failed its integrity check");
+    if (smoke) {
+      lines.push(`smoke test: ${smoke.passed ? "passed" : "FAILED"} on ${smoke.prompts} prompts (calls: ${printable(smoke.calls)})`);
+      for (const [metric, value] of Object.entries(smoke.metrics)) {
+        const threshold = smoke.thresholds[metric];
+        lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}${threshold !== undefined ? `  (≥ ${threshold})` : ""}`);
+      }
     }
     lines.push(passed ? "verify-bundle: passed" : "verify-bundle: FAILED");
     output.say(lines.join("\n"));
