@@ -1,0 +1,41 @@
+import type { BenchmarkData, GateFailure } from "./report-data.js";
+
+/** The contract's release thresholds (CONTRACT.md §4), for reports that do not carry their own. */
+export const DEFAULT_THRESHOLDS: Record<string, number> = {
+  toolCallParseRate: 0.98,
+  schemaConformance: 0.95,
+  toolSelectionAccuracy: 0.9,
+  noToolCorrectness: 0.85,
+  errorHandlingRate: 0.8,
+  loopCompletionRate: 0.95,
+};
+
+/**
+ * Every reason the benchmark fails the gate: a metric under its threshold (the report's, overridden
+ * by the action's `thresholds` input) or listed in the report's regressions. A metric no prompt
+ * counted toward (null) is not gated.
+ */
+export function gateFailures(report: BenchmarkData, overrides: Record<string, number>): GateFailure[] {
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...report.thresholds, ...overrides };
+  const failures: GateFailure[] = [];
+  for (const [metric, limit] of Object.entries(thresholds)) {
+    const value = report.metrics[metric];
+    if (typeof value !== "number" || value >= limit) continue;
+    failures.push({ metric, kind: "threshold", value, limit, message: `${metric} ${fmt(value)} is below the threshold ${fmt(limit)}` });
+  }
+  for (const metric of report.regressions ?? []) {
+    const delta = report.deltas?.[metric] ?? null;
+    const tolerance = report.tolerance?.[metric] ?? 0.02;
+    const value = report.metrics[metric] ?? null;
+    failures.push({
+      metric,
+      kind: "regression",
+      value,
+      limit: tolerance,
+      message: `${metric} regressed by ${delta === null ? "?" : fmt(-delta)} against the baseline (tolerance ${fmt(tolerance)})${value === null ? "" : `, now ${fmt(value)}`}`,
+    });
+  }
+  return failures;
+}
+
+const fmt = (x: number) => String(Math.round(x * 10000) / 10000);

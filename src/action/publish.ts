@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+import * as core from "@actions/core";
+import { writeFileAtomic } from "../core/atomic.js";
+import { gateFailed } from "../core/errors.js";
+import { cacheEvents } from "./cache.js";
+import { runCli } from "./cli.js";
+import { loadConfig, readState, runContext, stateDir, writeState } from "./context.js";
+import { github, latestBundle, publishRelease, statusOf, upsertComment } from "./github.js";
+import type { ActionConfig } from "./inputs.js";
+import { renderReport } from "./markdown.js";
+import type { BenchmarkData, DriftResult, GateFailure, QcReport } from "./report-data.js";
+import { isBenchmark } from "./report-data.js";
+import { redact, secretsOf } from "./secrets.js";
+import { toolsetHashOf } from "./stages.js";
+
+const exec = promisify(execFile);
+const token = () => process.env.INPUT_GITHUB_TOKEN ?? "";
+
+/**
+ * Compares the toolset just inspected with the one the newest released bundle was trained on
+ * (`verify-bundle <released bundle> --tools tools.json`). In drift mode any drift fails the step.
+ */
+export async function drift(): Promise<void> {
+  const config = await loadConfig();
+  const result = await checkDrift(config);
+  await writeState("drift.json", result);
+  core.setOutput("drift", result.status);
+  if (config.mode === "drift") core.setOutput("passed", String(result.status !== "drift"));
+  if (result.status === "drift") {
+    const annotate = config.mode === "drift" || result.breaking ? core.error : core.warning;
+    annotate(result.message, { title: "MCP-Forge toolset drift" });
+    if (config.mode === "drift") process.exitCode = 1;
+  } else if (result.status === "error") core.warning(result.message, { title: "MCP-Forge drift check" });
+  else core.info(result.message);
+}
+
+async function checkDrift(config: ActionConfig): Promise<DriftResult> {
+  const context = await runContext();
+  let released;
+  try {
+    released = await latestBundle(github(token()), context);
+  } catch (error) {
+    return { status: "error", message: `could not read the latest release (${statusOf(error) ?? ""} ${(error as Error).message}); drift not checked` };
+  }
+  if (!released) return { status: "no-release", message: "no released bundle yet: nothing to compare with" };
+  const dir = join(stateDir(), "released");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const archive = join(dir, released.name);
+  await writeFile(archive, released.archive);
+  await exec("tar", ["-xzf", archive, "-C", dir]);
+  const bundle = await findBundle(dir);
+  if (!bundle) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)` };
+  const { stdout } = await runCli(["verify-bundle", bundle, "--tools", join(config.workdir, "tools.json"), "--json", "--workdir", config.workdir], { cwd: config.workingDirectory, capture: true });
+  let verdict: { drift?: { matches: boolean; added?: string[]; removed?: string[]; changed?: Array<{ name: string; breaking: boolean; paths: string[] }>; breaking?: boolean } | null };
+  try {
+    verdict = JSON.parse(stdout) as typeof verdict;
+  } catch {
+    return { status: "error", release: released.tag, message: `verify-bundle gave no JSON result for release ${released.tag}` };
+  }
+  const d = verdict.drift;
+  if (!d) return { status: "error", release: released.tag, message: `verify-bundle could not compare release ${released.tag}` };
+  if (d.matches) return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };
+  const counts = [d.added?.length ? `${d.added.length} added` : "", d.removed?.length ? `${d.removed.length} removed` : "", d.changed?.length ? `${d.changed.length} changed` : ""].filter(Boolean).join(", ");
+  return {
+    status: "drift",
+    release: released.tag,
+    message: `toolset drifted from release ${released.tag} (${counts})${d.breaking ? ": breaking, the released model's calls may fail" : ""}; retrain and release`,
+    added: d.added ?? [],
+    removed: d.removed ?? [],
+    changed: (d.changed ?? []).map((c) => ({ name: c.name, breaking: c.breaking, paths: c.paths })),
+    breaking: Boolean(d.breaking),
+  };
+}
+
+async function findBundle(dir: string): Promise<string | undefined> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && (await stat(join(dir, entry.name, "tools.json")).catch(() => undefined))) return join(dir, entry.name);
+  }
+  return undefined;
+}
+
+/**
+ * Runs whatever happened before (always()): the QC, benchmark and drift Markdown to the job summary
+ * on every event, and as the one updated PR comment. A token that may not comment (a fork's) leaves
+ * only the summary, with a warning; the step still passes.
+ */
+export async function report(): Promise<void> {
+  const config = await loadConfig();
+  const context = await runContext();
+  const benchmark = await readJson<BenchmarkData>(join(config.workdir, "reports", "benchmark.json"));
+  const markdown = renderReport({
+    mode: config.mode,
+    qc: await readJson<QcReport>(join(config.workdir, "reports", "qc.json")),
+    ...(isBenchmark(benchmark) ? { benchmark } : {}),
+    failures: (await readState<GateFailure[]>("gate.json")) ?? [],
+    baselineNote: (await readState<{ note: string }>("baseline.json"))?.note ?? (isBenchmark(benchmark) && benchmark.baseline ? `${benchmark.baseline.model ?? "given"}` : "none"),
+    drift: await readState<DriftResult>("drift.json"),
+    cache: await cacheEvents(),
+    toolsetHash: await toolsetHashOf(config).catch(() => undefined),
+    runUrl: context.runUrl,
+    failedSteps: failedSteps(process.env.STEP_OUTCOMES ?? ""),
+  });
+  const secrets = secretsOf(config);
+  const safe = redact(markdown, secrets);
+  await writeFileAtomic(join(config.workdir, "reports", "action-report.md"), safe);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(safe).write();
+  core.setOutput("artifacts-dir", await stageArtifacts(config, secrets));
+  if (!config.comment || !context.pullRequest) return;
+  try {
+    const { url, created } = await upsertComment(github(token()), { owner: context.owner, repo: context.repo, issue: context.pullRequest.number }, safe);
+    core.info(`${created ? "created" : "updated"} the PR comment: ${url}`);
+    core.setOutput("comment-url", url);
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== 403 && status !== 404) throw error;
+    core.warning(`cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: the token is read-only, as on a fork's PR); the report is in the job summary`, { title: "MCP-Forge comment skipped" });
+  }
+}
+
+/** `inspect=success,train=failure,…` (the composite's steps.*.outcome) → the failed ones. */
+function failedSteps(outcomes: string): string[] {
+  return outcomes
+    .split(",")
+    .map((pair) => pair.split("="))
+    .filter(([, outcome]) => outcome === "failure" || outcome === "cancelled")
+    .map(([name]) => name!.trim());
+}
+
+/** Copies the reports (and, on request, the bundle) to one folder for upload-artifact, with secrets redacted. */
+async function stageArtifacts(config: ActionConfig, secrets: readonly string[]): Promise<string> {
+  const dir = join(stateDir(), "artifacts");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const reports = join(config.workdir, "reports");
+  for (const name of await readdir(reports).catch(() => [])) {
+    const text = await readFile(join(reports, name), "utf8").catch(() => undefined);
+    if (text !== undefined) await writeFile(join(dir, name), redact(text, secrets));
+  }
+  const tools = await readFile(join(config.workdir, "tools.json"), "utf8").catch(() => undefined);
+  if (tools !== undefined) await writeFile(join(dir, "tools.json"), redact(tools, secrets));
+  if (config.uploadBundle && (await stat(join(config.workdir, "bundle")).catch(() => undefined))) {
+    const archive = await bundleArchive(config, "run");
+    await cp(archive, join(dir, basename(archive)));
+  }
+  return dir;
+}
+
+/** The bundle as `<name>-<tag>.tar.gz` (one top folder) and a SHA256SUMS naming it. */
+async function bundleArchive(config: ActionConfig, label: string): Promise<string> {
+  const bundle = join(config.workdir, "bundle");
+  const name = `${config.bundleName || "mcp-forge-bundle"}-${label}`.replace(/[^A-Za-z0-9._-]/g, "-");
+  const out = join(stateDir(), "release");
+  await mkdir(out, { recursive: true });
+  const archive = join(out, `${name}.tar.gz`);
+  await exec("tar", ["-czf", archive, "-C", config.workdir, "--transform", `s,^bundle,${name},`, "bundle"]);
+  const digest = createHash("sha256").update(await readFile(archive)).digest("hex");
+  await writeFileAtomic(join(out, "SHA256SUMS"), `${digest}  ${basename(archive)}\n`);
+  return archive;
+}
+
+/** On a tag: the bundle and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
+export async function release(): Promise<void> {
+  const config = await loadConfig();
+  const context = await runContext();
+  if (!context.tag) throw gateFailed("release needs a tag push (GITHUB_REF refs/tags/…)", "set release: auto, or run on a tag");
+  const archive = await bundleArchive(config, context.tag);
+  const { releaseUrl, assets } = await publishRelease(github(token()), { owner: context.owner, repo: context.repo, tag: context.tag }, [archive, join(stateDir(), "release", "SHA256SUMS")]);
+  for (const a of assets) core.info(`${a.replaced ? "replaced" : "uploaded"} ${a.name}`);
+  core.setOutput("release-url", releaseUrl);
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}

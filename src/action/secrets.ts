@@ -1,0 +1,19 @@
+import type { ActionConfig } from "./inputs.js";
+
+/** Values the log and the artifacts must never show: the token and credentials in the server URL. */
+export function secretsOf(config: Pick<ActionConfig, "source">, env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  if (env.INPUT_GITHUB_TOKEN) out.push(env.INPUT_GITHUB_TOKEN);
+  if (config.source.kind === "url") {
+    const url = new URL(config.source.url);
+    if (url.password) out.push(decodeURIComponent(url.password));
+    if (url.username) out.push(decodeURIComponent(url.username));
+    for (const value of url.searchParams.values()) if (value.length >= 8) out.push(value);
+  }
+  return out.filter((s) => s.length >= 4);
+}
+
+/** Text with every secret replaced by `***`, as the runner masks the log. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, s) => t.split(s).join("***"), text);
+}

@@ -1,0 +1,74 @@
+import { execFile } from "node:child_process";
+import { access } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as core from "@actions/core";
+import { environmentMissing } from "../core/errors.js";
+import { restore, save } from "./cache.js";
+import { actionRoot, saveConfig } from "./context.js";
+import { readInputs, type ActionConfig } from "./inputs.js";
+import { nodeModulesKey, venvKey } from "./keys.js";
+import { secretsOf } from "./secrets.js";
+
+const exec = promisify(execFile);
+
+/**
+ * Checks the inputs once, masks their secrets, and prepares what the stages need: the action's own
+ * node_modules (node-llama-cpp's native binaries, which the bundle cannot hold) and, in full mode,
+ * the trainer's Python. Both come from the cache when the lock files have not changed.
+ */
+export async function setup(): Promise<void> {
+  const config = readInputs();
+  for (const secret of secretsOf(config)) core.setSecret(secret);
+  await installNodeModules(config.mode === "full");
+  if (config.mode === "full" && !config.python) config.python = await trainerVenv();
+  const path = await saveConfig(config);
+  core.info(`mode ${config.mode} · work directory ${config.workdir}`);
+  core.setOutput("config", path);
+}
+
+async function installNodeModules(withBinaries: boolean): Promise<void> {
+  const root = actionRoot();
+  if (await exists(join(root, "node_modules", "node-llama-cpp", "package.json"))) {
+    core.info("node_modules: present");
+    return;
+  }
+  const modules = join(root, "node_modules");
+  const key = await nodeModulesKey(join(root, "package-lock.json"), withBinaries);
+  if ((await restore("node_modules", [modules], key)).result === "hit") return;
+  // Every runtime dependency except node-llama-cpp is inside dist/; it is installed from the lock file so
+  // its prebuilt binaries load as node-llama-cpp expects. Drift mode loads no model and skips the binaries.
+  const args = ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", ...(withBinaries ? [] : ["--omit=optional"])];
+  core.info(`npm ${args.join(" ")}`);
+  await exec("npm", args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  await save("node_modules", [modules], key);
+}
+
+/** A venv with the trainer (python/ of this action), restored from the cache or built. */
+async function trainerVenv(): Promise<string> {
+  const root = actionRoot();
+  const venv = join(homedir(), ".cache", "mcp-forge", "venv");
+  const python = join(venv, "bin", "python");
+  const key = await venvKey([join(root, "python", "pyproject.toml"), join(root, "python", "requirements.lock")]);
+  if ((await restore("python venv", [venv], key)).result === "hit" && (await exists(python))) return python;
+  const base = process.env.pythonLocation ? join(process.env.pythonLocation, "bin", "python3") : "python3";
+  try {
+    await exec(base, ["-m", "venv", venv]);
+  } catch (error) {
+    throw environmentMissing(`cannot create the trainer's venv with ${base}: ${(error as Error).message}`, "add actions/setup-python (3.10–3.12) before this action, or set the input python to a Python with the trainer installed");
+  }
+  core.info("installing the trainer into the venv (first run for this lock file)");
+  await exec(python, ["-m", "pip", "install", "--quiet", join(root, "python")], { maxBuffer: 64 * 1024 * 1024 });
+  await save("python venv", [venv], key);
+  return python;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

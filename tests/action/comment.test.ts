@@ -1,0 +1,92 @@
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeGitHub } from "./fakes/github-api.js";
+import { FIXTURES, Job, ROOT } from "./runner.js";
+
+const TOKEN = "ghs_fakeTokenForTheLoopbackApi0001";
+let gh: FakeGitHub;
+
+beforeAll(async () => {
+  gh = await new FakeGitHub("octo-org", "weather-mcp", TOKEN).start();
+});
+afterAll(async () => gh.stop());
+
+/** A PR job whose earlier steps left tools.json, qc.json and the given benchmark.json behind. */
+async function prJob(event: string, benchmark: string, inputs: Record<string, string> = {}): Promise<Job> {
+  const job = await Job.create({
+    event,
+    eventName: "pull_request",
+    ref: "refs/pull/7/merge",
+    env: { GITHUB_API_URL: gh.url, INPUT_TOOLS_FILE: "tools.json", INPUT_GITHUB_TOKEN: TOKEN, ...inputs },
+  });
+  const reports = join(job.workspace, ".mcp-forge", "reports");
+  await mkdir(reports, { recursive: true });
+  await copyFile(join(ROOT, "tests", "fixtures", "data", "tools.json"), join(job.workspace, "tools.json"));
+  await copyFile(join(ROOT, "tests", "fixtures", "data", "tools.json"), join(job.workspace, ".mcp-forge", "tools.json"));
+  await copyFile(join(FIXTURES, "qc.json"), join(reports, "qc.json"));
+  await copyFile(join(FIXTURES, benchmark), join(reports, "benchmark.json"));
+  expect((await job.step("setup")).code).toBe(0);
+  return job;
+}
+
+describe("PR comment and gate", () => {
+  it("creates one comment, then updates the same one; a planted regression fails the gate and shows in it", async () => {
+    const first = await prJob("pull_request.json", "benchmark-pass.json");
+    const gate = await first.step("gate");
+    expect(gate.code).toBe(0);
+    expect(gate.outputs.passed).toBe("true");
+    const report = await first.step("report");
+    expect(report.code, report.stdout).toBe(0);
+    const comments = gh.comments.get(7) ?? [];
+    expect(comments).toHaveLength(1);
+    expect(report.outputs["comment-url"]).toBe(comments[0]!.html_url);
+    expect(comments[0]!.body).toContain("## ✅ MCP-Forge: passed");
+    expect(comments[0]!.body).toContain("| toolSelectionAccuracy | 93.4% | +1.3 pp | −1.7 pp … +4.3 pp | ≥ 90.0% | ✅ |");
+    expect(report.summary.trim()).toBe(comments[0]!.body.trim());
+
+    const second = await prJob("pull_request.json", "benchmark-regression.json");
+    const failed = await second.step("gate");
+    expect(failed.code).toBe(1);
+    expect(failed.outputs.passed).toBe("false");
+    expect(failed.outputs.regressions).toBe("toolSelectionAccuracy");
+    expect(failed.stdout).toMatch(/::error title=MCP-Forge gate failed on toolSelectionAccuracy::toolSelectionAccuracy regressed by 0\.06 against the baseline/);
+    const again = await second.step("report");
+    expect(again.code).toBe(0);
+    const after = gh.comments.get(7) ?? [];
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).toBe(comments[0]!.id);
+    expect(after[0]!.body).toContain("## ❌ MCP-Forge: failed: toolSelectionAccuracy below threshold, toolSelectionAccuracy regressed");
+    expect(after[0]!.body).toContain("| toolSelectionAccuracy | 86.1% | −6.0 pp |");
+  });
+
+  it("a user threshold above the measured value fails the gate naming the metric", async () => {
+    const job = await prJob("pull_request.json", "benchmark-pass.json", { INPUT_THRESHOLDS: "argumentAccuracy: 0.9\nschemaConformance: 0.95" });
+    const gate = await job.step("gate");
+    expect(gate.code).toBe(1);
+    expect(gate.stdout).toContain("::error title=MCP-Forge gate failed on argumentAccuracy::argumentAccuracy 0.812 is below the threshold 0.9");
+    expect(gate.stdout).not.toContain("gate failed on schemaConformance");
+  });
+
+  it("on a fork's PR (read-only token) writes only the job summary and passes", async () => {
+    gh.readOnly = true;
+    try {
+      const job = await prJob("pull_request_fork.json", "benchmark-pass.json");
+      const report = await job.step("report");
+      expect(report.code).toBe(0);
+      expect(report.stdout).toMatch(/::warning title=MCP-Forge comment skipped::cannot comment on pull request #8 \(HTTP 403/);
+      expect(report.summary).toContain("## ✅ MCP-Forge: passed");
+      expect(gh.comments.get(8)).toBeUndefined();
+      expect(report.outputs["comment-url"]).toBeUndefined();
+    } finally {
+      gh.readOnly = false;
+    }
+  });
+
+  it("rejects bad inputs at set-up, naming the input", async () => {
+    const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { INPUT_SERVER_COMMAND: "node s.js", INPUT_TOOLS_FILE: "t.json" } });
+    const setup = await job.step("setup");
+    expect(setup.code).toBe(2);
+    expect(setup.stdout).toContain("inputs server-command and tools-file are all set; set exactly one");
+  });
+});
