@@ -2,8 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { parse, stringify } from "yaml";
-import { badInput, gateFailed } from "../core/errors.js";
+import { stringify } from "yaml";
 import { PACKAGE_ROOT } from "../core/python.js";
 
 export type QualityStatus = "passed" | "failed" | "not run";
@@ -76,25 +75,4 @@ export async function manifestYaml(manifest: AgentManifest): Promise<string> {
   const problems = await manifestProblems(manifest);
   if (problems.length > 0) throw new Error(`agent.yaml does not match ${MANIFEST_SCHEMA_PATH}: ${problems.join("; ")}`);
   return `# MCP-Forge agent bundle manifest; schema: schemas/agent.schema.json in the mcp-forge package\n${stringify(manifest, { lineWidth: 0 })}`;
-}
-
-/** Reads and validates a bundle's agent.yaml; an invalid one is a failed check (exit 1). */
-export async function readManifest(path: string): Promise<AgentManifest> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw badInput(`${path}: missing`, "pass a folder written by `mcp-forge pack`");
-  }
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    throw gateFailed(`${path}: not valid YAML (${(error as Error).message.split("\n")[0]})`, "re-create the bundle with `mcp-forge pack`");
-  }
-  const problems = await manifestProblems(value);
-  if (problems.length > 0) {
-    throw gateFailed(`${path} does not match schemas/agent.schema.json: ${problems.join("; ")}`, "re-create the bundle with `mcp-forge pack`");
-  }
-  return value as AgentManifest;
 }

@@ -1,5 +1,6 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeGguf } from "../../src/bundle/gguf-writer.js";
 import { ROOT } from "../core/cli.js";
 
 export const BUNDLE_FIXTURES = join(ROOT, "tests", "bundle", "fixtures");
@@ -7,42 +8,6 @@ export const QWEN_TEMPLATE = join(BUNDLE_FIXTURES, "qwen2.5-chat-template.jinja"
 /** The chat template of the trainer's `tiny` base model. */
 export const TINY_TEMPLATE = join(ROOT, "python", "mcp_forge_trainer", "tiny_template.jinja");
 export const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
-
-type GgufValue = string | number | boolean | string[];
-
-/**
- * Writes a GGUF v3 file with metadata and no tensors: enough for everything pack and verify-bundle
- * read (chat template, special tokens, mcp_forge.* keys), written byte by byte per the GGUF spec.
- */
-export async function writeGguf(path: string, metadata: Record<string, GgufValue>): Promise<void> {
-  const parts: Buffer[] = [];
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    return b;
-  };
-  const u64 = (n: number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(n));
-    return b;
-  };
-  const str = (s: string) => {
-    const bytes = Buffer.from(s, "utf8");
-    return Buffer.concat([u64(bytes.length), bytes]);
-  };
-  const entries = Object.entries(metadata);
-  parts.push(Buffer.from("GGUF"), u32(3), u64(0), u64(entries.length));
-  for (const [key, value] of entries) {
-    parts.push(str(key));
-    if (typeof value === "string") parts.push(u32(8), str(value));
-    else if (typeof value === "boolean") parts.push(u32(7), Buffer.from([value ? 1 : 0]));
-    else if (typeof value === "number") parts.push(u32(4), u32(value));
-    else parts.push(u32(9), u32(8), u64(value.length), ...value.map(str));
-  }
-  const body = Buffer.concat(parts);
-  const padding = (32 - (body.length % 32)) % 32;
-  await writeFile(path, Buffer.concat([body, Buffer.alloc(padding)]));
-}
 
 export interface FixtureWorkdir {
   workdir: string;
