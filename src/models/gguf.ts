@@ -21,6 +21,14 @@ export interface GgufBackendOptions {
 const DEFAULT_MAX_TOKENS = 512;
 let llamaPromise: Promise<Llama> | undefined;
 
+/**
+ * A model under 64 MiB does so little work per token that syncing several threads costs more
+ * than it saves (tens of ms per token on a busy machine, against a fraction of a ms on one).
+ */
+function defaultThreads(modelBytes: number): number {
+  return modelBytes < 64 * 1024 * 1024 ? 1 : 0;
+}
+
 /** One llama.cpp runtime per process, loaded on first use. */
 async function runtime(): Promise<Llama> {
   llamaPromise ??= import("node-llama-cpp").then(({ getLlama, LlamaLogLevel }) =>
@@ -78,10 +86,7 @@ export class GgufBackend implements ModelBackend {
     });
     const format = callFormatForTemplate(source, `${path} (tokenizer.chat_template)`);
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
-    const context = await model.createContext({
-      contextSize,
-      ...(options.threads ? { threads: options.threads } : {}),
-    });
+    const context = await model.createContext({ contextSize, threads: options.threads ?? defaultThreads(model.size) });
     return new GgufBackend(path, Boolean(options.constrained), template, format, llama, model, context, context.getSequence(), options);
   }
 

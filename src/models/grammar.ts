@@ -4,13 +4,15 @@
  * anyOf/oneOf, type unions, local $ref, integers, numbers, strings with lengths. Keywords a
  * grammar cannot express (pattern, format other than date, numeric bounds, uniqueItems) are left
  * to the schema validator; the grammar only narrows what the model may write.
+ *
+ * Strings and arrays without maxLength/maxItems get a cap, so that a call always closes within
+ * the token budget: a grammar that lets a weak model ramble inside a string never ends the call.
  */
 
 type Schema = Record<string, unknown>;
 
 const PRIMITIVES: Record<string, string> = {
   ws: '" "?',
-  "json-string": '"\\"" json-char* "\\""',
   "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})',
   "json-number": '"-"? json-int-digits ("." [0-9]+)? ([eE] [-+]? [0-9]+)?',
   "json-int-digits": '"0" | [1-9] [0-9]{0,15}',
@@ -24,13 +26,25 @@ const PRIMITIVES: Record<string, string> = {
   "json-date": '"\\"" [0-9]{4} "-" [0-9]{2} "-" [0-9]{2} "\\""',
 };
 
+export interface GrammarLimits {
+  /** Longest string where the schema sets no maxLength (default 64 characters). */
+  maxStringLength?: number;
+  /** Most array items where the schema sets no maxItems (default 6). */
+  maxArrayItems?: number;
+}
+
 export class GrammarBuilder {
   private readonly rules = new Map<string, string>();
   private readonly bySchema = new Map<string, string>();
   private counter = 0;
+  private readonly maxString: number;
+  private readonly maxItems: number;
 
-  constructor() {
+  constructor(limits: GrammarLimits = {}) {
+    this.maxString = limits.maxStringLength ?? 64;
+    this.maxItems = limits.maxArrayItems ?? 6;
     for (const [name, body] of Object.entries(PRIMITIVES)) this.rules.set(name, body);
+    this.rules.set("json-string", `"\\"" json-char{0,${this.maxString}} "\\""`);
   }
 
   /** Adds a rule and returns its name. */
@@ -73,7 +87,7 @@ export class GrammarBuilder {
     if (Array.isArray(type)) return type.map((t) => this.schemaRule({ ...schema, type: t }, `${name}-${t}`, root)).join(" | ");
     switch (type) {
       case "string":
-        return stringBody(schema);
+        return this.stringBody(schema);
       case "integer":
         return typeof schema.minimum === "number" && schema.minimum >= 0 ? "json-nonneg-integer" : "json-integer";
       case "number":
@@ -94,12 +108,19 @@ export class GrammarBuilder {
   private arrayBody(schema: Schema, name: string, root: Schema): string {
     const item = this.schemaRule(schema.items, `${name}-item`, root);
     const min = typeof schema.minItems === "number" ? schema.minItems : 0;
-    const max = typeof schema.maxItems === "number" ? schema.maxItems : undefined;
-    const more = (count: number | undefined) => (count === undefined ? "*" : count <= 0 ? "{0}" : `{0,${count}}`);
+    const max = typeof schema.maxItems === "number" ? schema.maxItems : Math.max(min, this.maxItems);
+    const more = (count: number) => (count <= 0 ? "" : ` ( "," ws ${item} ){0,${count}}`);
     if (max === 0) return '"[" ws "]"';
-    if (min === 0) return `"[" ws ( ${item} ( "," ws ${item} )${more(max === undefined ? undefined : max - 1)} )? ws "]"`;
+    if (min === 0) return `"[" ws ( ${item}${more(max - 1)} )? ws "]"`;
     const required = [item, ...Array.from({ length: min - 1 }, () => `"," ws ${item}`)].join(" ");
-    return `"[" ws ${required} ( "," ws ${item} )${more(max === undefined ? undefined : max - min)} ws "]"`;
+    return `"[" ws ${required}${more(max - min)} ws "]"`;
+  }
+
+  private stringBody(schema: Schema): string {
+    if (schema.format === "date") return "json-date";
+    const min = typeof schema.minLength === "number" ? schema.minLength : 0;
+    const max = typeof schema.maxLength === "number" ? schema.maxLength : Math.max(min, this.maxString);
+    return `"\\"" json-char{${min},${max}} "\\""`;
   }
 
   private objectBody(schema: Schema, name: string, root: Schema): string {
@@ -118,14 +139,6 @@ export class GrammarBuilder {
     const starts = optional.map((p, i) => [p, ...optional.slice(i + 1).map((q) => `( "," ws ${q} )?`)].join(" "));
     return `"{" ws ( ${starts.map((s) => `( ${s} )`).join(" | ")} )? ws "}"`;
   }
-}
-
-function stringBody(schema: Schema): string {
-  if (schema.format === "date") return "json-date";
-  const min = typeof schema.minLength === "number" ? schema.minLength : 0;
-  const max = typeof schema.maxLength === "number" ? schema.maxLength : undefined;
-  if (min === 0 && max === undefined) return "json-string";
-  return `"\\"" json-char{${min},${max ?? ""}} "\\""`;
 }
 
 function jsonLiteral(value: unknown): string {

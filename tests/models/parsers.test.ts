@@ -86,6 +86,12 @@ describe("hermes calls", () => {
     expect(parsed.calls.map((c) => c.arguments)).toEqual([{ city: "Oslo" }, { city: "Rome" }]);
   });
 
+  it("does not end a call at a </tool_call> inside a string value", () => {
+    const text = '<tool_call>\n{"name": "note", "arguments": {"text": "a </tool_call> b"}}\n</tool_call>';
+    expect(hermesFormat.parse(text).calls).toEqual([{ text: expect.any(String), name: "note", arguments: { text: "a </tool_call> b" } }]);
+    expect(hermesFormat.hasCompleteCall(text.slice(0, text.indexOf("b\"")))).toBe(false);
+  });
+
   it("accepts a call cut off before </tool_call> when its JSON is whole", () => {
     expect(hermesFormat.parse(call.replace("\n</tool_call>", "")).calls[0]).toMatchObject({ name: "get_weather", arguments: { city: "Oslo" } });
   });

@@ -1,6 +1,6 @@
 import { GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
 
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
@@ -21,10 +21,9 @@ export const hermesFormat: CallFormat = {
       if (start < 0) break;
       outside.push(rest.slice(0, start));
       const afterOpen = rest.slice(start + OPEN.length);
-      const end = afterOpen.indexOf(CLOSE);
-      const body = end < 0 ? afterOpen : afterOpen.slice(0, end);
+      const { body, after } = splitAtClose(afterOpen);
       calls.push(callFromJson(body.trim(), ["arguments", "parameters"]));
-      rest = end < 0 ? "" : afterOpen.slice(end + CLOSE.length);
+      rest = after;
     }
     outside.push(rest);
     return { content: outside.join("").trim(), calls, attemptedCall: calls.length > 0 };
@@ -32,7 +31,7 @@ export const hermesFormat: CallFormat = {
 
   hasCompleteCall(text: string): boolean {
     const start = text.indexOf(OPEN);
-    return start >= 0 && text.indexOf(CLOSE, start) >= 0;
+    return start >= 0 && splitAtClose(text.slice(start + OPEN.length)).closed;
   },
 
   grammar(tools: readonly FunctionTool[]): string {
@@ -47,3 +46,16 @@ export const hermesFormat: CallFormat = {
     return g.build('call ( "\\n" call )* | answer');
   },
 };
+
+/**
+ * The call body and the text after `</tool_call>`. The close tag is looked for after the JSON
+ * object when it is balanced, so a "</tool_call>" inside a string value does not end the call.
+ */
+function splitAtClose(text: string): { body: string; after: string; closed: boolean } {
+  const jsonStart = text.search(/\S/);
+  const jsonEnd = text[jsonStart] === "{" ? balancedJsonEnd(text, jsonStart) : -1;
+  const from = jsonEnd < 0 ? 0 : jsonEnd;
+  const end = text.indexOf(CLOSE, from);
+  if (end < 0) return { body: text, after: "", closed: false };
+  return { body: text.slice(0, end), after: text.slice(end + CLOSE.length), closed: true };
+}

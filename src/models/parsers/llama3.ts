@@ -1,6 +1,6 @@
 import { GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
 
 const PYTHON_TAG = "<|python_tag|>";
 
@@ -28,7 +28,7 @@ export const llama3JsonFormat: CallFormat = {
     const body = text.trim().replace(PYTHON_TAG, "").trim();
     if (!body.startsWith("{")) return false;
     const first = splitTopLevel(body)[0] ?? "";
-    return balancedEnd(first) === first.length;
+    return balancedJsonEnd(first) === first.length;
   },
 
   grammar(tools: readonly FunctionTool[]): string {
@@ -65,23 +65,4 @@ function splitTopLevel(text: string): string[] {
   }
   parts.push(text.slice(start).trim());
   return parts.filter((p) => p.length > 0);
-}
-
-/** The index just past the first balanced JSON object in `text`, or -1. */
-function balancedEnd(text: string): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
 }

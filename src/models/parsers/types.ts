@@ -44,3 +44,22 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return `a ${typeof value}`;
 }
+
+/** The index just past the JSON object or array that starts at `start`, or -1 if it never closes. */
+export function balancedJsonEnd(text: string, start = 0): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
