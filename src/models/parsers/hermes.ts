@@ -31,7 +31,11 @@ export const hermesFormat: CallFormat = {
 
   hasCompleteCall(text: string): boolean {
     const start = text.indexOf(OPEN);
-    return start >= 0 && splitAtClose(text.slice(start + OPEN.length)).closed;
+    if (start < 0) return false;
+    const rest = text.slice(start + OPEN.length);
+    const jsonStart = rest.search(/\S/);
+    if (rest[jsonStart] === "{" && balancedJsonEnd(rest, jsonStart) < 0) return false;
+    return splitAtClose(rest).closed;
   },
 
   grammar(tools: readonly FunctionTool[]): string {
