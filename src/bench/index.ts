@@ -10,6 +10,7 @@ export interface Bench {
 const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("../stages/tools-import/bench.js")).bench,
   async () => (await import("./inspect.js")).inspectBench(),
+  async () => (await import("./data.js")).dataBench(),
   async () => (await import("./bundle.js")).bundleBench(),
 ];
 

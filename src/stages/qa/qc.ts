@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ValidateFunction } from "ajv";
@@ -12,6 +11,7 @@ import { SCENARIOS, userText, type Scenario } from "../../data/sample.js";
 import type { Schema } from "../../data/schema-walk.js";
 import { repairValue, type RepairKind } from "./fix.js";
 import { writeQcReports } from "./report.js";
+import { conversationKey, SampleParser } from "./parse-line.js";
 import { checkStructure } from "./structure.js";
 
 export const ISSUE_KINDS = ["parse_error", "bad_structure", "unknown_tool", "schema_violation", "duplicate", "near_duplicate", "coverage"] as const;
@@ -98,6 +98,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
   const toolCoverage: Record<string, number> = Object.fromEntries((options.tools ?? []).map((tool) => [tool.name, 0]));
   const scenarioCoverage = Object.fromEntries(SCENARIOS.map((s) => [s, 0])) as Record<Scenario, number>;
   const clean: string[] = [];
+  const parser = new SampleParser();
   let total = 0;
   let dropped = 0;
   let callsChecked = 0;
@@ -115,7 +116,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
     }
     let sample: unknown;
     try {
-      sample = JSON.parse(raw.text);
+      sample = parser.parse(raw.text);
     } catch (error) {
       add("parse_error", `not valid JSON: ${(error as Error).message}`);
       dropped++;
@@ -180,10 +181,10 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
       dropped++;
       continue;
     }
-    const key = createHash("md5").update(JSON.stringify(s.messages)).digest("base64");
+    const key = conversationKey(s.messages);
     const firstLine = exact.get(key);
     if (firstLine !== undefined) {
-      add("duplicate", `same messages as line ${firstLine}`, id);
+      add("duplicate", `same conversation as line ${firstLine}`, id);
       duplicates++;
       dropped++;
       continue;
