@@ -9,11 +9,11 @@ export function md(text: unknown, maxLength = 200): string {
     .trim();
   const cut = flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
   return cut
+    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(/@/g, "&#64;")
-    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`);
+    .replace(/@/g, "&#64;");
 }
 
 /** Text for inside a code span: backticks cannot close it early. */

@@ -49,7 +49,7 @@ function headline(input: ReportInput): string {
     ...input.failedSteps.map((s) => `step ${s} failed`),
     ...input.failures.map((f) => (f.kind === "threshold" ? `${f.metric} below threshold` : `${f.metric} regressed`)),
     ...(input.qc?.passed === false ? ["QC gate failed"] : []),
-    ...(input.drift?.status === "drift" && input.drift.breaking ? ["breaking toolset drift"] : []),
+    ...(input.drift?.status === "drift" && (input.mode === "drift" || input.drift.breaking) ? [input.drift.breaking ? "breaking toolset drift" : "toolset drift"] : []),
   ];
   const title = input.mode === "drift" ? "MCP-Forge drift check" : "MCP-Forge";
   const status = problems.length === 0 ? `## ✅ ${title}: passed` : `## ❌ ${title}: failed: ${problems.join(", ")}`;

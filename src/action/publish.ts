@@ -154,10 +154,15 @@ async function stageArtifacts(config: ActionConfig, secrets: readonly string[]):
 async function bundleArchive(config: ActionConfig, label: string): Promise<string> {
   const bundle = join(config.workdir, "bundle");
   const name = `${config.bundleName || "mcp-forge-bundle"}-${label}`.replace(/[^A-Za-z0-9._-]/g, "-");
+  if (!(await stat(join(bundle, "tools.json")).catch(() => undefined))) throw gateFailed(`${bundle}: no bundle there (no tools.json)`, "the pack step must succeed before release");
   const out = join(stateDir(), "release");
+  const staging = join(stateDir(), "staging");
+  await rm(staging, { recursive: true, force: true });
+  await cp(bundle, join(staging, name), { recursive: true });
   await mkdir(out, { recursive: true });
   const archive = join(out, `${name}.tar.gz`);
-  await exec("tar", ["-czf", archive, "-C", config.workdir, "--transform", `s,^bundle,${name},`, "bundle"]);
+  // One top folder named like the archive; staged by copy because GNU and BSD tar rename differently.
+  await exec("tar", ["-czf", archive, "-C", staging, name]);
   const digest = createHash("sha256").update(await readFile(archive)).digest("hex");
   await writeFileAtomic(join(out, "SHA256SUMS"), `${digest}  ${basename(archive)}\n`);
   return archive;

@@ -7,7 +7,7 @@ import * as core from "@actions/core";
 import { environmentMissing } from "../core/errors.js";
 import { restore, save } from "./cache.js";
 import { actionRoot, saveConfig } from "./context.js";
-import { readInputs, type ActionConfig } from "./inputs.js";
+import { readInputs } from "./inputs.js";
 import { nodeModulesKey, venvKey } from "./keys.js";
 import { secretsOf } from "./secrets.js";
 

@@ -46,7 +46,7 @@ export async function generate(): Promise<void> {
     core.notice(`dataset restored from the cache (${key}): generation and QC skipped`, { title: "MCP-Forge cache hit" });
     return;
   }
-  await stage(config, ["generate", "--tools", toolsPath(config), "--samples", String(config.samples), "--seed", String(config.seed)]);
+  await stage(config, ["generate", "--tools", toolsPath(config), "--samples", String(config.samples), "--seed", String(config.seed), "--no-gate", "--no-progress"]);
   await stage(config, ["qa", "--data", join(config.workdir, "data", "train.jsonl"), "--tools", toolsPath(config)]);
   await save("dataset", datasetPaths(config), key);
 }
@@ -57,8 +57,10 @@ export async function train(): Promise<void> {
   const prefix = checkpointKeyPrefix(await fileHash(join(config.workdir, "data", "train.jsonl")), config);
   const key = `${prefix}${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}`;
   core.setOutput("checkpoint-key", key);
-  await restore("LoRA checkpoints", [join(config.workdir, "model")], key, [prefix]);
-  await stage(config, ["train", "--data", join(config.workdir, "data", "train.jsonl"), "--model", config.model, "--profile", config.profile]);
+  const restored = await restore("LoRA checkpoints", [join(config.workdir, "model")], key, [prefix]);
+  const resume = restored.result === "hit" || restored.result === "partial";
+  if (resume) core.notice(`resuming training from the cached checkpoints (${restored.matchedKey})`, { title: "MCP-Forge cache hit" });
+  await stage(config, ["train", "--data", join(config.workdir, "data", "train.jsonl"), "--model", config.model, "--profile", config.profile, ...(resume ? ["--resume"] : [])]);
 }
 
 /** Runs after train whatever happened (always()), so a failed or cancelled job leaves its checkpoints for the next. */

@@ -1,0 +1,59 @@
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeCacheService } from "./fakes/cache-service.js";
+import { Job, ROOT } from "./runner.js";
+
+const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
+let service: FakeCacheService;
+
+beforeAll(async () => {
+  service = await new FakeCacheService("fake-runtime-token").start();
+});
+afterAll(async () => service.stop());
+
+/** A fresh runner (nothing on disk from earlier jobs) whose workspace sits at the same path, as on hosted runners. */
+async function generateJob(workspace: string, tools: string) {
+  await rm(workspace, { recursive: true, force: true });
+  const job = await Job.create({
+    event: "pull_request.json",
+    eventName: "pull_request",
+    ref: "refs/pull/7/merge",
+    workspace,
+    env: { ...service.env(), INPUT_TOOLS_FILE: "tools.json", INPUT_SAMPLES: "200" },
+  });
+  await writeFile(join(workspace, "tools.json"), tools);
+  expect((await job.step("setup")).code).toBe(0);
+  expect((await job.step("inspect")).code).toBe(0);
+  return { job, generate: await job.step("generate") };
+}
+
+describe("dataset cache (@actions/cache against the cache service v2 on loopback)", () => {
+  it("a second run restores the dataset and skips generation; a changed tool description misses", async () => {
+    const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
+    const tools = await readFile(TOOLS, "utf8");
+
+    const first = await generateJob(workspace, tools);
+    expect(first.generate.code, first.generate.stderr).toBe(0);
+    expect(first.generate.stdout).toMatch(/cache dataset: miss · mcp-forge-data-/);
+    expect(first.generate.stdout).toMatch(/cache dataset: saved · mcp-forge-data-/);
+    const train = await readFile(join(workspace, ".mcp-forge", "data", "train.jsonl"), "utf8");
+    expect(service.entries.filter((e) => e.finalized)).toHaveLength(1);
+
+    const second = await generateJob(workspace, tools);
+    expect(second.generate.code).toBe(0);
+    expect(second.generate.stdout).toMatch(/cache dataset: hit · mcp-forge-data-/);
+    expect(second.generate.stdout).toContain("::notice title=MCP-Forge cache hit::dataset restored from the cache");
+    expect(second.generate.stderr).not.toMatch(/QC passed/);
+    expect(await readFile(join(workspace, ".mcp-forge", "data", "train.jsonl"), "utf8")).toBe(train);
+    const report = await second.job.step("report");
+    expect(report.summary).toMatch(/Cache: 1 of 1 look-ups hit/);
+
+    const changed = JSON.parse(tools) as { tools: Array<{ description: string }> };
+    changed.tools[0]!.description += " (now with dates)";
+    const third = await generateJob(workspace, JSON.stringify(changed));
+    expect(third.generate.code).toBe(0);
+    expect(third.generate.stdout).toMatch(/cache dataset: miss · mcp-forge-data-/);
+    expect(service.entries.filter((e) => e.finalized)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeGitHub } from "./fakes/github-api.js";
+import { Job, ROOT } from "./runner.js";
+
+const TOKEN = "ghs_fakeTokenForTheLoopbackApi0002";
+const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
+let gh: FakeGitHub;
+
+beforeAll(async () => {
+  gh = await new FakeGitHub("octo-org", "weather-mcp", TOKEN).start();
+});
+afterAll(async () => gh.stop());
+
+/** A tag job whose pack step left a bundle folder behind. */
+async function tagJob(modelBytes: string): Promise<Job> {
+  const job = await Job.create({ event: "push_tag.json", eventName: "push", ref: "refs/tags/v1.0.0", env: { GITHUB_API_URL: gh.url, INPUT_TOOLS_FILE: "tools.json", INPUT_GITHUB_TOKEN: TOKEN } });
+  const bundle = join(job.workspace, ".mcp-forge", "bundle");
+  await mkdir(bundle, { recursive: true });
+  await copyFile(TOOLS, join(job.workspace, "tools.json"));
+  await copyFile(TOOLS, join(bundle, "tools.json"));
+  await writeFile(join(bundle, "model.gguf"), modelBytes);
+  expect((await job.step("setup")).code).toBe(0);
+  return job;
+}
+
+describe("release on a tag", () => {
+  it("creates the release, uploads the bundle archive and SHA256SUMS, and a re-run replaces them", async () => {
+    const first = await tagJob("first build");
+    const result = await first.step("release");
+    expect(result.code, result.stdout).toBe(0);
+    expect(gh.releases.map((r) => r.tag_name)).toEqual(["v1.0.0"]);
+    const assets = gh.releases[0]!.assets;
+    expect(assets.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz"]);
+    const archive = assets.find((a) => a.name.endsWith(".tar.gz"))!;
+    const sums = assets.find((a) => a.name === "SHA256SUMS")!.data.toString("utf8");
+    expect(sums).toBe(`${createHash("sha256").update(archive.data).digest("hex")}  mcp-forge-bundle-v1.0.0.tar.gz\n`);
+    const out = await mkdtemp(join(tmpdir(), "mcp-forge-release-"));
+    await writeFile(join(out, "a.tar.gz"), archive.data);
+    execFileSync("tar", ["-xzf", join(out, "a.tar.gz"), "-C", out]);
+    expect(await readFile(join(out, "mcp-forge-bundle-v1.0.0", "model.gguf"), "utf8")).toBe("first build");
+
+    const rerun = await tagJob("second build");
+    expect((await rerun.step("release")).code).toBe(0);
+    expect(gh.releases).toHaveLength(1);
+    const replaced = gh.releases[0]!.assets;
+    expect(replaced.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz"]);
+    expect(replaced.every((a) => !assets.some((old) => old.id === a.id))).toBe(true);
+    expect(gh.requests.filter((r) => r.startsWith("DELETE"))).toHaveLength(2);
+  });
+
+  it("drift mode: passes when the toolset matches the released bundle, fails naming the change when a description changed", async () => {
+    if (gh.releases.length === 0) throw new Error("runs after the release test");
+    const drift = async (tools: string) => {
+      const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { GITHUB_API_URL: gh.url, INPUT_TOOLS_FILE: "tools.json", INPUT_MODE: "drift", INPUT_GITHUB_TOKEN: TOKEN, INPUT_COMMENT: "false" } });
+      await writeFile(join(job.workspace, "tools.json"), tools);
+      expect((await job.step("setup")).code).toBe(0);
+      expect((await job.step("inspect")).code).toBe(0);
+      const result = await job.step("drift");
+      return { result, report: await job.step("report") };
+    };
+    const same = await drift(await readFile(TOOLS, "utf8"));
+    expect(same.result.code, same.result.stdout).toBe(0);
+    expect(same.result.outputs.passed).toBe("true");
+    expect(same.report.summary).toContain("toolset matches release v1\\.0\\.0");
+
+    const changed = JSON.parse(await readFile(TOOLS, "utf8")) as { tools: Array<{ name: string; description: string }> };
+    changed.tools[0]!.description = "Create entities <script>alert(1)</script> in the graph";
+    const drifted = await drift(JSON.stringify(changed));
+    expect(drifted.result.code).toBe(1);
+    expect(drifted.result.outputs.passed).toBe("false");
+    expect(drifted.result.stdout).toMatch(/::error title=MCP-Forge toolset drift::toolset drifted from release v1\.0\.0 \(1 changed\)/);
+    expect(drifted.report.summary).toContain("## ❌ MCP-Forge drift check: failed");
+    expect(drifted.report.summary).toContain("changed `create_entities`");
+  });
+});

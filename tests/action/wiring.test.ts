@@ -1,0 +1,86 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ENTRY, ROOT } from "./runner.js";
+
+interface Step {
+  shell?: string;
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, string>;
+}
+interface ActionYml {
+  runs: { using: string; steps: Step[] };
+  inputs: Record<string, { description?: string; default?: string }>;
+  outputs: Record<string, { description?: string; value?: string }>;
+}
+
+const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as ActionYml;
+const steps = action.runs.steps;
+const text = (value: unknown) => JSON.stringify(value ?? "");
+const refs = (value: unknown, re: RegExp) => [...text(value).matchAll(re)].map((m) => m.slice(1));
+const sources = readdirSync(join(ROOT, "src", "action")).map((f) => readFileSync(join(ROOT, "src", "action", f), "utf8")).join("\n");
+
+describe("action.yml wiring", () => {
+  it("is a composite whose every input and output is documented, has a default and is used", () => {
+    expect(action.runs.using).toBe("composite");
+    for (const [name, input] of Object.entries(action.inputs)) {
+      expect(input.description, name).toBeTruthy();
+      expect(input, name).toHaveProperty("default");
+      expect(text(steps), `input ${name} is never used`).toContain(`inputs.${name} }}`);
+    }
+    for (const [name, output] of Object.entries(action.outputs)) expect(output.description && output.value, name).toBeTruthy();
+    for (const name of ["bundle-path", "benchmark-json", "passed", "regressions", "toolset-hash", "comment-url"]) expect(action.outputs).toHaveProperty(name);
+  });
+
+  it("references only defined inputs, earlier steps, and outputs a step sets", () => {
+    const ids = steps.map((s) => s.id);
+    const declared = new Set(Object.keys(action.inputs));
+    for (const [name] of refs(action, /inputs\.([A-Za-z0-9_-]+)/g)) expect(declared.has(name!), `inputs.${name}`).toBe(true);
+    steps.forEach((step, index) => {
+      for (const [id] of refs(step, /steps\.([A-Za-z0-9_-]+)\./g)) expect(ids.slice(0, index), `step ${step.id ?? step.name} uses steps.${id}`).toContain(id);
+    });
+    for (const [id, output] of refs(action, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g)) {
+      expect(ids, `steps.${id}`).toContain(id);
+      expect(sources, `no step sets the output ${output} (steps.${id})`).toContain(`core.setOutput("${output}"`);
+    }
+    for (const step of steps) for (const key of Object.keys(step.env ?? {})) if (key.startsWith("INPUT_")) expect(key, "runs cannot pass a name with '-'").toMatch(/^INPUT_[A-Z0-9_]+$/);
+  });
+
+  it("runs only dist/ entries and steps that exist, in pipeline order", () => {
+    const usage = (() => {
+      try {
+        execFileSync(process.execPath, [ENTRY], { encoding: "utf8", stdio: "pipe" });
+        return "";
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout);
+      }
+    })();
+    const known = usage.match(/expected one of (.+)$/m)?.[1]?.split(", ") ?? [];
+    expect(known.length).toBeGreaterThan(0);
+    const called: string[] = [];
+    for (const step of steps.filter((s) => s.run)) {
+      for (const [, file, name] of (step.run ?? "").matchAll(/"\$GITHUB_ACTION_PATH\/(dist\/[^"]+)" ?([a-z-]*)/g)) {
+        expect(existsSync(join(ROOT, file!)), file).toBe(true);
+        expect(known, `step ${name}`).toContain(name);
+        called.push(name!);
+      }
+      expect(step.shell, "composite run steps need a shell").toBe("bash");
+    }
+    expect(called).toEqual(["setup", "inspect", "drift", "generate", "train", "checkpoints", "export", "validate", "benchmark", "gate", "pack", "report", "release"]);
+    expect(steps[0]?.uses).toMatch(/^actions\/setup-node@/);
+    expect(steps[0]?.with?.["node-version"]).toBe("24");
+    expect(steps.find((s) => s.id === "report")?.if).toMatch(/always\(\)/);
+  });
+
+  it("dist/cli holds the bundled CLI the stages run", () => {
+    const version = execFileSync(process.execPath, [join(ROOT, "dist", "cli", "index.js"), "--version"], { encoding: "utf8" }).trim();
+    expect(version).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+  });
+});
