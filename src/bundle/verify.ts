@@ -91,6 +91,10 @@ async function checkModel(
     if (base !== undefined && manifest.baseModel.id !== null && String(base) !== manifest.baseModel.id) {
       problems.push({ file, message: `metadata base model ${String(base)} differs from agent.yaml /baseModel/id ${manifest.baseModel.id}` });
     }
+    const quantization = pick([header.forge], ["quantization"]);
+    if (quantization !== undefined && manifest.model.quantization !== null && String(quantization) !== manifest.model.quantization) {
+      problems.push({ file, message: `metadata quantization ${String(quantization)} differs from agent.yaml /model/quantization ${manifest.model.quantization}` });
+    }
     const configHash = pick([header.forge], ["training_config_hash", "training.config_hash"]);
     if (configHash !== undefined && manifest.training.configHash !== null && String(configHash) !== manifest.training.configHash) {
       problems.push({ file, message: `metadata training config hash ${String(configHash)} differs from agent.yaml /training/configHash ${manifest.training.configHash}` });

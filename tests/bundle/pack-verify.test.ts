@@ -133,6 +133,17 @@ describe("pack and verify-bundle", () => {
     expect(result.integrity.problems[1]!.message).toContain("/runtime/temperature: must be number");
   });
 
+  it("checks the model's own metadata even when SHA256SUMS was rewritten to match", async () => {
+    const copy = join(dir, "resummed");
+    await cp(bundle, copy, { recursive: true });
+    const yaml = await readFile(join(copy, "agent.yaml"), "utf8");
+    await writeFile(join(copy, "agent.yaml"), yaml.replace("id: tiny", "id: Qwen/Qwen2.5-7B-Instruct"));
+    await writeFile(join(copy, "SHA256SUMS"), execFileSync("sh", ["-c", "sha256sum $(cut -c67- SHA256SUMS)"], { cwd: copy }));
+    const run = await runCli(["verify-bundle", copy]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("model.gguf: metadata base model tiny differs from agent.yaml /baseModel/id Qwen/Qwen2.5-7B-Instruct");
+  });
+
   it("refuses a model trained on another toolset, or a folder that holds something else", async () => {
     const other = await fixtureWorkdir(join(dir, "other"), { toolsetHash: `sha256:${"0".repeat(64)}` });
     const run = await runCli(["pack", "--workdir", other.workdir, "--output", join(dir, "other-bundle")]);
