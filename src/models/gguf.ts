@@ -112,15 +112,24 @@ export class GgufBackend implements ModelBackend {
       ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
     });
     for await (const token of iterator) {
-      engineMs += performance.now() - mark;
       firstTokenMs ??= performance.now() - started;
-      if (this.model.isEogToken(token)) break;
+      if (this.model.isEogToken(token)) {
+        engineMs += performance.now() - mark;
+        break;
+      }
+      const piece = this.model.detokenize([token], false, generated);
       generated.push(token);
-      text = this.model.detokenize(generated);
-      if (toolCallMs === undefined && this.format.hasCompleteCall(text)) toolCallMs = performance.now() - started;
+      text += piece;
+      engineMs += performance.now() - mark;
+      if (toolCallMs === undefined && /[>}]/.test(piece) && this.format.hasCompleteCall(text)) {
+        toolCallMs = performance.now() - started;
+      }
       if (generated.length >= maxTokens) break;
       mark = performance.now();
     }
+    mark = performance.now();
+    text = this.model.detokenize(generated);
+    engineMs += performance.now() - mark;
     const parsed = this.format.parse(text);
     return {
       raw: text,
