@@ -131,7 +131,9 @@ class ValueMaker {
     if (Array.isArray(s.enum) && s.enum.length > 0) return this.mode === "edge" && this.rng.bool() ? s.enum[s.enum.length - 1] : this.rng.pick(s.enum);
     const branches = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
     if (Array.isArray(branches) && branches.length > 0) {
-      const { oneOf: _o, anyOf: _a, ...rest } = s;
+      const rest = { ...s };
+      delete rest.oneOf;
+      delete rest.anyOf;
       const branch = flatten(this.rng.pick(branches), this.root);
       s = { ...rest, ...branch };
       if (rest.properties && branch.properties) s.properties = { ...(rest.properties as Schema), ...(branch.properties as Schema) };

@@ -22,7 +22,8 @@ export function resolveRef(schema: Schema, root: Schema, seen = 0): Schema {
 }
 
 function withoutRef(schema: Schema): Schema {
-  const { $ref: _ref, ...rest } = schema;
+  const rest = { ...schema };
+  delete rest.$ref;
   return rest;
 }
 

@@ -17,6 +17,7 @@ export function formatValue(value: unknown): string {
 
 /** Untrusted server text made safe for a prompt line: no control characters, one line, bounded. */
 export function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, " ").replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
 }

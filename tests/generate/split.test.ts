@@ -10,6 +10,7 @@ import { loadState } from "../../src/core/state.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const fixture = join(root, "tests/fixtures/qa/tools.json");
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 
 let dir: string;
@@ -64,7 +65,7 @@ describe("generate: splits, seeds and augmentation", () => {
       const args = r.messages[2].tool_calls[0].function.arguments;
       expect(valuesAppearIn(args, user(r)), `${JSON.stringify(args)} not in ${user(r)}`).toBe(true);
     }
-    const group = [...bySeed.values()].find((g) => g[0].scenario === "standard" && Object.keys(g[0].messages[2].tool_calls[0].function.arguments).length > 0)!;
+    const group = [...bySeed.values()].find((g) => g[0]!.scenario === "standard" && Object.keys(g[0]!.messages[2].tool_calls[0].function.arguments).length > 0)!;
     const argSets = new Set(group.map((r) => JSON.stringify(r.messages[2].tool_calls[0].function.arguments)));
     expect(argSets.size).toBeGreaterThan(group.length / 2);
     expect(new Set(group.map((r) => r.messages[0].content)).size).toBeGreaterThan(1);

@@ -13,6 +13,7 @@ const root = resolve(import.meta.dirname, "../..");
 const fixture = join(root, "tests/fixtures/qa/tools.json");
 const run = promisify(execFile);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 let dir: string;
 let tools: McpTool[];

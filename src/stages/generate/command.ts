@@ -126,8 +126,8 @@ export function generateCommand(): Command {
 }
 
 function summary(r: GenerateResult) {
-  const { qc, plan: _plan, ...rest } = r;
-  return { ...rest, ...(qc ? { qc: { passed: qc.passed, total: qc.total, valid: qc.valid, schemaPassRate: qc.schemaPassRate, failures: qc.failures, reports: qc.reports } } : {}) };
+  const { qc, trainPath, evalPath, planPath, train, eval: held, resultSources, executed, counters, llm } = r;
+  return { trainPath, evalPath, planPath, train, eval: held, resultSources, executed, counters, ...(llm ? { llm } : {}), ...(qc ? { qc: { passed: qc.passed, total: qc.total, valid: qc.valid, schemaPassRate: qc.schemaPassRate, failures: qc.failures, reports: qc.reports } } : {}) };
 }
 
 function formatGenerate(r: GenerateResult): string {

@@ -73,7 +73,8 @@ function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined
   if (scenario === "ambiguous") {
     const required = (tool.inputSchema.required as string[]).filter((k) => k in args);
     const missing = rng.pick(required);
-    const { [missing]: _dropped, ...rest } = args;
+    const rest = { ...args };
+    delete rest[missing];
     return { scenario, tool, user: renderRequest(tool, rest, wording), reply: renderClarifyingQuestion(tool, missing, wording), wording, systemVariant };
   }
   return { scenario, tool, args, user: renderRequest(tool, args, wording), wording, systemVariant };

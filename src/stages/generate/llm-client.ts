@@ -89,7 +89,10 @@ export class LlmClient {
   }
 
   private async send(messages: ChatMessage[], params: Record<string, unknown>): Promise<CacheEntry> {
-    const { variation: _v, attempt: _a, ...apiParams } = params;
+    // variation and attempt make distinct cache keys; they are not API parameters.
+    const apiParams = { ...params };
+    delete apiParams.variation;
+    delete apiParams.attempt;
     const maxRetries = this.options.maxRetries ?? 6;
     for (let retry = 0; ; retry++) {
       const pause = this.pausedUntil - Date.now();

@@ -25,7 +25,8 @@ export function csvField(value: string | number): string {
 /** Writes reports/qc.json, qc.md and qc.csv (the issues). */
 export async function writeQcReports(dir: string, report: QcReport): Promise<{ json: string; md: string; csv: string }> {
   const paths = { json: join(dir, "qc.json"), md: join(dir, "qc.md"), csv: join(dir, "qc.csv") };
-  const { reports: _r, ...body } = report;
+  const body = { ...report };
+  delete body.reports;
   await writeJsonAtomic(paths.json, body);
   await writeFileAtomic(paths.md, qcMarkdown(report));
   const rows = ["line,id,kind,message", ...report.issues.map((i) => [i.line, i.id, i.kind, i.message].map(csvField).join(","))];
