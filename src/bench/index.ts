@@ -12,6 +12,7 @@ const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("./inspect.js")).inspectBench(),
   async () => (await import("./data.js")).dataBench(),
   async () => (await import("./bundle.js")).bundleBench(),
+  async () => (await import("./eval.js")).evalBench(),
 ];
 
 async function main(filter: string | undefined): Promise<void> {
