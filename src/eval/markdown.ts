@@ -16,7 +16,7 @@ export function codeBlock(text: string): string {
 
 /** A label safe inside a Mermaid string: no quotes, brackets or line breaks. */
 export function mermaidLabel(text: string): string {
-  return printable(text).replace(/["\[\]\n\r`;]/g, " ").slice(0, 40) || "?";
+  return printable(text).replace(/["[\]\n\r`;]/g, " ").slice(0, 40) || "?";
 }
 
 export function table(header: string[], rows: string[][]): string {

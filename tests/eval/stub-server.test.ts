@@ -4,6 +4,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+interface Message {
+  role: string;
+  content?: string;
+  tool_calls?: Array<{ function: { name: string; arguments: Record<string, unknown> } }>;
+}
+interface Sample {
+  scenario: string;
+  messages: Message[];
+}
+
 const root = join(import.meta.dirname, "..", "..");
 const toolsPath = join(root, "tests/fixtures/data/tools.json");
 const evalPath = join(root, "tests/fixtures/data/eval.jsonl");
@@ -32,10 +42,10 @@ describe("mcp-forge stub (a real MCP server over stdio)", () => {
     const sample = readFileSync(evalPath, "utf8")
       .split("\n")
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { scenario: string; messages: Array<Record<string, any>> })
+      .map((l) => JSON.parse(l) as Sample)
       .find((s) => s.scenario === "standard" && s.messages.some((m) => m.tool_calls))!;
-    const call = sample.messages.find((m) => m.tool_calls)!.tool_calls[0].function;
-    const recorded = sample.messages.find((m) => m.role === "tool")!.content as string;
+    const call = sample.messages.find((m) => m.tool_calls)!.tool_calls![0]!.function;
+    const recorded = sample.messages.find((m) => m.role === "tool")!.content!;
     const reversed = Object.fromEntries(Object.entries(call.arguments as object).reverse());
     const result = await client.callTool({ name: call.name, arguments: reversed });
     expect(result.isError).toBeFalsy();
@@ -46,9 +56,9 @@ describe("mcp-forge stub (a real MCP server over stdio)", () => {
     const sample = readFileSync(evalPath, "utf8")
       .split("\n")
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { scenario: string; messages: Array<Record<string, any>> })
+      .map((l) => JSON.parse(l) as Sample)
       .find((s) => s.scenario === "error")!;
-    const call = sample.messages.find((m) => m.tool_calls)!.tool_calls[0].function;
+    const call = sample.messages.find((m) => m.tool_calls)!.tool_calls![0]!.function;
     const result = await client.callTool({ name: call.name, arguments: call.arguments });
     expect(result.isError).toBe(true);
     expect(result.content).toEqual([{ type: "text", text: sample.messages.find((m) => m.role === "tool")!.content }]);
