@@ -66,9 +66,12 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
     format.laterSystemTurns ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${IM_START}system${nl}{{ .Content }}${IM_END}${nl}{{ end }}` : '{{- if eq .Role "system" }}',
     `{{- else if eq .Role "user" }}${IM_START}user${nl}{{ .Content }}${IM_END}${nl}`,
     `{{- else if eq .Role "assistant" }}${IM_START}assistant`,
-    `{{- if .ToolCalls }}{{ if .Content }}${nl}{{ .Content }}{{ end }}`,
-    `{{- range .ToolCalls }}{{ ${s(`\n${TOOL_CALL_OPEN}\n{"name": "`)} }}{{ .Function.Name }}{{ ${s('", "arguments": ')} }}${goJsonObject(".Function.Arguments", new Counter(), ARGUMENT_DEPTH)}{{ ${s(`}\n${TOOL_CALL_CLOSE}`)} }}{{ end }}`,
-    `{{- else }}${nl}{{ .Content }}{{ end }}`,
+    "{{- $calls := len .ToolCalls }}",
+    `{{- if $calls }}{{ if .Content }}${nl}{{ .Content }}{{ end }}{{ else }}${nl}{{ .Content }}{{ end }}`,
+    // Ollama finds the call tag (to parse calls out of the model's output) as the first text inside
+    // the first `if .ToolCalls`, so the tag is literal text here, not a string constant.
+    `{{- if .ToolCalls }}{{ range .ToolCalls }}\n${TOOL_CALL_OPEN}\n{"name": "{{ .Function.Name }}", "arguments": ` +
+      `${goJsonObject(".Function.Arguments", new Counter(), ARGUMENT_DEPTH)}}\n${TOOL_CALL_CLOSE}{{ end }}{{ end }}`,
     `{{- if not $last }}${IM_END}${nl}{{ end }}`,
     '{{- else if eq .Role "tool" }}',
     `{{- if ne $prev "tool" }}${IM_START}user{{ end }}{{ ${s(`\n${TOOL_RESPONSE_OPEN}\n`)} }}{{ .Content }}{{ ${s(`\n${TOOL_RESPONSE_CLOSE}`)} }}`,

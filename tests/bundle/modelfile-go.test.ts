@@ -106,6 +106,11 @@ describe.skipIf(!hasGo).each([
     actual.forEach((text, i) => expect(text, `case ${i}`).toBe(expected[i]));
   });
 
+  it("shows Ollama the tool-call tag, so it parses calls out of the model's output", () => {
+    const tag = execFileSync("go", ["run", join(ROOT, "tests", "bundle", "go", "render.go"), "-tag", modelfile], { cwd: ROOT }).toString().trim();
+    expect(tag).toBe("<tool_call>");
+  });
+
   it("lists a tool it was not trained on with the schema Ollama passes", () => {
     const extra: FunctionTool = { type: "function", function: { name: "extra_tool", description: "Not trained", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } };
     const [text] = renderWithGo([{ messages: [{ role: "user", content: "hi" }], tools: [samples[0]!.tools[0]!, extra] }]);

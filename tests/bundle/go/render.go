@@ -3,6 +3,8 @@
 //
 // Usage: go run render.go <Modelfile> < cases.json > renderings.json
 //
+//	go run render.go -tag <Modelfile>   prints the tool-call tag Ollama would look for in model output
+//
 // cases.json: [{"messages": [...], "tools": [...]}] in the OpenAI chat format (tool-call arguments
 // as objects). The output is a JSON array with one rendered prompt per case.
 //
@@ -15,11 +17,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -228,12 +232,110 @@ func toTemplateData(c inputCase, defaultSystem string) (map[string]any, error) {
 	}, nil
 }
 
+// toolCallTag is Ollama's parseTag (tools/template.go): the first text inside the first
+// `if .ToolCalls`, up to "{", or "{" when there is none.
+func toolCallTag(tmpl *template.Template) string {
+	tc := findToolCallNode(tmpl.Tree.Root.Nodes)
+	if tc == nil {
+		return "{"
+	}
+	tn := findTextNode(tc.List.Nodes)
+	if tn == nil {
+		return "{"
+	}
+	tag, _, _ := strings.Cut(strings.ReplaceAll(string(tn.Text), "\r\n", "\n"), "{")
+	if tag = strings.TrimSpace(tag); tag == "" {
+		return "{"
+	}
+	return tag
+}
+
+func findToolCallNode(nodes []parse.Node) *parse.IfNode {
+	isToolCalls := func(n *parse.IfNode) bool {
+		for _, cmd := range n.Pipe.Cmds {
+			for _, arg := range cmd.Args {
+				if field, ok := arg.(*parse.FieldNode); ok {
+					for _, ident := range field.Ident {
+						if ident == "ToolCalls" {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	branch := func(list, elseList *parse.ListNode) *parse.IfNode {
+		if r := findToolCallNode(list.Nodes); r != nil {
+			return r
+		}
+		if elseList != nil {
+			return findToolCallNode(elseList.Nodes)
+		}
+		return nil
+	}
+	for _, node := range nodes {
+		var found *parse.IfNode
+		switch n := node.(type) {
+		case *parse.IfNode:
+			if isToolCalls(n) {
+				return n
+			}
+			found = branch(n.List, n.ElseList)
+		case *parse.ListNode:
+			found = findToolCallNode(n.Nodes)
+		case *parse.RangeNode:
+			found = branch(n.List, n.ElseList)
+		case *parse.WithNode:
+			found = branch(n.List, n.ElseList)
+		}
+		if found != nil {
+			return found
+		}
+	}
+	return nil
+}
+
+func findTextNode(nodes []parse.Node) *parse.TextNode {
+	branch := func(list, elseList *parse.ListNode) *parse.TextNode {
+		if t := findTextNode(list.Nodes); t != nil {
+			return t
+		}
+		if elseList != nil {
+			return findTextNode(elseList.Nodes)
+		}
+		return nil
+	}
+	for _, node := range nodes {
+		switch n := node.(type) {
+		case *parse.TextNode:
+			if len(bytes.TrimSpace(n.Text)) > 0 {
+				return n
+			}
+		case *parse.IfNode:
+			return branch(n.List, n.ElseList)
+		case *parse.ListNode:
+			if t := findTextNode(n.Nodes); t != nil {
+				return t
+			}
+		case *parse.RangeNode:
+			return branch(n.List, n.ElseList)
+		case *parse.WithNode:
+			return branch(n.List, n.ElseList)
+		case *parse.ActionNode:
+			return nil
+		}
+	}
+	return nil
+}
+
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run render.go <Modelfile> < cases.json")
+	tagMode := len(os.Args) == 3 && os.Args[1] == "-tag"
+	if len(os.Args) != 2 && !tagMode {
+		fmt.Fprintln(os.Stderr, "usage: go run render.go [-tag] <Modelfile> < cases.json")
 		os.Exit(2)
 	}
-	values, err := modelfileValues(os.Args[1])
+	values, err := modelfileValues(os.Args[len(os.Args)-1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -242,6 +344,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "TEMPLATE does not parse:", err)
 		os.Exit(1)
+	}
+	if tagMode {
+		fmt.Println(toolCallTag(tmpl))
+		return
 	}
 	var cases []inputCase
 	decoder := json.NewDecoder(os.Stdin)
