@@ -1,6 +1,6 @@
 import type { McpTool } from "../core/toolset.js";
 import type { Rng } from "./rng.js";
-import { actionOf, formatValue, humanize, oneLine, purposeOf } from "./text.js";
+import { actionOf, formatValue, labelOf, oneLine, purposeOf } from "./text.js";
 
 /** Choices that fix a request's wording; augmentation redraws some of them for paraphrases. */
 export interface Wording {
@@ -19,7 +19,7 @@ export function drawWording(rng: Rng): Wording {
   };
 }
 
-const OPENERS: Array<(action: string) => [string, string]> = [
+const OPENERS: Array<(action: string, tool: McpTool) => [string, string]> = [
   (a) => [`Please ${a}`, "."],
   (a) => [`Can you ${a}`, "?"],
   (a) => [`Could you ${a}`, "?"],
@@ -30,6 +30,8 @@ const OPENERS: Array<(action: string) => [string, string]> = [
   (a) => [`${a.charAt(0).toUpperCase()}${a.slice(1)}`, ", please."],
   (a) => [`Would you ${a}`, "?"],
   (a) => [`Quick request: ${a}`, "."],
+  (_a, t) => [`Use ${t.name}`, "."],
+  (_a, t) => [`Run ${t.name}`, ", please."],
 ];
 
 type Pair = [label: string, value: string];
@@ -48,14 +50,14 @@ const JOINERS: Array<(pairs: Pair[]) => string> = [
 const CLOSERS = ["", "", "", " Thanks!", " Thank you.", " I need it soon.", " Appreciate it.", " Cheers."];
 
 /** Top-level arguments as (label, value) pairs in the order given; nested values stay whole, as JSON. */
-export function argPairs(args: Record<string, unknown>): Pair[] {
-  return Object.entries(args).map(([k, v]) => [humanize(k) || k, formatValue(v)]);
+export function argPairs(tool: McpTool, args: Record<string, unknown>): Pair[] {
+  return Object.entries(args).map(([k, v]) => [labelOf(tool, k), formatValue(v)]);
 }
 
 /** A user request that names the tool's action and every argument value verbatim. */
 export function renderRequest(tool: McpTool, args: Record<string, unknown>, w: Wording): string {
-  const [head, end] = OPENERS[w.opener % OPENERS.length]!(actionOf(tool));
-  const pairs = argPairs(args);
+  const [head, end] = OPENERS[w.opener % OPENERS.length]!(actionOf(tool), tool);
+  const pairs = argPairs(tool, args);
   const clause = pairs.length > 0 ? JOINERS[w.joiner % JOINERS.length]!(pairs) : "";
   return `${head}${clause}${end}${CLOSERS[w.closer % CLOSERS.length]}`;
 }
@@ -86,7 +88,7 @@ export function renderErrorAnswer(tool: McpTool, error: string, w: Wording): str
 /** One clarifying question for a missing required argument. */
 export function renderClarifyingQuestion(tool: McpTool, missing: string, w: Wording): string {
   const schema = (tool.inputSchema.properties as Record<string, { description?: unknown }> | undefined)?.[missing];
-  const label = humanize(missing) || missing;
+  const label = labelOf(tool, missing);
   const hint = typeof schema?.description === "string" ? oneLine(schema.description, 80) : "";
   const about = hint ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
   const forms = [

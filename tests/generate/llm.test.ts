@@ -65,6 +65,8 @@ function fakeOpenAi(seen: Seen[]): Server {
 function answer(prompt: string, variation: string): Record<string, unknown> {
   const n = [...variation].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 9973, 7);
   const tool = /^Tool: (\S+)/m.exec(prompt)?.[1];
+  const reword = /^Request: (.*)$/m.exec(prompt)?.[1];
+  if (prompt.startsWith("Rewrite this user request") && reword) return { user: `In other words: ${reword}` };
   if (prompt.includes('"answer"')) return { user: `Who wrote Hamlet? (quiz ${n})`, answer: "William Shakespeare wrote Hamlet." };
   if (prompt.includes('"question"')) return { user: `Can you sort that out for me? (ticket ${n})`, question: "Which city should I use?" };
   if (tool === "get_forecast") return { user: `What's the forecast for Lyon ${n} for ${1 + (n % 7)} days?`, arguments: { city: `Lyon ${n}`, days: 1 + (n % 7) } };
@@ -121,6 +123,8 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     expect(second.messages[1].content).not.toMatch(/Sure! Here is/);
     const augmented = train.filter((r) => r.source === "augmented" && r.scenario === "standard");
     expect(augmented.length).toBeGreaterThan(0);
+    // Augmented requests are reworded by the LLM, with the swapped values kept verbatim.
+    expect(augmented.every((r) => r.messages[1].content.startsWith("In other words: "))).toBe(true);
     for (const r of augmented) {
       for (const v of Object.values(r.messages[2].tool_calls[0].function.arguments)) expect(r.messages[1].content).toContain(String(v));
     }

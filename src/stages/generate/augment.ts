@@ -33,11 +33,11 @@ export function paraphrase(text: string, rng: Rng): string {
 }
 
 /**
- * An augmented copy of an LLM-written seed: each argument value that appears verbatim in the
- * request is swapped for a new valid value in the request and the call together; the text is
- * reworded; the system prompt variant changes.
+ * An augmented copy of an LLM-written seed, before rewording: each argument value that appears
+ * verbatim in the request is swapped for a new valid value in the request and the call together,
+ * and the system prompt variant changes.
  */
-export function textVariant(ctx: GenContext, seed: Draft, rng: Rng): Draft {
+export function swapValues(ctx: GenContext, seed: Draft, rng: Rng): Draft {
   let user = seed.user;
   let args = seed.args ? { ...seed.args } : undefined;
   if (seed.tool && args) {
@@ -57,14 +57,18 @@ export function textVariant(ctx: GenContext, seed: Draft, rng: Rng): Draft {
     }
     if (gen.isValid(swapped)) [args, user] = [swapped, text];
   }
-  user = paraphrase(user, rng);
-  const draft: Draft = {
+  return {
     ...seed,
     user,
     ...(args ? { args } : {}),
     wording: drawWording(rng),
     systemVariant: (seed.systemVariant + 1 + rng.int(0, SYSTEM_VARIANTS - 2)) % SYSTEM_VARIANTS,
   };
-  for (let i = 0; i < 8 && !claim(ctx, draft.user); i++) draft.user = `${user} ${contextClause(rng)}`;
+}
+
+/** Claims the variant's text; a taken text gets a context clause until it is new. */
+export function claimVariant(ctx: GenContext, draft: Draft, rng: Rng): Draft {
+  const base = draft.user;
+  for (let i = 0; i < 8 && !claim(ctx, draft.user); i++) draft.user = `${base} ${contextClause(rng)}`;
   return draft;
 }

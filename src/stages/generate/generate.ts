@@ -18,7 +18,7 @@ import { offlineDraft, type Draft } from "./drafts.js";
 import { ToolExecutor } from "./executor.js";
 import type { LlmTally } from "./llm-client.js";
 import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
-import { textVariant } from "./augment.js";
+import { claimVariant, paraphrase, swapValues } from "./augment.js";
 import { buildPlan, type ExecuteMode, type PlanCell, type SynthesisPlan } from "./plan.js";
 import { makeProgress } from "./progress.js";
 
@@ -200,13 +200,20 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
   for (const [i, g] of groups.entries()) {
     const seedDraft = llm ? llm.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng);
     out.push(await finish(ctx, seedDraft, { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" }, g.groupRng.fork("seed-result")));
-    for (let j = 1; j < g.size; j++) {
-      const vr = g.groupRng.fork(j);
-      const draft = llm && seedDraft.family === undefined ? textVariant(ctx, seedDraft, vr) : offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft);
-      out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(j).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, vr.fork("result")));
+    const rngs = Array.from({ length: g.size - 1 }, (_, k) => g.groupRng.fork(k + 1));
+    const drafts = llm && seedDraft.family === undefined ? await llmVariants(ctx, llm, seedDraft, g.key, rngs) : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
+    for (const [k, draft] of drafts.entries()) {
+      out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(k + 1).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, rngs[k]!.fork("result")));
     }
   }
   return out;
+}
+
+/** Variants of an LLM seed: values swapped, then reworded by the LLM (all of a group at once), offline when it fails. */
+async function llmVariants(ctx: GenContext, llm: LlmSeeds, seed: Draft, key: string, rngs: Rng[]): Promise<Draft[]> {
+  const swapped = rngs.map((vr) => swapValues(ctx, seed, vr));
+  const reworded = await Promise.all(swapped.map((d, k) => llm.paraphrase(d, `${key}/${k + 1}`)));
+  return swapped.map((d, k) => claimVariant(ctx, { ...d, user: reworded[k] ?? paraphrase(d.user, rngs[k]!) }, rngs[k]!));
 }
 
 async function finish(ctx: GenContext, draft: Draft, ids: { id: string; seedId: string; source: "seed" | "augmented" }, rng: Rng): Promise<Sample> {

@@ -87,6 +87,35 @@ export class LlmSeeds {
     return draft;
   }
 
+  /**
+   * A reworded request from the LLM, keeping every argument value verbatim; undefined when the
+   * answers were unusable (the caller rewords offline then).
+   */
+  async paraphrase(draft: Draft, key: string): Promise<string | undefined> {
+    const values = draft.args ? leafValues(draft.args) : [];
+    const keep = values.length > 0 ? `Keep these values exactly as written: ${values.map((v) => JSON.stringify(v)).join(", ")}.\n` : "";
+    for (let attempt = 0; attempt < (this.settings.attempts ?? 3) - 1; attempt++) {
+      const messages: ChatMessage[] = [
+        { role: "system", content: SYSTEM },
+        { role: "user", content: `Rewrite this user request in different words with the same meaning.\n${keep}Request: ${draft.user}\nReturn {"user": "..."}.\nVariation ${key}.` },
+      ];
+      const text = await this.client.complete(messages, { temperature: 0.9, variation: key, attempt }, (cached) => {
+        if (cached) this.ctx.counters.cacheHits++;
+        else this.ctx.counters.llmRequests++;
+        this.ctx.onProgress();
+      });
+      try {
+        const user = (JSON.parse(text) as { user?: unknown }).user;
+        if (typeof user !== "string" || user.trim() === "" || user.trim() === draft.user.trim()) continue;
+        const clean = oneLine(user, 2000);
+        if (!draft.args || valuesAppearIn(draft.args, clean)) return clean;
+      } catch {
+        // Not JSON: ask again.
+      }
+    }
+    return undefined;
+  }
+
   private prompt(scenario: Scenario, tool: McpTool | undefined, missing: string | undefined, topic: string, variation: string): string {
     const vary = `Variation ${variation}: make this one different from the other variations.`;
     if (scenario === "no_tool" || !tool) {
@@ -128,6 +157,13 @@ export class LlmSeeds {
     if (!valuesAppearIn(args as Record<string, unknown>, user)) return undefined;
     return { scenario, tool, user, args: args as Record<string, unknown> };
   }
+}
+
+function leafValues(value: unknown): Array<string | number> {
+  if (typeof value === "string" || typeof value === "number") return [value];
+  if (Array.isArray(value)) return value.flatMap(leafValues);
+  if (value && typeof value === "object") return Object.values(value).flatMap(leafValues);
+  return [];
 }
 
 /** Every string and number in the arguments appears in the request, so the call is recoverable from the text. */
