@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../core/python.js";
@@ -8,8 +8,7 @@ import type { Bench } from "./index.js";
 /**
  * validate/benchmark on the tiny model against the stub: harness overhead (time the loop spends
  * outside llama.cpp: rendering, parsing, validation, the stub call) and prompts per second, with
- * and without constrained decoding. The model: $MCP_FORGE_BENCH_GGUF, or the tiny model the tests
- * train (tests/helpers/tiny-model.ts).
+ * and without constrained decoding.
  */
 export function evalBench(): Bench {
   return {
@@ -56,17 +55,19 @@ export function evalBench(): Bench {
   };
 }
 
+/** $MCP_FORGE_BENCH_GGUF, else the newest tiny model the tests built (.cache/tiny-model/<hash>/ready.json). */
 async function findTinyModel(): Promise<string> {
-  const candidates = [process.env.MCP_FORGE_BENCH_GGUF, join(PACKAGE_ROOT, ".cache", "tiny-model", "model.gguf")].filter(
-    (p): p is string => Boolean(p),
-  );
-  for (const path of candidates) {
-    try {
-      await access(path);
-      return path;
-    } catch {
-      continue;
-    }
+  if (process.env.MCP_FORGE_BENCH_GGUF) return process.env.MCP_FORGE_BENCH_GGUF;
+  const cache = join(PACKAGE_ROOT, ".cache", "tiny-model");
+  const built: Array<{ gguf: string; at: number }> = [];
+  for (const entry of await readdir(cache).catch(() => [] as string[])) {
+    const ready = join(cache, entry, "ready.json");
+    const info = await stat(ready).catch(() => undefined);
+    if (!info) continue;
+    const { gguf } = JSON.parse(await readFile(ready, "utf8")) as { gguf: string };
+    built.push({ gguf, at: info.mtimeMs });
   }
-  throw new Error("no tiny model: set MCP_FORGE_BENCH_GGUF to a GGUF, or run the tests once (they train it)");
+  const newest = built.sort((a, b) => b.at - a.at)[0];
+  if (!newest) throw new Error("no tiny model: run the tests once (tests/helpers/tiny-model.ts trains it) or set MCP_FORGE_BENCH_GGUF");
+  return newest.gguf;
 }
