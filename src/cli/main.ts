@@ -15,6 +15,8 @@ import { toolsCommand } from "../stages/tools-import/command.js";
 import { verifyBundleCommand } from "../stages/verify-bundle/command.js";
 import { trainCommand } from "../stages/train/command.js";
 import { exportCommand } from "../stages/export/command.js";
+import { agentCommand } from "../stages/agent/command.js";
+import { serveCommand } from "../stages/serve/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
@@ -31,6 +33,8 @@ const COMMANDS: Array<() => Command> = [
   benchmarkCommand,
   packCommand,
   verifyBundleCommand,
+  agentCommand,
+  serveCommand,
 ];
 
 export function buildProgram(): Command {
