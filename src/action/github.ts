@@ -9,6 +9,7 @@ import { MARKER } from "./markdown.js";
 export type GitHub = ReturnType<typeof getOctokit>;
 
 export function github(token: string): GitHub {
+  if (!token) throw new Error("the github-token input is empty");
   core.setSecret(token);
   return getOctokit(token);
 }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -50,7 +50,8 @@ async function trainerVenv(): Promise<string> {
   const root = actionRoot();
   const venv = join(homedir(), ".cache", "mcp-forge", "venv");
   const python = join(venv, "bin", "python");
-  const key = await venvKey([join(root, "python", "pyproject.toml"), join(root, "python", "requirements.lock")]);
+  const gpu = await hasNvidiaGpu();
+  const key = `${await venvKey([join(root, "python", "pyproject.toml"), join(root, "python", "requirements.lock")])}-${gpu ? "cuda" : "cpu"}`;
   if ((await restore("python venv", [venv], key)).result === "hit" && (await exists(python))) return python;
   const base = process.env.pythonLocation ? join(process.env.pythonLocation, "bin", "python3") : "python3";
   try {
@@ -58,10 +59,23 @@ async function trainerVenv(): Promise<string> {
   } catch (error) {
     throw environmentMissing(`cannot create the trainer's venv with ${base}: ${(error as Error).message}`, "add actions/setup-python (3.10–3.12) before this action, or set the input python to a Python with the trainer installed");
   }
-  core.info("installing the trainer into the venv (first run for this lock file)");
-  await exec(python, ["-m", "pip", "install", "--quiet", join(root, "python")], { maxBuffer: 64 * 1024 * 1024 });
+  core.info(`installing the trainer into the venv (first run for this lock file; ${gpu ? "CUDA" : "CPU"} torch)`);
+  const pip = (args: string[]) => exec(python, ["-m", "pip", "install", "--quiet", ...args], { maxBuffer: 64 * 1024 * 1024 });
+  // PyPI's Linux torch wheel is the CUDA build (gigabytes); a runner without an NVIDIA GPU gets the CPU wheel of the same pin.
+  const torch = (await readFile(join(root, "python", "pyproject.toml"), "utf8")).match(/"(torch==[^"]+)"/)?.[1];
+  if (!gpu && torch) await pip([torch, "--index-url", "https://download.pytorch.org/whl/cpu"]);
+  await pip([gpu ? `${join(root, "python")}[cuda]` : join(root, "python")]);
   await save("python venv", [venv], key);
   return python;
+}
+
+async function hasNvidiaGpu(): Promise<boolean> {
+  try {
+    await exec("nvidia-smi", ["-L"]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -13,6 +13,8 @@ const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("./data.js")).dataBench(),
   async () => (await import("./bundle.js")).bundleBench(),
   async () => (await import("./eval.js")).evalBench(),
+  async () => (await import("./action.js")).actionBench(),
+  async () => (await import("./train.js")).trainBench(),
 ];
 
 async function main(filter: string | undefined): Promise<void> {
