@@ -45,6 +45,8 @@ export async function readEvalSet(path: string, toolset: readonly McpTool[]): Pr
     throw badInput(`${path}: cannot read the eval set`, "run `mcp-forge generate` first; it writes data/eval.jsonl");
   }
   const fallbackTools = toolset.map(toFunctionTool);
+  // Samples usually carry the same tools: one shared array lets the chat template convert them once.
+  const interned = new Map<string, FunctionTool[]>();
   const cases: EvalCase[] = [];
   const canon: string[] = [];
   text.split("\n").forEach((line, index) => {
@@ -56,7 +58,11 @@ export async function readEvalSet(path: string, toolset: readonly McpTool[]): Pr
       throw badInput(`${path}:${index + 1}: not valid JSON (${(error as Error).message})`);
     }
     canon.push(canonicalJson(value));
-    cases.push(toCase(value, `${path}:${index + 1}`, fallbackTools));
+    const evalCase = toCase(value, `${path}:${index + 1}`, fallbackTools);
+    const key = JSON.stringify(evalCase.tools);
+    evalCase.tools = interned.get(key) ?? evalCase.tools;
+    interned.set(key, evalCase.tools);
+    cases.push(evalCase);
   });
   if (cases.length === 0) throw badInput(`${path}: no samples`, "the eval set needs at least one sample");
   return { path, cases, hash: `sha256:${sha256(canon.join("\n"))}` };

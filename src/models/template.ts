@@ -1,10 +1,56 @@
-import { Template } from "@huggingface/jinja";
+import { Environment, Interpreter, Template } from "@huggingface/jinja";
 import type { ChatMessage, FunctionTool } from "./types.js";
 
 export interface TemplateTokens {
   bosToken: string;
   eosToken: string;
 }
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** The `strftime_now` that Hugging Face passes to chat templates, for the directives templates use. */
+function strftimeNow(format: string, now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const month = MONTHS[now.getMonth()] ?? "";
+  const table: Record<string, string> = {
+    d: pad(now.getDate()),
+    m: pad(now.getMonth() + 1),
+    Y: String(now.getFullYear()),
+    y: pad(now.getFullYear() % 100),
+    b: month.slice(0, 3),
+    B: month,
+    H: pad(now.getHours()),
+    M: pad(now.getMinutes()),
+    S: pad(now.getSeconds()),
+    "%": "%",
+  };
+  return format.replace(/%([a-zA-Z%])/g, (all, d: string) => table[d] ?? all);
+}
+
+function range(start: number, stop?: number, step = 1): number[] {
+  const [from, to] = stop === undefined ? [0, start] : [start, stop];
+  if (step === 0) throw new Error("range() step must not be zero");
+  const out: number[] = [];
+  for (let i = from; step > 0 ? i < to : i > to; i += step) out.push(i);
+  return out;
+}
+
+/** The globals Jinja and transformers give every chat template. */
+const GLOBALS: Record<string, unknown> = {
+  false: false,
+  true: true,
+  none: null,
+  False: false,
+  True: true,
+  None: null,
+  raise_exception: (message: string) => {
+    throw new Error(message);
+  },
+  range,
+  strftime_now: strftimeNow,
+};
+
+type RuntimeValue = NonNullable<ReturnType<Environment["lookupVariable"]>>;
 
 /**
  * A model's own chat template, rendered the way `tokenizer.apply_chat_template` renders it in
@@ -13,6 +59,8 @@ export interface TemplateTokens {
  */
 export class ChatTemplate {
   private readonly template: Template;
+  /** Tools converted to template values once per array: converting them is most of a render's cost. */
+  private readonly toolValues = new WeakMap<readonly FunctionTool[], RuntimeValue>();
 
   constructor(
     readonly source: string,
@@ -28,14 +76,28 @@ export class ChatTemplate {
     addGenerationPrompt = true,
     extra: Record<string, unknown> = {},
   ): string {
-    return this.template.render({
+    const env = new Environment();
+    const variables: Record<string, unknown> = {
+      ...GLOBALS,
       ...extra,
       messages: messages.map(toTemplateMessage),
-      tools: tools.length > 0 ? tools : undefined,
       add_generation_prompt: addGenerationPrompt,
       bos_token: this.tokens.bosToken,
       eos_token: this.tokens.eosToken,
-    });
+    };
+    for (const [name, value] of Object.entries(variables)) env.set(name, value);
+    if (tools.length > 0) env.variables.set("tools", this.toolsValue(tools));
+    return (new Interpreter(env).run(this.template.parsed) as { value: string }).value;
+  }
+
+  private toolsValue(tools: readonly FunctionTool[]): RuntimeValue {
+    let value = this.toolValues.get(tools);
+    if (!value) {
+      const scratch = new Environment();
+      value = scratch.set("tools", tools);
+      this.toolValues.set(tools, value);
+    }
+    return value;
   }
 }
 
