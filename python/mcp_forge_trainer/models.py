@@ -77,9 +77,38 @@ def _missing(model_id: str, revision: str | None, cause: Exception) -> TrainerEr
     )
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def check_available(model_id: str, revision: str | None) -> None:
+    """Fails fast, naming the model and the cache, when a hub model is neither cached nor downloadable
+    (transformers would otherwise retry for a minute before giving up)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    if Path(model_id).exists():
+        return
+    cached = try_to_load_from_cache(model_id, "config.json", revision=revision)
+    if isinstance(cached, str):
+        return
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or not hub_reachable():
+        raise _missing(model_id, revision, ConnectionError("no connection to the Hugging Face Hub"))
+
+
 def load_tokenizer(model_id: str, revision: str | None):
     from transformers import AutoTokenizer
 
+    check_available(model_id, revision)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision)
     except (OSError, ValueError) as e:

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { execa } from "execa";
 import { ExitCode, ForgeError, environmentMissing } from "./errors.js";
-import { findTrainerPython, PACKAGE_ROOT, SETUP_PYTHON_COMMAND } from "./python.js";
+import { findTrainerPython, PACKAGE_ROOT, SETUP_PYTHON_COMMAND, type TrainerPython } from "./python.js";
 import { onShutdown } from "./shutdown.js";
 
 /** One line of the trainer's progress protocol (python/mcp_forge_trainer/protocol.py). */
@@ -45,6 +45,18 @@ export function trainerError(run: TrainerRun, logFile: string): ForgeError {
   return new ForgeError(exitCodeForKind(e.kind) as ExitCode, String(e.message), hint);
 }
 
+/** The trainer's Python, or exit 3 naming the setup command. */
+export async function requireTrainerPython(env: NodeJS.ProcessEnv = process.env): Promise<TrainerPython> {
+  const python = await findTrainerPython(env);
+  if (!python) {
+    throw environmentMissing(
+      `the trainer's Python environment is missing (${env.MCP_FORGE_PYTHON ? `MCP_FORGE_PYTHON=${env.MCP_FORGE_PYTHON}` : "python/.venv"})`,
+      `run \`${SETUP_PYTHON_COMMAND}\` from the repository root`,
+    );
+  }
+  return python;
+}
+
 /** How many GPUs nvidia-smi lists (0 without NVIDIA drivers): more than one means `accelerate launch`. */
 export async function countGpus(): Promise<number> {
   const result = await execa("nvidia-smi", ["-L"], { reject: false, timeout: 10_000 });
@@ -60,13 +72,7 @@ export async function runTrainer(
   args: string[],
   options: { logFile: string; onEvent?: (event: TrainerEvent) => void; gpus?: number; env?: NodeJS.ProcessEnv },
 ): Promise<TrainerRun> {
-  const python = await findTrainerPython(options.env ?? process.env);
-  if (!python) {
-    throw environmentMissing(
-      "the trainer's Python environment is missing (python/.venv, or MCP_FORGE_PYTHON)",
-      `run \`${SETUP_PYTHON_COMMAND}\` from the repository root`,
-    );
-  }
+  const python = await requireTrainerPython(options.env);
   const gpus = options.gpus ?? 0;
   const command =
     gpus > 1

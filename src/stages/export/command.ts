@@ -4,7 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
-import { runTrainer, trainerError } from "../../core/trainer-process.js";
+import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
 import { fileHash } from "../train/command.js";
 import { makeProgressView } from "../train/progress.js";
 
@@ -49,6 +49,7 @@ export function exportCommand(): Command {
       ),
   ).action(async (opts: ExportOptions) => {
     const { workdir, output } = globalOptions(opts);
+    await requireTrainerPython();
     const adapter = await adapterDir(resolve(opts.model ?? join(workdir, "model")));
     const out = resolve(opts.out ?? join(workdir, "model.gguf"));
     const defaultTools = join(workdir, "tools.json");

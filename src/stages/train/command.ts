@@ -7,7 +7,7 @@ import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
-import { countGpus, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
+import { countGpus, requireTrainerPython, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
 import { makeProgressView } from "./progress.js";
 
 export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
@@ -70,6 +70,7 @@ export function trainCommand(): Command {
       ),
   ).action(async (opts: TrainOptions) => {
     const { workdir, output } = globalOptions(opts);
+    await requireTrainerPython();
     const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
     if (!(await exists(data))) {
       throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");

@@ -1,0 +1,52 @@
+"""`bench`: tiny-model training throughput and wall time on this machine, and export time."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .config import load_config
+from .export import export
+from .train import train
+
+FIXTURE_SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "make_memory_data.py"
+
+
+def bench(samples: int, workdir: str | None = None) -> dict:
+    work = Path(workdir or tempfile.mkdtemp(prefix="mcp-forge-bench-"))
+    data_dir = work / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The fixture generator writes beside itself; run it on a copy so the repository stays untouched.
+    script = data_dir / FIXTURE_SCRIPT.name
+    script.write_text(FIXTURE_SCRIPT.read_text())
+    (data_dir / "tools.json").write_text((FIXTURE_SCRIPT.parent / "tools.json").read_text())
+    subprocess.run([sys.executable, str(script), str(samples), "40"], check=True)
+    cfg = load_config({"data": str(data_dir / "train.jsonl"), "output_dir": str(work / "model"), "model": "tiny",
+                       "profile": "fast_dev"})
+    t0 = time.time()
+    done = train(cfg)
+    train_wall = time.time() - t0
+    t0 = time.time()
+    exported = export(done["adapterPath"], str(work / "model.gguf"), "q8_0", tools_path=str(data_dir / "tools.json"))
+    figures = {
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, CPU only (no GPU)",
+        "samples": samples,
+        "tokens": done["datasetStats"]["tokens"],
+        "trainWallSeconds": round(train_wall, 1),
+        "tinyBaseSeconds": done["timings"].get("tinyBaseSeconds"),
+        "loraSeconds": done["timings"]["trainSeconds"],
+        "loraTokensPerSecond": done["tokensPerSecond"],
+        "firstLoss": done["firstLoss"],
+        "finalLoss": done["finalLoss"],
+        "exportSeconds": round(time.time() - t0, 1),
+        "ggufBytes": exported["sizeBytes"],
+    }
+    print(json.dumps({"event": "bench", **figures}), file=sys.stderr)
+    from .protocol import emit
+
+    emit("bench", **figures)
+    return figures

@@ -1,0 +1,52 @@
+"""Shared fixtures: one tiny-model training run per session, on a fixed slice of the fixture data."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "data"
+PYTHON_DIR = ROOT / "python"
+# Small enough for CI's 2 cores; dims stay multiples of 256 so k-quants apply.
+TINY = {"tiny.max_samples": 48, "tiny.pretrain_epochs": 1, "tiny.vocab_size": 1024, "max_seq_length": 1024,
+        "save_steps": 2, "seed": 7}
+
+
+def write_samples(path: Path, n: int) -> Path:
+    lines = (FIXTURES / "train.jsonl").read_text().splitlines()[:n]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_trainer(args: list[str], env: dict | None = None) -> tuple[int, list[dict], str]:
+    proc = subprocess.run([sys.executable, "-m", "mcp_forge_trainer", *args], cwd=PYTHON_DIR,
+                          env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return proc.returncode, events, proc.stderr
+
+
+def train(tmp: Path, data: Path, extra: dict | None = None, resume: bool = False, out: Path | None = None):
+    config = {"data": str(data), "output_dir": str(out or tmp / "model"), "model": "tiny", "profile": "fast_dev",
+              **TINY, **(extra or {})}
+    cfg_file = tmp / f"config-{len(list(tmp.glob('config-*.json')))}.json"
+    cfg_file.write_text(json.dumps(config))
+    return run_trainer(["train", "--config", str(cfg_file), *(["--resume"] if resume else [])])
+
+
+@pytest.fixture(scope="session")
+def data_file(tmp_path_factory) -> Path:
+    return write_samples(tmp_path_factory.mktemp("data") / "train.jsonl", 48)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, data_file):
+    tmp = tmp_path_factory.mktemp("tiny")
+    code, events, stderr = train(tmp, data_file, {"max_steps": 6})
+    assert code == 0, stderr[-3000:]
+    done = next(e for e in events if e["event"] == "done")
+    return {"tmp": tmp, "events": events, "done": done, "adapter": Path(done["adapterPath"]),
+            "model_dir": tmp / "model"}
