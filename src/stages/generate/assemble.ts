@@ -3,7 +3,7 @@ import type { Rng } from "../../data/rng.js";
 import type { Message, Sample } from "../../data/sample.js";
 import { renderAnswer, renderErrorAnswer, renderRequest, renderSystemPrompt } from "../../data/templates.js";
 import { stubError, stubResult, type ToolResult } from "../../data/tool-result.js";
-import type { GenContext } from "./context.js";
+import { observePaths, type GenContext } from "./context.js";
 import { claim, drawArgs, type Draft } from "./drafts.js";
 
 const RESULT_RETRIES = 2;
@@ -53,6 +53,7 @@ export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rn
 
 async function execute(ctx: GenContext, tool: McpTool, args: Record<string, unknown>): Promise<ToolResult | undefined> {
   const result = await ctx.executor.call(tool, args);
+  if (result && !result.isError) observePaths(ctx, result.content, args);
   if (result) {
     ctx.counters.toolCalls++;
     ctx.onProgress();

@@ -193,6 +193,8 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
       groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size, groupRng });
     }
   }
+  // Interleaved tools: what a live server shows early (e.g. a listed directory) helps every tool's later calls.
+  rng.fork("order").shuffle(groups);
   // LLM requests run concurrently; turning answers into samples stays sequential, so output order and text claims are fixed.
   const answers = llm ? groups.map((g) => llm.fetch(g)) : [];
   for (const a of answers) a.catch(() => undefined);

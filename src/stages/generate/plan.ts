@@ -68,6 +68,15 @@ const hasRequired = (t: McpTool) => Array.isArray(t.inputSchema.required) && (t.
 
 function cellsFor(total: number, mix: Record<Scenario, number>, tools: McpTool[], weights: Record<string, number>, rng: Rng): PlanCell[] {
   const perScenario = apportion(total, mix, rng) as Record<Scenario, number>;
+  // Small runs still get every scenario the mix asks for (the gate demands each one).
+  for (const s of SCENARIOS) {
+    if (mix[s] <= 0 || perScenario[s] > 0) continue;
+    const donor = SCENARIOS.reduce((a, b) => (perScenario[b] > perScenario[a] ? b : a));
+    if (perScenario[donor] > 1) {
+      perScenario[donor]--;
+      perScenario[s] = 1;
+    }
+  }
   const cells: PlanCell[] = [];
   for (const scenario of SCENARIOS) {
     const count = perScenario[scenario];
