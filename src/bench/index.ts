@@ -13,6 +13,7 @@ const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("./data.js")).dataBench(),
   async () => (await import("./bundle.js")).bundleBench(),
   async () => (await import("./eval.js")).evalBench(),
+  async () => (await import("./serve.js")).serveBench(),
   async () => (await import("./action.js")).actionBench(),
   async () => (await import("./train.js")).trainBench(),
 ];

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { withSystemPrompt, type RuntimeBundle } from "../agent/bundle.js";
 import type { ModelBackend } from "../models/types.js";
+import { printable } from "../mcp/untrusted-text.js";
 import { SerialQueue } from "./queue.js";
 import { parseCompletionRequest, RequestError } from "./request.js";
 import { completionChunks, completionObject, toCompletion } from "./response.js";
@@ -34,7 +35,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const queue = new SerialQueue();
   const server = createServer((req, res) => {
     const started = performance.now();
-    res.on("finish", () => options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
+    res.on("finish", () => options.log?.(`${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
     handle(req, res, options, queue).catch((error: unknown) => {
       if (error instanceof ClientGone) return;
       const known = error instanceof RequestError ? error : new RequestError(500, `the model failed: ${(error as Error).message}`, null, null, "server_error");

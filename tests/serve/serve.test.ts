@@ -1,0 +1,139 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ValidationSet } from "../../src/bundle/validation-set.js";
+import { runCli, tempDir } from "../core/cli.js";
+import { startServe, type ServeProcess } from "./serve-process.js";
+import { tinyBundle, type TinyBundle } from "./tiny-bundle.js";
+
+type Prompt = { messages: OpenAI.Chat.ChatCompletionMessageParam[]; tools: OpenAI.Chat.ChatCompletionTool[]; expected: string };
+
+describe("mcp-forge serve", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let tiny: TinyBundle;
+  let serve: ServeProcess;
+  let client: OpenAI;
+  let prompts: Prompt[];
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    tiny = await tinyBundle(dir);
+    serve = await startServe(tiny.bundle);
+    client = new OpenAI({ apiKey: "unused", baseURL: serve.url, maxRetries: 0 });
+    const set = JSON.parse(await readFile(join(tiny.bundle, "tests", "validation.json"), "utf8")) as ValidationSet;
+    prompts = set.prompts
+      .filter((p) => p.scenario === "standard" && p.expectedCalls.length > 0)
+      .map((p) => ({
+        messages: p.messages as OpenAI.Chat.ChatCompletionMessageParam[],
+        tools: p.sample.tools as OpenAI.Chat.ChatCompletionTool[],
+        expected: p.expectedCalls[0]!.name,
+      }));
+  });
+  afterAll(async () => {
+    if (serve?.child.exitCode === null) await serve.stop();
+    await cleanup();
+  });
+
+  it("answers the openai client with tool calls in OpenAI's wire shape, streaming and not, the same call both ways", async () => {
+    const { messages, tools, expected } = prompts[0]!;
+    const done = await client.chat.completions.create({ model: tiny.name, messages, tools });
+    expect(done.object).toBe("chat.completion");
+    const choice = done.choices[0]!;
+    expect(choice.finish_reason).toBe("tool_calls");
+    const call = choice.message.tool_calls![0]!;
+    expect(call.type).toBe("function");
+    if (call.type !== "function") throw new Error("not a function call");
+    expect(call.function.name).toBe(expected);
+    expect(typeof call.function.arguments).toBe("string");
+    expect(JSON.parse(call.function.arguments)).toBeTypeOf("object");
+    expect(done.usage!.completion_tokens).toBeGreaterThan(0);
+
+    const stream = await client.chat.completions.create({ model: tiny.name, messages, tools, stream: true, stream_options: { include_usage: true } });
+    const calls = new Map<number, { id: string; name: string; args: string }>();
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe("chat.completion.chunk");
+      if (chunk.usage) usage = chunk.usage;
+      const c = chunk.choices[0];
+      if (!c) continue;
+      finish = c.finish_reason ?? finish;
+      for (const part of c.delta.tool_calls ?? []) {
+        const entry = calls.get(part.index) ?? { id: "", name: "", args: "" };
+        entry.id += part.id ?? "";
+        entry.name += part.function?.name ?? "";
+        entry.args += part.function?.arguments ?? "";
+        calls.set(part.index, entry);
+      }
+    }
+    expect(finish).toBe("tool_calls");
+    expect(calls.get(0)!.id).toMatch(/^call_/);
+    expect({ name: calls.get(0)!.name, args: JSON.parse(calls.get(0)!.args) }).toEqual({ name: call.function.name, args: JSON.parse(call.function.arguments) });
+    expect(usage).toEqual(done.usage);
+
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual([tiny.name]);
+  });
+
+  it("refuses bad requests with a 4xx in OpenAI's error shape and keeps serving", async () => {
+    const post = async (body: string) => {
+      const res = await fetch(`${serve.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      return { status: res.status, body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
+    };
+    const user = [{ role: "user", content: "hi" }];
+    const cases: Array<[string, number, string | null]> = [
+      ["{not json", 400, null],
+      [JSON.stringify({ model: tiny.name }), 400, "messages"],
+      [JSON.stringify({ model: tiny.name, messages: [] }), 400, "messages"],
+      [JSON.stringify({ model: tiny.name, messages: [{ role: "robot", content: "x" }] }), 400, "messages[0].role"],
+      [JSON.stringify({ model: tiny.name, messages: [{ role: "user", content: 42 }] }), 400, "messages[0].content"],
+      [JSON.stringify({ model: tiny.name, messages: user, stream: "yes" }), 400, "stream"],
+      [JSON.stringify({ model: tiny.name, messages: user, max_tokens: -3 }), 400, "max_tokens"],
+      [JSON.stringify({ model: tiny.name, messages: user, tools: [{ type: "function", function: { name: 7 } }] }), 400, "tools[0].function.name"],
+      [
+        JSON.stringify({ model: tiny.name, messages: [{ role: "assistant", content: null, tool_calls: [{ id: "a", type: "function", function: { name: "x", arguments: "{oops" } }] }] }),
+        400,
+        "messages[0].tool_calls[0].function.arguments",
+      ],
+      [JSON.stringify({ model: "gpt-4o", messages: user }), 404, "model"],
+    ];
+    for (const [body, status, param] of cases) {
+      const res = await post(body);
+      expect({ body: body.slice(0, 60), status: res.status }).toEqual({ body: body.slice(0, 60), status });
+      expect(res.body.error).toMatchObject({ type: "invalid_request_error", param });
+      expect(res.body.error.message.length).toBeGreaterThan(0);
+      expect(Object.keys(res.body.error).sort()).toEqual(["code", "message", "param", "type"]);
+    }
+    await expect(client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+    expect((await fetch(`${serve.url}/embeddings`, { method: "POST", body: "{}" })).status).toBe(404);
+    expect((await fetch(`${serve.url}/chat/completions`)).status).toBe(405);
+
+    const after = await client.chat.completions.create({ model: tiny.name, messages: prompts[0]!.messages, tools: prompts[0]!.tools });
+    expect(after.choices[0]!.finish_reason).toBe("tool_calls");
+  });
+
+  it("gives the benchmark the same metrics through the OpenAI backend as the GGUF in process", async () => {
+    const common = ["--workdir", tiny.workdir, "--limit", "12", "--json"];
+    const local = await runCli(["benchmark", "--model", tiny.model.gguf, "--report-dir", join(dir, "local"), ...common]);
+    const remote = await runCli(["benchmark", "--model", `openai:${tiny.name}`, "--base-url", serve.url, "--report-dir", join(dir, "remote"), ...common]);
+    expect([0, 1]).toContain(local.code);
+    expect(remote.code, remote.stderr).toBe(local.code);
+    const read = async (name: string) => JSON.parse(await readFile(join(dir, name, "benchmark.json"), "utf8")) as Record<string, unknown>;
+    const [a, b] = [await read("local"), await read("remote")];
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.perTool).toEqual(a.perTool);
+    expect(b.perScenario).toEqual(a.perScenario);
+    expect(Object.values(a.metrics as Record<string, number | null>).some((v) => typeof v === "number" && v > 0)).toBe(true);
+  }, 300_000);
+
+  it("stops on SIGTERM: the port is closed and the process exits", async () => {
+    const code = await serve.stop("SIGTERM");
+    expect(code).toBe(130);
+    await expect(fetch(`${serve.url}/models`)).rejects.toThrow();
+  });
+});
