@@ -48,7 +48,8 @@ async function runtime(): Promise<Llama> {
 /** A GGUF model run in process by llama.cpp, prompted with its own chat template. */
 export class GgufBackend implements ModelBackend {
   readonly kind = "gguf" as const;
-  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** One grammar per tools array (the eval set shares one array across prompts). */
+  private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<LlamaGrammar>>();
 
   private constructor(
     readonly id: string,
@@ -159,11 +160,10 @@ export class GgufBackend implements ModelBackend {
   }
 
   private grammarFor(tools: readonly FunctionTool[]): Promise<LlamaGrammar> {
-    const text = this.format.grammar(tools);
-    let grammar = this.grammars.get(text);
+    let grammar = this.grammars.get(tools);
     if (!grammar) {
-      grammar = this.llama.createGrammar({ grammar: text });
-      this.grammars.set(text, grammar);
+      grammar = this.llama.createGrammar({ grammar: this.format.grammar(tools) });
+      this.grammars.set(tools, grammar);
     }
     return grammar;
   }
