@@ -56043,9 +56043,30 @@ function makeContext(tools, serverName, executor, onProgress) {
         executor,
         noToolFamilies: familiesFor(tools),
         usedTexts: new Set(),
+        observedPaths: [],
         counters: { samples: 0, toolCalls: 0, cacheHits: 0, llmRequests: 0 },
         onProgress,
     };
+}
+const PATH_IN_TEXT = /(?:^|[\s"'([:,])(\/[A-Za-z0-9._/-]*[A-Za-z0-9_-])/g;
+/** Directory listings in the common "[FILE] name" / "[DIR] name" form. */
+const LISTED = /\[(?:FILE|DIR)\]\s+([^\s/][^\n/]*?)\s*(?:\(|$)/gm;
+const MAX_OBSERVED = 200;
+/**
+ * Remembers absolute paths from a server's successful answer (and entries it listed under a
+ * directory the call named): values the server itself knows to be real.
+ */
+function observePaths(ctx, text, args) {
+    const add = (path) => {
+        if (ctx.observedPaths.length < MAX_OBSERVED && path.length > 1 && path.length <= 200 && !ctx.observedPaths.includes(path))
+            ctx.observedPaths.push(path);
+    };
+    for (const match of text.matchAll(PATH_IN_TEXT))
+        add(match[1]);
+    const dir = Object.values(args).find((v) => typeof v === "string" && v.startsWith("/"));
+    if (dir)
+        for (const match of text.matchAll(LISTED))
+            add(`${dir.replace(/\/+$/, "")}/${match[1].trim()}`);
 }
 /** The key under which user texts count as the same. */
 const textKey = (text) => text.toLowerCase().replace(/\s+/g, " ").trim();
@@ -56112,13 +56133,32 @@ function drawArgs(ctx, tool, scenario, rng, like) {
     const gen = ctx.generators.get(tool.name);
     const mode = scenario === "edge" ? "edge" : "standard";
     try {
-        return drawWith(gen, rng, mode, like);
+        return withObservedPaths(ctx, tool, drawWith(gen, rng, mode, like), rng);
     }
     catch (error) {
         if (!(error instanceof ArgumentError))
             throw error;
         throw badInput(`tool "${tool.name}": cannot generate arguments valid for its inputSchema: ${error.message}`, "check the schema for contradictions (e.g. minimum above maximum, a pattern that excludes every allowed length)");
     }
+}
+const PATH_PARAM = /(path|dir|folder|file|source|destination)/i;
+/** With a live server, path arguments often take a path the server has shown (a listed directory), so calls can succeed. */
+function withObservedPaths(ctx, tool, args, rng) {
+    if (ctx.observedPaths.length === 0)
+        return args;
+    const props = (tool.inputSchema.properties ?? {});
+    const out = { ...args };
+    for (const [key, value] of Object.entries(args)) {
+        const schema = props[key];
+        if (!PATH_PARAM.test(key) || !schema || schema.pattern || schema.format || schema.enum)
+            continue;
+        if (typeof value === "string" && rng.bool(0.6))
+            out[key] = rng.pick(ctx.observedPaths);
+        if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+            out[key] = value.map((v) => (rng.bool(0.6) ? rng.pick(ctx.observedPaths) : v));
+        }
+    }
+    return ctx.generators.get(tool.name).isValid(out) ? out : args;
 }
 function drawWith(gen, rng, mode, like) {
     if (like) {
@@ -56140,6 +56180,7 @@ function vagueDraft(ctx, rng, wording, systemVariant) {
 }
 //# sourceMappingURL=drafts.js.map
 ;// CONCATENATED MODULE: ./build/stages/generate/assemble.js
+
 
 
 
@@ -56184,6 +56225,8 @@ async function assemble(ctx, draft, ids, rng) {
 }
 async function execute(ctx, tool, args) {
     const result = await ctx.executor.call(tool, args);
+    if (result && !result.isError)
+        observePaths(ctx, result.content, args);
     if (result) {
         ctx.counters.toolCalls++;
         ctx.onProgress();
@@ -69719,6 +69762,8 @@ async function buildSplit(ctx, cells, factor, split, rng, llm) {
             groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size, groupRng });
         }
     }
+    // Interleaved tools: what a live server shows early (e.g. a listed directory) helps every tool's later calls.
+    rng.fork("order").shuffle(groups);
     // LLM requests run concurrently; turning answers into samples stays sequential, so output order and text claims are fixed.
     const answers = llm ? groups.map((g) => llm.fetch(g)) : [];
     for (const a of answers)
@@ -70170,6 +70215,8 @@ async function readEvalSet(path, toolset) {
         throw badInput(`${path}: cannot read the eval set`, "run `mcp-forge generate` first; it writes data/eval.jsonl");
     }
     const fallbackTools = toolset.map(toFunctionTool);
+    // Samples usually carry the same tools: one shared array lets the chat template convert them once.
+    const interned = new Map();
     const cases = [];
     const canon = [];
     text.split("\n").forEach((line, index) => {
@@ -70183,7 +70230,11 @@ async function readEvalSet(path, toolset) {
             throw badInput(`${path}:${index + 1}: not valid JSON (${error.message})`);
         }
         canon.push(canonicalJson(value));
-        cases.push(toCase(value, `${path}:${index + 1}`, fallbackTools));
+        const evalCase = toCase(value, `${path}:${index + 1}`, fallbackTools);
+        const key = JSON.stringify(evalCase.tools);
+        evalCase.tools = interned.get(key) ?? evalCase.tools;
+        interned.set(key, evalCase.tools);
+        cases.push(evalCase);
     });
     if (cases.length === 0)
         throw badInput(`${path}: no samples`, "the eval set needs at least one sample");
@@ -76329,6 +76380,48 @@ function callFormatForTemplate(template, where) {
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./build/models/template.js
 
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+/** The `strftime_now` that Hugging Face passes to chat templates, for the directives templates use. */
+function strftimeNow(format, now = new Date()) {
+    const pad = (n) => String(n).padStart(2, "0");
+    const month = MONTHS[now.getMonth()] ?? "";
+    const table = {
+        d: pad(now.getDate()),
+        m: pad(now.getMonth() + 1),
+        Y: String(now.getFullYear()),
+        y: pad(now.getFullYear() % 100),
+        b: month.slice(0, 3),
+        B: month,
+        H: pad(now.getHours()),
+        M: pad(now.getMinutes()),
+        S: pad(now.getSeconds()),
+        "%": "%",
+    };
+    return format.replace(/%([a-zA-Z%])/g, (all, d) => table[d] ?? all);
+}
+function template_range(start, stop, step = 1) {
+    const [from, to] = stop === undefined ? [0, start] : [start, stop];
+    if (step === 0)
+        throw new Error("range() step must not be zero");
+    const out = [];
+    for (let i = from; step > 0 ? i < to : i > to; i += step)
+        out.push(i);
+    return out;
+}
+/** The globals Jinja and transformers give every chat template. */
+const GLOBALS = {
+    false: false,
+    true: true,
+    none: null,
+    False: false,
+    True: true,
+    None: null,
+    raise_exception: (message) => {
+        throw new Error(message);
+    },
+    range: template_range,
+    strftime_now: strftimeNow,
+};
 /**
  * A model's own chat template, rendered the way `tokenizer.apply_chat_template` renders it in
  * training: messages with tool calls whose arguments are objects, tools as OpenAI function
@@ -76338,6 +76431,8 @@ class ChatTemplate {
     source;
     tokens;
     template;
+    /** Tools converted to template values once per array: converting them is most of a render's cost. */
+    toolValues = new WeakMap();
     constructor(source, tokens) {
         this.source = source;
         this.tokens = tokens;
@@ -76345,14 +76440,29 @@ class ChatTemplate {
     }
     /** `extra`: further template variables, as keyword arguments to apply_chat_template (e.g. date_string). */
     render(messages, tools, addGenerationPrompt = true, extra = {}) {
-        return this.template.render({
+        const env = new Environment();
+        const variables = {
+            ...GLOBALS,
             ...extra,
             messages: messages.map(toTemplateMessage),
-            tools: tools.length > 0 ? tools : undefined,
             add_generation_prompt: addGenerationPrompt,
             bos_token: this.tokens.bosToken,
             eos_token: this.tokens.eosToken,
-        });
+        };
+        for (const [name, value] of Object.entries(variables))
+            env.set(name, value);
+        if (tools.length > 0)
+            env.variables.set("tools", this.toolsValue(tools));
+        return new Interpreter(env).run(this.template.parsed).value;
+    }
+    toolsValue(tools) {
+        let value = this.toolValues.get(tools);
+        if (!value) {
+            const scratch = new Environment();
+            value = scratch.set("tools", tools);
+            this.toolValues.set(tools, value);
+        }
+        return value;
     }
 }
 function toTemplateMessage(message) {
@@ -76403,7 +76513,8 @@ class GgufBackend {
     sequence;
     options;
     kind = "gguf";
-    grammars = new Map();
+    /** One grammar per tools array (the eval set shares one array across prompts). */
+    grammars = new WeakMap();
     constructor(id, constrained, template, format, llama, model, context, sequence, options) {
         this.id = id;
         this.constrained = constrained;
@@ -76511,11 +76622,10 @@ class GgufBackend {
         return tokens.slice(this.sequence.nextTokenIndex);
     }
     grammarFor(tools) {
-        const text = this.format.grammar(tools);
-        let grammar = this.grammars.get(text);
+        let grammar = this.grammars.get(tools);
         if (!grammar) {
-            grammar = this.llama.createGrammar({ grammar: text });
-            this.grammars.set(text, grammar);
+            grammar = this.llama.createGrammar({ grammar: this.format.grammar(tools) });
+            this.grammars.set(tools, grammar);
         }
         return grammar;
     }
@@ -79595,6 +79705,7 @@ function completionChunks(c, includeUsage) {
 
 
 
+
 const server_DEFAULT_MAX_TOKENS = 512;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Thrown inside the queue when the client went away before its turn: nothing to generate for. */
@@ -79605,7 +79716,7 @@ async function startServer(options) {
     const queue = new SerialQueue();
     const server = (0,external_node_http_namespaceObject.createServer)((req, res) => {
         const started = performance.now();
-        res.on("finish", () => options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
+        res.on("finish", () => options.log?.(`${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
         handle(req, res, options, queue).catch((error) => {
             if (error instanceof ClientGone)
                 return;

@@ -34,6 +34,10 @@ async function installNodeModules(withBinaries: boolean): Promise<void> {
     core.info("node_modules: present");
     return;
   }
+  if (!withBinaries && (await cliStarts(root))) {
+    core.info("node_modules: not needed (the bundled CLI starts without node-llama-cpp)");
+    return;
+  }
   const modules = join(root, "node_modules");
   const key = await nodeModulesKey(join(root, "package-lock.json"), withBinaries);
   if ((await restore("node_modules", [modules], key)).result === "hit") return;
@@ -67,6 +71,16 @@ async function trainerVenv(): Promise<string> {
   await pip([gpu ? `${join(root, "python")}[cuda]` : join(root, "python")]);
   await save("python venv", [venv], key);
   return python;
+}
+
+/** Drift mode loads no model: when no module of the CLI imports node-llama-cpp at start-up, nothing needs installing. */
+async function cliStarts(root: string): Promise<boolean> {
+  try {
+    await exec(process.execPath, [join(root, "dist", "cli", "index.js"), "--version"]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function hasNvidiaGpu(): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "./fakes/github-api.js";
@@ -88,5 +88,32 @@ describe("PR comment and gate", () => {
     const setup = await job.step("setup");
     expect(setup.code).toBe(2);
     expect(setup.stdout).toContain("inputs server-command and tools-file are all set; set exactly one");
+  });
+
+  it("masks the token and server-url credentials, and keeps them out of the uploaded reports", async () => {
+    const password = "s3cr3t-Pa55word";
+    const apiKey = "KEY-0123456789abcdef";
+    const url = `https://bot:${password}@mcp.example.com/mcp?api_key=${apiKey}`;
+    const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { GITHUB_API_URL: gh.url, INPUT_SERVER_URL: url, INPUT_GITHUB_TOKEN: TOKEN, INPUT_COMMENT: "false" } });
+    const workdir = join(job.workspace, ".mcp-forge");
+    await mkdir(join(workdir, "reports"), { recursive: true });
+    const tools = JSON.parse(await readFile(join(ROOT, "tests", "fixtures", "data", "tools.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(workdir, "tools.json"), JSON.stringify({ ...tools, source: { kind: "mcp-http", url } }));
+    const qc = JSON.parse(await readFile(join(FIXTURES, "qc.json"), "utf8")) as { issues: Array<{ message: string }> };
+    qc.issues[0]!.message = `server said: bad key ${apiKey}`;
+    await writeFile(join(workdir, "reports", "qc.json"), JSON.stringify(qc));
+    const setup = await job.step("setup");
+    expect(setup.code).toBe(0);
+    for (const secret of [password, apiKey, TOKEN]) expect(setup.stdout).toContain(`::add-mask::${secret}`);
+    const report = await job.step("report");
+    expect(report.code).toBe(0);
+    const dir = report.outputs["artifacts-dir"]!;
+    const files = await readdir(dir);
+    expect(files).toEqual(expect.arrayContaining(["qc.json", "tools.json", "action-report.md"]));
+    for (const file of files) {
+      const text = await readFile(join(dir, file), "utf8");
+      for (const secret of [password, apiKey, TOKEN]) expect(text, `${file} holds a secret`).not.toContain(secret);
+    }
+    expect(await readFile(join(dir, "tools.json"), "utf8")).toContain("https://bot:***@mcp.example.com/mcp?api_key=***");
   });
 });
