@@ -111,6 +111,12 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       },
       rng.fork("plan"),
     );
+    const thin = Object.entries(plan.perTool).filter(([, n]) => n < plan.minimums.perTool);
+    if (thin.length > 0) {
+      const calling = Object.values(plan.perTool).reduce((a, n) => a + n, 0);
+      const enough = Math.ceil((samples * plan.minimums.perTool * tools.length) / Math.max(1, calling) / 100) * 100;
+      log(`warning: ${thin.length} tool(s) get fewer than ${plan.minimums.perTool} samples (e.g. ${thin[0]![0]}: ${thin[0]![1]}); the QC gate will fail. Use --samples ${enough} or more.`);
+    }
     await writeJsonAtomic(planPath, plan);
     await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
 

@@ -247,12 +247,21 @@ function judge(report: QcReport, t: QcThresholds, plannedSamples: number): void 
   if (dropRate > t.maxDropRate) {
     fail(`${report.dropped} of ${report.total} samples were dropped (${(dropRate * 100).toFixed(1)}%, more than ${(t.maxDropRate * 100).toFixed(1)}%)`, "see the issues in reports/qc.md; `mcp-forge qa --fix` writes a cleaned copy");
   }
-  for (const [tool, count] of Object.entries(report.toolCoverage)) {
-    if (count >= t.minPerTool) continue;
-    const needed = count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500);
-    const message = `tool ${tool} has ${count} samples, needs ${t.minPerTool}`;
-    report.issues.push({ line: 0, id: "", kind: "coverage", message });
-    fail(message, `rerun generate with --samples ${needed}${count === 0 ? ` (or give ${tool} a larger weight in mcp-forge.yaml generate.toolWeights)` : ""}`);
+  const short = Object.entries(report.toolCoverage).filter(([, count]) => count < t.minPerTool);
+  for (const [tool, count] of short) {
+    report.issues.push({ line: 0, id: "", kind: "coverage", message: `tool ${tool} has ${count} samples, needs ${t.minPerTool}` });
+  }
+  if (short.length > 0) {
+    const needed = Math.max(
+      ...short.map(([, count]) => (count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500))),
+    );
+    const [tool, count] = short.reduce((a, b) => (b[1] < a[1] ? b : a));
+    const others = short.length > 1 ? ` (and ${short.length - 1} more tool${short.length > 2 ? "s" : ""} below ${t.minPerTool})` : "";
+    const unused = short.filter(([, n]) => n === 0).map(([name]) => name);
+    fail(
+      `tool ${tool} has ${count} samples, needs ${t.minPerTool}${others}`,
+      `rerun generate with --samples ${needed}${unused.length > 0 ? ` (or give ${unused.join(", ")} a larger weight in mcp-forge.yaml generate.toolWeights)` : ""}`,
+    );
   }
   for (const scenario of t.requiredScenarios) {
     if (report.scenarioCoverage[scenario] > 0) continue;
