@@ -1,6 +1,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -69,5 +70,53 @@ describe("mcp-forge stub (a real MCP server over stdio)", () => {
     expect(fresh.isError).toBeFalsy();
     const unknown = await client.callTool({ name: "no_such_tool", arguments: {} });
     expect(unknown.isError).toBe(true);
+  });
+});
+
+describe("mcp-forge stub without recordings", () => {
+  let client: Client;
+  const dir = mkdtempSync(join(tmpdir(), "mcp-forge-stub-"));
+  const tools = [
+    {
+      name: "get_forecast",
+      inputSchema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      outputSchema: {
+        type: "object",
+        properties: {
+          city: { type: "string", minLength: 3 },
+          days: { type: "array", items: { type: "number" }, minItems: 2 },
+          when: { type: "string", format: "date-time" },
+          unit: { enum: ["c", "f"] },
+        },
+        required: ["city", "days", "when", "unit"],
+      },
+    },
+    { name: "broken", inputSchema: { type: "object" } },
+  ];
+  beforeAll(async () => {
+    const toolsPath = join(dir, "tools.json");
+    writeFileSync(toolsPath, JSON.stringify({ server: { name: "s", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: "", tools }));
+    client = new Client({ name: "test", version: "0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(root, "bin/mcp-forge.js"), "stub", "--tools", toolsPath, "--error-tool", "broken"],
+        stderr: "ignore",
+      }),
+    );
+  });
+  afterAll(async () => client?.close());
+
+  it("answers from the outputSchema with structured content the SDK client validates", async () => {
+    await client.listTools();
+    const result = await client.callTool({ name: "get_forecast", arguments: { city: "Oslo" } });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ city: expect.any(String), unit: "c" });
+    expect((result.structuredContent as { days: unknown[] }).days).toHaveLength(2);
+  });
+
+  it("injects errors into the tools named by --error-tool", async () => {
+    const result = await client.callTool({ name: "broken", arguments: {} });
+    expect(result.isError).toBe(true);
   });
 });
