@@ -4,9 +4,9 @@
  * the exact Jaccard, so the threshold is applied exactly (just over → flagged, just under → kept).
  */
 
-const BANDS = 12;
-const ROWS = 8;
-const HASHES = BANDS * ROWS;
+const HASHES = 96;
+/** Chance that LSH misses a pair exactly at the threshold; every candidate is then scored exactly. */
+const MISS = 1e-5;
 /** Work bound per lookup on pathological data (thousands of texts in one bucket). */
 const MAX_CANDIDATES = 4000;
 
@@ -19,19 +19,14 @@ const SEEDS = new Uint32Array(HASHES * 2);
   }
 }
 
-/** Lowercase words of letters and digits: punctuation, case and spacing do not count. */
-export function normalizeText(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-}
-
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 const ASCII_WORD = new Uint8Array(128);
 for (let c = 0; c < 128; c++) ASCII_WORD[c] = /[a-z0-9]/.test(String.fromCharCode(c)) ? 1 : 0;
 
 /**
  * The shingle set of a text: hashed word bigrams (the single word for a one-word text), sorted.
- * Words are the runs of letters and digits of the lowercased text, as `normalizeText` splits them;
- * hashing happens in one pass without building the words.
+ * Words are the runs of letters and digits (any script) of the lowercased text, so punctuation,
+ * case and spacing do not count; hashing happens in one pass without building the words.
  */
 export function shingles(text: string): Uint32Array {
   const lower = text.toLowerCase();
@@ -117,7 +112,9 @@ export interface NearMatch<T> {
  * those are found by exact lookup, and only longer texts go through MinHash LSH.
  */
 export class NearDupIndex<T> {
-  private readonly buckets = Array.from({ length: BANDS }, () => new Map<number, number[]>());
+  private readonly buckets: Array<Map<number, number[]>>;
+  /** Rows per band: as many as keep the miss chance at the threshold under MISS (8 at 0.95), for few candidates. */
+  private readonly rows: number;
   private readonly sets: Uint32Array[] = [];
   private readonly refs: T[] = [];
   private readonly identical = new Map<string, Array<{ set: Uint32Array; ref: T }>>();
@@ -125,6 +122,10 @@ export class NearDupIndex<T> {
 
   constructor(readonly threshold: number) {
     this.minLshSize = threshold >= 1 ? Infinity : Math.ceil(threshold / (1 - threshold) - 1e-9);
+    let rows = 1;
+    for (let r = 2; r <= 16; r++) if ((1 - threshold ** r) ** Math.floor(HASHES / r) <= MISS) rows = r;
+    this.rows = rows;
+    this.buckets = Array.from({ length: Math.floor(HASHES / rows) }, () => new Map<number, number[]>());
   }
 
   check(text: string, ref: T): NearMatch<T> | undefined {
@@ -141,9 +142,9 @@ export class NearDupIndex<T> {
     const keys: number[] = [];
     const seen = new Set<number>();
     let best: NearMatch<T> | undefined;
-    for (let b = 0; b < BANDS; b++) {
+    for (let b = 0; b < this.buckets.length; b++) {
       let bandKey = b;
-      for (let r = 0; r < ROWS; r++) bandKey = Math.imul(bandKey ^ sig[b * ROWS + r]!, 0x01000193) ^ (bandKey >>> 13);
+      for (let r = 0; r < this.rows; r++) bandKey = Math.imul(bandKey ^ sig[b * this.rows + r]!, 0x01000193) ^ (bandKey >>> 13);
       keys.push(bandKey);
       const bucket = this.buckets[b]!.get(bandKey);
       if (!bucket) continue;
