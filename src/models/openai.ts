@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { environmentMissing } from "../core/errors.js";
-import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend, RawCall } from "./types.js";
+import type { ChatMessage, GenerateRequest, Generation, ModelBackend, RawCall } from "./types.js";
 
 export interface OpenAiBackendOptions {
   baseUrl?: string;
@@ -128,4 +128,3 @@ function toWireMessage(message: ChatMessage): OpenAI.Chat.ChatCompletionMessageP
   }
 }
 
-export type { FunctionTool };
