@@ -54368,18 +54368,14 @@ const SEEDS = new Uint32Array(HASHES * 2);
         SEEDS[i] = (s ^ (s >>> 13)) >>> 0 | 1;
     }
 }
-/** Lowercase words of letters and digits: punctuation, case and spacing do not count. */
-function normalizeText(text) {
-    return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-}
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 const ASCII_WORD = new Uint8Array(128);
 for (let c = 0; c < 128; c++)
     ASCII_WORD[c] = /[a-z0-9]/.test(String.fromCharCode(c)) ? 1 : 0;
 /**
  * The shingle set of a text: hashed word bigrams (the single word for a one-word text), sorted.
- * Words are the runs of letters and digits of the lowercased text, as `normalizeText` splits them;
- * hashing happens in one pass without building the words.
+ * Words are the runs of letters and digits (any script) of the lowercased text, so punctuation,
+ * case and spacing do not count; hashing happens in one pass without building the words.
  */
 function shingles(text) {
     const lower = text.toLowerCase();
@@ -55192,13 +55188,16 @@ function judge(report, t, plannedSamples) {
     if (dropRate > t.maxDropRate) {
         fail(`${report.dropped} of ${report.total} samples were dropped (${(dropRate * 100).toFixed(1)}%, more than ${(t.maxDropRate * 100).toFixed(1)}%)`, "see the issues in reports/qc.md; `mcp-forge qa --fix` writes a cleaned copy");
     }
-    for (const [tool, count] of Object.entries(report.toolCoverage)) {
-        if (count >= t.minPerTool)
-            continue;
-        const needed = count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500);
-        const message = `tool ${tool} has ${count} samples, needs ${t.minPerTool}`;
-        report.issues.push({ line: 0, id: "", kind: "coverage", message });
-        fail(message, `rerun generate with --samples ${needed}${count === 0 ? ` (or give ${tool} a larger weight in mcp-forge.yaml generate.toolWeights)` : ""}`);
+    const short = Object.entries(report.toolCoverage).filter(([, count]) => count < t.minPerTool);
+    for (const [tool, count] of short) {
+        report.issues.push({ line: 0, id: "", kind: "coverage", message: `tool ${tool} has ${count} samples, needs ${t.minPerTool}` });
+    }
+    if (short.length > 0) {
+        const needed = Math.max(...short.map(([, count]) => (count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500))));
+        const [tool, count] = short.reduce((a, b) => (b[1] < a[1] ? b : a));
+        const others = short.length > 1 ? ` (and ${short.length - 1} more tool${short.length > 2 ? "s" : ""} below ${t.minPerTool})` : "";
+        const unused = short.filter(([, n]) => n === 0).map(([name]) => name);
+        fail(`tool ${tool} has ${count} samples, needs ${t.minPerTool}${others}`, `rerun generate with --samples ${needed}${unused.length > 0 ? ` (or give ${unused.join(", ")} a larger weight in mcp-forge.yaml generate.toolWeights)` : ""}`);
     }
     for (const scenario of t.requiredScenarios) {
         if (report.scenarioCoverage[scenario] > 0)
@@ -69679,6 +69678,12 @@ async function generateDataset(options) {
             generator: options.llm ? "llm" : "offline",
             minPerTool: options.qaThresholds?.minPerTool ?? 10,
         }, rng.fork("plan"));
+        const thin = Object.entries(plan.perTool).filter(([, n]) => n < plan.minimums.perTool);
+        if (thin.length > 0) {
+            const calling = Object.values(plan.perTool).reduce((a, n) => a + n, 0);
+            const enough = Math.ceil((samples * plan.minimums.perTool * tools.length) / Math.max(1, calling) / 100) * 100;
+            log(`warning: ${thin.length} tool(s) get fewer than ${plan.minimums.perTool} samples (e.g. ${thin[0][0]}: ${thin[0][1]}); the QC gate will fail. Use --samples ${enough} or more.`);
+        }
         await writeJsonAtomic(planPath, plan);
         await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
         const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs);
@@ -79332,11 +79337,12 @@ function agentCommand() {
         const connection = await connectToServer(target, { timeoutMs, logDir: (0,external_node_path_.join)(workdir, "logs") });
         const terminal = new Terminal();
         let backend;
-        const close = async () => {
+        let closing;
+        const close = () => (closing ??= (async () => {
             terminal.close();
             await connection.close();
             await backend?.close();
-        };
+        })());
         const stopOnSignal = onShutdown(close);
         try {
             const liveTools = await listAllTools(connection, { timeoutMs });

@@ -5,6 +5,8 @@ import { badInput } from "../core/errors.js";
 export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
 export const MODES = ["full", "drift"] as const;
+/** The contract's metrics (CONTRACT.md §4), the keys the thresholds input may set. */
+export const METRICS = ["toolCallParseRate", "schemaConformance", "toolSelectionAccuracy", "argumentAccuracy", "noToolCorrectness", "errorHandlingRate", "loopCompletionRate"];
 
 export type Source = { kind: "server"; command: string } | { kind: "url"; url: string } | { kind: "file"; path: string };
 export type Baseline = { kind: "auto" } | { kind: "none" } | { kind: "path"; path: string };
@@ -101,6 +103,7 @@ function readThresholds(text: string): Record<string, number> {
   }
   const out: Record<string, number> = {};
   for (const [metric, value] of Object.entries(parsed)) {
+    if (!METRICS.includes(metric)) throw badInput(`input thresholds: /${metric} is not a metric`, `use one of ${METRICS.join(", ")}`);
     if (typeof value !== "number" || value < 0 || value > 1) {
       throw badInput(`input thresholds: /${metric} is ${JSON.stringify(value)}; expected a number from 0 to 1`);
     }

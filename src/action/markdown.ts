@@ -19,6 +19,8 @@ export interface ReportInput {
   runUrl: string;
   /** Steps that failed before writing their report, e.g. "train". */
   failedSteps: string[];
+  /** Seconds each step of this job took so far. */
+  timings?: Record<string, number>;
 }
 
 /**
@@ -40,7 +42,8 @@ function compose(input: ReportInput, rows: number): string {
   if (input.qc) parts.push(qcSection(input.qc, rows));
   if (input.drift) parts.push(driftSection(input.drift, rows));
   if (input.cache.length > 0) parts.push(cacheSection(input.cache, rows));
-  parts.push(`<sub>[workflow run](${input.runUrl}) · [artifacts](${input.runUrl}#artifacts)</sub>`);
+  const times = Object.entries(input.timings ?? {}).map(([step, seconds]) => `${step} ${seconds} s`);
+  parts.push(`<sub>${times.length > 0 ? `Step times: ${times.join(" · ")}<br>` : ""}[workflow run](${input.runUrl}) · [artifacts](${input.runUrl}#artifacts)</sub>`);
   return `${parts.join("\n\n")}\n`;
 }
 

@@ -104,6 +104,7 @@ export async function report(): Promise<void> {
     toolsetHash: await toolsetHashOf(config).catch(() => undefined),
     runUrl: context.runUrl,
     failedSteps: failedSteps(process.env.STEP_OUTCOMES ?? ""),
+    timings: (await readState<Record<string, number>>("timings.json")) ?? {},
   });
   const secrets = secretsOf(config);
   const safe = redact(markdown, secrets);
@@ -118,7 +119,8 @@ export async function report(): Promise<void> {
   } catch (error) {
     const status = statusOf(error);
     if (status !== 403 && status !== 404) throw error;
-    core.warning(`cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: the token is read-only, as on a fork's PR); the report is in the job summary`, { title: "MCP-Forge comment skipped" });
+    const why = context.pullRequest.fork ? "this PR comes from a fork, whose token is read-only" : "the token may not write pull requests; grant `pull-requests: write`";
+    core.warning(`cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: ${why}); the report is in the job summary`, { title: "MCP-Forge comment skipped" });
   }
 }
 

@@ -74,7 +74,7 @@ describe("PR comment and gate", () => {
       const job = await prJob("pull_request_fork.json", "benchmark-pass.json");
       const report = await job.step("report");
       expect(report.code).toBe(0);
-      expect(report.stdout).toMatch(/::warning title=MCP-Forge comment skipped::cannot comment on pull request #8 \(HTTP 403/);
+      expect(report.stdout).toMatch(/::warning title=MCP-Forge comment skipped::cannot comment on pull request #8 \(HTTP 403: this PR comes from a fork/);
       expect(report.summary).toContain("## ✅ MCP-Forge: passed");
       expect(gh.comments.get(8)).toBeUndefined();
       expect(report.outputs["comment-url"]).toBeUndefined();
@@ -88,6 +88,10 @@ describe("PR comment and gate", () => {
     const setup = await job.step("setup");
     expect(setup.code).toBe(2);
     expect(setup.stdout).toContain("inputs server-command and tools-file are all set; set exactly one");
+    const typo = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { INPUT_TOOLS_FILE: "t.json", INPUT_THRESHOLDS: "toolSelectonAccuracy: 0.9" } });
+    const bad = await typo.step("setup");
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain("input thresholds: /toolSelectonAccuracy is not a metric");
   });
 
   it("masks the token and server-url credentials, and keeps them out of the uploaded reports", async () => {
