@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeCacheService } from "./fakes/cache-service.js";
@@ -13,14 +13,14 @@ beforeAll(async () => {
 afterAll(async () => service.stop());
 
 /** A fresh runner (nothing on disk from earlier jobs) whose workspace sits at the same path, as on hosted runners. */
-async function generateJob(workspace: string, tools: string) {
+async function generateJob(workspace: string, tools: string, env: Record<string, string> = {}) {
   await rm(workspace, { recursive: true, force: true });
   const job = await Job.create({
     event: "pull_request.json",
     eventName: "pull_request",
     ref: "refs/pull/7/merge",
     workspace,
-    env: { ...service.env(), INPUT_TOOLS_FILE: "tools.json", INPUT_SAMPLES: "200" },
+    env: { ...service.env(), INPUT_TOOLS_FILE: "tools.json", INPUT_SAMPLES: "200", ...env },
   });
   await writeFile(join(workspace, "tools.json"), tools);
   expect((await job.step("setup")).code).toBe(0);
@@ -28,7 +28,7 @@ async function generateJob(workspace: string, tools: string) {
   return { job, generate: await job.step("generate") };
 }
 
-describe("dataset cache (@actions/cache against the cache service v2 on loopback)", () => {
+describe("caches (@actions/cache against the cache service v2 on loopback)", () => {
   it("a second run restores the dataset and skips generation; a changed tool description misses", async () => {
     const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
     const tools = await readFile(TOOLS, "utf8");
@@ -55,5 +55,28 @@ describe("dataset cache (@actions/cache against the cache service v2 on loopback
     expect(third.generate.code).toBe(0);
     expect(third.generate.stdout).toMatch(/cache dataset: miss · mcp-forge-data-/);
     expect(service.entries.filter((e) => e.finalized)).toHaveLength(2);
+  });
+
+  it("LoRA checkpoints of an interrupted job are saved by the always() step and restored by prefix in the next job", async () => {
+    const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
+    const tools = await readFile(TOOLS, "utf8");
+    // No trainer Python: train fails as an interrupted run would, after its checkpoint was written.
+    const noTrainer = { INPUT_PYTHON: join(workspace, "no-python"), INPUT_MODEL: "tiny", INPUT_PROFILE: "fast_dev" };
+    const first = await generateJob(workspace, tools, noTrainer);
+    const checkpoint = join(workspace, ".mcp-forge", "model", "checkpoints", "checkpoint-40");
+    await mkdir(checkpoint, { recursive: true });
+    await writeFile(join(checkpoint, "adapter_model.safetensors"), "weights after 40 steps");
+    const train = await first.job.step("train", { GITHUB_RUN_ID: "1001" });
+    expect(train.code).not.toBe(0);
+    expect(train.stdout).toMatch(/cache LoRA checkpoints: miss · mcp-forge-lora-[0-9a-f]+-1001-1/);
+    const key = train.outputs["checkpoint-key"]!;
+    const saved = await first.job.step("checkpoints", { CHECKPOINT_KEY: key });
+    expect(saved.stdout).toContain(`cache LoRA checkpoints: saved · ${key}`);
+
+    const second = await generateJob(workspace, tools, noTrainer);
+    const resumed = await second.job.step("train", { GITHUB_RUN_ID: "1002" });
+    expect(resumed.stdout).toContain(`cache LoRA checkpoints: partial hit (${key})`);
+    expect(resumed.stdout).toContain(`::notice title=MCP-Forge cache hit::resuming training from the cached checkpoints (${key})`);
+    expect(await readFile(join(checkpoint, "adapter_model.safetensors"), "utf8")).toBe("weights after 40 steps");
   });
 });
