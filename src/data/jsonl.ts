@@ -10,6 +10,7 @@ export interface RawLine {
 }
 
 const CHUNK = 1 << 20;
+const BLANK = /^\s*$/;
 
 /** Streams a JSONL file line by line without loading it whole; blank lines are skipped. */
 export async function* readLines(path: string): AsyncGenerator<RawLine> {
@@ -22,14 +23,27 @@ export async function* readLines(path: string): AsyncGenerator<RawLine> {
       const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
       if (bytesRead === 0) break;
       const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : Buffer.from(buffer.subarray(0, bytesRead));
-      let start = 0;
-      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-        lineNo++;
-        const raw = line(data.subarray(start, nl), lineNo);
-        if (raw) yield raw;
-        start = nl + 1;
+      const end = data.lastIndexOf(10) + 1;
+      const whole = data.subarray(0, end);
+      if (isUtf8(whole)) {
+        // The common case: decode the chunk once and split it, rather than line by line.
+        const lines = whole.toString("utf8").split("\n");
+        lines.pop();
+        for (const text of lines) {
+          lineNo++;
+          const body = text.endsWith("\r") ? text.slice(0, -1) : text;
+          if (!BLANK.test(body)) yield { line: lineNo, text: body, utf8: true };
+        }
+      } else {
+        let start = 0;
+        for (let nl = data.indexOf(10, start); nl !== -1 && nl < end; nl = data.indexOf(10, start)) {
+          lineNo++;
+          const raw = line(data.subarray(start, nl), lineNo);
+          if (raw) yield raw;
+          start = nl + 1;
+        }
       }
-      carry = data.subarray(start);
+      carry = data.subarray(end);
     }
     if (carry.length > 0) {
       const raw = line(carry, lineNo + 1);
@@ -44,7 +58,7 @@ function line(bytes: Buffer, lineNo: number): RawLine | undefined {
   const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
   const body = bytes.subarray(0, end);
   const text = body.toString("utf8");
-  if (text.trim() === "") return undefined;
+  if (BLANK.test(text)) return undefined;
   return { line: lineNo, text, utf8: isUtf8(body) };
 }
 
