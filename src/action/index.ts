@@ -4,7 +4,7 @@ import { ForgeError } from "../core/errors.js";
 import { readState, writeState } from "./context.js";
 import { drift, release, report } from "./publish.js";
 import { setup } from "./setup.js";
-import { benchmark, exportModel, gate, generate, inspect, pack, saveCheckpoints, train, validate } from "./stages.js";
+import { baseline, benchmark, exportModel, gate, generate, inspect, pack, saveCheckpoints, train, validate } from "./stages.js";
 
 /** The action's steps, by the name action.yml passes: `node dist/action/index.js <step>`. */
 export const STEPS: Record<string, () => Promise<void>> = {
@@ -15,6 +15,7 @@ export const STEPS: Record<string, () => Promise<void>> = {
   checkpoints: saveCheckpoints,
   export: exportModel,
   validate,
+  baseline,
   benchmark,
   gate,
   pack,

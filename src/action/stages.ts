@@ -81,12 +81,19 @@ export async function validate(): Promise<void> {
   await stage(config, ["validate", "--model", join(config.workdir, "model.gguf"), ...sourceArgs(config)]);
 }
 
+/** Picks the benchmark to compare with (input baseline: auto restores it from the cache) for the benchmark line after it. */
+export async function baseline(): Promise<void> {
+  const config = await loadConfig();
+  const choice = await findBaseline(config);
+  await writeState("baseline.json", choice);
+  core.info(`baseline: ${choice.note}`);
+}
+
 /** Measures; the gate (next line of the same step) decides from the report, so exit 1 here is not yet a failure. */
 export async function benchmark(): Promise<void> {
   const config = await loadConfig();
-  const baseline = await findBaseline(config);
-  await writeState("baseline.json", baseline);
-  await stage(config, ["benchmark", "--model", join(config.workdir, "model.gguf"), ...(baseline.path ? ["--baseline", baseline.path] : []), ...sourceArgs(config)], [0, 1]);
+  const choice = (await readState<BaselineChoice>("baseline.json")) ?? { note: "none" };
+  await stage(config, ["benchmark", "--model", join(config.workdir, "model.gguf"), ...(choice.path ? ["--baseline", choice.path] : []), ...sourceArgs(config)], [0, 1]);
 }
 
 interface BaselineChoice {
@@ -150,4 +157,3 @@ export async function pack(): Promise<void> {
   core.setOutput("bundle-path", output);
 }
 
-export const readGate = async () => readState<Awaited<ReturnType<typeof gateFailures>>>("gate.json");

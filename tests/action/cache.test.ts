@@ -1,8 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeCacheService } from "./fakes/cache-service.js";
-import { Job, ROOT } from "./runner.js";
+import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
 let service: FakeCacheService;
@@ -13,12 +13,13 @@ beforeAll(async () => {
 afterAll(async () => service.stop());
 
 /** A fresh runner (nothing on disk from earlier jobs) whose workspace sits at the same path, as on hosted runners. */
-async function generateJob(workspace: string, tools: string, env: Record<string, string> = {}) {
+const PR = { event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge" };
+const MAIN = { event: "push_main.json", eventName: "push", ref: "refs/heads/main" };
+
+async function generateJob(workspace: string, tools: string, env: Record<string, string> = {}, event = PR) {
   await rm(workspace, { recursive: true, force: true });
   const job = await Job.create({
-    event: "pull_request.json",
-    eventName: "pull_request",
-    ref: "refs/pull/7/merge",
+    ...event,
     workspace,
     env: { ...service.env(), INPUT_TOOLS_FILE: "tools.json", INPUT_SAMPLES: "200", ...env },
   });
@@ -78,5 +79,32 @@ describe("caches (@actions/cache against the cache service v2 on loopback)", () 
     expect(resumed.stdout).toContain(`cache LoRA checkpoints: partial hit (${key})`);
     expect(resumed.stdout).toContain(`::notice title=MCP-Forge cache hit::resuming training from the cached checkpoints (${key})`);
     expect(await readFile(join(checkpoint, "adapter_model.safetensors"), "utf8")).toBe("weights after 40 steps");
+  });
+
+  it("baseline auto: no baseline before the default branch has a passing run; afterwards a PR restores main's benchmark", async () => {
+    const workspace = join((await Job.create({ ...PR })).dir, "ws");
+    const tools = await readFile(TOOLS, "utf8");
+    const plant = (job: Job) => copyFile(join(FIXTURES, "benchmark-pass.json"), join(job.workspace, ".mcp-forge", "reports", "benchmark.json"));
+
+    const early = await generateJob(workspace, tools);
+    const none = await early.job.step("baseline");
+    expect(none.stdout).toContain("baseline: no baseline yet (no passing run on main with this toolset and data)");
+    await plant(early.job);
+    expect((await early.job.step("gate")).code).toBe(0);
+    expect((await early.job.step("report")).summary).toContain("baseline: no baseline yet");
+    expect(service.entries.some((e) => e.key.startsWith("mcp-forge-baseline-"))).toBe(false);
+
+    const main = await generateJob(workspace, tools, {}, MAIN);
+    await plant(main.job);
+    const gate = await main.job.step("gate");
+    expect(gate.code).toBe(0);
+    expect(gate.stdout).toMatch(/cache baseline: saved · mcp-forge-baseline-main-mcp-forge-data-[0-9a-f]+-6dcb09b5/);
+
+    const pr = await generateJob(workspace, tools);
+    const found = await pr.job.step("baseline", { GITHUB_SHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821" });
+    expect(found.stdout).toMatch(/cache baseline: partial hit \(mcp-forge-baseline-main-/);
+    expect(found.stdout).toContain("baseline: main (last passing run)");
+    const restored = JSON.parse(await readFile(join(workspace, ".mcp-forge", "baseline", "benchmark.json"), "utf8")) as { metrics: Record<string, number> };
+    expect(restored.metrics.toolSelectionAccuracy).toBe(0.934);
   });
 });

@@ -73,7 +73,7 @@ describe("action.yml wiring", () => {
       }
       expect(step.shell, "composite run steps need a shell").toBe("bash");
     }
-    expect(called).toEqual(["setup", "inspect", "drift", "generate", "train", "checkpoints", "export", "validate", "benchmark", "gate", "pack", "report", "release"]);
+    expect(called).toEqual(["setup", "inspect", "drift", "generate", "train", "checkpoints", "export", "validate", "baseline", "benchmark", "gate", "pack", "report", "release"]);
     expect(steps[0]?.uses).toMatch(/^actions\/setup-node@/);
     expect(steps[0]?.with?.["node-version"]).toBe("24");
     expect(steps.find((s) => s.id === "report")?.if).toMatch(/always\(\)/);
