@@ -90,7 +90,7 @@ export function renderClarifyingQuestion(tool: McpTool, missing: string, w: Word
   const schema = (tool.inputSchema.properties as Record<string, { description?: unknown }> | undefined)?.[missing];
   const label = labelOf(tool, missing);
   const hint = typeof schema?.description === "string" ? oneLine(schema.description, 80) : "";
-  const about = hint ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
+  const about = hint && hint.replace(/[.?!]+$/, "").toLowerCase() !== label ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
   const forms = [
     `Sure. Which ${label} should I use${about}?`,
     `I can ${actionOf(tool)} for you. What ${label} do you want${about}?`,

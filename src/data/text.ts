@@ -51,6 +51,8 @@ export function actionOf(tool: McpTool): string {
 }
 
 const FILLER = new Set(["a", "an", "the", "to", "of", "for", "which", "that", "is", "be", "in", "on", "with"]);
+/** Descriptions that start like an instruction ("Choose city") are not names. */
+const INSTRUCTION = new Set(["choose", "select", "pick", "enter", "provide", "specify", "give", "optional", "required"]);
 
 /**
  * How a parameter is named in a request: its description when that is a short noun phrase
@@ -60,7 +62,7 @@ export function labelOf(tool: McpTool, key: string): string {
   const schema = (tool.inputSchema.properties as Record<string, { description?: unknown }> | undefined)?.[key];
   const description = typeof schema?.description === "string" ? schema.description.trim().replace(/\.$/, "") : "";
   const words = description.split(/\s+/);
-  if (description && words.length <= 3 && /^[A-Za-z][A-Za-z0-9 -]*$/.test(description) && !words.some((w) => FILLER.has(w.toLowerCase())) && !VERBS.has(words[0]!.toLowerCase())) {
+  if (description && words.length <= 3 && /^[A-Za-z][A-Za-z0-9 -]*$/.test(description) && !words.some((w) => FILLER.has(w.toLowerCase())) && !VERBS.has(words[0]!.toLowerCase()) && !INSTRUCTION.has(words[0]!.toLowerCase())) {
     return description.toLowerCase();
   }
   return humanize(key) || key;

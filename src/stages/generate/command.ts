@@ -45,7 +45,7 @@ export function generateCommand(): Command {
   const command = new Command("generate")
     .description("synthesize training samples (and a held-out eval split) for a toolset, then run the QC gate")
     .option("--tools <file>", "tools.json to generate for (default <workdir>/tools.json, or the --server's tools)")
-    .option("--out <file>", "training split (default <workdir>/data/train.jsonl; eval.jsonl is written beside it)")
+    .option("--out <file>", "training split (default <workdir>/data/train.jsonl); the eval split goes beside it (eval.jsonl, or <name>.eval.jsonl)")
     .option("--samples <n>", `training samples (default ${DEFAULTS.samples})`)
     .option("--seed <n>", `random seed; the same seed gives the same offline dataset (default ${DEFAULTS.seed})`)
     .option("--no-tool-ratio <r>", "share of no_tool samples (contract default 0.15)")

@@ -90,7 +90,10 @@ function cellsFor(total: number, mix: Record<Scenario, number>, tools: McpTool[]
       cells.push({ scenario, count });
       continue;
     }
-    const split = apportion(count, Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])), rng);
+    // A fifth of ambiguous requests are vague ones that fit two tools; the rest leave out a required value.
+    const vague = scenario === "ambiguous" && tools.length >= 2 ? Math.floor(count / 5) : 0;
+    if (vague > 0) cells.push({ scenario, count: vague });
+    const split = apportion(count - vague, Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])), rng);
     for (const t of eligible) if (split[t.name]! > 0) cells.push({ scenario, tool: t.name, count: split[t.name]! });
   }
   return cells;
