@@ -124,12 +124,15 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
     const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
+    let result: GenerateResult;
     try {
       const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source);
       const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source);
       rng.fork("order").shuffle(train);
-      await writeFileAtomic(trainPath, toJsonl(train));
-      await writeFileAtomic(evalPath, toJsonl(held));
+      const trainText = toJsonl(train);
+      const evalText = toJsonl(held);
+      await writeFileAtomic(trainPath, trainText);
+      await writeFileAtomic(evalPath, evalText);
       progress.stop(ctx.counters);
       const resultSources: Record<string, number> = {};
       for (const s of [...train, ...held]) if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
@@ -137,17 +140,18 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       const tally = source?.tally();
       if (tally) log(formatTally(tally));
       await finishStage(workdir, "SYNTHESIZING", {
-        outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(toJsonl(train))}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(toJsonl(held))}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
+        outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
         summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, ...(tally ? { llm: tally } : {}) },
       });
-      const result: GenerateResult = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
-      if (options.gate !== false) {
-        result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
-      }
-      return result;
+      result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
+    } catch (error) {
+      await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message }).catch(() => undefined);
+      throw error;
     } finally {
       progress.stop(ctx.counters);
     }
+    if (options.gate !== false) result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
+    return result;
   } finally {
     stop();
     await connection?.close();
