@@ -55130,6 +55130,8 @@ function actionOf(tool) {
     return VERBS.has(first) ? human : `use the ${human} tool`;
 }
 const FILLER = new Set(["a", "an", "the", "to", "of", "for", "which", "that", "is", "be", "in", "on", "with"]);
+/** Descriptions that start like an instruction ("Choose city") are not names. */
+const INSTRUCTION = new Set(["choose", "select", "pick", "enter", "provide", "specify", "give", "optional", "required"]);
 /**
  * How a parameter is named in a request: its description when that is a short noun phrase
  * ("City name" → "city name"), else its humanized name. Fixed per parameter, so it is learnable.
@@ -55138,7 +55140,7 @@ function labelOf(tool, key) {
     const schema = tool.inputSchema.properties?.[key];
     const description = typeof schema?.description === "string" ? schema.description.trim().replace(/\.$/, "") : "";
     const words = description.split(/\s+/);
-    if (description && words.length <= 3 && /^[A-Za-z][A-Za-z0-9 -]*$/.test(description) && !words.some((w) => FILLER.has(w.toLowerCase())) && !VERBS.has(words[0].toLowerCase())) {
+    if (description && words.length <= 3 && /^[A-Za-z][A-Za-z0-9 -]*$/.test(description) && !words.some((w) => FILLER.has(w.toLowerCase())) && !VERBS.has(words[0].toLowerCase()) && !INSTRUCTION.has(words[0].toLowerCase())) {
         return description.toLowerCase();
     }
     return humanize(key) || key;
@@ -55215,7 +55217,7 @@ function renderClarifyingQuestion(tool, missing, w) {
     const schema = tool.inputSchema.properties?.[missing];
     const label = labelOf(tool, missing);
     const hint = typeof schema?.description === "string" ? oneLine(schema.description, 80) : "";
-    const about = hint ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
+    const about = hint && hint.replace(/[.?!]+$/, "").toLowerCase() !== label ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
     const forms = [
         `Sure. Which ${label} should I use${about}?`,
         `I can ${actionOf(tool)} for you. What ${label} do you want${about}?`,
@@ -69327,7 +69329,11 @@ function cellsFor(total, mix, tools, weights, rng) {
             cells.push({ scenario, count });
             continue;
         }
-        const split = apportion(count, Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])), rng);
+        // A fifth of ambiguous requests are vague ones that fit two tools; the rest leave out a required value.
+        const vague = scenario === "ambiguous" && tools.length >= 2 ? Math.floor(count / 5) : 0;
+        if (vague > 0)
+            cells.push({ scenario, count: vague });
+        const split = apportion(count - vague, Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])), rng);
         for (const t of eligible)
             if (split[t.name] > 0)
                 cells.push({ scenario, tool: t.name, count: split[t.name] });
@@ -69507,12 +69513,15 @@ async function generateDataset(options) {
         const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
         const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
         const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
+        let result;
         try {
             const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source);
             const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source);
             rng.fork("order").shuffle(train);
-            await writeFileAtomic(trainPath, toJsonl(train));
-            await writeFileAtomic(evalPath, toJsonl(held));
+            const trainText = toJsonl(train);
+            const evalText = toJsonl(held);
+            await writeFileAtomic(trainPath, trainText);
+            await writeFileAtomic(evalPath, evalText);
             progress.stop(ctx.counters);
             const resultSources = {};
             for (const s of [...train, ...held])
@@ -69523,18 +69532,21 @@ async function generateDataset(options) {
             if (tally)
                 log(formatTally(tally));
             await finishStage(workdir, "SYNTHESIZING", {
-                outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(toJsonl(train))}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(toJsonl(held))}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
+                outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
                 summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, ...(tally ? { llm: tally } : {}) },
             });
-            const result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
-            if (options.gate !== false) {
-                result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
-            }
-            return result;
+            result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
+        }
+        catch (error) {
+            await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "failed", error: error.message }).catch(() => undefined);
+            throw error;
         }
         finally {
             progress.stop(ctx.counters);
         }
+        if (options.gate !== false)
+            result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
+        return result;
     }
     finally {
         stop();
@@ -69726,7 +69738,7 @@ function generateCommand() {
     const command = new Command("generate")
         .description("synthesize training samples (and a held-out eval split) for a toolset, then run the QC gate")
         .option("--tools <file>", "tools.json to generate for (default <workdir>/tools.json, or the --server's tools)")
-        .option("--out <file>", "training split (default <workdir>/data/train.jsonl; eval.jsonl is written beside it)")
+        .option("--out <file>", "training split (default <workdir>/data/train.jsonl); the eval split goes beside it (eval.jsonl, or <name>.eval.jsonl)")
         .option("--samples <n>", `training samples (default ${DEFAULTS.samples})`)
         .option("--seed <n>", `random seed; the same seed gives the same offline dataset (default ${DEFAULTS.seed})`)
         .option("--no-tool-ratio <r>", "share of no_tool samples (contract default 0.15)")

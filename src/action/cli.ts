@@ -23,7 +23,7 @@ export function runCli(args: readonly string[], options: { cwd: string; capture?
     let stdout = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 128 + 15 : 1), stdout }));
+    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal === "SIGINT" ? 130 : 1), stdout }));
   });
 }
 

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
-import { ForgeError, gateFailed } from "../core/errors.js";
+import { badInput, ForgeError, gateFailed } from "../core/errors.js";
 import { restore, save } from "./cache.js";
 import { runCli, serverArgs } from "./cli.js";
 import { loadConfig, readState, runContext, writeState } from "./context.js";
@@ -22,7 +22,7 @@ const toolsPath = (config: ActionConfig) => join(config.workdir, "tools.json");
 
 export async function toolsetHashOf(config: ActionConfig): Promise<string> {
   const tools = JSON.parse(await readFile(toolsPath(config), "utf8")) as { toolsetHash?: string };
-  if (!tools.toolsetHash) throw gateFailed(`${toolsPath(config)}: /toolsetHash is missing`);
+  if (!tools.toolsetHash) throw badInput(`${toolsPath(config)}: /toolsetHash is missing`, "write it with mcp-forge inspect or tools import");
   return tools.toolsetHash;
 }
 
@@ -32,7 +32,6 @@ export async function inspect(): Promise<void> {
   else await stage(config, ["inspect", ...serverArgs(config.source), "--out", toolsPath(config)]);
   const hash = await toolsetHashOf(config);
   core.setOutput("toolset-hash", hash);
-  await writeState("toolset.json", { toolsetHash: hash });
 }
 
 const datasetPaths = (config: ActionConfig) => [join(config.workdir, "data"), join(config.workdir, "reports", "qc.json"), join(config.workdir, "reports", "qc.md")];
