@@ -1,35 +1,42 @@
+import type { Elision, RawLine } from "../../data/jsonl.js";
+
 /**
  * JSON.parse of sample lines, made cheap for the common case: every line of a generated dataset
- * repeats the same `tools` array, so when a line contains the exact text of the tools array seen
- * before, that part is cut out before parsing and the already-parsed array is put back.
+ * repeats the same `tools` array. Once a line shows it, the reader is told its exact bytes
+ * (`elision`), cuts them out before decoding, and the already-parsed array is put back here.
  */
 export class SampleParser {
-  private toolsText = "";
   private tools: unknown;
+  private current: Elision | undefined;
 
-  parse(line: string): unknown {
-    if (this.toolsText) {
-      const at = line.indexOf(this.toolsText);
-      if (at > 8 && line.endsWith('"tools":', at)) {
-        const value = JSON.parse(`${line.slice(0, at)}0${line.slice(at + this.toolsText.length)}`) as Record<string, unknown>;
-        if (value && typeof value === "object" && value.tools === 0) {
-          value.tools = this.tools;
-          return value;
-        }
+  /** What readLines should cut out of the lines, once known. */
+  readonly elision = (): Elision | undefined => this.current;
+
+  parse(raw: RawLine): unknown {
+    if (raw.elidedAt >= 0) {
+      const value = JSON.parse(raw.text) as Record<string, unknown>;
+      if (value && typeof value === "object" && value.tools === 0) {
+        value.tools = this.tools;
+        return value;
       }
+      // The bytes matched somewhere else than the sample's tools (nested deeper): read the line whole.
+      const at = raw.elidedAt;
+      return JSON.parse(`${raw.text.slice(0, at)}"tools":${JSON.stringify(this.tools)}${raw.text.slice(at + ELIDED.length)}`);
     }
-    const value = JSON.parse(line) as unknown;
+    const value = JSON.parse(raw.text) as unknown;
     const tools = (value as { tools?: unknown } | null)?.tools;
-    if (Array.isArray(tools)) {
-      const text = JSON.stringify(tools);
-      if (text.length > 64 && line.includes(`"tools":${text}`)) {
-        this.toolsText = text;
+    if (!this.current && Array.isArray(tools)) {
+      const text = `"tools":${JSON.stringify(tools)}`;
+      if (text.length > 64 && raw.text.includes(text)) {
         this.tools = tools;
+        this.current = { bytes: Buffer.from(text), replacement: ELIDED };
       }
     }
     return value;
   }
 }
+
+const ELIDED = '"tools":0';
 
 /** Two 32-bit FNV-style lanes over a sequence of strings, without joining them: a 64-bit key. */
 class Hasher {

@@ -105,7 +105,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
   let callsValid = 0;
   let duplicates = 0;
 
-  for await (const raw of readLines(options.data)) {
+  for await (const raw of readLines(options.data, parser.elision)) {
     total++;
     const issueCountBefore = issues.length;
     const add = (kind: IssueKind, message: string, id = "") => issues.push({ line: raw.line, id, kind, message });
@@ -116,7 +116,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
     }
     let sample: unknown;
     try {
-      sample = parser.parse(raw.text);
+      sample = parser.parse(raw);
     } catch (error) {
       add("parse_error", `not valid JSON: ${(error as Error).message}`);
       dropped++;
