@@ -283,6 +283,8 @@ function describeErrors(validate: ValidateFunction): string {
 class Validators {
   private readonly byName = new Map<string, { validate: ValidateFunction; schema: Schema }>();
   private readonly byText = new Map<string, { validate: ValidateFunction; schema: Schema }>();
+  /** Lines parsed with the shared tools array share its schema objects: look those up without serialising. */
+  private readonly byObject = new WeakMap<object, { validate: ValidateFunction; schema: Schema }>();
 
   constructor(private readonly tools: McpTool[] | undefined) {
     for (const tool of tools ?? []) {
@@ -297,6 +299,8 @@ class Validators {
       | undefined;
     if (!def) return undefined;
     const schema = def.function.parameters ?? { type: "object" };
+    const known = this.byObject.get(schema);
+    if (known) return known;
     const text = JSON.stringify(schema);
     let hit = this.byText.get(text);
     if (!hit) {
@@ -307,6 +311,7 @@ class Validators {
       }
       this.byText.set(text, hit);
     }
+    this.byObject.set(schema, hit);
     return hit;
   }
 
