@@ -17,9 +17,11 @@ import { trainCommand } from "../stages/train/command.js";
 import { exportCommand } from "../stages/export/command.js";
 import { agentCommand } from "../stages/agent/command.js";
 import { serveCommand } from "../stages/serve/command.js";
+import { runCommand } from "../stages/run/command.js";
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
+  runCommand,
   doctorCommand,
   inspectCommand,
   toolsCommand,

@@ -1,0 +1,150 @@
+import { Command, CommanderError, Option } from "commander";
+import { join, resolve } from "node:path";
+import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
+import { STAGES, type Stage } from "../../core/state.js";
+import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
+import { QUANTS } from "../export/command.js";
+import { PROFILES } from "../train/command.js";
+import { readRunConfig, type RunConfig } from "./config.js";
+import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
+
+interface RunCliOptions extends Record<string, unknown> {
+  workdir: string;
+  json: boolean;
+  config?: string;
+  resume: boolean;
+  from: Stage;
+  to: Stage;
+}
+
+export function runCommand(): Command {
+  const command = new Command("run")
+    .description(
+      "the whole pipeline: inspect → generate → qa → train → export → validate → benchmark → pack; " +
+        "stages whose inputs did not change are skipped. Without --server/--url/--tools it runs the embedded " +
+        "default: @modelcontextprotocol/server-memory, the offline generator and the tiny model on the CPU",
+    )
+    .option("--tools <file>", "start from a tools file (tools.json, OpenAI tools, YAML) instead of a live server")
+    .option("--config <file>", "mcp-forge.yaml: its run: section sets any option below (default ./mcp-forge.yaml when present)")
+    .option("--model <name>", "base model: tiny, a preset, a Hugging Face id or a local path (default tiny)")
+    .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
+    .option("--samples <n>", "training samples to synthesize (default: generate's)")
+    .option("--seed <n>", "synthesis seed (default: generate's)")
+    .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
+    .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
+    .option("--stub", "validate against a stub server built from the recorded results, not the live server")
+    .option("-o, --output <dir>", "bundle folder (default <workdir>/bundle)")
+    .option("--resume", "continue an interrupted run; training goes on from its last checkpoint", false)
+    .addOption(new Option("--from <stage>", "first stage to run").choices([...STAGES]).default(STAGES[0]))
+    .addOption(new Option("--to <stage>", "last stage to run").choices([...STAGES]).default(STAGES[STAGES.length - 1]))
+    .addHelpText(
+      "after",
+      examples(
+        "mcp-forge run",
+        'mcp-forge run --server "npx -y @modelcontextprotocol/server-filesystem /data" --samples 1000',
+        "mcp-forge run --tools tools.json --model qwen2.5-1.5b --profile balanced --quant q4_k_m",
+        "mcp-forge run --resume",
+        "mcp-forge run --from TRAINING --to EXPORTING",
+      ),
+    );
+  return withCommonOptions(addServerOptions(command)).action(async (opts: RunCliOptions) => {
+    const { workdir, output } = globalOptions(opts);
+    const { file, text, config } = await readRunConfig(opts.config);
+    const merged = { ...config, ...definedOnly(opts) } as RunConfig & RunCliOptions;
+    if (STAGES.indexOf(opts.from) > STAGES.indexOf(opts.to)) throw badInput(`--from ${opts.from} comes after --to ${opts.to}`);
+    const tools = typeof merged.tools === "string" ? resolve(merged.tools) : undefined;
+    let target = serverTargetFromOptions(merged);
+    let serverArgs = serverArgsOf(merged);
+    if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
+    if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
+    const outcomes = await runPipeline(
+      {
+        workdir,
+        ...(target ? { target } : {}),
+        serverArgs,
+        ...(tools ? { toolsFile: tools } : {}),
+        ...(file ? { config: { file, text } } : {}),
+        model: String(merged.model ?? "tiny"),
+        profile: String(merged.profile ?? "fast_dev"),
+        ...(merged.samples !== undefined ? { samples: positiveInt(merged.samples, "--samples") } : {}),
+        ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
+        quant: String(merged.quant ?? "q8_0"),
+        output: resolve(String(merged.output ?? join(workdir, "bundle"))),
+        stub: Boolean(merged.stub),
+        ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
+        resume: opts.resume,
+        from: opts.from,
+        to: opts.to,
+        timeoutMs: timeoutMsFromOptions(merged),
+      },
+      runInProcess,
+      ({ stage, index, total, phase, outcome }) => {
+        if (phase === "start") output.info(`\n▶ [${index + 1}/${total}] ${stage}`);
+        else if (outcome) output.info(`${outcome.status === "failed" ? "✗" : "✓"} ${stage} ${describe(outcome)}`);
+      },
+    );
+    const failed = outcomes.find((o) => o.status === "failed");
+    const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
+    output.result({ passed: !failed, stages: outcomes, bundle });
+    output.say(`\n${summaryTable(outcomes)}`);
+    if (failed) {
+      output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
+      process.exitCode = failed.exitCode;
+    } else if (bundle) {
+      output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
+    }
+  });
+}
+
+/** Each stage runs as its own CLI command in this process, so it behaves exactly as when typed. */
+const runInProcess: CommandRunner = async (args) => {
+  const { buildProgram } = await import("../../cli/main.js");
+  process.exitCode = undefined;
+  try {
+    await buildProgram().parseAsync(["node", "mcp-forge", ...args]);
+    const code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+    process.exitCode = undefined;
+    return code;
+  } catch (error) {
+    if (error instanceof ForgeError) {
+      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+      return error.exitCode;
+    }
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    throw error;
+  }
+};
+
+function definedOnly(opts: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+}
+
+function serverArgsOf(opts: Record<string, unknown>): string[] {
+  const args: string[] = [];
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)]);
+  if (opts.server !== undefined) args.push("--server", String(opts.server));
+  if (opts.url !== undefined) args.push("--url", String(opts.url));
+  for (const e of list(opts.env)) args.push("--env", e);
+  for (const h of list(opts.header)) args.push("--header", h);
+  if (opts.cwd !== undefined) args.push("--cwd", resolve(String(opts.cwd)));
+  if (opts.timeout !== undefined) args.push("--timeout", String(opts.timeout));
+  return args;
+}
+
+function positiveInt(value: unknown, name: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw badInput(`${name} ${String(value)}: expected an integer ≥ ${min}`);
+  return n;
+}
+
+function describe(o: StageOutcome): string {
+  if (o.status === "skipped") return "up to date, skipped";
+  return `${o.status === "failed" ? `failed (exit ${o.exitCode})` : "done"} in ${o.seconds.toFixed(1)} s`;
+}
+
+export function summaryTable(outcomes: StageOutcome[]): string {
+  const rows = outcomes.map((o) => `| ${o.stage} | ${o.status} | ${o.status === "skipped" ? "–" : `${o.seconds.toFixed(1)} s`} |`);
+  const total = outcomes.reduce((sum, o) => sum + o.seconds, 0);
+  return ["| stage | result | time |", "| --- | --- | --- |", ...rows, `| total | | ${total.toFixed(1)} s |`].join("\n");
+}

@@ -1,0 +1,172 @@
+import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { ExitCode, ForgeError } from "../../core/errors.js";
+import { loadState, saveState, STAGES, type PipelineState, type Stage } from "../../core/state.js";
+import { readToolsFile } from "../../core/toolset.js";
+import type { ServerTarget } from "../../mcp/connect.js";
+import { inspectServer } from "../inspect/inspect.js";
+
+/** What `run` was asked to do, after the CLI and mcp-forge.yaml were merged and validated. */
+export interface RunPlanInput {
+  workdir: string;
+  /** The live server (also used to execute read-only tools and to validate), or none with `toolsFile`. */
+  target?: ServerTarget;
+  /** The same server as CLI arguments, passed on to the stages that talk to it. */
+  serverArgs: string[];
+  toolsFile?: string;
+  config?: { file: string; text: string };
+  model: string;
+  profile: string;
+  samples?: number;
+  seed?: number;
+  quant: string;
+  output: string;
+  stub: boolean;
+  execute?: string;
+  resume: boolean;
+  from: Stage;
+  to: Stage;
+  timeoutMs: number;
+}
+
+export interface StageOutcome {
+  stage: Stage;
+  status: "ran" | "skipped" | "failed";
+  seconds: number;
+  command: string;
+  exitCode: number;
+}
+
+/** Runs one CLI command in this process and returns its exit code. */
+export type CommandRunner = (args: string[]) => Promise<number>;
+
+const require = createRequire(import.meta.url);
+
+/** The embedded default: the reference memory server from npm, its graph kept in the work directory. */
+export function defaultServer(workdir: string): { target: ServerTarget; args: string[] } {
+  const script = require.resolve("@modelcontextprotocol/server-memory/dist/index.js");
+  const command = `node ${JSON.stringify(script)}`;
+  const env = { MEMORY_FILE_PATH: join(workdir, "memory.jsonl") };
+  return {
+    target: { kind: "stdio", command, env },
+    args: ["--server", command, "--env", `MEMORY_FILE_PATH=${env.MEMORY_FILE_PATH}`],
+  };
+}
+
+/** The CLI arguments of each stage, in pipeline order. */
+export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, string[]>> {
+  const w = ["--workdir", input.workdir];
+  const config = input.config ? ["--config", input.config.file] : [];
+  const live = input.toolsFile ? [] : input.serverArgs;
+  const resumeTraining = input.resume && (await hasCheckpoint(input.workdir));
+  return {
+    INSPECTING: input.toolsFile ? ["tools", "import", input.toolsFile, ...w] : ["inspect", ...input.serverArgs, ...w],
+    SYNTHESIZING: [
+      "generate",
+      ...w,
+      ...config,
+      ...live,
+      ...(input.samples !== undefined ? ["--samples", String(input.samples)] : []),
+      ...(input.seed !== undefined ? ["--seed", String(input.seed)] : []),
+      ...(input.execute ? ["--execute", input.execute] : []),
+      "--no-gate",
+    ],
+    QC_VALIDATING: ["qa", ...w, ...config],
+    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...(resumeTraining ? ["--resume"] : [])],
+    EXPORTING: ["export", ...w, "--quant", input.quant],
+    VALIDATING: ["validate", ...w, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
+    BENCHMARKING: ["benchmark", ...w],
+    PACKAGING: ["pack", ...w, "--output", input.output],
+  };
+}
+
+async function hasCheckpoint(workdir: string): Promise<boolean> {
+  const entries = await readdir(join(workdir, "model", "checkpoints")).catch(() => [] as string[]);
+  return entries.some((e) => e.startsWith("checkpoint-"));
+}
+
+/**
+ * A stage is up to date when it finished, its outputs still exist, and it ran with the same
+ * arguments on the same upstream outputs (their content hashes, recorded in the state).
+ */
+export function fingerprint(state: PipelineState, stage: Stage, args: string[], configText: string): string {
+  const stableArgs = args.filter((a) => a !== "--resume");
+  const upstream = STAGES.slice(0, STAGES.indexOf(stage)).map((s) => state.stages[s]?.outputs ?? {});
+  return `sha256:${sha256(canonicalJson({ args: stableArgs, upstream, configText }))}`;
+}
+
+async function upToDate(workdir: string, state: PipelineState, stage: Stage, print: string): Promise<boolean> {
+  const record = state.stages[stage];
+  if (record?.status !== "done" || record.summary.runFingerprint !== print) return false;
+  for (const out of Object.keys(record.outputs)) {
+    if (!(await exists(join(workdir, out)))) return false;
+  }
+  return true;
+}
+
+/** Whether the live server still lists exactly the tools in tools.json (inspected into a scratch folder). */
+async function toolsetUnchanged(input: RunPlanInput): Promise<boolean> {
+  if (!input.target) return true;
+  const current = await readToolsFile(join(input.workdir, "tools.json")).catch(() => undefined);
+  if (!current) return false;
+  const scratch = await mkdtemp(join(tmpdir(), "mcp-forge-probe-"));
+  try {
+    const probe = await inspectServer(input.target, { workdir: scratch, out: join(scratch, "tools.json"), timeoutMs: input.timeoutMs });
+    return probe.file.toolsetHash === current.toolsetHash;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the stages from `from` to `to`, skipping the ones that are up to date, and stops at the first
+ * that fails (a gate, bad input, a missing environment) with that stage's exit code.
+ */
+export async function runPipeline(
+  input: RunPlanInput,
+  runCommand: CommandRunner,
+  onStage: (event: { stage: Stage; index: number; total: number; phase: "start" | "end"; outcome?: StageOutcome }) => void,
+): Promise<StageOutcome[]> {
+  const commands = await stageCommands(input);
+  const selected = STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
+  const outcomes: StageOutcome[] = [];
+  for (const [index, stage] of selected.entries()) {
+    const args = commands[stage];
+    const command = `mcp-forge ${args.join(" ")}`;
+    const state = await loadState(input.workdir);
+    const print = fingerprint(state, stage, args, input.config?.text ?? "");
+    onStage({ stage, index, total: selected.length, phase: "start" });
+    const started = performance.now();
+    const fresh = (await upToDate(input.workdir, state, stage, print)) && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
+    let outcome: StageOutcome;
+    if (fresh) {
+      outcome = { stage, status: "skipped", seconds: 0, command, exitCode: ExitCode.ok };
+    } else {
+      const exitCode = await runCommand(args);
+      outcome = { stage, status: exitCode === ExitCode.ok ? "ran" : "failed", seconds: (performance.now() - started) / 1000, command, exitCode };
+      if (exitCode === ExitCode.ok) await recordFingerprint(input.workdir, stage, print);
+    }
+    outcomes.push(outcome);
+    onStage({ stage, index, total: selected.length, phase: "end", outcome });
+    if (outcome.status === "failed") break;
+  }
+  return outcomes;
+}
+
+async function recordFingerprint(workdir: string, stage: Stage, print: string): Promise<void> {
+  const state = await loadState(workdir);
+  const record = state.stages[stage];
+  if (!record) throw new ForgeError(ExitCode.environment, `${stage} finished without recording itself in state.json`);
+  record.summary = { ...record.summary, runFingerprint: print };
+  await saveState(workdir, state);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
