@@ -107,8 +107,8 @@ def encode(tokenizer, sample: dict) -> list[Encoded]:
     out = []
     for text, spans in assistant_spans(tokenizer, sample["messages"], sample["tools"]):
         enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        mask = [1 if any(s <= start and end <= e and end > start for s, e in spans) else 0
-                for start, end in enc["offset_mapping"]]
+        # A token that straddles a span's start (e.g. "\n\n{" merged) still carries the turn's text.
+        mask = [1 if any(start < e and end > s for s, e in spans) else 0 for start, end in enc["offset_mapping"]]
         out.append(Encoded(enc["input_ids"], mask))
     return out
 

@@ -2,6 +2,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES, run_trainer, train
 
 from mcp_forge_trainer.data import encode, read_samples
@@ -44,7 +46,7 @@ def test_only_assistant_tokens_carry_loss(tiny_run):
     assert f'<tool_call>\n{{"name": "{call["name"]}", "arguments": {json.dumps(call["arguments"])}}}\n</tool_call>' in learned
     assert sample["messages"][4]["content"] in learned
     assert learned.count("<|im_end|>") == 2
-    for hidden in (sample["messages"][1]["content"], sample["messages"][3]["content"], "# Tools", "<|im_start|>assistant"):
+    for hidden in (sample["messages"][1]["content"], "<tool_response>", "# Tools", "<|im_start|>assistant"):
         assert hidden not in learned and hidden in ignored
 
 
@@ -103,3 +105,17 @@ def test_bad_config_names_the_setting(tmp_path, data_file):
     code, events, _ = run_trainer(["train", "--config", str(tmp_path / "c.json")])
     assert code == 2
     assert "/lerning_rate" in events[-1]["message"] and events[-1]["kind"] == "bad_input"
+
+
+@pytest.mark.parametrize("template", ["qwen2.5-instruct.jinja", "llama-3.2-instruct.jinja"])
+def test_assistant_mask_with_real_model_templates(tiny_run, template):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_run["adapter"]))
+    tokenizer.chat_template = (FIXTURES.parent / "templates" / template).read_text()
+    sample = next(s for s in read_samples(str(FIXTURES / "eval.jsonl")) if s["scenario"] == "standard")
+    [enc] = encode(tokenizer, sample)
+    learned = tokenizer.decode([t for t, m in zip(enc.input_ids, enc.assistant_masks) if m])
+    assert sample["messages"][2]["tool_calls"][0]["function"]["name"] in learned
+    assert sample["messages"][4]["content"] in learned
+    assert sample["messages"][1]["content"] not in learned and "Cutting Knowledge" not in learned

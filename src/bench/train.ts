@@ -13,8 +13,11 @@ export function trainBench(samples = 2000): Bench {
       const run = await runTrainer(["bench", "--samples", String(samples), "--workdir", dir], { logFile: join(dir, "bench.log") });
       const figures = run.events.find((e) => e.event === "bench");
       if (!figures) throw new Error(`the trainer bench failed: ${String(run.error?.message ?? `exit ${run.exitCode}`)} (log: ${dir}/bench.log)`);
-      const { event: _event, time: _time, ...rest } = figures;
-      return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === "number" ? v : String(v)]));
+      return Object.fromEntries(
+        Object.entries(figures)
+          .filter(([k]) => k !== "event" && k !== "time")
+          .map(([k, v]) => [k, typeof v === "number" ? v : String(v)]),
+      );
     },
   };
 }
