@@ -6,6 +6,7 @@ import { badInput, gateFailed } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
 import { readForgeConfig } from "../../data/config.js";
+import { printable } from "../../mcp/untrusted-text.js";
 import { planThresholds, runQc, type QcReport, type QcThresholds } from "./qc.js";
 
 interface QaCliOptions {
@@ -90,6 +91,10 @@ export function formatQcSummary(r: QcReport): string {
     `QC ${r.passed ? "passed" : "FAILED"}: ${r.valid}/${r.total} valid, schema pass rate ${r.schemaPassRate}, dedup rate ${r.dedupRate}`,
     `issues: ${byKind.size === 0 ? "none" : [...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`,
   ];
+  const shown = r.issues.filter((i) => i.line > 0).slice(0, 10);
+  for (const i of shown) lines.push(`  line ${i.line}${i.id ? ` (${printable(i.id)})` : ""}: ${i.kind}: ${printable(i.message)}`);
+  const more = r.issues.filter((i) => i.line > 0).length - shown.length;
+  if (more > 0) lines.push(`  … ${more} more in ${r.reports?.csv ?? "the report"}`);
   const repairs = Object.entries(r.repairs);
   if (repairs.length > 0) lines.push(`repairs: ${repairs.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   if (r.cleanPath) lines.push(`clean: ${r.cleanPath}`);
