@@ -53917,8 +53917,11 @@ function checkTool(item, where) {
 
 const CHUNK = 1 << 20;
 const BLANK = /^\s*$/;
-/** Streams a JSONL file line by line without loading it whole; blank lines are skipped. */
-async function* readLines(path) {
+/**
+ * Streams a JSONL file line by line without loading it whole; blank lines are skipped. `elision`
+ * is asked for its current bytes at every line, so a caller can set them after the first line.
+ */
+async function* readLines(path, elision) {
     const handle = await (0,promises_namespaceObject.open)(path, "r");
     try {
         let carry = Buffer.alloc(0);
@@ -53930,32 +53933,20 @@ async function* readLines(path) {
                 break;
             const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : Buffer.from(buffer.subarray(0, bytesRead));
             const end = data.lastIndexOf(10) + 1;
-            const whole = data.subarray(0, end);
-            if ((0,external_node_buffer_namespaceObject.isUtf8)(whole)) {
-                // The common case: decode the chunk once and split it, rather than line by line.
-                const lines = whole.toString("utf8").split("\n");
-                lines.pop();
-                for (const text of lines) {
-                    lineNo++;
-                    const body = text.endsWith("\r") ? text.slice(0, -1) : text;
-                    if (!BLANK.test(body))
-                        yield { line: lineNo, text: body, utf8: true };
-                }
-            }
-            else {
-                let start = 0;
-                for (let nl = data.indexOf(10, start); nl !== -1 && nl < end; nl = data.indexOf(10, start)) {
-                    lineNo++;
-                    const raw = line(data.subarray(start, nl), lineNo);
-                    if (raw)
-                        yield raw;
-                    start = nl + 1;
-                }
+            // Lines split at 0x0a never cut a multi-byte character, so a valid chunk means valid lines.
+            const valid = (0,external_node_buffer_namespaceObject.isUtf8)(data.subarray(0, end));
+            let start = 0;
+            for (let nl = data.indexOf(10, start); nl !== -1 && nl < end; nl = data.indexOf(10, start)) {
+                lineNo++;
+                const raw = jsonl_decode(data, start, nl, lineNo, valid ? true : undefined, elision?.());
+                if (raw)
+                    yield raw;
+                start = nl + 1;
             }
             carry = data.subarray(end);
         }
         if (carry.length > 0) {
-            const raw = line(carry, lineNo + 1);
+            const raw = jsonl_decode(carry, 0, carry.length, lineNo + 1, undefined, elision?.());
             if (raw)
                 yield raw;
         }
@@ -53964,13 +53955,23 @@ async function* readLines(path) {
         await handle.close();
     }
 }
-function line(bytes, lineNo) {
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
-    const body = bytes.subarray(0, end);
-    const text = body.toString("utf8");
-    if (BLANK.test(text))
-        return undefined;
-    return { line: lineNo, text, utf8: (0,external_node_buffer_namespaceObject.isUtf8)(body) };
+function jsonl_decode(data, start, stop, lineNo, knownUtf8, elision) {
+    const end = stop > start && data[stop - 1] === 13 ? stop - 1 : stop;
+    const at = elision ? data.subarray(start, end).indexOf(elision.bytes) : -1;
+    let text;
+    let elidedAt = -1;
+    if (at >= 0) {
+        const cut = start + at;
+        const head = data.toString("utf8", start, cut);
+        elidedAt = head.length;
+        text = `${head}${elision.replacement}${data.toString("utf8", cut + elision.bytes.length, end)}`;
+    }
+    else {
+        text = data.toString("utf8", start, end);
+        if (BLANK.test(text))
+            return undefined;
+    }
+    return { line: lineNo, text, utf8: knownUtf8 ?? (0,external_node_buffer_namespaceObject.isUtf8)(data.subarray(start, end)), elidedAt };
 }
 /** JSONL text for a list of records: one compact JSON object per line. */
 function toJsonl(records) {
@@ -54627,35 +54628,38 @@ function qcMarkdown(r) {
 ;// CONCATENATED MODULE: ./build/stages/qa/parse-line.js
 /**
  * JSON.parse of sample lines, made cheap for the common case: every line of a generated dataset
- * repeats the same `tools` array, so when a line contains the exact text of the tools array seen
- * before, that part is cut out before parsing and the already-parsed array is put back.
+ * repeats the same `tools` array. Once a line shows it, the reader is told its exact bytes
+ * (`elision`), cuts them out before decoding, and the already-parsed array is put back here.
  */
 class SampleParser {
-    toolsText = "";
     tools;
-    parse(line) {
-        if (this.toolsText) {
-            const at = line.indexOf(this.toolsText);
-            if (at > 8 && line.endsWith('"tools":', at)) {
-                const value = JSON.parse(`${line.slice(0, at)}0${line.slice(at + this.toolsText.length)}`);
-                if (value && typeof value === "object" && value.tools === 0) {
-                    value.tools = this.tools;
-                    return value;
-                }
+    current;
+    /** What readLines should cut out of the lines, once known. */
+    elision = () => this.current;
+    parse(raw) {
+        if (raw.elidedAt >= 0) {
+            const value = JSON.parse(raw.text);
+            if (value && typeof value === "object" && value.tools === 0) {
+                value.tools = this.tools;
+                return value;
             }
+            // The bytes matched somewhere else than the sample's tools (nested deeper): read the line whole.
+            const at = raw.elidedAt;
+            return JSON.parse(`${raw.text.slice(0, at)}"tools":${JSON.stringify(this.tools)}${raw.text.slice(at + ELIDED.length)}`);
         }
-        const value = JSON.parse(line);
+        const value = JSON.parse(raw.text);
         const tools = value?.tools;
-        if (Array.isArray(tools)) {
-            const text = JSON.stringify(tools);
-            if (text.length > 64 && line.includes(`"tools":${text}`)) {
-                this.toolsText = text;
+        if (!this.current && Array.isArray(tools)) {
+            const text = `"tools":${JSON.stringify(tools)}`;
+            if (text.length > 64 && raw.text.includes(text)) {
                 this.tools = tools;
+                this.current = { bytes: Buffer.from(text), replacement: ELIDED };
             }
         }
         return value;
     }
 }
+const ELIDED = '"tools":0';
 /** Two 32-bit FNV-style lanes over a sequence of strings, without joining them: a 64-bit key. */
 class Hasher {
     h1 = 0x811c9dc5;
@@ -54860,7 +54864,7 @@ async function runQc(options) {
     let callsChecked = 0;
     let callsValid = 0;
     let duplicates = 0;
-    for await (const raw of readLines(options.data)) {
+    for await (const raw of readLines(options.data, parser.elision)) {
         total++;
         const issueCountBefore = issues.length;
         const add = (kind, message, id = "") => issues.push({ line: raw.line, id, kind, message });
@@ -54871,7 +54875,7 @@ async function runQc(options) {
         }
         let sample;
         try {
-            sample = parser.parse(raw.text);
+            sample = parser.parse(raw);
         }
         catch (error) {
             add("parse_error", `not valid JSON: ${error.message}`);
@@ -55036,6 +55040,8 @@ class Validators {
     tools;
     byName = new Map();
     byText = new Map();
+    /** Lines parsed with the shared tools array share its schema objects: look those up without serialising. */
+    byObject = new WeakMap();
     constructor(tools) {
         this.tools = tools;
         for (const tool of tools ?? []) {
@@ -55049,6 +55055,9 @@ class Validators {
         if (!def)
             return undefined;
         const schema = def.function.parameters ?? { type: "object" };
+        const known = this.byObject.get(schema);
+        if (known)
+            return known;
         const text = JSON.stringify(schema);
         let hit = this.byText.get(text);
         if (!hit) {
@@ -55060,6 +55069,7 @@ class Validators {
             }
             this.byText.set(text, hit);
         }
+        this.byObject.set(schema, hit);
         return hit;
     }
     get(name, sampleTools) {
@@ -69641,6 +69651,7 @@ function formatTally(t) {
 
 
 
+
 const rate = (value, flag, max = 1) => {
     if (value === undefined)
         return undefined;
@@ -69706,6 +69717,12 @@ function formatQcSummary(r) {
         `QC ${r.passed ? "passed" : "FAILED"}: ${r.valid}/${r.total} valid, schema pass rate ${r.schemaPassRate}, dedup rate ${r.dedupRate}`,
         `issues: ${byKind.size === 0 ? "none" : [...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`,
     ];
+    const shown = r.issues.filter((i) => i.line > 0).slice(0, 10);
+    for (const i of shown)
+        lines.push(`  line ${i.line}${i.id ? ` (${printable(i.id)})` : ""}: ${i.kind}: ${printable(i.message)}`);
+    const more = r.issues.filter((i) => i.line > 0).length - shown.length;
+    if (more > 0)
+        lines.push(`  … ${more} more in ${r.reports?.csv ?? "the report"}`);
     const repairs = Object.entries(r.repairs);
     if (repairs.length > 0)
         lines.push(`repairs: ${repairs.map(([k, n]) => `${k} ${n}`).join(", ")}`);

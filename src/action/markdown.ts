@@ -74,7 +74,7 @@ function benchmarkSection(report: BenchmarkData, failures: readonly GateFailure[
     const ci = report.deltaIntervals?.[metric];
     const limit = overridden.get(metric) ?? thresholds[metric];
     lines.push(
-      `| ${md(metric)} | ${pct(value)} | ${delta === undefined || delta === null ? "–" : signed(delta)} | ${ci ? `${signed(ci.low)} … ${signed(ci.high)}` : "–"} | ${limit === undefined ? "reported" : `≥ ${pct(limit)}`} | ${failing.has(metric) ? "❌" : limit === undefined ? "" : "✅"} |`,
+      `| ${md(metric)} | ${pct(value)} | ${delta === undefined || delta === null ? "–" : signed(delta)} | ${ci ? `${signed(ci.low)} … ${signed(ci.high)}` : "–"} | ${limit === undefined ? "reported" : `≥ ${pct(limit)}`} | ${failing.has(metric) ? "❌" : limit === undefined || typeof value !== "number" ? "" : "✅"} |`,
     );
   }
   const latency = report.latencyMs;

@@ -44,7 +44,8 @@ async function checkDrift(config: ActionConfig): Promise<DriftResult> {
   try {
     released = await latestBundle(github(token()), context);
   } catch (error) {
-    return { status: "error", message: `could not read the latest release (${statusOf(error) ?? ""} ${(error as Error).message}); drift not checked` };
+    const status = statusOf(error);
+    return { status: "error", message: `could not read the latest release (${status ? `HTTP ${status}: ` : ""}${(error as Error).message}); drift not checked` };
   }
   if (!released) return { status: "no-release", message: "no released bundle yet: nothing to compare with" };
   const dir = join(stateDir(), "released");
