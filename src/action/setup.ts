@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -49,26 +49,26 @@ async function installNodeModules(withBinaries: boolean): Promise<void> {
   await save("node_modules", [modules], key);
 }
 
-/** A venv with the trainer (python/ of this action), restored from the cache or built. */
+/** A venv with the trainer, built by the action's python/setup.sh (which also fetches llama.cpp's converter), restored from the cache when its inputs are unchanged. */
 async function trainerVenv(): Promise<string> {
   const root = actionRoot();
   const venv = join(homedir(), ".cache", "mcp-forge", "venv");
   const python = join(venv, "bin", "python");
   const gpu = await hasNvidiaGpu();
-  const key = `${await venvKey([join(root, "python", "pyproject.toml"), join(root, "python", "requirements.lock")])}-${gpu ? "cuda" : "cpu"}`;
+  const inputs = ["pyproject.toml", "requirements.lock", "setup.sh"].map((f) => join(root, "python", f));
+  const key = `${await venvKey(inputs)}-${gpu ? "cuda" : "cpu"}`;
   if ((await restore("python venv", [venv], key)).result === "hit" && (await exists(python))) return python;
   const base = process.env.pythonLocation ? join(process.env.pythonLocation, "bin", "python3") : "python3";
+  core.info(`building the trainer's venv with python/setup.sh (first run for these files${gpu ? ", with the CUDA extras" : ""})`);
   try {
-    await exec(base, ["-m", "venv", venv]);
+    await exec("bash", [join(root, "python", "setup.sh")], { env: { ...process.env, MCP_FORGE_VENV: venv, PYTHON: base }, maxBuffer: 64 * 1024 * 1024 });
+    if (gpu) await exec(python, ["-m", "pip", "install", "--quiet", `${join(root, "python")}[cuda]`], { maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
-    throw environmentMissing(`cannot create the trainer's venv with ${base}: ${(error as Error).message}`, "add actions/setup-python (3.10–3.12) before this action, or set the input python to a Python with the trainer installed");
+    throw environmentMissing(
+      `cannot build the trainer's venv: ${(error as Error).message.split("\n")[0]}`,
+      "add actions/setup-python (3.10–3.12) before this action, or set the input python to a Python with the trainer installed",
+    );
   }
-  core.info(`installing the trainer into the venv (first run for this lock file; ${gpu ? "CUDA" : "CPU"} torch)`);
-  const pip = (args: string[]) => exec(python, ["-m", "pip", "install", "--quiet", ...args], { maxBuffer: 64 * 1024 * 1024 });
-  // PyPI's Linux torch wheel is the CUDA build (gigabytes); a runner without an NVIDIA GPU gets the CPU wheel of the same pin.
-  const torch = (await readFile(join(root, "python", "pyproject.toml"), "utf8")).match(/"(torch==[^"]+)"/)?.[1];
-  if (!gpu && torch) await pip([torch, "--index-url", "https://download.pytorch.org/whl/cpu"]);
-  await pip([gpu ? `${join(root, "python")}[cuda]` : join(root, "python")]);
   await save("python venv", [venv], key);
   return python;
 }
