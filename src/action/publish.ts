@@ -57,12 +57,14 @@ async function checkDrift(config: ActionConfig): Promise<DriftResult> {
   const bundle = await findBundle(dir);
   if (!bundle) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)` };
   const { stdout } = await runCli(["verify-bundle", bundle, "--tools", join(config.workdir, "tools.json"), "--json", "--workdir", config.workdir], { cwd: config.workingDirectory, capture: true });
-  let verdict: { drift?: { matches: boolean; added?: string[]; removed?: string[]; changed?: Array<{ name: string; breaking: boolean; paths: string[] }>; breaking?: boolean } | null };
+  let verdict: { integrity?: { problems?: unknown[] }; drift?: { matches: boolean; added?: string[]; removed?: string[]; changed?: Array<{ name: string; breaking: boolean; paths: string[] }>; breaking?: boolean } | null };
   try {
     verdict = JSON.parse(stdout) as typeof verdict;
   } catch {
     return { status: "error", release: released.tag, message: `verify-bundle gave no JSON result for release ${released.tag}` };
   }
+  const problems = verdict.integrity?.problems?.length ?? 0;
+  if (problems > 0) core.warning(`release ${released.tag}: the bundle fails verify-bundle's integrity check (${problems} problems; see the log above)`, { title: "MCP-Forge released bundle" });
   const d = verdict.drift;
   if (!d) return { status: "error", release: released.tag, message: `verify-bundle could not compare release ${released.tag}` };
   if (d.matches) return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };

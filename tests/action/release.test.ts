@@ -66,6 +66,8 @@ describe("release on a tag", () => {
     const same = await drift(await readFile(TOOLS, "utf8"));
     expect(same.result.code, same.result.stdout).toBe(0);
     expect(same.result.outputs.passed).toBe("true");
+    // The planted bundle holds only tools.json and a stand-in model: drift is still judged, integrity is flagged.
+    expect(same.result.stdout).toContain("::warning title=MCP-Forge released bundle::release v1.0.0: the bundle fails verify-bundle's integrity check");
     expect(same.report.summary).toContain("toolset matches release v1\\.0\\.0");
 
     const changed = JSON.parse(await readFile(TOOLS, "utf8")) as { tools: Array<{ name: string; description: string }> };
