@@ -31,6 +31,7 @@ export function runCommand(): Command {
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
     .option("--samples <n>", "training samples to synthesize (default: generate's)")
     .option("--seed <n>", "synthesis seed (default: generate's)")
+    .option("--set <key=value>", "trainer setting passed to `train --set` (repeatable), e.g. --set max_steps=50", collect)
     .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
     .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
     .option("--stub", "validate against a stub server built from the recorded results, not the live server")
@@ -73,6 +74,7 @@ export function runCommand(): Command {
         output: resolve(String(merged.output ?? join(workdir, "bundle"))),
         stub: Boolean(merged.stub),
         ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
+        trainSettings: (merged.set as string[] | undefined) ?? [],
         resume: opts.resume,
         from: opts.from,
         to: opts.to,

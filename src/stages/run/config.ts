@@ -5,7 +5,7 @@ import { badInput } from "../../core/errors.js";
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in
  * camelCase (`server`, `url`, `env` as a map, `header` as a map, `cwd`, `timeout`, `tools`,
- * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`). Options given on the
+ * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `set` as a map of trainer settings). Options given on the
  * command line win. The `generate:` and `qa:` sections are read by those stages.
  */
 export const RUN_CONFIG_KEYS = {
@@ -24,6 +24,7 @@ export const RUN_CONFIG_KEYS = {
   stub: "boolean",
   env: "map",
   header: "map",
+  set: "map",
 } as const;
 type Key = keyof typeof RUN_CONFIG_KEYS;
 export type RunConfig = Partial<Record<Key, string | number | boolean | string[]>>;

@@ -23,6 +23,8 @@ export interface RunPlanInput {
   samples?: number;
   seed?: number;
   quant: string;
+  /** `key=value` settings for the trainer. */
+  trainSettings: string[];
   output: string;
   stub: boolean;
   execute?: string;
@@ -75,7 +77,7 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
       "--no-gate",
     ],
     QC_VALIDATING: ["qa", ...w, ...config],
-    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...(resumeTraining ? ["--resume"] : [])],
+    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : [])],
     EXPORTING: ["export", ...w, "--quant", input.quant],
     VALIDATING: ["validate", ...w, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
     BENCHMARKING: ["benchmark", ...w],
