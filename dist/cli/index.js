@@ -78992,12 +78992,13 @@ async function openBundle(dirOption) {
     };
 }
 /** The bundle's model in process, with the bundle's chat template and runtime settings. */
+/** `constrained`: decode with a grammar built from the tools' schemas, so every call parses and fits. */
 function loadBundleModel(bundle, options = {}) {
     return loadBackend(bundle.modelPath, {
         chatTemplate: bundle.chatTemplate,
         contextSize: bundle.contextSize,
         seed: 0,
-        ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+        constrained: options.constrained === true,
     });
 }
 /** The conversation as the model was trained: the bundle's system prompt first unless one is given. */
@@ -79163,7 +79164,8 @@ function agentCommand() {
         .option("-v, --verbose", "print each tool call and its result", false)
         .option("-y, --yes", "run tools that are not read-only without asking", false)
         .option("--allow-drift", "start even when the server's tools differ from the ones the model was trained on", false)
-        .option("--max-turns <n>", "model turns per message (each turn may call tools)", "4");
+        .option("--max-turns <n>", "model turns per message (each turn may call tools)", "4")
+        .option("--constrained", "decode with a grammar built from the tools' schemas: every call the model writes parses and fits its schema", false);
     addServerOptions(command);
     command.addHelpText("after", examples('mcp-forge agent --bundle bundle --server "npx -y @modelcontextprotocol/server-memory" -p "Remember that Ada works at Acme"', 'mcp-forge agent --bundle bundle --server "node server.js" -v', 'mcp-forge agent --bundle bundle --url http://localhost:3001/mcp --header "Authorization: Bearer $TOKEN" -p "…" --yes', 'mcp-forge agent --bundle bundle --server "node server.js" --allow-drift --json -p "…"'));
     return withCommonOptions(command).action(async (opts) => {
@@ -79204,7 +79206,7 @@ function agentCommand() {
                 }
                 output.info(["warning: starting despite toolset drift (--allow-drift)", ...lines].join("\n"));
             }
-            backend = await loadBundleModel(bundle);
+            backend = await loadBundleModel(bundle, { constrained: opts.constrained });
             const log = [];
             const events = callEvents(output, opts.verbose, log);
             const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
@@ -79681,6 +79683,7 @@ function serveCommand() {
         .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
         .option("--port <n>", "TCP port (0 picks a free one)", "8080")
         .option("--host <address>", "address to listen on; anything but loopback exposes the model to the network", "127.0.0.1")
+        .option("--constrained", "decode with a grammar built from each request's tools: every tool call parses and fits its schema", false)
         .option("-q, --quiet", "no line per request on stderr", false)
         .addHelpText("after", examples("mcp-forge serve --bundle bundle", "mcp-forge serve --bundle bundle --port 0 --json", "curl http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \\\n      -d '{\"model\": \"<name>\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}'", "mcp-forge benchmark --model openai:<name> --base-url http://127.0.0.1:8080/v1"));
     return withCommonOptions(command).action(async (opts) => {
@@ -79693,7 +79696,7 @@ function serveCommand() {
         if (opts.host.trim() === "")
             throw badInput("--host is empty", "e.g. --host 127.0.0.1");
         const bundle = await openBundle(opts.bundle);
-        const backend = await loadBundleModel(bundle);
+        const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
         let running;
         try {
             running = await startServer({ bundle, backend, host: opts.host, port, ...(opts.quiet ? {} : { log: output.info }) });

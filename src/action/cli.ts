@@ -21,9 +21,15 @@ export function runCli(args: readonly string[], options: { cwd: string; capture?
       stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
     });
     let stdout = "";
+    // A cancelled job signals the step's process: the CLI gets the signal too, so the trainer checkpoints and servers are reaped.
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on("SIGINT", forward).on("SIGTERM", forward);
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal === "SIGINT" ? 130 : 1), stdout }));
+    child.on("close", (code, signal) => {
+      process.off("SIGINT", forward).off("SIGTERM", forward);
+      resolvePromise({ code: code ?? (signal === "SIGINT" ? 130 : 1), stdout });
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -52,6 +52,11 @@ export class Job {
       ...options.env,
     };
     return new Job(dir, workspace, env);
+  }
+
+  /** Starts a step without waiting, for signalling it as a cancelled job would. */
+  start(name: string, env: Record<string, string> = {}): ChildProcess {
+    return spawn(process.execPath, [ENTRY, name], { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: join(this.dir, "output-started"), GITHUB_STEP_SUMMARY: join(this.dir, "summary.md"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   }
 
   async step(name: string, env: Record<string, string> = {}): Promise<StepResult> {
