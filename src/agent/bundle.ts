@@ -66,12 +66,13 @@ export async function openBundle(dirOption: string): Promise<RuntimeBundle> {
 }
 
 /** The bundle's model in process, with the bundle's chat template and runtime settings. */
-export function loadBundleModel(bundle: RuntimeBundle, options: { maxTokens?: number } = {}): Promise<ModelBackend> {
+/** `constrained`: decode with a grammar built from the tools' schemas, so every call parses and fits. */
+export function loadBundleModel(bundle: RuntimeBundle, options: { constrained?: boolean } = {}): Promise<ModelBackend> {
   return loadBackend(bundle.modelPath, {
     chatTemplate: bundle.chatTemplate,
     contextSize: bundle.contextSize,
     seed: 0,
-    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    constrained: options.constrained === true,
   });
 }
 

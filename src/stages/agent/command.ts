@@ -26,6 +26,7 @@ interface AgentCliOptions extends Record<string, unknown> {
   yes: boolean;
   allowDrift: boolean;
   maxTurns: string;
+  constrained: boolean;
 }
 
 const MAX_SHOWN_RESULT = 500;
@@ -34,11 +35,12 @@ export function agentCommand(): Command {
   const command = new Command("agent")
     .description("the bundle's model drives a live MCP server's tools: one prompt (-p) or a chat on the terminal")
     .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
-    .option("-p, --prompt <text>", "one prompt: print the answer and exit (without it: a chat, one message per line)")
+    .option("-p, --prompt <text>", "one prompt: print the answer and exit (without it: a chat, one message per line; with --json, one JSON reply per line)")
     .option("-v, --verbose", "print each tool call and its result", false)
     .option("-y, --yes", "run tools that are not read-only without asking", false)
     .option("--allow-drift", "start even when the server's tools differ from the ones the model was trained on", false)
-    .option("--max-turns <n>", "model turns per message (each turn may call tools)", "4");
+    .option("--max-turns <n>", "model turns per message (each turn may call tools)", "4")
+    .option("--constrained", "decode with a grammar built from the tools' schemas: every call the model writes parses and fits its schema", false);
   addServerOptions(command);
   command.addHelpText(
     "after",
@@ -63,11 +65,13 @@ export function agentCommand(): Command {
     const connection = await connectToServer(target, { timeoutMs, logDir: join(workdir, "logs") });
     const terminal = new Terminal();
     let backend: Awaited<ReturnType<typeof loadBundleModel>> | undefined;
-    const close = async () => {
-      terminal.close();
-      await connection.close();
-      await backend?.close();
-    };
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        terminal.close();
+        await connection.close();
+        await backend?.close();
+      })());
     const stopOnSignal = onShutdown(close);
     try {
       const liveTools = await listAllTools(connection, { timeoutMs });
@@ -85,16 +89,17 @@ export function agentCommand(): Command {
         }
         output.info(["warning: starting despite toolset drift (--allow-drift)", ...lines].join("\n"));
       }
-      backend = await loadBundleModel(bundle);
+      backend = await loadBundleModel(bundle, { constrained: opts.constrained });
       const log: CallLog[] = [];
       const events = callEvents(output, opts.verbose, log);
       const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
       const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
       const session = new AgentSession(bundle, backend, executor, liveTools, maxTurns);
 
+      const reply = (run: RunRecord) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
       if (opts.prompt !== undefined) {
         const run = await session.ask(opts.prompt);
-        output.result({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: log, ...(run.error ? { error: run.error } : {}) });
+        output.result(reply(run));
         report(run, output, maxTurns);
         if (run.outcome !== "answered") process.exitCode = ExitCode.gateFailed;
         return;
@@ -102,7 +107,10 @@ export function agentCommand(): Command {
       output.info(`${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`);
       for await (const line of terminal.lines("you> ")) {
         log.length = 0;
-        report(await session.ask(line), output, maxTurns);
+        const run = await session.ask(line);
+        // A chat under --json is JSON Lines: one reply object per message, as it happens.
+        if (output.json) process.stdout.write(`${JSON.stringify(reply(run))}\n`);
+        report(run, output, maxTurns);
       }
     } finally {
       stopOnSignal();

@@ -12,6 +12,7 @@ interface ServeCliOptions {
   port: string;
   host: string;
   quiet: boolean;
+  constrained: boolean;
 }
 
 export function serveCommand(): Command {
@@ -20,6 +21,7 @@ export function serveCommand(): Command {
     .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
     .option("--port <n>", "TCP port (0 picks a free one)", "8080")
     .option("--host <address>", "address to listen on; anything but loopback exposes the model to the network", "127.0.0.1")
+    .option("--constrained", "decode with a grammar built from each request's tools: every tool call parses and fits its schema", false)
     .option("-q, --quiet", "no line per request on stderr", false)
     .addHelpText(
       "after",
@@ -37,7 +39,7 @@ export function serveCommand(): Command {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw badInput(`--port ${opts.port}: expected a port number from 0 to 65535`, "e.g. --port 8080");
     if (opts.host.trim() === "") throw badInput("--host is empty", "e.g. --host 127.0.0.1");
     const bundle = await openBundle(opts.bundle);
-    const backend = await loadBundleModel(bundle);
+    const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
     let running;
     try {
       running = await startServer({ bundle, backend, host: opts.host, port, ...(opts.quiet ? {} : { log: output.info }) });
