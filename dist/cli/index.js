@@ -79160,7 +79160,7 @@ function agentCommand() {
     const command = new Command("agent")
         .description("the bundle's model drives a live MCP server's tools: one prompt (-p) or a chat on the terminal")
         .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
-        .option("-p, --prompt <text>", "one prompt: print the answer and exit (without it: a chat, one message per line)")
+        .option("-p, --prompt <text>", "one prompt: print the answer and exit (without it: a chat, one message per line; with --json, one JSON reply per line)")
         .option("-v, --verbose", "print each tool call and its result", false)
         .option("-y, --yes", "run tools that are not read-only without asking", false)
         .option("--allow-drift", "start even when the server's tools differ from the ones the model was trained on", false)
@@ -79212,9 +79212,10 @@ function agentCommand() {
             const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
             const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
             const session = new AgentSession(bundle, backend, executor, liveTools, maxTurns);
+            const reply = (run) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
             if (opts.prompt !== undefined) {
                 const run = await session.ask(opts.prompt);
-                output.result({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: log, ...(run.error ? { error: run.error } : {}) });
+                output.result(reply(run));
                 report(run, output, maxTurns);
                 if (run.outcome !== "answered")
                     process.exitCode = ExitCode.gateFailed;
@@ -79223,7 +79224,11 @@ function agentCommand() {
             output.info(`${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`);
             for await (const line of terminal.lines("you> ")) {
                 log.length = 0;
-                report(await session.ask(line), output, maxTurns);
+                const run = await session.ask(line);
+                // A chat under --json is JSON Lines: one reply object per message, as it happens.
+                if (output.json)
+                    process.stdout.write(`${JSON.stringify(reply(run))}\n`);
+                report(run, output, maxTurns);
             }
         }
         finally {
@@ -79731,7 +79736,7 @@ function serveCommand() {
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in
  * camelCase (`server`, `url`, `env` as a map, `header` as a map, `cwd`, `timeout`, `tools`,
- * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`). Options given on the
+ * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `set` as a map of trainer settings). Options given on the
  * command line win. The `generate:` and `qa:` sections are read by those stages.
  */
 const RUN_CONFIG_KEYS = {
@@ -79750,6 +79755,7 @@ const RUN_CONFIG_KEYS = {
     stub: "boolean",
     env: "map",
     header: "map",
+    set: "map",
 };
 /** Reads the run: section; a missing default file is empty, a missing named file an error. */
 async function readRunConfig(path) {
@@ -79837,7 +79843,7 @@ async function stageCommands(input) {
             "--no-gate",
         ],
         QC_VALIDATING: ["qa", ...w, ...config],
-        TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...(resumeTraining ? ["--resume"] : [])],
+        TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : [])],
         EXPORTING: ["export", ...w, "--quant", input.quant],
         VALIDATING: ["validate", ...w, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
         BENCHMARKING: ["benchmark", ...w],
@@ -79950,6 +79956,7 @@ function runCommand() {
         .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
         .option("--samples <n>", "training samples to synthesize (default: generate's)")
         .option("--seed <n>", "synthesis seed (default: generate's)")
+        .option("--set <key=value>", "trainer setting passed to `train --set` (repeatable), e.g. --set max_steps=50", collect)
         .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
         .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
         .option("--stub", "validate against a stub server built from the recorded results, not the live server")
@@ -79985,6 +79992,7 @@ function runCommand() {
             output: (0,external_node_path_.resolve)(String(merged.output ?? (0,external_node_path_.join)(workdir, "bundle"))),
             stub: Boolean(merged.stub),
             ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
+            trainSettings: merged.set ?? [],
             resume: opts.resume,
             from: opts.from,
             to: opts.to,

@@ -176,6 +176,10 @@ async function bundleArchive(config: ActionConfig, label: string): Promise<strin
 /** On a tag: the bundle and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
 export async function release(): Promise<void> {
   const config = await loadConfig();
+  if (!config.release) {
+    core.info("release: off (input release)");
+    return;
+  }
   const context = await runContext();
   if (!context.tag) throw gateFailed("release needs a tag push (GITHUB_REF refs/tags/…)", "set release: auto, or run on a tag");
   const archive = await bundleArchive(config, context.tag);
