@@ -7,7 +7,7 @@ import { packBundle } from "../bundle/pack.js";
 import type { ValidationSet } from "../bundle/validation-set.js";
 import { PACKAGE_ROOT } from "../core/python.js";
 import { distribution } from "../eval/stats.js";
-import type { ChatMessage, FunctionTool } from "../models/types.js";
+import type { ChatMessage, FunctionTool, ModelBackend } from "../models/types.js";
 import { startServer } from "../serve/server.js";
 import type { Bench } from "./index.js";
 
@@ -16,9 +16,10 @@ const PROMPTS = 8;
 const CONCURRENCY = 4;
 
 /**
- * `serve` on the tiny model: short tool-call completions (the standard held-out prompts of the
- * bundle's validation set) through the openai client, one at a time and CONCURRENCY at once, against
- * the same generations in process; the difference is the HTTP + JSON + client overhead. The model:
+ * `serve` on the tiny model: tool-call completions (the standard held-out prompts of the bundle's
+ * validation set, constrained decoding) through the openai client, one at a time and CONCURRENCY at
+ * once, against the same generations in process. The overhead is measured per request: the
+ * client's latency minus the time the server spent in generate (HTTP, JSON, queue, client). The model:
  * the tiny model the tests train (.cache/tiny-model), or $MCP_FORGE_BENCH_GGUF with $MCP_FORGE_BENCH_WORKDIR.
  */
 export function serveBench(): Bench {
@@ -39,10 +40,24 @@ export function serveBench(): Bench {
           .filter((p) => p.scenario === "standard" && p.expectedCalls.length > 0)
           .slice(0, PROMPTS)
           .map((p) => ({ messages: p.messages as ChatMessage[], tools: p.sample.tools as FunctionTool[] }));
-        const backend = await loadBundleModel(bundle);
+        const model = await loadBundleModel(bundle, { constrained: true });
+        const generateMs: number[] = [];
+        const backend: ModelBackend = {
+          id: model.id,
+          kind: model.kind,
+          constrained: model.constrained,
+          close: () => model.close(),
+          async generate(request) {
+            const t = performance.now();
+            const generation = await model.generate(request);
+            generateMs.push(performance.now() - t);
+            return generation;
+          },
+        };
         const server = await startServer({ bundle, backend, host: "127.0.0.1", port: 0 });
         const client = new OpenAI({ apiKey: "unused", baseURL: server.url, maxRetries: 0 });
         try {
+          let completionTokens = 0;
           const viaHttp = async (i: number) => {
             const p = prompts[i % prompts.length]!;
             const res = await client.chat.completions.create({
@@ -50,6 +65,7 @@ export function serveBench(): Bench {
               messages: p.messages as OpenAI.Chat.ChatCompletionMessageParam[],
               tools: p.tools as OpenAI.Chat.ChatCompletionTool[],
             });
+            completionTokens += res.usage?.completion_tokens ?? 0;
             return res.choices[0]!.finish_reason === "tool_calls";
           };
           const inProcess = async (i: number) => {
@@ -60,25 +76,29 @@ export function serveBench(): Bench {
           const total = prompts.length * ROUNDS;
           await sequential(inProcess, prompts.length);
           const local = await sequential(inProcess, total);
+          generateMs.length = 0;
           const http = await sequential(viaHttp, total);
+          const overheads = http.latencies.map((ms, i) => ms - generateMs[i]!);
+          const tokens = completionTokens;
           const concurrent = await parallel(viaHttp, total, CONCURRENCY);
-          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-          const overheadMs = mean(http.latencies) - mean(local.latencies);
           return {
             model: source.gguf,
+            decoding: "constrained (grammar from the tools), greedy",
             prompts: prompts.length,
             requests: total,
-            "tool-call completions (of requests)": `${http.toolCalls}/${total}`,
-            "in-process generate: per second": round(total / (local.wallMs / 1000)),
+            "tool-call completions (1 client)": `${http.toolCalls}/${total}`,
+            "completion tokens per request (mean)": round(tokens / total),
+            "in-process generate: per second": round(total / (local.wallMs / 1000), 2),
             "in-process generate: p50 ms": round(pct(local.latencies, "p50")),
             "in-process generate: p95 ms": round(pct(local.latencies, "p95")),
-            "serve, 1 client: requests/s": round(total / (http.wallMs / 1000)),
+            "serve, 1 client: requests/s": round(total / (http.wallMs / 1000), 2),
             "serve, 1 client: p50 ms": round(pct(http.latencies, "p50")),
             "serve, 1 client: p95 ms": round(pct(http.latencies, "p95")),
-            [`serve, ${CONCURRENCY} clients: requests/s`]: round(total / (concurrent.wallMs / 1000)),
+            [`serve, ${CONCURRENCY} clients: requests/s`]: round(total / (concurrent.wallMs / 1000), 2),
             [`serve, ${CONCURRENCY} clients: p95 ms`]: round(pct(concurrent.latencies, "p95")),
-            "serve overhead per request ms (mean, 1 client)": round(overheadMs),
-            "serve overhead share": round(overheadMs / mean(http.latencies), 3),
+            "serve overhead per request (client latency − generate), p50 ms": round(pct(overheads, "p50"), 2),
+            "serve overhead per request, p95 ms": round(pct(overheads, "p95"), 2),
+            "serve overhead share (mean)": round(overheads.reduce((a, b) => a + b, 0) / http.latencies.reduce((a, b) => a + b, 0), 4),
           };
         } finally {
           await server.close();
