@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import * as core from "@actions/core";
@@ -149,8 +149,12 @@ async function stageArtifacts(config: ActionConfig, secrets: readonly string[]):
   const tools = await readFile(join(config.workdir, "tools.json"), "utf8").catch(() => undefined);
   if (tools !== undefined) await writeFile(join(dir, "tools.json"), redact(tools, secrets));
   if (config.uploadBundle && (await stat(join(config.workdir, "bundle")).catch(() => undefined))) {
-    const archive = await bundleArchive(config, "run");
-    await cp(archive, join(dir, basename(archive)));
+    try {
+      const archive = await bundleArchive(config, "run");
+      await cp(archive, join(dir, basename(archive)));
+    } catch (error) {
+      core.warning(`the bundle is not in the artifacts: ${(error as Error).message}`, { title: "MCP-Forge artifacts" });
+    }
   }
   return dir;
 }
@@ -160,6 +164,7 @@ async function bundleArchive(config: ActionConfig, label: string): Promise<strin
   const bundle = join(config.workdir, "bundle");
   const name = `${config.bundleName || "mcp-forge-bundle"}-${label}`.replace(/[^A-Za-z0-9._-]/g, "-");
   if (!(await stat(join(bundle, "tools.json")).catch(() => undefined))) throw gateFailed(`${bundle}: no bundle there (no tools.json)`, "the pack step must succeed before release");
+  await refuseSecrets(bundle, secretsOf(config));
   const out = join(stateDir(), "release");
   const staging = join(stateDir(), "staging");
   await rm(staging, { recursive: true, force: true });
@@ -171,6 +176,29 @@ async function bundleArchive(config: ActionConfig, label: string): Promise<strin
   const digest = createHash("sha256").update(await readFile(archive)).digest("hex");
   await writeFileAtomic(join(out, "SHA256SUMS"), `${digest}  ${basename(archive)}\n`);
   return archive;
+}
+
+/**
+ * A bundle is published as is (its SHA256SUMS forbid redacting it), so one that holds a secret of this
+ * run (say a token in the server URL that tools.json recorded) is not uploaded at all. Large files are
+ * checked in their first 16 MiB, where a GGUF keeps its metadata.
+ */
+async function refuseSecrets(dir: string, secrets: readonly string[]): Promise<void> {
+  if (secrets.length === 0) return;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const handle = await open(path, "r");
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(16 * 1024 * 1024), 0, 16 * 1024 * 1024, 0);
+      const head = buffer.subarray(0, bytesRead);
+      if (secrets.some((secret) => head.includes(secret))) {
+        throw gateFailed(`${path} holds a secret of this run (from server-url or the token); the bundle is not uploaded`, "pass credentials in headers or the environment, not in the URL, so tools.json does not record them");
+      }
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** On a tag: the bundle and SHA256SUMS as assets of the tag's release; a re-run replaces them. */

@@ -79,4 +79,19 @@ describe("release on a tag", () => {
     expect(drifted.report.summary).toContain("## ❌ MCP-Forge drift check: failed");
     expect(drifted.report.summary).toContain("changed `create_entities`");
   });
+
+  it("refuses to upload a bundle that recorded a secret of the run", async () => {
+    const url = "https://ci:hunter2-very-secret@mcp.example.com/mcp";
+    const job = await Job.create({ event: "push_tag.json", eventName: "push", ref: "refs/tags/v2.0.0", env: { GITHUB_API_URL: gh.url, INPUT_SERVER_URL: url, INPUT_GITHUB_TOKEN: TOKEN } });
+    const bundle = join(job.workspace, ".mcp-forge", "bundle");
+    await mkdir(bundle, { recursive: true });
+    const tools = JSON.parse(await readFile(TOOLS, "utf8")) as Record<string, unknown>;
+    await writeFile(join(bundle, "tools.json"), JSON.stringify({ ...tools, source: { kind: "mcp-http", url } }));
+    expect((await job.step("setup")).code).toBe(0);
+    const release = await job.step("release");
+    expect(release.code).toBe(1);
+    expect(release.stdout).toMatch(/::error title=MCP-Forge release::.*tools\.json holds a secret of this run/);
+    expect(release.stdout).not.toContain("hunter2");
+    expect(gh.releases.some((r) => r.tag_name === "v2.0.0")).toBe(false);
+  });
 });
