@@ -34,6 +34,6 @@ export function runCli(args: readonly string[], options: { cwd: string; capture?
 }
 
 /** The CLI's arguments that name the MCP server, from the action's source input. */
-export function serverArgs(source: { kind: "server"; command: string } | { kind: "url"; url: string }): string[] {
-  return source.kind === "server" ? ["--server", source.command] : ["--url", source.url];
+export function serverArgs(source: { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] }): string[] {
+  return source.kind === "server" ? ["--server", source.command] : ["--url", source.url, ...source.headers.flatMap((h) => ["--header", h])];
 }

@@ -8,7 +8,7 @@ export const MODES = ["full", "drift"] as const;
 /** The contract's metrics (CONTRACT.md §4), the keys the thresholds input may set. */
 export const METRICS = ["toolCallParseRate", "schemaConformance", "toolSelectionAccuracy", "argumentAccuracy", "noToolCorrectness", "errorHandlingRate", "loopCompletionRate"];
 
-export type Source = { kind: "server"; command: string } | { kind: "url"; url: string } | { kind: "file"; path: string };
+export type Source = { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] } | { kind: "file"; path: string };
 export type Baseline = { kind: "auto" } | { kind: "none" } | { kind: "path"; path: string };
 
 /** The action's inputs, checked once by the setup step and read by every later step. */
@@ -84,10 +84,19 @@ function readSource(get: (name: string) => string, cwd: string): Source {
   const [name, value] = given[0] as [string, string];
   if (name === "server-url") {
     if (!/^https?:\/\//.test(value)) throw badInput(`input server-url: "${value}" is not an http(s) URL`, "e.g. http://localhost:3001/mcp");
-    return { kind: "url", url: value };
+    return { kind: "url", url: value, headers: readHeaders(get("server-headers")) };
   }
   if (name === "tools-file") return { kind: "file", path: isAbsolute(value) ? value : join(cwd, value) };
   return { kind: "server", command: value };
+}
+
+/** `Name: value` lines, e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`. */
+function readHeaders(text: string): string[] {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  lines.forEach((line, i) => {
+    if (!/^[A-Za-z0-9-]+:\s*\S/.test(line)) throw badInput(`input server-headers, line ${i + 1}: expected "Name: value"`, "e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`");
+  });
+  return lines;
 }
 
 function readThresholds(text: string): Record<string, number> {

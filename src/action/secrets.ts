@@ -9,6 +9,10 @@ export function secretsOf(config: Pick<ActionConfig, "source">, env: NodeJS.Proc
     if (url.password) out.push(decodeURIComponent(url.password));
     if (url.username) out.push(decodeURIComponent(url.username));
     for (const value of url.searchParams.values()) if (value.length >= 8) out.push(value);
+    for (const header of config.source.headers) {
+      const value = header.slice(header.indexOf(":") + 1).trim();
+      out.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
+    }
   }
   return out.filter((s) => s.length >= 4);
 }

@@ -94,11 +94,12 @@ describe("PR comment and gate", () => {
     expect(bad.stdout).toContain("input thresholds: /toolSelectonAccuracy is not a metric");
   });
 
-  it("masks the token and server-url credentials, and keeps them out of the uploaded reports", async () => {
+  it("masks the token, server-url credentials and header values, and keeps them out of the uploaded reports", async () => {
     const password = "s3cr3t-Pa55word";
     const apiKey = "KEY-0123456789abcdef";
     const url = `https://bot:${password}@mcp.example.com/mcp?api_key=${apiKey}`;
-    const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { GITHUB_API_URL: gh.url, INPUT_SERVER_URL: url, INPUT_GITHUB_TOKEN: TOKEN, INPUT_COMMENT: "false" } });
+    const bearer = "tok-abcdefgh12345";
+    const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { GITHUB_API_URL: gh.url, INPUT_SERVER_URL: url, INPUT_SERVER_HEADERS: `Authorization: Bearer ${bearer}`, INPUT_GITHUB_TOKEN: TOKEN, INPUT_COMMENT: "false" } });
     const workdir = join(job.workspace, ".mcp-forge");
     await mkdir(join(workdir, "reports"), { recursive: true });
     const tools = JSON.parse(await readFile(join(ROOT, "tests", "fixtures", "data", "tools.json"), "utf8")) as Record<string, unknown>;
@@ -108,7 +109,7 @@ describe("PR comment and gate", () => {
     await writeFile(join(workdir, "reports", "qc.json"), JSON.stringify(qc));
     const setup = await job.step("setup");
     expect(setup.code).toBe(0);
-    for (const secret of [password, apiKey, TOKEN]) expect(setup.stdout).toContain(`::add-mask::${secret}`);
+    for (const secret of [password, apiKey, TOKEN, bearer]) expect(setup.stdout).toContain(`::add-mask::${secret}`);
     const report = await job.step("report");
     expect(report.code).toBe(0);
     const dir = report.outputs["artifacts-dir"]!;
