@@ -29,6 +29,9 @@ class TinyConfig:
     pretrain_epochs: float = 2.0
     pretrain_lr: float = 3e-3
     pretrain_batch_size: int = 8
+    # "assistant": pre-training loss on assistant turns only (the tools block is the same in every
+    # sample and would take most of a short CPU budget); "all": every token.
+    pretrain_loss: str = "assistant"
     max_samples: int = 512  # pre-train on the first N samples (0: all); LoRA still sees every sample
 
 

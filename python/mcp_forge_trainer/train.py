@@ -154,7 +154,8 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
         model = make_model()
         trainer = None
         try:
-            dataset = Dataset.from_dict(columns if phase == "lora" else {"input_ids": columns["input_ids"]})
+            full_loss = phase == "pretrain" and cfg.tiny.pretrain_loss == "all"
+            dataset = Dataset.from_dict({"input_ids": columns["input_ids"]} if full_loss else columns)
             trainer = SFTTrainer(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
                                  train_dataset=dataset, processing_class=tokenizer,
                                  callbacks=[make_callback(phase, cfg, attempt)])

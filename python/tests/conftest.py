@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "data"
 PYTHON_DIR = ROOT / "python"
 # Small enough for CI's 2 cores; dims stay multiples of 256 so k-quants apply.
-TINY = {"tiny.max_samples": 48, "tiny.pretrain_epochs": 1, "tiny.vocab_size": 1024, "max_seq_length": 1024,
+TINY = {"tiny.max_samples": 48, "tiny.pretrain_epochs": 2, "tiny.vocab_size": 1024, "max_seq_length": 1024,
         "save_steps": 2, "seed": 7}
 
 

@@ -9,7 +9,7 @@ const CLI = join(ROOT, "bin", "mcp-forge.js");
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
 /** Small enough to train in a minute or two on 2 cores; dims stay multiples of 256 for k-quants. */
 const SAMPLES = 160;
-const TRAIN_SETTINGS = ["tiny.pretrain_epochs=3", "tiny.vocab_size=1024", "max_seq_length=1536", "save_steps=1000", "seed=7"];
+export const TRAIN_SETTINGS = ["tiny.pretrain_epochs=3", "tiny.vocab_size=1024", "max_seq_length=1536", "save_steps=1000", "seed=7"];
 
 export interface TinyModel {
   workdir: string;

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Template } from "@huggingface/jinja";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
+import { ensureTinyModel, TRAIN_SETTINGS, type TinyModel } from "../helpers/tiny-model.js";
 
 const CLI = fileURLToPath(new URL("../../bin/mcp-forge.js", import.meta.url));
 let tiny: TinyModel;
@@ -86,4 +86,28 @@ describe("mcp-forge train errors", () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain("/nonexistent/train.jsonl");
   });
+});
+
+describe("mcp-forge train interrupted", () => {
+  it("checkpoints on SIGTERM, exits 130 and records how to resume", async () => {
+    const workdir = await mkdtemp(join(tmpdir(), "forge-train-stop-"));
+    // The cached tiny base (same data and settings) is reused, so only the LoRA phase runs.
+    await cp(join(tiny.workdir, "data"), join(workdir, "data"), { recursive: true });
+    const base = (await readdir(join(tiny.workdir, "model"))).find((n) => n.startsWith("tiny-base-"))!;
+    await cp(join(tiny.workdir, "model", base), join(workdir, "model", base), { recursive: true });
+    const settings = [...TRAIN_SETTINGS.filter((s) => !s.startsWith("save_steps")), "save_steps=1000", "max_steps=400"];
+    const child = execa("node", [CLI, "train", "--workdir", workdir, ...settings.flatMap((s) => ["--set", s])], { reject: false });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/lora step \d+\/400/.test(stderr)) child.kill("SIGTERM");
+    });
+    const run = await child;
+    expect(run.exitCode).toBe(130);
+    const state = JSON.parse(await readFile(join(workdir, "state.json"), "utf8"));
+    expect(state.stages.TRAINING.status).toBe("interrupted");
+    expect(state.stages.TRAINING.error).toContain("mcp-forge train --resume");
+    const checkpoints = await readdir(join(workdir, "model", "checkpoints"));
+    expect(checkpoints.some((c) => /^checkpoint-\d+$/.test(c))).toBe(true);
+  }, 300_000);
 });
