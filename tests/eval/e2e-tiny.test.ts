@@ -15,7 +15,6 @@ interface Transcript {
 }
 
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
-const READ_ONLY = new Set(["read_graph", "search_nodes", "open_nodes"]);
 
 /** End to end on CPU: the exported tiny GGUF, run in process by llama.cpp, looped against real MCP servers. */
 describe("the tiny model, end to end", () => {
@@ -30,22 +29,23 @@ describe("the tiny model, end to end", () => {
 
   // Validation decodes under the grammar: it makes the (barely trained) tiny model call tools, so the
   // calls really reach the servers, and every call parses and fits its schema.
-  it("validates against @modelcontextprotocol/server-memory, running read-only tools only", async () => {
+  it("validates against @modelcontextprotocol/server-memory, every call run by the real server", async () => {
     const result = await cli([
       "validate",
       ...base("memory"),
       "--constrained",
       "--server", `${process.execPath} ${MEMORY_SERVER}`,
       "--env", `MEMORY_FILE_PATH=${join(dir, "memory.jsonl")}`,
+      "--execute", "all",
       "--transcripts",
     ]);
     expect([0, 1], result.stderr).toContain(result.exitCode);
     const report = JSON.parse(readFileSync(join(dir, "memory", "reports", "validation.json"), "utf8"));
     expect(report.counts.prompts).toBe(6);
-    expect(report.calls).toEqual({ target: `${process.execPath} ${MEMORY_SERVER}`, execute: "read-only" });
+    expect(report.calls).toEqual({ target: `${process.execPath} ${MEMORY_SERVER}`, execute: "all" });
     const ran = calls(report.transcripts).filter((c) => c.check === "ok");
     expect(ran.length).toBeGreaterThan(0);
-    for (const call of ran) expect(call.result?.source).toBe(READ_ONLY.has(call.name!) ? "server" : "skipped");
+    for (const call of ran) expect(call.result?.source).toBe("server");
     expect(report.metrics.toolCallParseRate).toBe(1);
     expect(report.metrics.schemaConformance).toBe(1);
     expect(JSON.parse(result.stdout).passed).toBe(result.exitCode === 0);
