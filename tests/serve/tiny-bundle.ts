@@ -1,4 +1,4 @@
-import { cp, mkdir } from "node:fs/promises";
+import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "../core/cli.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
@@ -12,9 +12,13 @@ export interface TinyBundle {
   name: string;
 }
 
-/** The tiny model packed into a bundle under `dir`, as a user would: `mcp-forge pack`. */
+/**
+ * The tiny model packed into a bundle under `dir`, as a user would: `mcp-forge pack`.
+ * $MCP_FORGE_TINY_MODEL_JSON (a `.cache/tiny-model/<hash>/ready.json`) reuses a model already trained.
+ */
 export async function tinyBundle(dir: string): Promise<TinyBundle> {
-  const model = await ensureTinyModel();
+  const ready = process.env.MCP_FORGE_TINY_MODEL_JSON;
+  const model = ready ? (JSON.parse(await readFile(ready, "utf8")) as TinyModel) : await ensureTinyModel();
   const workdir = join(dir, "work");
   await mkdir(workdir, { recursive: true });
   await cp(join(model.workdir, "data"), join(workdir, "data"), { recursive: true });
