@@ -25156,7 +25156,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 1922:
+/***/ 6126:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79025,6 +79025,30 @@ async function readBundleFile(dir, file, parseText) {
     }
 }
 //# sourceMappingURL=bundle.js.map
+;// CONCATENATED MODULE: ./build/agent/signals.js
+
+const signals_SIGNALS = ["SIGINT", "SIGTERM"];
+/**
+ * Keeps a SIGINT/SIGTERM listener of our own while a model is loaded. node-llama-cpp pulls in
+ * signal-exit, which re-raises the signal (killing the process on the spot) when it sees itself as
+ * the last listener, and the shutdown handler of src/core/shutdown.ts is a `once` listener that is
+ * gone by then; with ours in place the shutdown cleanup gets to finish. A second signal exits at once.
+ */
+function holdSignalsForCleanup() {
+    let received = 0;
+    const listener = () => {
+        received += 1;
+        if (received > 1)
+            process.exit(ExitCode.interrupted);
+    };
+    for (const signal of signals_SIGNALS)
+        process.on(signal, listener);
+    return () => {
+        for (const signal of signals_SIGNALS)
+            process.off(signal, listener);
+    };
+}
+//# sourceMappingURL=signals.js.map
 ;// CONCATENATED MODULE: ./build/agent/session.js
 
 
@@ -79155,6 +79179,7 @@ class Terminal {
 
 
 
+
 const MAX_SHOWN_RESULT = 500;
 function agentCommand() {
     const command = new Command("agent")
@@ -79192,6 +79217,7 @@ function agentCommand() {
             await backend?.close();
         })());
         const stopOnSignal = onShutdown(close);
+        const releaseSignals = holdSignalsForCleanup();
         try {
             const liveTools = await listAllTools(connection, { timeoutMs });
             const drift = checkDrift(bundle.tools, liveTools);
@@ -79234,6 +79260,7 @@ function agentCommand() {
         finally {
             stopOnSignal();
             await close();
+            releaseSignals();
         }
     });
 }
@@ -79682,6 +79709,7 @@ function sendError(res, error) {
 
 
 
+
 function serveCommand() {
     const command = new Command("serve")
         .description("an OpenAI-compatible chat completions server (tools, tool_calls, streaming) for the bundle's model; loopback by default")
@@ -79701,6 +79729,7 @@ function serveCommand() {
         if (opts.host.trim() === "")
             throw badInput("--host is empty", "e.g. --host 127.0.0.1");
         const bundle = await openBundle(opts.bundle);
+        holdSignalsForCleanup();
         const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
         let running;
         try {
@@ -80018,7 +80047,7 @@ function runCommand() {
 }
 /** Each stage runs as its own CLI command in this process, so it behaves exactly as when typed. */
 const runInProcess = async (args) => {
-    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 1922));
+    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 6126));
     process.exitCode = undefined;
     try {
         await buildProgram().parseAsync(["node", "mcp-forge", ...args]);
@@ -80375,7 +80404,7 @@ module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/dra
 /******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
-/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1922);
+/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6126);
 
 
 (0,_build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv).then((code) => {

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as core from "@actions/core";
-import { environmentMissing } from "../core/errors.js";
+import { badInput, environmentMissing } from "../core/errors.js";
 import { restore, save } from "./cache.js";
 import { actionRoot, saveConfig } from "./context.js";
 import { readInputs } from "./inputs.js";
@@ -23,6 +23,9 @@ export async function setup(): Promise<void> {
   for (const secret of secretsOf(config)) core.setSecret(secret);
   await installNodeModules(config.mode === "full");
   if (config.mode === "full" && !config.python) config.python = await trainerVenv();
+  else if (config.mode === "full" && !(await exists(config.python))) {
+    throw badInput(`input python: ${config.python} does not exist`, "give the path of a Python with the trainer installed (e.g. .venv/bin/python), or leave it empty for the action's cached venv");
+  }
   const path = await saveConfig(config);
   core.info(`mode ${config.mode} · work directory ${config.workdir}`);
   core.setOutput("config", path);

@@ -61,8 +61,8 @@ describe("caches (@actions/cache against the cache service v2 on loopback)", () 
   it("LoRA checkpoints of an interrupted job are saved by the always() step and restored by prefix in the next job", async () => {
     const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
     const tools = await readFile(TOOLS, "utf8");
-    // No trainer Python: train fails as an interrupted run would, after its checkpoint was written.
-    const noTrainer = { INPUT_PYTHON: join(workspace, "no-python"), INPUT_MODEL: "tiny", INPUT_PROFILE: "fast_dev" };
+    // A "Python" that exits at once: train fails as an interrupted run would, after its checkpoint was written.
+    const noTrainer = { INPUT_PYTHON: "/bin/false", INPUT_MODEL: "tiny", INPUT_PROFILE: "fast_dev" };
     const first = await generateJob(workspace, tools, noTrainer);
     const checkpoint = join(workspace, ".mcp-forge", "model", "checkpoints", "checkpoint-40");
     await mkdir(checkpoint, { recursive: true });

@@ -92,6 +92,10 @@ describe("PR comment and gate", () => {
     const bad = await typo.step("setup");
     expect(bad.code).toBe(2);
     expect(bad.stdout).toContain("input thresholds: /toolSelectonAccuracy is not a metric");
+    const noPython = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { INPUT_TOOLS_FILE: "t.json", INPUT_PYTHON: "venv/bin/python" } });
+    const missing = await noPython.step("setup");
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/input python: .*venv\/bin\/python does not exist/);
   });
 
   it("masks the token, server-url credentials and header values, and keeps them out of the uploaded reports", async () => {
