@@ -33,8 +33,9 @@ export type Contributions = Record<MetricName, [number, number]>;
 
 /**
  * Exact definitions, per run (a run is one held-out prompt looped to its end):
- * - toolCallParseRate: of prompts that need a tool, the first reply holds at least one call and every call in it parses
- *   (JSON, a string name, object arguments).
+ * - toolCallParseRate: of the replies (every turn, every prompt) that try to call a tool, those whose calls all parse
+ *   (JSON, a string name, object arguments). A text answer where a call was needed counts against selection and
+ *   loop completion, not here; under constrained decoding every call parses.
  * - schemaConformance: of all parsed calls in all turns, those naming a known tool whose arguments pass its inputSchema.
  * - toolSelectionAccuracy: of prompts that need a tool, the set of tools called in the first reply equals the expected set.
  * - argumentAccuracy: of prompts with the right tools chosen, every expected call has its own model call whose
@@ -47,9 +48,10 @@ export type Contributions = Record<MetricName, [number, number]>;
  */
 export function contributions(run: RunRecord, evalCase: EvalCase, schemas: ReadonlyMap<string, Record<string, unknown>>): Contributions {
   const needsTool = evalCase.expectedCalls.length > 0;
-  const first = run.turns[0];
-  const firstCalls = first?.calls ?? [];
+  const firstCalls = run.turns[0]?.calls ?? [];
   const parsedFirst = firstCalls.length > 0 && firstCalls.every((c) => c.check !== "unparseable");
+  const attempts = run.turns.filter((t) => t.attemptedCall);
+  const parsedAttempts = attempts.filter((t) => t.calls.length > 0 && t.calls.every((c) => c.check !== "unparseable"));
   const allParsed = run.turns.flatMap((t) => t.calls).filter((c) => c.check !== "unparseable");
   const conforming = allParsed.filter((c) => c.check === "ok").length;
   const expectedNames = new Set(evalCase.expectedCalls.map((c) => c.function.name));
@@ -61,7 +63,7 @@ export function contributions(run: RunRecord, evalCase: EvalCase, schemas: Reado
   const handled = gotError && run.outcome === "answered" && !run.retryStorm && !run.ignoredError;
   const executed = run.turns.some((t) => t.calls.some((c) => c.result !== undefined));
   return {
-    toolCallParseRate: needsTool ? [parsedFirst ? 1 : 0, 1] : [0, 0],
+    toolCallParseRate: [parsedAttempts.length, attempts.length],
     schemaConformance: [conforming, allParsed.length],
     toolSelectionAccuracy: needsTool ? [selected ? 1 : 0, 1] : [0, 0],
     argumentAccuracy: selected ? [argsRight ? 1 : 0, 1] : [0, 0],
