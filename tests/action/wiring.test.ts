@@ -83,4 +83,18 @@ describe("action.yml wiring", () => {
     const version = execFileSync(process.execPath, [join(ROOT, "dist", "cli", "index.js"), "--version"], { encoding: "utf8" }).trim();
     expect(version).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });
+
+  it("the workflows: CI runs the tests, check-dist rebuilds dist/ and fails on a difference, self-test runs uses: ./", () => {
+    const workflow = (name: string) => parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as { jobs: Record<string, { "runs-on": string; steps: Step[] }> };
+    const runs = (name: string) => Object.values(workflow(name).jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
+    expect(runs("ci.yml").join("\n")).toContain("npx vitest run");
+    const check = runs("check-dist.yml").join("\n");
+    expect(check).toContain("npm run bundle");
+    expect(check).toMatch(/git status --porcelain -- dist[\s\S]*exit 1/);
+    const self = workflow("self-test.yml").jobs;
+    const uses = Object.values(self).map((j) => ({ on: j["runs-on"], step: j.steps.find((s) => s.uses === "./") }));
+    expect(uses.every((u) => u.on === "ubuntu-latest" && u.step)).toBe(true);
+    expect(uses.map((u) => u.step!.with?.["server-command"]).join(" ")).toContain("@modelcontextprotocol/server-memory");
+    expect(uses.map((u) => u.step!.with?.model)).toContain("tiny");
+  });
 });
