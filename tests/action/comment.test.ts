@@ -60,6 +60,23 @@ describe("PR comment and gate", () => {
     expect(after[0]!.body).toContain("| toolSelectionAccuracy | 86.1% | −6.0 pp |");
   });
 
+  it("finds its comment on a busy PR's second page of comments and updates it", async () => {
+    const busy = Array.from({ length: 150 }, (_, i) => ({ id: 10_000 + i, body: `review comment ${i}`, html_url: `https://github.com/octo-org/weather-mcp/pull/9#issuecomment-${10_000 + i}`, user: { login: "reviewer", type: "User" } }));
+    busy[130] = { ...busy[130]!, body: "<!-- mcp-forge-report -->\nold report", user: { login: "github-actions[bot]", type: "Bot" } };
+    gh.comments.set(9, busy);
+    const job = await prJob("pull_request.json", "benchmark-pass.json");
+    const event = JSON.parse(await readFile(join(FIXTURES, "pull_request.json"), "utf8")) as { pull_request: { number: number }; number: number };
+    event.pull_request.number = 9;
+    event.number = 9;
+    await writeFile(join(job.dir, "event-9.json"), JSON.stringify(event));
+    const report = await job.step("report", { GITHUB_EVENT_PATH: join(job.dir, "event-9.json") });
+    expect(report.code).toBe(0);
+    const after = gh.comments.get(9)!;
+    expect(after).toHaveLength(150);
+    expect(after[130]!.body).toContain("## ✅ MCP-Forge: passed");
+    expect(gh.requests).toContain("GET /repos/octo-org/weather-mcp/issues/9/comments");
+  });
+
   it("a user threshold above the measured value fails the gate naming the metric", async () => {
     const job = await prJob("pull_request.json", "benchmark-pass.json", { INPUT_THRESHOLDS: "argumentAccuracy: 0.9\nschemaConformance: 0.95" });
     const gate = await job.step("gate");

@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
  * GitHub's REST API, the endpoints the action calls, on loopback: issue comments (list, create,
  * update), releases (get by tag, latest, create), release assets (list, delete, download) and asset
  * uploads on the separate uploads URL a release's `upload_url` names. Shapes and status codes follow
- * docs.github.com/rest; a read-only token gets 403 on writes as a fork's pull request does.
+ * docs.github.com/rest (lists page with per_page/page and a Link header); a read-only token gets 403
+ * on writes as a fork's pull request does.
  */
 export interface Comment {
   id: number;
@@ -73,7 +74,10 @@ export class FakeGitHub {
       if (req.method === "GET") {
         const perPage = Number(url.searchParams.get("per_page") ?? 30);
         const page = Number(url.searchParams.get("page") ?? 1);
-        return json(res, 200, list.slice((page - 1) * perPage, page * perPage));
+        const last = Math.max(1, Math.ceil(list.length / perPage));
+        const link = (n: number, rel: string) => `<${this.url}${path}?per_page=${perPage}&page=${n}>; rel="${rel}"`;
+        const links = page < last ? [link(page + 1, "next"), link(last, "last")].join(", ") : undefined;
+        return json(res, 200, list.slice((page - 1) * perPage, page * perPage), links ? { link: links } : {});
       }
       if (req.method === "POST") {
         const id = this.nextId++;
@@ -171,7 +175,7 @@ function read(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function json(res: ServerResponse, status: number, value: unknown): void {
+function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) }).end(text);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers }).end(text);
 }
