@@ -49,7 +49,7 @@ async function runtime(): Promise<Llama> {
 export class GgufBackend implements ModelBackend {
   readonly kind = "gguf" as const;
   /** One grammar per tools array (the eval set shares one array across prompts). */
-  private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<LlamaGrammar>>();
+  private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<{ grammar: LlamaGrammar; maxCallLength: number }>>();
 
   private constructor(
     readonly id: string,
@@ -95,14 +95,19 @@ export class GgufBackend implements ModelBackend {
     const started = performance.now();
     let engineMs = 0;
     const prompt = this.template.render(request.messages, request.tools, true);
-    const grammar = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
+    const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
 
     let mark = performance.now();
     const tokens = this.model.tokenize(prompt, true);
     const input = await this.reuseCachedPrefix(tokens);
     const { LlamaGrammarEvaluationState } = await import("node-llama-cpp");
-    const grammarState = grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar }) : undefined;
-    const maxTokens = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const grammarState = constraint ? new LlamaGrammarEvaluationState({ model: this.model, grammar: constraint.grammar }) : undefined;
+    const budget = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    // Under the grammar a call is at most maxCallLength characters (each token is one at least):
+    // room for that lets every call close, within what the context has left.
+    const maxTokens = constraint
+      ? Math.max(budget, Math.min(constraint.maxCallLength, this.context.contextSize - tokens.length))
+      : budget;
     const generated: Token[] = [];
     let firstTokenMs: number | undefined;
     let toolCallMs: number | undefined;
@@ -159,10 +164,11 @@ export class GgufBackend implements ModelBackend {
     return tokens.slice(this.sequence.nextTokenIndex);
   }
 
-  private grammarFor(tools: readonly FunctionTool[]): Promise<LlamaGrammar> {
+  private grammarFor(tools: readonly FunctionTool[]): Promise<{ grammar: LlamaGrammar; maxCallLength: number }> {
     let grammar = this.grammars.get(tools);
     if (!grammar) {
-      grammar = this.llama.createGrammar({ grammar: this.format.grammar(tools) });
+      const { gbnf, maxCallLength } = this.format.grammar(tools);
+      grammar = this.llama.createGrammar({ grammar: gbnf }).then((g) => ({ grammar: g, maxCallLength }));
       this.grammars.set(tools, grammar);
     }
     return grammar;

@@ -5,16 +5,18 @@
  * grammar cannot express (pattern, format other than date, numeric bounds, uniqueItems) are left
  * to the schema validator; the grammar only narrows what the model may write.
  *
- * Strings and arrays without maxLength/maxItems get a cap, so that a call always closes within
- * the token budget: a grammar that lets a weak model ramble inside a string never ends the call.
+ * Strings and arrays without maxLength/maxItems get a cap, and numbers a digit limit, so that
+ * every value the grammar admits has a known longest length (`maxLength`): the generation budget
+ * is raised to it, and a call always closes. Without the caps a weak model rambles inside a string
+ * until the budget runs out and the call never parses.
  */
 
 type Schema = Record<string, unknown>;
 
 const PRIMITIVES: Record<string, string> = {
   ws: '" "?',
-  "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})',
-  "json-number": '"-"? json-int-digits ("." [0-9]+)? ([eE] [-+]? [0-9]+)?',
+  "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/bfnrt]',
+  "json-number": '"-"? json-int-digits ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?',
   "json-int-digits": '"0" | [1-9] [0-9]{0,15}',
   "json-integer": '"-"? json-int-digits',
   "json-nonneg-integer": "json-int-digits",
@@ -27,9 +29,9 @@ const PRIMITIVES: Record<string, string> = {
 };
 
 export interface GrammarLimits {
-  /** Longest string where the schema sets no maxLength (default 64 characters). */
+  /** Longest string where the schema sets no maxLength (default 32 characters). */
   maxStringLength?: number;
-  /** Most array items where the schema sets no maxItems (default 6). */
+  /** Most array items where the schema sets no maxItems (default 4). */
   maxArrayItems?: number;
 }
 
@@ -41,8 +43,8 @@ export class GrammarBuilder {
   private readonly maxItems: number;
 
   constructor(limits: GrammarLimits = {}) {
-    this.maxString = limits.maxStringLength ?? 64;
-    this.maxItems = limits.maxArrayItems ?? 6;
+    this.maxString = limits.maxStringLength ?? 32;
+    this.maxItems = limits.maxArrayItems ?? 4;
     for (const [name, body] of Object.entries(PRIMITIVES)) this.rules.set(name, body);
     this.rules.set("json-string", `"\\"" json-char{0,${this.maxString}} "\\""`);
   }
@@ -68,6 +70,49 @@ export class GrammarBuilder {
     this.bySchema.set(key, name);
     this.rules.set(name, this.schemaBody(schema as Schema, name, root));
     return name;
+  }
+
+  /**
+   * The longest JSON text the rule for `schema` admits, in characters (each a token at most);
+   * Infinity where the grammar is unbounded (free-form objects, deep recursion).
+   */
+  maxLength(schema: unknown, root: Schema = schema as Schema, depth = 0): number {
+    if (schema === true || schema === undefined || schema === null || typeof schema !== "object" || depth > 16) return Infinity;
+    const s = schema as Schema;
+    const next = (sub: unknown) => this.maxLength(sub, root, depth + 1);
+    if (typeof s.$ref === "string") return next(resolveRef(s.$ref, root));
+    if ("const" in s) return JSON.stringify(s.const).length;
+    if (Array.isArray(s.enum)) return Math.max(...s.enum.map((v) => JSON.stringify(v).length));
+    const union = (s.anyOf ?? s.oneOf) as unknown[] | undefined;
+    if (Array.isArray(union)) return Math.max(...union.map(next));
+    if (Array.isArray(s.allOf)) return next(mergeAllOf(s));
+    if (Array.isArray(s.type)) return Math.max(...s.type.map((t) => next({ ...s, type: t })));
+    switch (s.type) {
+      case "string": {
+        if (s.format === "date") return 12;
+        const min = typeof s.minLength === "number" ? s.minLength : 0;
+        return 2 + 2 * (typeof s.maxLength === "number" ? s.maxLength : Math.max(min, this.maxString));
+      }
+      case "integer":
+        return 17;
+      case "number":
+        return 38;
+      case "boolean":
+        return 5;
+      case "null":
+        return 4;
+      case "array": {
+        const min = typeof s.minItems === "number" ? s.minItems : 0;
+        const max = typeof s.maxItems === "number" ? s.maxItems : Math.max(min, this.maxItems);
+        return max === 0 ? 3 : 4 + max * next(s.items) + (max - 1) * 2;
+      }
+      default: {
+        const properties = (s.properties ?? {}) as Record<string, unknown>;
+        const names = Object.keys(properties);
+        if (names.length === 0) return s.additionalProperties ? Infinity : 3;
+        return 4 + names.reduce((sum, k) => sum + JSON.stringify(k).length + 3 + next(properties[k]) + 2, 0);
+      }
+    }
   }
 
   build(rootBody: string): string {
@@ -126,7 +171,7 @@ export class GrammarBuilder {
   private objectBody(schema: Schema, name: string, root: Schema): string {
     const properties = (schema.properties ?? {}) as Record<string, unknown>;
     const names = Object.keys(properties);
-    if (names.length === 0) return schema.additionalProperties === false ? '"{" ws "}"' : "json-object";
+    if (names.length === 0) return schema.additionalProperties ? "json-object" : '"{" ws "}"';
     const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
     const pair = (key: string) =>
       `${GrammarBuilder.literal(JSON.stringify(key))} ws ":" ws ${this.schemaRule(properties[key], `${name}-${key}`, root)}`;

@@ -1,6 +1,6 @@
 import { GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { balancedJsonEnd, callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, callFromJson, MAX_CONSTRAINED_CALLS, type CallFormat, type ParsedOutput } from "./types.js";
 
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
@@ -38,16 +38,21 @@ export const hermesFormat: CallFormat = {
     return splitAtClose(rest).closed;
   },
 
-  grammar(tools: readonly FunctionTool[]): string {
+  grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
+    let longest = 0;
     const bodies = tools.map((tool) => {
       const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
       const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+      longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
       return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"arguments\\"" ws ":" ws ${args} ws "}" )`;
     });
     g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${bodies.join(" | ")} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
     g.rule("answer", "[^<\\x00] [^\\x00]*");
-    return g.build('call ( "\\n" call )* | answer');
+    return {
+      gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),
+      maxCallLength: MAX_CONSTRAINED_CALLS * (longest + OPEN.length + CLOSE.length + 3),
+    };
   },
 };
 

@@ -31,16 +31,18 @@ export const llama3JsonFormat: CallFormat = {
     return balancedJsonEnd(first) === first.length;
   },
 
-  grammar(tools: readonly FunctionTool[]): string {
+  grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
+    let longest = 0;
     const bodies = tools.map((tool) => {
       const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
       const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+      longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
       return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"parameters\\"" ws ":" ws ${args} ws "}" )`;
     });
     g.rule("call", bodies.join(" | "));
     g.rule("answer", "[^{<\\x00] [^\\x00]*");
-    return g.build("call | answer");
+    return { gbnf: g.build("call | answer"), maxCallLength: longest };
   },
 };
 

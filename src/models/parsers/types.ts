@@ -1,5 +1,8 @@
 import type { FunctionTool, RawCall } from "../types.js";
 
+/** Most calls in one constrained reply: a bound on its length. */
+export const MAX_CONSTRAINED_CALLS = 2;
+
 export interface ParsedOutput {
   /** Text outside the calls, trimmed. */
   content: string;
@@ -14,8 +17,11 @@ export interface CallFormat {
   parse(text: string): ParsedOutput;
   /** True once `text` (a prefix of the output) holds a complete call; used to time the call. */
   hasCompleteCall(text: string): boolean;
-  /** GBNF that admits a final text answer or one or more calls valid against the tools' schemas. */
-  grammar(tools: readonly FunctionTool[]): string;
+  /**
+   * GBNF that admits a final text answer or calls valid against the tools' schemas, and the
+   * longest call text it admits (characters; Infinity when unbounded).
+   */
+  grammar(tools: readonly FunctionTool[]): { gbnf: string; maxCallLength: number };
 }
 
 /** Reads `{"name": …, "<argsKey>": {…}}` into a call; anything else becomes a call with an error. */
