@@ -73931,8 +73931,9 @@ const THRESHOLDS = {
 };
 /**
  * Exact definitions, per run (a run is one held-out prompt looped to its end):
- * - toolCallParseRate: of prompts that need a tool, the first reply holds at least one call and every call in it parses
- *   (JSON, a string name, object arguments).
+ * - toolCallParseRate: of the replies (every turn, every prompt) that try to call a tool, those whose calls all parse
+ *   (JSON, a string name, object arguments). A text answer where a call was needed counts against selection and
+ *   loop completion, not here; under constrained decoding every call parses.
  * - schemaConformance: of all parsed calls in all turns, those naming a known tool whose arguments pass its inputSchema.
  * - toolSelectionAccuracy: of prompts that need a tool, the set of tools called in the first reply equals the expected set.
  * - argumentAccuracy: of prompts with the right tools chosen, every expected call has its own model call whose
@@ -73945,9 +73946,10 @@ const THRESHOLDS = {
  */
 function contributions(run, evalCase, schemas) {
     const needsTool = evalCase.expectedCalls.length > 0;
-    const first = run.turns[0];
-    const firstCalls = first?.calls ?? [];
+    const firstCalls = run.turns[0]?.calls ?? [];
     const parsedFirst = firstCalls.length > 0 && firstCalls.every((c) => c.check !== "unparseable");
+    const attempts = run.turns.filter((t) => t.attemptedCall);
+    const parsedAttempts = attempts.filter((t) => t.calls.length > 0 && t.calls.every((c) => c.check !== "unparseable"));
     const allParsed = run.turns.flatMap((t) => t.calls).filter((c) => c.check !== "unparseable");
     const conforming = allParsed.filter((c) => c.check === "ok").length;
     const expectedNames = new Set(evalCase.expectedCalls.map((c) => c.function.name));
@@ -73959,7 +73961,7 @@ function contributions(run, evalCase, schemas) {
     const handled = gotError && run.outcome === "answered" && !run.retryStorm && !run.ignoredError;
     const executed = run.turns.some((t) => t.calls.some((c) => c.result !== undefined));
     return {
-        toolCallParseRate: needsTool ? [parsedFirst ? 1 : 0, 1] : [0, 0],
+        toolCallParseRate: [parsedAttempts.length, attempts.length],
         schemaConformance: [conforming, allParsed.length],
         toolSelectionAccuracy: needsTool ? [selected ? 1 : 0, 1] : [0, 0],
         argumentAccuracy: selected ? [argsRight ? 1 : 0, 1] : [0, 0],
@@ -75866,13 +75868,15 @@ function stubCommand() {
  * grammar cannot express (pattern, format other than date, numeric bounds, uniqueItems) are left
  * to the schema validator; the grammar only narrows what the model may write.
  *
- * Strings and arrays without maxLength/maxItems get a cap, so that a call always closes within
- * the token budget: a grammar that lets a weak model ramble inside a string never ends the call.
+ * Strings and arrays without maxLength/maxItems get a cap, and numbers a digit limit, so that
+ * every value the grammar admits has a known longest length (`maxLength`): the generation budget
+ * is raised to it, and a call always closes. Without the caps a weak model rambles inside a string
+ * until the budget runs out and the call never parses.
  */
 const PRIMITIVES = {
     ws: '" "?',
-    "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})',
-    "json-number": '"-"? json-int-digits ("." [0-9]+)? ([eE] [-+]? [0-9]+)?',
+    "json-char": '[^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/bfnrt]',
+    "json-number": '"-"? json-int-digits ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?',
     "json-int-digits": '"0" | [1-9] [0-9]{0,15}',
     "json-integer": '"-"? json-int-digits',
     "json-nonneg-integer": "json-int-digits",
@@ -75890,8 +75894,8 @@ class GrammarBuilder {
     maxString;
     maxItems;
     constructor(limits = {}) {
-        this.maxString = limits.maxStringLength ?? 64;
-        this.maxItems = limits.maxArrayItems ?? 6;
+        this.maxString = limits.maxStringLength ?? 32;
+        this.maxItems = limits.maxArrayItems ?? 4;
         for (const [name, body] of Object.entries(PRIMITIVES))
             this.rules.set(name, body);
         this.rules.set("json-string", `"\\"" json-char{0,${this.maxString}} "\\""`);
@@ -75917,6 +75921,57 @@ class GrammarBuilder {
         this.bySchema.set(key, name);
         this.rules.set(name, this.schemaBody(schema, name, root));
         return name;
+    }
+    /**
+     * The longest JSON text the rule for `schema` admits, in characters (each a token at most);
+     * Infinity where the grammar is unbounded (free-form objects, deep recursion).
+     */
+    maxLength(schema, root = schema, depth = 0) {
+        if (schema === true || schema === undefined || schema === null || typeof schema !== "object" || depth > 16)
+            return Infinity;
+        const s = schema;
+        const next = (sub) => this.maxLength(sub, root, depth + 1);
+        if (typeof s.$ref === "string")
+            return next(grammar_resolveRef(s.$ref, root));
+        if ("const" in s)
+            return JSON.stringify(s.const).length;
+        if (Array.isArray(s.enum))
+            return Math.max(...s.enum.map((v) => JSON.stringify(v).length));
+        const union = (s.anyOf ?? s.oneOf);
+        if (Array.isArray(union))
+            return Math.max(...union.map(next));
+        if (Array.isArray(s.allOf))
+            return next(mergeAllOf(s));
+        if (Array.isArray(s.type))
+            return Math.max(...s.type.map((t) => next({ ...s, type: t })));
+        switch (s.type) {
+            case "string": {
+                if (s.format === "date")
+                    return 12;
+                const min = typeof s.minLength === "number" ? s.minLength : 0;
+                return 2 + 2 * (typeof s.maxLength === "number" ? s.maxLength : Math.max(min, this.maxString));
+            }
+            case "integer":
+                return 17;
+            case "number":
+                return 38;
+            case "boolean":
+                return 5;
+            case "null":
+                return 4;
+            case "array": {
+                const min = typeof s.minItems === "number" ? s.minItems : 0;
+                const max = typeof s.maxItems === "number" ? s.maxItems : Math.max(min, this.maxItems);
+                return max === 0 ? 3 : 4 + max * next(s.items) + (max - 1) * 2;
+            }
+            default: {
+                const properties = (s.properties ?? {});
+                const names = Object.keys(properties);
+                if (names.length === 0)
+                    return s.additionalProperties ? Infinity : 3;
+                return 4 + names.reduce((sum, k) => sum + JSON.stringify(k).length + 3 + next(properties[k]) + 2, 0);
+            }
+        }
     }
     build(rootBody) {
         const lines = [`root ::= ${rootBody}`];
@@ -75981,7 +76036,7 @@ class GrammarBuilder {
         const properties = (schema.properties ?? {});
         const names = Object.keys(properties);
         if (names.length === 0)
-            return schema.additionalProperties === false ? '"{" ws "}"' : "json-object";
+            return schema.additionalProperties ? "json-object" : '"{" ws "}"';
         const required = new Set(Array.isArray(schema.required) ? schema.required : []);
         const pair = (key) => `${GrammarBuilder.literal(JSON.stringify(key))} ws ":" ws ${this.schemaRule(properties[key], `${name}-${key}`, root)}`;
         const mandatory = names.filter((n) => required.has(n)).map(pair);
@@ -76024,6 +76079,8 @@ function sanitize(text) {
 }
 //# sourceMappingURL=grammar.js.map
 ;// CONCATENATED MODULE: ./build/models/parsers/types.js
+/** Most calls in one constrained reply: a bound on its length. */
+const MAX_CONSTRAINED_CALLS = 2;
 /** Reads `{"name": …, "<argsKey>": {…}}` into a call; anything else becomes a call with an error. */
 function callFromJson(text, argsKeys) {
     let value;
@@ -76120,14 +76177,19 @@ const hermesFormat = {
     },
     grammar(tools) {
         const g = new GrammarBuilder();
+        let longest = 0;
         const bodies = tools.map((tool) => {
             const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
             const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+            longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
             return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"arguments\\"" ws ":" ws ${args} ws "}" )`;
         });
         g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${bodies.join(" | ")} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
         g.rule("answer", "[^<\\x00] [^\\x00]*");
-        return g.build('call ( "\\n" call )* | answer');
+        return {
+            gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),
+            maxCallLength: MAX_CONSTRAINED_CALLS * (longest + OPEN.length + CLOSE.length + 3),
+        };
     },
 };
 /**
@@ -76176,14 +76238,16 @@ const llama3JsonFormat = {
     },
     grammar(tools) {
         const g = new GrammarBuilder();
+        let longest = 0;
         const bodies = tools.map((tool) => {
             const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
             const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+            longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
             return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"parameters\\"" ws ":" ws ${args} ws "}" )`;
         });
         g.rule("call", bodies.join(" | "));
         g.rule("answer", "[^{<\\x00] [^\\x00]*");
-        return g.build("call | answer");
+        return { gbnf: g.build("call | answer"), maxCallLength: longest };
     },
 };
 /** Splits `{…}; {…}` at top-level semicolons, respecting strings and nesting. */
@@ -76410,13 +76474,18 @@ class GgufBackend {
         const started = performance.now();
         let engineMs = 0;
         const prompt = this.template.render(request.messages, request.tools, true);
-        const grammar = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
+        const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
         let mark = performance.now();
         const tokens = this.model.tokenize(prompt, true);
         const input = await this.reuseCachedPrefix(tokens);
         const { LlamaGrammarEvaluationState } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 1162));
-        const grammarState = grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar }) : undefined;
-        const maxTokens = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
+        const grammarState = constraint ? new LlamaGrammarEvaluationState({ model: this.model, grammar: constraint.grammar }) : undefined;
+        const budget = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
+        // Under the grammar a call is at most maxCallLength characters (each token is one at least):
+        // room for that lets every call close, within what the context has left.
+        const maxTokens = constraint
+            ? Math.max(budget, Math.min(constraint.maxCallLength, this.context.contextSize - tokens.length))
+            : budget;
         const generated = [];
         let firstTokenMs;
         let toolCallMs;
@@ -76475,7 +76544,8 @@ class GgufBackend {
     grammarFor(tools) {
         let grammar = this.grammars.get(tools);
         if (!grammar) {
-            grammar = this.llama.createGrammar({ grammar: this.format.grammar(tools) });
+            const { gbnf, maxCallLength } = this.format.grammar(tools);
+            grammar = this.llama.createGrammar({ grammar: gbnf }).then((g) => ({ grammar: g, maxCallLength }));
             this.grammars.set(tools, grammar);
         }
         return grammar;

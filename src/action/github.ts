@@ -25,7 +25,9 @@ interface Repo {
 /** Updates the pull request's MCP-Forge comment in place, or creates it; returns its URL. */
 export async function upsertComment(gh: GitHub, where: Repo & { issue: number }, body: string): Promise<{ url: string; created: boolean }> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: where.owner, repo: where.repo, issue_number: where.issue, per_page: 100 });
-  const mine = comments.find((c) => (c.body ?? "").startsWith(MARKER));
+  // Anyone can paste the marker; the workflow token's own (bot) comment wins when there are several.
+  const marked = comments.filter((c) => (c.body ?? "").startsWith(MARKER));
+  const mine = marked.find((c) => c.user?.type === "Bot") ?? marked[0];
   if (mine) {
     const { data } = await gh.rest.issues.updateComment({ owner: where.owner, repo: where.repo, comment_id: mine.id, body });
     return { url: data.html_url, created: false };

@@ -60,8 +60,9 @@ describe("PR comment and gate", () => {
     expect(after[0]!.body).toContain("| toolSelectionAccuracy | 86.1% | −6.0 pp |");
   });
 
-  it("finds its comment on a busy PR's second page of comments and updates it", async () => {
+  it("finds its own (bot) comment on a busy PR's second page and updates it, not a pasted copy", async () => {
     const busy = Array.from({ length: 150 }, (_, i) => ({ id: 10_000 + i, body: `review comment ${i}`, html_url: `https://github.com/octo-org/weather-mcp/pull/9#issuecomment-${10_000 + i}`, user: { login: "reviewer", type: "User" } }));
+    busy[3] = { ...busy[3]!, body: "<!-- mcp-forge-report -->\npasted by a reviewer" };
     busy[130] = { ...busy[130]!, body: "<!-- mcp-forge-report -->\nold report", user: { login: "github-actions[bot]", type: "Bot" } };
     gh.comments.set(9, busy);
     const job = await prJob("pull_request.json", "benchmark-pass.json");
@@ -74,6 +75,7 @@ describe("PR comment and gate", () => {
     const after = gh.comments.get(9)!;
     expect(after).toHaveLength(150);
     expect(after[130]!.body).toContain("## ✅ MCP-Forge: passed");
+    expect(after[3]!.body).toContain("pasted by a reviewer");
     expect(gh.requests).toContain("GET /repos/octo-org/weather-mcp/issues/9/comments");
   });
 
