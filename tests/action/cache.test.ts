@@ -10,7 +10,10 @@ let service: FakeCacheService;
 beforeAll(async () => {
   service = await new FakeCacheService("fake-runtime-token").start();
 });
-afterAll(async () => service.stop());
+afterAll(async () => {
+  await service.stop();
+  await Job.cleanup();
+});
 
 /** A fresh runner (nothing on disk from earlier jobs) whose workspace sits at the same path, as on hosted runners. */
 const PR = { event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge" };

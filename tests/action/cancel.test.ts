@@ -2,10 +2,12 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { Job } from "./runner.js";
 
 const running = (marker: string) => execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(marker) && !l.includes("ps -eo"));
+
+afterAll(() => Job.cleanup());
 
 describe("a cancelled job", () => {
   it("SIGTERM to a stage step reaches the CLI, which stops its server; nothing is left running", async () => {

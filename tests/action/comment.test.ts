@@ -10,7 +10,10 @@ let gh: FakeGitHub;
 beforeAll(async () => {
   gh = await new FakeGitHub("octo-org", "weather-mcp", TOKEN).start();
 });
-afterAll(async () => gh.stop());
+afterAll(async () => {
+  await gh.stop();
+  await Job.cleanup();
+});
 
 /** A PR job whose earlier steps left tools.json, qc.json and the given benchmark.json behind. */
 async function prJob(event: string, benchmark: string, inputs: Record<string, string> = {}): Promise<Job> {

@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "./fakes/github-api.js";
@@ -14,7 +13,10 @@ let gh: FakeGitHub;
 beforeAll(async () => {
   gh = await new FakeGitHub("octo-org", "weather-mcp", TOKEN).start();
 });
-afterAll(async () => gh.stop());
+afterAll(async () => {
+  await gh.stop();
+  await Job.cleanup();
+});
 
 /** A tag job whose pack step left a bundle folder behind. */
 async function tagJob(modelBytes: string): Promise<Job> {
@@ -39,7 +41,8 @@ describe("release on a tag", () => {
     const archive = assets.find((a) => a.name.endsWith(".tar.gz"))!;
     const sums = assets.find((a) => a.name === "SHA256SUMS")!.data.toString("utf8");
     expect(sums).toBe(`${createHash("sha256").update(archive.data).digest("hex")}  mcp-forge-bundle-v1.0.0.tar.gz\n`);
-    const out = await mkdtemp(join(tmpdir(), "mcp-forge-release-"));
+    const out = join(first.dir, "extracted");
+    await mkdir(out);
     await writeFile(join(out, "a.tar.gz"), archive.data);
     execFileSync("tar", ["-xzf", join(out, "a.tar.gz"), "-C", out]);
     expect(await readFile(join(out, "mcp-forge-bundle-v1.0.0", "model.gguf"), "utf8")).toBe("first build");

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -21,6 +21,13 @@ export interface StepResult {
  * with the environment action.yml gives that step.
  */
 export class Job {
+  private static readonly dirs: string[] = [];
+
+  /** Removes every job folder this test file made. */
+  static async cleanup(): Promise<void> {
+    await Promise.all(Job.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+
   private constructor(
     readonly dir: string,
     readonly workspace: string,
@@ -29,6 +36,7 @@ export class Job {
 
   static async create(options: { event: string; eventName: string; ref: string; env?: Record<string, string>; workspace?: string }): Promise<Job> {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-job-"));
+    Job.dirs.push(dir);
     const workspace = options.workspace ?? join(dir, "workspace");
     await mkdir(workspace, { recursive: true });
     await mkdir(join(dir, "temp"), { recursive: true });
