@@ -39,8 +39,10 @@ export interface RunRecord {
   /** An error result came back and the final answer neither recovered from it nor mentioned it. */
   ignoredError: boolean;
   loopMs: number;
-  /** Time spent outside the model: rendering aside, parsing, validation, the tool calls. */
+  /** Time spent outside the model: rendering, parsing, validation, the tool calls. */
   harnessMs: number;
+  /** Of that, time waiting for tool results. */
+  toolMs: number;
   error?: string;
 }
 
@@ -55,6 +57,7 @@ export interface LoopContext {
 export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<RunRecord> {
   const started = performance.now();
   let engineMs = 0;
+  let toolMs = 0;
   const messages: ChatMessage[] = [...evalCase.prompt];
   const turns: TurnRecord[] = [];
   let outcome: RunOutcome = "turn_limit";
@@ -88,10 +91,12 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     }));
     messages.push({ role: "assistant", content: generation.content, tool_calls: toolCalls });
     for (const [i, call] of calls.entries()) {
+      const callStarted = performance.now();
       call.result =
         call.check === "ok"
           ? await ctx.executor.call(call.name!, call.arguments as Record<string, unknown>)
           : { content: `Error: ${call.problem}`, isError: true, source: "rejected" };
+      toolMs += performance.now() - callStarted;
       messages.push({ role: "tool", tool_call_id: toolCalls[i]!.id, name: call.name!, content: call.result.content });
     }
   }
@@ -108,6 +113,7 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     ignoredError: outcome === "answered" && receivedError(turns) && !recoveredOrAcknowledged(turns, finalAnswer ?? ""),
     loopMs,
     harnessMs: Math.max(0, loopMs - engineMs),
+    toolMs,
     ...(error ? { error } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface Measurement {
     /** Share of loop time spent outside the model. */
     overheadShare: number;
     msPerTurn: number;
+    /** Of the harness time, the tool calls (a round trip to the server or stub), per call. */
+    toolMsPerCall: number;
   };
   thresholdFailures: Array<{ metric: MetricName; value: number; threshold: number }>;
   counts: Counts;
@@ -51,6 +53,7 @@ export function measure(runs: readonly ScoredRun[], wallMs: number): Measurement
   const loopTotal = sum(runs.map((r) => r.loopMs));
   const harnessTotal = sum(runs.map((r) => r.harnessMs));
   const metrics = metricsOf(runs.map((r) => r.contributions));
+  const executed = calls.filter((c) => c.result !== undefined).length;
   return {
     metrics,
     perTool: groupedMetrics(runs, toolsOf),
@@ -69,6 +72,7 @@ export function measure(runs: readonly ScoredRun[], wallMs: number): Measurement
     harness: {
       overheadShare: loopTotal > 0 ? Math.round((harnessTotal / loopTotal) * 1e4) / 1e4 : 0,
       msPerTurn: turns.length > 0 ? Math.round((harnessTotal / turns.length) * 1000) / 1000 : 0,
+      toolMsPerCall: executed > 0 ? Math.round((sum(runs.map((r) => r.toolMs)) / executed) * 1000) / 1000 : 0,
     },
     thresholdFailures: thresholdFailures(metrics),
     counts: {

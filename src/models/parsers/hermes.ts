@@ -31,7 +31,7 @@ export const hermesFormat: CallFormat = {
 
   hasCompleteCall(text: string): boolean {
     const start = text.indexOf(OPEN);
-    if (start < 0) return false;
+    if (start < 0 || text.indexOf(CLOSE, start) < 0) return false;
     const rest = text.slice(start + OPEN.length);
     const jsonStart = rest.search(/\S/);
     if (rest[jsonStart] === "{" && balancedJsonEnd(rest, jsonStart) < 0) return false;
