@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callMatches } from "../../src/eval/argmatch.js";
+import { callMatches, type ExpectedCall } from "../../src/eval/argmatch.js";
 
 const schema = {
   type: "object",
@@ -12,8 +12,8 @@ const schema = {
   },
   required: ["city"],
 };
-const expected = { name: "forecast", arguments: { city: "New York", temp: 20 } };
-const match = (args: Record<string, unknown>, exp = expected) => callMatches(exp, { name: "forecast", arguments: args }, schema);
+const expected: ExpectedCall = { name: "forecast", arguments: { city: "New York", temp: 20 } };
+const match = (args: Record<string, unknown>, exp: ExpectedCall = expected) => callMatches(exp, { name: "forecast", arguments: args }, schema);
 
 describe("argument matching (BFCL AST rules)", () => {
   it("compares strings without case or extra whitespace, numbers numerically", () => {
