@@ -80,29 +80,39 @@ export function runCommand(): Command {
         to: opts.to,
         timeoutMs: timeoutMsFromOptions(merged),
       },
-      runInProcess,
+      runInProcess(output.json),
       ({ stage, index, total, phase, outcome }) => {
         if (phase === "start") output.info(`\n▶ [${index + 1}/${total}] ${stage}`);
-        else if (outcome) output.info(`${outcome.status === "failed" ? "✗" : "✓"} ${stage} ${describe(outcome)}`);
+        else if (outcome) output.info(`${outcome.exitCode === ExitCode.ok ? "✓" : "✗"} ${stage} ${describe(outcome)}`);
       },
     );
     const failed = outcomes.find((o) => o.status === "failed");
+    const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
     const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
-    output.result({ passed: !failed, stages: outcomes, bundle });
+    output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle });
     output.say(`\n${summaryTable(outcomes)}`);
     if (failed) {
       output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
       process.exitCode = failed.exitCode;
-    } else if (bundle) {
-      output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
+      return;
+    }
+    if (bundle) output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
+    if (gates.length > 0) {
+      output.say(`\nquality gate failed at ${gates.map((g) => g.stage).join(", ")}: see ${join(workdir, "reports")}`);
+      process.exitCode = ExitCode.gateFailed;
     }
   });
 }
 
-/** Each stage runs as its own CLI command in this process, so it behaves exactly as when typed. */
-const runInProcess: CommandRunner = async (args) => {
+/**
+ * Each stage runs as its own CLI command in this process, so it behaves exactly as when typed.
+ * Under `run --json` the stages' human text is moved to stderr, keeping stdout for run's result.
+ */
+const runInProcess = (json: boolean): CommandRunner => async (args) => {
   const { buildProgram } = await import("../../cli/main.js");
   process.exitCode = undefined;
+  const stdoutWrite = process.stdout.write;
+  if (json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   try {
     await buildProgram().parseAsync(["node", "mcp-forge", ...args]);
     const code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
@@ -115,6 +125,8 @@ const runInProcess: CommandRunner = async (args) => {
     }
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
     throw error;
+  } finally {
+    process.stdout.write = stdoutWrite;
   }
 };
 
@@ -141,7 +153,8 @@ function positiveInt(value: unknown, name: string, min = 1): number {
 }
 
 function describe(o: StageOutcome): string {
-  if (o.status === "skipped") return "up to date, skipped";
+  if (o.status === "skipped") return o.exitCode === ExitCode.ok ? "up to date, skipped" : "up to date, skipped (its gate failed)";
+  if (o.status === "gate-failed") return `ran in ${o.seconds.toFixed(1)} s; its quality gate failed`;
   return `${o.status === "failed" ? `failed (exit ${o.exitCode})` : "done"} in ${o.seconds.toFixed(1)} s`;
 }
 
