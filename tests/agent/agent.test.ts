@@ -9,7 +9,12 @@ import { tinyBundle, type TinyBundle } from "../serve/tiny-bundle.js";
 const CLI = join(ROOT, "bin", "mcp-forge.js");
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
 const MEMORY_LINE = JSON.stringify({ type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] });
-const WRITE_PROMPT = 'Please create entities with entities [{"name":"Ada Lovelace","entityType":"person","observations":["wrote the first program"]}].';
+const WRITE_PROMPTS = [
+  "Add a person called Ada who runs marathons.",
+  "Remember that Ada Lovelace wrote the first program.",
+  "Add a note to Grace Hopper: wrote the first compiler.",
+  "Delete the knows relation from Ada to Grace.",
+];
 
 interface AgentReply {
   answer: string | null;
@@ -24,6 +29,7 @@ describe("mcp-forge agent", () => {
   let tiny: TinyBundle;
   let memory: string;
   let tools: McpTool[];
+  let writePrompt = WRITE_PROMPTS[0]!;
   const memoryArgs = () => ["--bundle", tiny.bundle, "--server", `node ${MEMORY_SERVER}`, "--env", `MEMORY_FILE_PATH=${memory}`, "--workdir", join(dir, "w")];
   // The grammar keeps the tiny model's calls well-formed, so each run reaches a call.
   const agent = (args: string[]) => runCli(["agent", ...memoryArgs(), "--constrained", ...args]);
@@ -37,11 +43,22 @@ describe("mcp-forge agent", () => {
   afterAll(() => cleanup());
 
   it("-p: asks before a tool that is not read-only; without a terminal it is declined, the model told and the memory file untouched", async () => {
-    await writeFile(memory, `${MEMORY_LINE}\n`);
-    const run = await agent(["-p", WRITE_PROMPT, "--json", "-v"]);
-    const reply = JSON.parse(run.stdout) as AgentReply;
+    let found: { run: Awaited<ReturnType<typeof agent>>; reply: AgentReply } | undefined;
+    // The tiny model's choice of tool depends on the wording; the first of these prompts it answers with a write call is used.
+    for (const prompt of WRITE_PROMPTS) {
+      await writeFile(memory, `${MEMORY_LINE}\n`);
+      const run = await agent(["-p", prompt, "--json", "-v"]);
+      const reply = JSON.parse(run.stdout) as AgentReply;
+      const name = reply.calls[0]?.name;
+      if (name !== undefined && tools.find((t) => t.name === name)?.annotations?.readOnlyHint === false) {
+        found = { run, reply };
+        writePrompt = prompt;
+        break;
+      }
+    }
+    expect(found, `no call to a write tool for any of ${WRITE_PROMPTS.length} prompts`).toBeDefined();
+    const { run, reply } = found!;
     const first = reply.calls[0]!;
-    expect(tools.find((t) => t.name === first.name)?.annotations?.readOnlyHint).toBe(false);
     expect(first.result).toMatchObject({ source: "rejected", isError: true });
     expect(first.result!.content).toMatch(/declined/);
     expect(run.stderr).toContain(`allow ${first.name} {`);
@@ -56,7 +73,7 @@ describe("mcp-forge agent", () => {
 
   it("--yes sends the call to the server without asking, and its result goes back to the model", async () => {
     await writeFile(memory, `${MEMORY_LINE}\n`);
-    const run = await agent(["-p", WRITE_PROMPT, "--json", "--yes"]);
+    const run = await agent(["-p", writePrompt, "--json", "--yes"]);
     const reply = JSON.parse(run.stdout) as AgentReply;
     expect(reply.calls[0]!.result!.source).toBe("server");
     expect(reply.turns).toBeGreaterThanOrEqual(2);
