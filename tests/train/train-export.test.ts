@@ -98,9 +98,14 @@ describe("mcp-forge train interrupted", () => {
     const settings = [...TRAIN_SETTINGS.filter((s) => !s.startsWith("save_steps")), "save_steps=1000", "max_steps=400"];
     const child = execa("node", [CLI, "train", "--workdir", workdir, ...settings.flatMap((s) => ["--set", s])], { reject: false });
     let stderr = "";
+    let sent = false;
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (/lora step \d+\/400/.test(stderr)) child.kill("SIGTERM");
+      // Once, and not child.kill(): execa would follow up with SIGKILL after 5 s.
+      if (!sent && /lora step \d+\/400/.test(stderr) && child.pid) {
+        sent = true;
+        process.kill(child.pid, "SIGTERM");
+      }
     });
     const run = await child;
     expect(run.exitCode).toBe(130);
