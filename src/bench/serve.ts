@@ -11,11 +11,9 @@ import type { ChatMessage, FunctionTool, ModelBackend } from "../models/types.js
 import { startServer } from "../serve/server.js";
 import type { Bench } from "./index.js";
 
-const ROUNDS = 3;
+const ROUNDS = 10;
 const PROMPTS = 8;
 const CONCURRENCY = 4;
-/** A cap that cuts the tiny model's long calls to the length of a short one from a trained model. */
-const SHORT_TOKENS = 32;
 
 /**
  * `serve` on the tiny model: tool-call completions (the standard held-out prompts of the bundle's
@@ -60,13 +58,12 @@ export function serveBench(): Bench {
         const client = new OpenAI({ apiKey: "unused", baseURL: server.url, maxRetries: 0 });
         try {
           let completionTokens = 0;
-          const viaHttp = async (i: number, maxTokens?: number) => {
+          const viaHttp = async (i: number) => {
             const p = prompts[i % prompts.length]!;
             const res = await client.chat.completions.create({
               model: bundle.name,
               messages: p.messages as OpenAI.Chat.ChatCompletionMessageParam[],
               tools: p.tools as OpenAI.Chat.ChatCompletionTool[],
-              ...(maxTokens ? { max_tokens: maxTokens } : {}),
             });
             completionTokens += res.usage?.completion_tokens ?? 0;
             return res.choices[0]!.finish_reason === "tool_calls";
@@ -80,13 +77,10 @@ export function serveBench(): Bench {
           await sequential(inProcess, prompts.length);
           const local = await sequential(inProcess, total);
           generateMs.length = 0;
-          const http = await sequential((i) => viaHttp(i), total);
+          const http = await sequential(viaHttp, total);
           const overheads = http.latencies.map((ms, i) => ms - generateMs[i]!);
           const tokens = completionTokens;
-          const concurrent = await parallel((i) => viaHttp(i), total, CONCURRENCY);
-          generateMs.length = 0;
-          const short = await sequential((i) => viaHttp(i, SHORT_TOKENS), total);
-          const shortOverheads = short.latencies.map((ms, i) => ms - generateMs[i]!);
+          const concurrent = await parallel(viaHttp, total, CONCURRENCY);
           return {
             model: source.gguf,
             decoding: "constrained (grammar from the tools), greedy",
@@ -105,10 +99,6 @@ export function serveBench(): Bench {
             "serve overhead per request (client latency − generate), p50 ms": round(pct(overheads, "p50"), 2),
             "serve overhead per request, p95 ms": round(pct(overheads, "p95"), 2),
             "serve overhead share (mean)": round(sum(overheads) / sum(http.latencies), 4),
-            [`short (max_tokens ${SHORT_TOKENS}), 1 client: requests/s`]: round(total / (short.wallMs / 1000), 2),
-            [`short (max_tokens ${SHORT_TOKENS}), 1 client: p95 ms`]: round(pct(short.latencies, "p95")),
-            [`short (max_tokens ${SHORT_TOKENS}): overhead p50 ms`]: round(pct(shortOverheads, "p50"), 2),
-            [`short (max_tokens ${SHORT_TOKENS}): overhead share (mean)`]: round(sum(shortOverheads) / sum(short.latencies), 4),
           };
         } finally {
           await server.close();
