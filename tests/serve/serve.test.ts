@@ -127,18 +127,31 @@ describe("mcp-forge serve", () => {
     expect(after.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
-  it("gives the benchmark the same metrics through the OpenAI backend as the GGUF in process", async () => {
-    const common = ["--workdir", tiny.workdir, "--limit", "12", "--json"];
-    const local = await runCli(["benchmark", "--model", tiny.model.gguf, "--constrained", "--report-dir", join(dir, "local"), ...common]);
-    const remote = await runCli(["benchmark", "--model", `openai:${tiny.name}`, "--base-url", serve.url, "--report-dir", join(dir, "remote"), ...common]);
-    expect([0, 1]).toContain(local.code);
-    expect(remote.code, remote.stderr).toBe(local.code);
-    const read = async (name: string) => JSON.parse(await readFile(join(dir, name, "benchmark.json"), "utf8")) as Record<string, unknown>;
-    const [a, b] = [await read("local"), await read("remote")];
-    expect(b.metrics).toEqual(a.metrics);
-    expect(b.perTool).toEqual(a.perTool);
-    expect(b.perScenario).toEqual(a.perScenario);
-    expect(Object.values(a.metrics as Record<string, number | null>).some((v) => typeof v === "number" && v > 0)).toBe(true);
+  it("gives the benchmark the same metrics through the OpenAI backend as the GGUF in process, constrained and free", async () => {
+    const free = await startServe(tiny.bundle);
+    try {
+      for (const [mode, url, flags] of [
+        ["constrained", serve.url, ["--constrained"]],
+        ["free", free.url, []],
+      ] as const) {
+        const common = ["--workdir", tiny.workdir, "--limit", "12", "--json"];
+        const local = await runCli(["benchmark", "--model", tiny.model.gguf, ...flags, "--report-dir", join(dir, `${mode}-local`), ...common]);
+        const remote = await runCli(["benchmark", "--model", `openai:${tiny.name}`, "--base-url", url, "--report-dir", join(dir, `${mode}-remote`), ...common]);
+        expect([0, 1]).toContain(local.code);
+        expect(remote.code, remote.stderr).toBe(local.code);
+        const read = async (name: string) => JSON.parse(await readFile(join(dir, name, "benchmark.json"), "utf8")) as Record<string, unknown>;
+        const [a, b] = [await read(`${mode}-local`), await read(`${mode}-remote`)];
+        expect(b.metrics, mode).toEqual(a.metrics);
+        expect(b.perTool, mode).toEqual(a.perTool);
+        expect(b.perScenario, mode).toEqual(a.perScenario);
+        // Unparseable calls and unknown tools cross the wire as such, so they count the same.
+        expect(a.counts).toHaveProperty("unparseableCalls");
+        expect(b.counts, mode).toEqual(a.counts);
+        expect(Object.values(a.metrics as Record<string, number | null>).some((v) => typeof v === "number" && v > 0)).toBe(true);
+      }
+    } finally {
+      await free.stop();
+    }
   }, 300_000);
 
   it("stops on SIGTERM: the port is closed and the process exits", async () => {
