@@ -6,7 +6,6 @@ import { badInput, ExitCode } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { ConfirmingExecutor, type CallEvents } from "../../agent/executor.js";
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
-import { holdSignalsForCleanup } from "../../agent/signals.js";
 import { AgentSession } from "../../agent/session.js";
 import { Terminal } from "../../agent/terminal.js";
 import { checkDrift, formatDrift } from "../../bundle/verify.js";
@@ -74,7 +73,6 @@ export function agentCommand(): Command {
         await backend?.close();
       })());
     const stopOnSignal = onShutdown(close);
-    const releaseSignals = holdSignalsForCleanup();
     try {
       const liveTools = await listAllTools(connection, { timeoutMs });
       const drift = checkDrift(bundle.tools, liveTools);
@@ -117,7 +115,6 @@ export function agentCommand(): Command {
     } finally {
       stopOnSignal();
       await close();
-      releaseSignals();
     }
   });
 }

@@ -3,7 +3,6 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import { badInput } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
-import { holdSignalsForCleanup } from "../../agent/signals.js";
 import { startServer } from "../../serve/server.js";
 
 interface ServeCliOptions {
@@ -40,7 +39,6 @@ export function serveCommand(): Command {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw badInput(`--port ${opts.port}: expected a port number from 0 to 65535`, "e.g. --port 8080");
     if (opts.host.trim() === "") throw badInput("--host is empty", "e.g. --host 127.0.0.1");
     const bundle = await openBundle(opts.bundle);
-    holdSignalsForCleanup();
     const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
     let running;
     try {
