@@ -1,7 +1,8 @@
 import { Command } from "commander";
-import { join, resolve } from "node:path";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { sha256 } from "../../core/canonical.js";
 import { badInput, gateFailed } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
@@ -72,7 +73,9 @@ export function qaCommand(): Command {
     });
     await finishStage(workdir, "QC_VALIDATING", {
       status: report.passed ? "done" : "failed",
-      outputs: Object.fromEntries(Object.values(report.reports ?? {}).map((p) => [p, ""])),
+      outputs: Object.fromEntries(
+        await Promise.all(Object.values(report.reports ?? {}).map(async (p) => [relative(workdir, p), `sha256:${sha256(await readFile(p))}`])),
+      ),
       summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
       ...(report.passed ? {} : { error: report.failures.join("; ") }),
     });

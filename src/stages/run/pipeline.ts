@@ -1,7 +1,7 @@
 import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { ExitCode, ForgeError } from "../../core/errors.js";
 import { loadState, saveState, STAGES, type PipelineState, type Stage } from "../../core/state.js";
@@ -36,11 +36,15 @@ export interface RunPlanInput {
 
 export interface StageOutcome {
   stage: Stage;
-  status: "ran" | "skipped" | "failed";
+  /** `gate-failed`: the stage ran but its quality gate failed; the pipeline goes on to pack. */
+  status: "ran" | "skipped" | "gate-failed" | "failed";
   seconds: number;
   command: string;
   exitCode: number;
 }
+
+/** Quality gates that still let the pipeline pack a bundle (whose agent.yaml records the failure). */
+const SOFT_GATES: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 
 /** Runs one CLI command in this process and returns its exit code. */
 export type CommandRunner = (args: string[]) => Promise<number>;
@@ -100,13 +104,16 @@ export function fingerprint(state: PipelineState, stage: Stage, args: string[], 
   return `sha256:${sha256(canonicalJson({ args: stableArgs, upstream, configText }))}`;
 }
 
-async function upToDate(workdir: string, state: PipelineState, stage: Stage, print: string): Promise<boolean> {
+/** The exit code the stage had when it last ran with this fingerprint, if its outputs are all still there. */
+async function upToDate(workdir: string, state: PipelineState, stage: Stage, print: string): Promise<number | undefined> {
   const record = state.stages[stage];
-  if (record?.status !== "done" || record.summary.runFingerprint !== print) return false;
+  if (!record || record.summary.runFingerprint !== print) return undefined;
+  const exitCode = record.status === "done" ? ExitCode.ok : record.summary.runExitCode;
+  if (exitCode !== ExitCode.ok && !(exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage))) return undefined;
   for (const out of Object.keys(record.outputs)) {
-    if (!(await exists(join(workdir, out)))) return false;
+    if (!(await exists(resolve(workdir, out)))) return undefined;
   }
-  return true;
+  return exitCode;
 }
 
 /** Whether the live server still lists exactly the tools in tools.json (inspected into a scratch folder). */
@@ -125,7 +132,8 @@ async function toolsetUnchanged(input: RunPlanInput): Promise<boolean> {
 
 /**
  * Runs the stages from `from` to `to`, skipping the ones that are up to date, and stops at the first
- * that fails (a gate, bad input, a missing environment) with that stage's exit code.
+ * that fails (bad input, a missing environment, the QC gate) with that stage's exit code. A failed
+ * validation or benchmark gate does not stop it: the bundle is still packed, recording the failure.
  */
 export async function runPipeline(
   input: RunPlanInput,
@@ -142,14 +150,17 @@ export async function runPipeline(
     const print = fingerprint(state, stage, args, input.config?.text ?? "");
     onStage({ stage, index, total: selected.length, phase: "start" });
     const started = performance.now();
-    const fresh = (await upToDate(input.workdir, state, stage, print)) && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
+    const previous = await upToDate(input.workdir, state, stage, print);
+    const fresh = previous !== undefined && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
     let outcome: StageOutcome;
     if (fresh) {
-      outcome = { stage, status: "skipped", seconds: 0, command, exitCode: ExitCode.ok };
+      outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
     } else {
       const exitCode = await runCommand(args);
-      outcome = { stage, status: exitCode === ExitCode.ok ? "ran" : "failed", seconds: (performance.now() - started) / 1000, command, exitCode };
-      if (exitCode === ExitCode.ok) await recordFingerprint(input.workdir, stage, print);
+      const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
+      const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
+      outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };
+      if (status !== "failed") await recordFingerprint(input.workdir, stage, print, exitCode);
     }
     outcomes.push(outcome);
     onStage({ stage, index, total: selected.length, phase: "end", outcome });
@@ -158,11 +169,11 @@ export async function runPipeline(
   return outcomes;
 }
 
-async function recordFingerprint(workdir: string, stage: Stage, print: string): Promise<void> {
+async function recordFingerprint(workdir: string, stage: Stage, print: string, exitCode: number): Promise<void> {
   const state = await loadState(workdir);
   const record = state.stages[stage];
   if (!record) throw new ForgeError(ExitCode.environment, `${stage} finished without recording itself in state.json`);
-  record.summary = { ...record.summary, runFingerprint: print };
+  record.summary = { ...record.summary, runFingerprint: print, runExitCode: exitCode };
   await saveState(workdir, state);
 }
 
