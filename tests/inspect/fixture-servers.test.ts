@@ -58,6 +58,8 @@ describe("inspect against our fixture servers", () => {
     expect(canonicalJson(file.tools)).toContain('"x-vendor":{"rateLimit":10}');
     expect(run.stdout).toContain("      * batches: line[][]");
     expect(run.stdout).toContain("  shout — RED text that tries to rewrite the terminal");
+    // Terminal control characters from the server's descriptions must not reach the terminal.
+    // eslint-disable-next-line no-control-regex
     expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
