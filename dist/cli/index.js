@@ -25156,7 +25156,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 6126:
+/***/ 1922:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25214,6 +25214,7 @@ const gateFailed = (message, hint) => new ForgeError(ExitCode.gateFailed, messag
 
 const cleanups = new Set();
 let installed = false;
+let shuttingDown = false;
 /**
  * Registers work to do when the user presses Ctrl-C or the process gets SIGTERM (kill child
  * processes, save state). Returns a function that unregisters it once the work is done normally.
@@ -25223,16 +25224,24 @@ function onShutdown(cleanup) {
     cleanups.add(cleanup);
     return () => cleanups.delete(cleanup);
 }
+/**
+ * The listeners stay installed for the life of the process: signal-exit (pulled in by
+ * node-llama-cpp) re-raises a signal when it finds itself the only listener, which would kill the
+ * process before the cleanup finished. A second signal exits at once.
+ */
 function install() {
     if (installed)
         return;
     installed = true;
     const handler = (signal) => {
+        if (shuttingDown)
+            process.exit(ExitCode.interrupted);
+        shuttingDown = true;
         process.stderr.write(`\n${signal === "SIGINT" ? "interrupted" : "terminated"}: cleaning up…\n`);
         void Promise.allSettled([...cleanups].map(async (c) => c())).then(() => process.exit(ExitCode.interrupted));
     };
-    process.once("SIGINT", handler);
-    process.once("SIGTERM", handler);
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
 }
 //# sourceMappingURL=shutdown.js.map
 ;// CONCATENATED MODULE: external "node:module"
@@ -69652,6 +69661,7 @@ function formatTally(t) {
 
 
 
+
 const rate = (value, flag, max = 1) => {
     if (value === undefined)
         return undefined;
@@ -69697,7 +69707,7 @@ function qaCommand() {
         });
         await finishStage(workdir, "QC_VALIDATING", {
             status: report.passed ? "done" : "failed",
-            outputs: Object.fromEntries(Object.values(report.reports ?? {}).map((p) => [p, ""])),
+            outputs: Object.fromEntries(await Promise.all(Object.values(report.reports ?? {}).map(async (p) => [(0,external_node_path_.relative)(workdir, p), `sha256:${sha256(await (0,promises_namespaceObject.readFile)(p))}`]))),
             summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
             ...(report.passed ? {} : { error: report.failures.join("; ") }),
         });
@@ -73811,6 +73821,7 @@ const RETRY_STORM_REPEATS = 3;
 async function runCase(evalCase, ctx) {
     const started = performance.now();
     let engineMs = 0;
+    let toolMs = 0;
     const messages = [...evalCase.prompt];
     const turns = [];
     let outcome = "turn_limit";
@@ -73845,10 +73856,12 @@ async function runCase(evalCase, ctx) {
         }));
         messages.push({ role: "assistant", content: generation.content, tool_calls: toolCalls });
         for (const [i, call] of calls.entries()) {
+            const callStarted = performance.now();
             call.result =
                 call.check === "ok"
                     ? await ctx.executor.call(call.name, call.arguments)
                     : { content: `Error: ${call.problem}`, isError: true, source: "rejected" };
+            toolMs += performance.now() - callStarted;
             messages.push({ role: "tool", tool_call_id: toolCalls[i].id, name: call.name, content: call.result.content });
         }
     }
@@ -73865,6 +73878,7 @@ async function runCase(evalCase, ctx) {
         ignoredError: outcome === "answered" && receivedError(turns) && !recoveredOrAcknowledged(turns, finalAnswer ?? ""),
         loopMs,
         harnessMs: Math.max(0, loopMs - engineMs),
+        toolMs,
         ...(error ? { error } : {}),
     };
 }
@@ -76167,7 +76181,7 @@ const hermesFormat = {
     },
     hasCompleteCall(text) {
         const start = text.indexOf(OPEN);
-        if (start < 0)
+        if (start < 0 || text.indexOf(CLOSE, start) < 0)
             return false;
         const rest = text.slice(start + OPEN.length);
         const jsonStart = rest.search(/\S/);
@@ -76917,6 +76931,7 @@ function measure(runs, wallMs) {
     const loopTotal = sum(runs.map((r) => r.loopMs));
     const harnessTotal = sum(runs.map((r) => r.harnessMs));
     const metrics = metricsOf(runs.map((r) => r.contributions));
+    const executed = calls.filter((c) => c.result !== undefined).length;
     return {
         metrics,
         perTool: groupedMetrics(runs, toolsOf),
@@ -76935,6 +76950,7 @@ function measure(runs, wallMs) {
         harness: {
             overheadShare: loopTotal > 0 ? Math.round((harnessTotal / loopTotal) * 1e4) / 1e4 : 0,
             msPerTurn: turns.length > 0 ? Math.round((harnessTotal / turns.length) * 1000) / 1000 : 0,
+            toolMsPerCall: executed > 0 ? Math.round((sum(runs.map((r) => r.toolMs)) / executed) * 1000) / 1000 : 0,
         },
         thresholdFailures: thresholdFailures(metrics),
         counts: {
@@ -78690,6 +78706,8 @@ async function runTrainer(args, options) {
     const child = execa(python.path, command, {
         reject: false,
         stdin: "ignore",
+        // The trainer finishes its step and writes a checkpoint after SIGTERM; that can take a while.
+        forceKillAfterDelay: false,
         env: {
             ...(options.env ?? process.env),
             PYTHONPATH: [pythonPath, process.env.PYTHONPATH].filter(Boolean).join(":"),
@@ -78699,6 +78717,11 @@ async function runTrainer(args, options) {
     });
     child.stderr?.pipe(log);
     let interrupted = false;
+    // execa's signal-exit re-raises a signal when no other listener is left, and the shutdown handler
+    // is a `once` listener: without this one the CLI would die before the trainer has checkpointed.
+    const holdSignals = () => undefined;
+    process.on("SIGINT", holdSignals);
+    process.on("SIGTERM", holdSignals);
     const stopOnSignal = onShutdown(async () => {
         interrupted = true;
         child.kill("SIGTERM");
@@ -78725,6 +78748,8 @@ async function runTrainer(args, options) {
     }
     const result = await child;
     stopOnSignal();
+    process.off("SIGINT", holdSignals);
+    process.off("SIGTERM", holdSignals);
     await new Promise((resolve) => log.end(resolve));
     run.exitCode = result.exitCode ?? (result.signal ? ExitCode.interrupted : 1);
     run.interrupted = interrupted || run.error?.kind === "interrupted";
@@ -79095,30 +79120,6 @@ async function readBundleFile(dir, file, parseText) {
     }
 }
 //# sourceMappingURL=bundle.js.map
-;// CONCATENATED MODULE: ./build/agent/signals.js
-
-const signals_SIGNALS = ["SIGINT", "SIGTERM"];
-/**
- * Keeps a SIGINT/SIGTERM listener of our own while a model is loaded. node-llama-cpp pulls in
- * signal-exit, which re-raises the signal (killing the process on the spot) when it sees itself as
- * the last listener, and the shutdown handler of src/core/shutdown.ts is a `once` listener that is
- * gone by then; with ours in place the shutdown cleanup gets to finish. A second signal exits at once.
- */
-function holdSignalsForCleanup() {
-    let received = 0;
-    const listener = () => {
-        received += 1;
-        if (received > 1)
-            process.exit(ExitCode.interrupted);
-    };
-    for (const signal of signals_SIGNALS)
-        process.on(signal, listener);
-    return () => {
-        for (const signal of signals_SIGNALS)
-            process.off(signal, listener);
-    };
-}
-//# sourceMappingURL=signals.js.map
 ;// CONCATENATED MODULE: ./build/agent/session.js
 
 
@@ -79249,7 +79250,6 @@ class Terminal {
 
 
 
-
 const MAX_SHOWN_RESULT = 500;
 function agentCommand() {
     const command = new Command("agent")
@@ -79287,7 +79287,6 @@ function agentCommand() {
             await backend?.close();
         })());
         const stopOnSignal = onShutdown(close);
-        const releaseSignals = holdSignalsForCleanup();
         try {
             const liveTools = await listAllTools(connection, { timeoutMs });
             const drift = checkDrift(bundle.tools, liveTools);
@@ -79330,7 +79329,6 @@ function agentCommand() {
         finally {
             stopOnSignal();
             await close();
-            releaseSignals();
         }
     });
 }
@@ -79779,7 +79777,6 @@ function sendError(res, error) {
 
 
 
-
 function serveCommand() {
     const command = new Command("serve")
         .description("an OpenAI-compatible chat completions server (tools, tool_calls, streaming) for the bundle's model; loopback by default")
@@ -79799,7 +79796,6 @@ function serveCommand() {
         if (opts.host.trim() === "")
             throw badInput("--host is empty", "e.g. --host 127.0.0.1");
         const bundle = await openBundle(opts.bundle);
-        holdSignalsForCleanup();
         const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
         let running;
         try {
@@ -79912,6 +79908,8 @@ function checkValue(file, key, kind, value) {
 
 
 
+/** Quality gates that still let the pipeline pack a bundle (whose agent.yaml records the failure). */
+const SOFT_GATES = ["VALIDATING", "BENCHMARKING"];
 const pipeline_require = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
 /** The embedded default: the reference memory server from npm, its graph kept in the work directory. */
 function defaultServer(workdir) {
@@ -79962,15 +79960,19 @@ function fingerprint(state, stage, args, configText) {
     const upstream = STAGES.slice(0, STAGES.indexOf(stage)).map((s) => state.stages[s]?.outputs ?? {});
     return `sha256:${sha256(canonicalJson({ args: stableArgs, upstream, configText }))}`;
 }
+/** The exit code the stage had when it last ran with this fingerprint, if its outputs are all still there. */
 async function upToDate(workdir, state, stage, print) {
     const record = state.stages[stage];
-    if (record?.status !== "done" || record.summary.runFingerprint !== print)
-        return false;
+    if (!record || record.summary.runFingerprint !== print)
+        return undefined;
+    const exitCode = record.status === "done" ? ExitCode.ok : record.summary.runExitCode;
+    if (exitCode !== ExitCode.ok && !(exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage)))
+        return undefined;
     for (const out of Object.keys(record.outputs)) {
-        if (!(await pipeline_exists((0,external_node_path_.join)(workdir, out))))
-            return false;
+        if (!(await pipeline_exists((0,external_node_path_.resolve)(workdir, out))))
+            return undefined;
     }
-    return true;
+    return exitCode;
 }
 /** Whether the live server still lists exactly the tools in tools.json (inspected into a scratch folder). */
 async function toolsetUnchanged(input) {
@@ -79990,7 +79992,8 @@ async function toolsetUnchanged(input) {
 }
 /**
  * Runs the stages from `from` to `to`, skipping the ones that are up to date, and stops at the first
- * that fails (a gate, bad input, a missing environment) with that stage's exit code.
+ * that fails (bad input, a missing environment, the QC gate) with that stage's exit code. A failed
+ * validation or benchmark gate does not stop it: the bundle is still packed, recording the failure.
  */
 async function runPipeline(input, runCommand, onStage) {
     const commands = await stageCommands(input);
@@ -80003,16 +80006,19 @@ async function runPipeline(input, runCommand, onStage) {
         const print = fingerprint(state, stage, args, input.config?.text ?? "");
         onStage({ stage, index, total: selected.length, phase: "start" });
         const started = performance.now();
-        const fresh = (await upToDate(input.workdir, state, stage, print)) && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
+        const previous = await upToDate(input.workdir, state, stage, print);
+        const fresh = previous !== undefined && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
         let outcome;
         if (fresh) {
-            outcome = { stage, status: "skipped", seconds: 0, command, exitCode: ExitCode.ok };
+            outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
         }
         else {
             const exitCode = await runCommand(args);
-            outcome = { stage, status: exitCode === ExitCode.ok ? "ran" : "failed", seconds: (performance.now() - started) / 1000, command, exitCode };
-            if (exitCode === ExitCode.ok)
-                await recordFingerprint(input.workdir, stage, print);
+            const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
+            const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
+            outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };
+            if (status !== "failed")
+                await recordFingerprint(input.workdir, stage, print, exitCode);
         }
         outcomes.push(outcome);
         onStage({ stage, index, total: selected.length, phase: "end", outcome });
@@ -80021,12 +80027,12 @@ async function runPipeline(input, runCommand, onStage) {
     }
     return outcomes;
 }
-async function recordFingerprint(workdir, stage, print) {
+async function recordFingerprint(workdir, stage, print, exitCode) {
     const state = await loadState(workdir);
     const record = state.stages[stage];
     if (!record)
         throw new ForgeError(ExitCode.environment, `${stage} finished without recording itself in state.json`);
-    record.summary = { ...record.summary, runFingerprint: print };
+    record.summary = { ...record.summary, runFingerprint: print, runExitCode: exitCode };
     await saveState(workdir, state);
 }
 async function pipeline_exists(path) {
@@ -80096,29 +80102,40 @@ function runCommand() {
             from: opts.from,
             to: opts.to,
             timeoutMs: timeoutMsFromOptions(merged),
-        }, runInProcess, ({ stage, index, total, phase, outcome }) => {
+        }, runInProcess(output.json), ({ stage, index, total, phase, outcome }) => {
             if (phase === "start")
                 output.info(`\n▶ [${index + 1}/${total}] ${stage}`);
             else if (outcome)
-                output.info(`${outcome.status === "failed" ? "✗" : "✓"} ${stage} ${command_describe(outcome)}`);
+                output.info(`${outcome.exitCode === ExitCode.ok ? "✓" : "✗"} ${stage} ${command_describe(outcome)}`);
         });
         const failed = outcomes.find((o) => o.status === "failed");
+        const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
         const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? (0,external_node_path_.resolve)(String(merged.output ?? (0,external_node_path_.join)(workdir, "bundle"))) : null;
-        output.result({ passed: !failed, stages: outcomes, bundle });
+        output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle });
         output.say(`\n${summaryTable(outcomes)}`);
         if (failed) {
             output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
             process.exitCode = failed.exitCode;
+            return;
         }
-        else if (bundle) {
+        if (bundle)
             output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
+        if (gates.length > 0) {
+            output.say(`\nquality gate failed at ${gates.map((g) => g.stage).join(", ")}: see ${(0,external_node_path_.join)(workdir, "reports")}`);
+            process.exitCode = ExitCode.gateFailed;
         }
     });
 }
-/** Each stage runs as its own CLI command in this process, so it behaves exactly as when typed. */
-const runInProcess = async (args) => {
-    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 6126));
+/**
+ * Each stage runs as its own CLI command in this process, so it behaves exactly as when typed.
+ * Under `run --json` the stages' human text is moved to stderr, keeping stdout for run's result.
+ */
+const runInProcess = (json) => async (args) => {
+    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 1922));
     process.exitCode = undefined;
+    const stdoutWrite = process.stdout.write;
+    if (json)
+        process.stdout.write = process.stderr.write.bind(process.stderr);
     try {
         await buildProgram().parseAsync(["node", "mcp-forge", ...args]);
         const code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
@@ -80133,6 +80150,9 @@ const runInProcess = async (args) => {
         if (error instanceof CommanderError)
             return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
         throw error;
+    }
+    finally {
+        process.stdout.write = stdoutWrite;
     }
 };
 function definedOnly(opts) {
@@ -80163,7 +80183,9 @@ function positiveInt(value, name, min = 1) {
 }
 function command_describe(o) {
     if (o.status === "skipped")
-        return "up to date, skipped";
+        return o.exitCode === ExitCode.ok ? "up to date, skipped" : "up to date, skipped (its gate failed)";
+    if (o.status === "gate-failed")
+        return `ran in ${o.seconds.toFixed(1)} s; its quality gate failed`;
     return `${o.status === "failed" ? `failed (exit ${o.exitCode})` : "done"} in ${o.seconds.toFixed(1)} s`;
 }
 function summaryTable(outcomes) {
@@ -80474,7 +80496,7 @@ module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/dra
 /******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
-/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6126);
+/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1922);
 
 
 (0,_build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv).then((code) => {
