@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: "forks",
     poolOptions: { forks: { singleFork: false, maxForks: 2 } },
-    globalSetup: [],
+    globalSetup: ["tests/global-setup.ts"],
   },
 });
