@@ -18,8 +18,14 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check)
 "${PIP[@]}" torch==2.13.0
 
 # llama-cpp-python compiles llama.cpp at install: only the library (no llava/mtmd, tools, tests, server).
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
+# AVX2 rather than -march=native: the native build (AVX-512 here) segfaulted as soon as it generated
+# a token on our x86_64 VMs. Never from pip's wheel cache, which keys a built wheel by its source and
+# not by CMAKE_ARGS, so it could hand back a wheel built with other flags.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+if ! "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_PYTHON')" 2>/dev/null; then
+  "${PIP[@]}" --no-cache-dir "llama-cpp-python==$LLAMA_CPP_PYTHON"
+fi
 "${PIP[@]}" -e ".[test]"
 
 # llama.cpp's converter, from the same llama.cpp that llama-cpp-python built, with the gguf-py it needs.
