@@ -25156,7 +25156,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 1922:
+/***/ 3216:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25293,6 +25293,13 @@ function examples(...lines) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:url"
 const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./build/core/files.js
+
+/** Whether a file or folder is there (and reachable). */
+async function exists(path) {
+    return (0,promises_namespaceObject.access)(path).then(() => true, () => false);
+}
+//# sourceMappingURL=files.js.map
 ;// CONCATENATED MODULE: ./build/core/python.js
 
 
@@ -25309,15 +25316,6 @@ async function findTrainerPython(env = process.env) {
         return (await exists(fromEnv)) ? { path: fromEnv, source: "MCP_FORGE_PYTHON" } : undefined;
     const venvPython = (0,external_node_path_.join)(DEFAULT_VENV, "bin", "python");
     return (await exists(venvPython)) ? { path: venvPython, source: "python/.venv" } : undefined;
-}
-async function exists(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
 }
 //# sourceMappingURL=python.js.map
 ;// CONCATENATED MODULE: ./build/stages/doctor/llama.js
@@ -76091,6 +76089,20 @@ function mergeAllOf(schema) {
 function sanitize(text) {
     return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
 }
+/**
+ * One grammar alternative per tool: `{"name": <tool>, "<argumentsKey>": <its schema>}`, and the
+ * longest call text any of them allows (for the token budget).
+ */
+function callAlternatives(g, tools, argumentsKey) {
+    let longest = 0;
+    const bodies = tools.map((tool) => {
+        const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
+        const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+        longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
+        return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"${argumentsKey}\\"" ws ":" ws ${args} ws "}" )`;
+    });
+    return { alternatives: bodies.join(" | "), longest };
+}
 //# sourceMappingURL=grammar.js.map
 ;// CONCATENATED MODULE: ./build/models/parsers/types.js
 /** Most calls in one constrained reply: a bound on its length. */
@@ -76191,14 +76203,8 @@ const hermesFormat = {
     },
     grammar(tools) {
         const g = new GrammarBuilder();
-        let longest = 0;
-        const bodies = tools.map((tool) => {
-            const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
-            const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
-            longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
-            return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"arguments\\"" ws ":" ws ${args} ws "}" )`;
-        });
-        g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${bodies.join(" | ")} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
+        const { alternatives, longest } = callAlternatives(g, tools, "arguments");
+        g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
         g.rule("answer", "[^<\\x00] [^\\x00]*");
         return {
             gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),
@@ -76252,14 +76258,8 @@ const llama3JsonFormat = {
     },
     grammar(tools) {
         const g = new GrammarBuilder();
-        let longest = 0;
-        const bodies = tools.map((tool) => {
-            const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
-            const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
-            longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
-            return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"parameters\\"" ws ":" ws ${args} ws "}" )`;
-        });
-        g.rule("call", bodies.join(" | "));
+        const { alternatives, longest } = callAlternatives(g, tools, "parameters");
+        g.rule("call", alternatives);
         g.rule("answer", "[^{<\\x00] [^\\x00]*");
         return { gbnf: g.build("call | answer"), maxCallLength: longest };
     },
@@ -78834,6 +78834,7 @@ function makeProgressView(stream = process.stderr, quiet = false) {
 
 
 
+
 const PROFILES = ["fast_dev", "balanced", "max_quality"];
 const RESUME_COMMAND = "mcp-forge train --resume";
 /** `--set key=value`: numbers and booleans as such, everything else a string. */
@@ -78851,9 +78852,6 @@ function parseSets(sets) {
 async function fileHash(path) {
     return `sha256:${sha256(await (0,promises_namespaceObject.readFile)(path))}`;
 }
-async function command_exists(path) {
-    return (0,promises_namespaceObject.access)(path).then(() => true, () => false);
-}
 function trainCommand() {
     return withCommonOptions(new Command("train")
         .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
@@ -78868,11 +78866,11 @@ function trainCommand() {
         const { workdir, output } = globalOptions(opts);
         await requireTrainerPython();
         const data = (0,external_node_path_.resolve)(opts.data ?? (0,external_node_path_.join)(workdir, "data", "train.jsonl"));
-        if (!(await command_exists(data))) {
+        if (!(await exists(data))) {
             throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
         }
         const defaultEval = (0,external_node_path_.join)(workdir, "data", "eval.jsonl");
-        const evalData = opts.evalData ? (0,external_node_path_.resolve)(opts.evalData) : (await command_exists(defaultEval)) ? defaultEval : undefined;
+        const evalData = opts.evalData ? (0,external_node_path_.resolve)(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
         const modelDir = (0,external_node_path_.join)(workdir, "model");
         const config = {
             ...parseSets(opts.set),
@@ -78945,15 +78943,13 @@ function lastStep(run) {
 
 
 
+
 const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"];
-async function export_command_exists(path) {
-    return (0,promises_namespaceObject.access)(path).then(() => true, () => false);
-}
 /** `--model` may name the adapter itself or the train output folder that holds `adapter/`. */
 async function adapterDir(path) {
-    if (await export_command_exists((0,external_node_path_.join)(path, "adapter_config.json")))
+    if (await exists((0,external_node_path_.join)(path, "adapter_config.json")))
         return path;
-    if (await export_command_exists((0,external_node_path_.join)(path, "adapter", "adapter_config.json")))
+    if (await exists((0,external_node_path_.join)(path, "adapter", "adapter_config.json")))
         return (0,external_node_path_.join)(path, "adapter");
     throw badInput(`${path} holds no LoRA adapter (no adapter_config.json)`, "run `mcp-forge train` first, or pass --model <adapter dir>");
 }
@@ -78971,8 +78967,8 @@ function exportCommand() {
         const adapter = await adapterDir((0,external_node_path_.resolve)(opts.model ?? (0,external_node_path_.join)(workdir, "model")));
         const out = (0,external_node_path_.resolve)(opts.out ?? (0,external_node_path_.join)(workdir, "model.gguf"));
         const defaultTools = (0,external_node_path_.join)(workdir, "tools.json");
-        const tools = opts.tools ? (0,external_node_path_.resolve)(opts.tools) : (await export_command_exists(defaultTools)) ? defaultTools : undefined;
-        if (tools && !(await export_command_exists(tools)))
+        const tools = opts.tools ? (0,external_node_path_.resolve)(opts.tools) : (await exists(defaultTools)) ? defaultTools : undefined;
+        if (tools && !(await exists(tools)))
             throw badInput(`--tools ${tools} does not exist`);
         const weights = (0,external_node_path_.join)(adapter, "adapter_model.safetensors");
         await startStage(workdir, "EXPORTING", {
@@ -79908,6 +79904,7 @@ function checkValue(file, key, kind, value) {
 
 
 
+
 /** Quality gates that still let the pipeline pack a bundle (whose agent.yaml records the failure). */
 const SOFT_GATES = ["VALIDATING", "BENCHMARKING"];
 const pipeline_require = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
@@ -79969,7 +79966,7 @@ async function upToDate(workdir, state, stage, print) {
     if (exitCode !== ExitCode.ok && !(exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage)))
         return undefined;
     for (const out of Object.keys(record.outputs)) {
-        if (!(await pipeline_exists((0,external_node_path_.resolve)(workdir, out))))
+        if (!(await exists((0,external_node_path_.resolve)(workdir, out))))
             return undefined;
     }
     return exitCode;
@@ -80034,9 +80031,6 @@ async function recordFingerprint(workdir, stage, print, exitCode) {
         throw new ForgeError(ExitCode.environment, `${stage} finished without recording itself in state.json`);
     record.summary = { ...record.summary, runFingerprint: print, runExitCode: exitCode };
     await saveState(workdir, state);
-}
-async function pipeline_exists(path) {
-    return (0,promises_namespaceObject.access)(path).then(() => true, () => false);
 }
 //# sourceMappingURL=pipeline.js.map
 ;// CONCATENATED MODULE: ./build/stages/run/command.js
@@ -80131,7 +80125,7 @@ function runCommand() {
  * Under `run --json` the stages' human text is moved to stderr, keeping stdout for run's result.
  */
 const runInProcess = (json) => async (args) => {
-    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 1922));
+    const { buildProgram } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 3216));
     process.exitCode = undefined;
     const stdoutWrite = process.stdout.write;
     if (json)
@@ -80496,7 +80490,7 @@ module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/dra
 /******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
-/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1922);
+/* harmony import */ var _build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3216);
 
 
 (0,_build_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv).then((code) => {

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +9,7 @@ import { actionRoot, saveConfig } from "./context.js";
 import { readInputs } from "./inputs.js";
 import { nodeModulesKey, venvKey } from "./keys.js";
 import { secretsOf } from "./secrets.js";
+import { exists } from "../core/files.js";
 
 const exec = promisify(execFile);
 
@@ -95,11 +95,3 @@ async function hasNvidiaGpu(): Promise<boolean> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,6 +1,6 @@
-import { access } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exists } from "./files.js";
 
 /** The repository (or installed package) root: two levels above build/core or src/core. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -23,11 +23,3 @@ export async function findTrainerPython(env: NodeJS.ProcessEnv = process.env): P
   return (await exists(venvPython)) ? { path: venvPython, source: "python/.venv" } : undefined;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -215,3 +215,22 @@ function mergeAllOf(schema: Schema): Schema {
 function sanitize(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
 }
+
+/**
+ * One grammar alternative per tool: `{"name": <tool>, "<argumentsKey>": <its schema>}`, and the
+ * longest call text any of them allows (for the token budget).
+ */
+export function callAlternatives(
+  g: GrammarBuilder,
+  tools: readonly { function: { name: string; parameters: Record<string, unknown> } }[],
+  argumentsKey: string,
+): { alternatives: string; longest: number } {
+  let longest = 0;
+  const bodies = tools.map((tool) => {
+    const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
+    const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
+    longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
+    return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"${argumentsKey}\\"" ws ":" ws ${args} ws "}" )`;
+  });
+  return { alternatives: bodies.join(" | "), longest };
+}

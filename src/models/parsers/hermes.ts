@@ -1,4 +1,4 @@
-import { GrammarBuilder } from "../grammar.js";
+import { callAlternatives, GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
 import { balancedJsonEnd, callFromJson, MAX_CONSTRAINED_CALLS, type CallFormat, type ParsedOutput } from "./types.js";
 
@@ -40,14 +40,8 @@ export const hermesFormat: CallFormat = {
 
   grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
-    let longest = 0;
-    const bodies = tools.map((tool) => {
-      const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
-      const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
-      longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
-      return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"arguments\\"" ws ":" ws ${args} ws "}" )`;
-    });
-    g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${bodies.join(" | ")} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
+    const { alternatives, longest } = callAlternatives(g, tools, "arguments");
+    g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
     g.rule("answer", "[^<\\x00] [^\\x00]*");
     return {
       gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),

@@ -1,4 +1,4 @@
-import { GrammarBuilder } from "../grammar.js";
+import { callAlternatives, GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
 import { balancedJsonEnd, callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
 
@@ -33,14 +33,8 @@ export const llama3JsonFormat: CallFormat = {
 
   grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
-    let longest = 0;
-    const bodies = tools.map((tool) => {
-      const args = g.schemaRule(tool.function.parameters, `${tool.function.name}-args`);
-      const name = GrammarBuilder.literal(JSON.stringify(tool.function.name));
-      longest = Math.max(longest, 40 + JSON.stringify(tool.function.name).length + g.maxLength(tool.function.parameters));
-      return `( "{" ws "\\"name\\"" ws ":" ws ${name} ws "," ws "\\"parameters\\"" ws ":" ws ${args} ws "}" )`;
-    });
-    g.rule("call", bodies.join(" | "));
+    const { alternatives, longest } = callAlternatives(g, tools, "parameters");
+    g.rule("call", alternatives);
     g.rule("answer", "[^{<\\x00] [^\\x00]*");
     return { gbnf: g.build("call | answer"), maxCallLength: longest };
   },

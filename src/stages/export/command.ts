@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { access, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
@@ -7,6 +7,7 @@ import { finishStage, startStage } from "../../core/state.js";
 import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
 import { fileHash } from "../train/command.js";
 import { makeProgressView } from "../train/progress.js";
+import { exists } from "../../core/files.js";
 
 export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
 
@@ -18,13 +19,6 @@ interface ExportOptions {
   out?: string;
   tools?: string;
   verify: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** `--model` may name the adapter itself or the train output folder that holds `adapter/`. */

@@ -5,17 +5,10 @@ import { drawWording, SYSTEM_VARIANTS } from "../../data/templates.js";
 import { oneLine, purposeOf } from "../../data/text.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, offlineDraft, type Draft } from "./drafts.js";
-import { LlmClient, type ChatMessage, type LlmTally } from "./llm-client.js";
+import { LlmClient, type ChatMessage, type LlmClientOptions, type LlmTally } from "./llm-client.js";
 
-export interface LlmSettings {
-  baseUrl: string;
-  model: string;
-  /** The key itself; never printed or cached. */
-  apiKey: string;
-  cacheDir: string;
-  concurrency: number;
-  maxRetries?: number;
-  baseDelayMs?: number;
+/** The client's options (the key itself is never printed or cached), plus how often to ask per seed. */
+export interface LlmSettings extends LlmClientOptions {
   /** Requests per seed before falling back to the offline generator (malformed answers are retried). */
   attempts?: number;
 }

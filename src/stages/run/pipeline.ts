@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -8,6 +8,7 @@ import { loadState, saveState, STAGES, type PipelineState, type Stage } from "..
 import { readToolsFile } from "../../core/toolset.js";
 import type { ServerTarget } from "../../mcp/connect.js";
 import { inspectServer } from "../inspect/inspect.js";
+import { exists } from "../../core/files.js";
 
 /** What `run` was asked to do, after the CLI and mcp-forge.yaml were merged and validated. */
 export interface RunPlanInput {
@@ -177,9 +178,3 @@ async function recordFingerprint(workdir: string, stage: Stage, print: string, e
   await saveState(workdir, state);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}

@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { writeJsonAtomic } from "../../core/atomic.js";
@@ -9,6 +9,7 @@ import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { countGpus, requireTrainerPython, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
 import { makeProgressView } from "./progress.js";
+import { exists } from "../../core/files.js";
 
 export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const RESUME_COMMAND = "mcp-forge train --resume";
@@ -39,13 +40,6 @@ export function parseSets(sets: string[]): Record<string, unknown> {
 
 export async function fileHash(path: string): Promise<string> {
   return `sha256:${sha256(await readFile(path))}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export function trainCommand(): Command {
