@@ -1,4 +1,5 @@
 import { badInput } from "../core/errors.js";
+import { loadLlamaCpp } from "../core/llama-cpp.js";
 
 /** What the bundle needs from a GGUF's header: the chat template, special tokens, and our own keys. */
 export interface GgufHeader {
@@ -13,7 +14,7 @@ export interface GgufHeader {
 
 export async function readGgufHeader(path: string): Promise<GgufHeader> {
   // Loaded on first use: node-llama-cpp takes half a second to import, which every command would pay.
-  const { readGgufFileInfo } = await import("node-llama-cpp");
+  const { readGgufFileInfo } = await loadLlamaCpp();
   let metadata: Record<string, unknown>;
   try {
     const info = await readGgufFileInfo(path, { readTensorInfo: false, logWarnings: false, sourceType: "filesystem" });

@@ -4,6 +4,7 @@ import { badInput, environmentMissing } from "../core/errors.js";
 import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
 import { ChatTemplate } from "./template.js";
 import type { FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
+import { loadLlamaCpp } from "../core/llama-cpp.js";
 
 export interface GgufBackendOptions {
   /** Constrain decoding with a grammar built from the tools' schemas. */
@@ -31,7 +32,7 @@ function defaultThreads(modelBytes: number): number {
 
 /** One llama.cpp runtime per process, loaded on first use. */
 async function runtime(): Promise<Llama> {
-  llamaPromise ??= import("node-llama-cpp").then(({ getLlama, LlamaLogLevel }) =>
+  llamaPromise ??= loadLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
     getLlama({ gpu: "auto", build: "never", logLevel: LlamaLogLevel.error }),
   );
   try {
@@ -100,7 +101,7 @@ export class GgufBackend implements ModelBackend {
     let mark = performance.now();
     const tokens = this.model.tokenize(prompt, true);
     const input = await this.reuseCachedPrefix(tokens);
-    const { LlamaGrammarEvaluationState } = await import("node-llama-cpp");
+    const { LlamaGrammarEvaluationState } = await loadLlamaCpp();
     const grammarState = constraint ? new LlamaGrammarEvaluationState({ model: this.model, grammar: constraint.grammar }) : undefined;
     const budget = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
     // Under the grammar a call is at most maxCallLength characters (each token is one at least):

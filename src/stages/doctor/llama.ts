@@ -1,3 +1,5 @@
+import { loadLlamaCpp } from "../../core/llama-cpp.js";
+
 export interface LlamaReport {
   gpu: string | false;
   buildType: "localBuild" | "prebuilt";
@@ -12,7 +14,7 @@ export interface LlamaReport {
  * node-llama-cpp costs every other command a few hundred milliseconds.
  */
 export async function probeLlama(): Promise<LlamaReport> {
-  const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+  const { getLlama, LlamaLogLevel } = await loadLlamaCpp();
   const llama = await getLlama({
     gpu: "auto",
     build: "never",
