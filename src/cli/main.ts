@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
+import { recordCliEntry } from "./entry.js";
 import { doctorCommand } from "../stages/doctor/command.js";
 import { generateCommand } from "../stages/generate/command.js";
 import { qaCommand } from "../stages/qa/command.js";
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the contract's exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  recordCliEntry(argv[1]);
   const program = buildProgram();
   const stopOnSignal = onShutdown(() => undefined);
   try {

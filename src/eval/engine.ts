@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+import { cliEntry } from "../cli/entry.js";
 import { compileToolSchema, type ValidateFunction } from "../core/json-schema.js";
-import { PACKAGE_ROOT } from "../core/python.js";
 import { readToolsFile, type ToolsFile } from "../core/toolset.js";
 import { connectToServer, describeTarget, type ServerTarget } from "../mcp/connect.js";
 import { StubResponder, type Recording } from "../mcp/stub-server.js";
@@ -89,9 +89,9 @@ export async function openExecutor(inputs: EvalInputs, prepared: Prepared): Prom
   return { executor, description: `stub (${prepared.stubData.length} data file(s))`, close: () => connection.close() };
 }
 
-/** The shell command that starts the stub server for these tools and recordings. */
+/** The shell command that starts the stub server for these tools and recordings, through the CLI that is running. */
 export function stubCommand(toolsPath: string, data: readonly string[], stub: Extract<CallTarget, { kind: "stub" }>, seed: number): string {
-  const args = [process.execPath, join(PACKAGE_ROOT, "bin", "mcp-forge.js"), "stub", "--tools", toolsPath, "--seed", String(seed)];
+  const args = [process.execPath, cliEntry(), "stub", "--tools", toolsPath, "--seed", String(seed)];
   for (const d of data) args.push("--data", d);
   if (stub.errorRate) args.push("--error-rate", String(stub.errorRate));
   for (const t of stub.errorTools ?? []) args.push("--error-tool", t);
