@@ -57,7 +57,7 @@ export async function publishRelease(gh: GitHub, where: Repo & { tag: string }, 
       url: release.upload_url,
       name,
       data,
-      headers: { "content-type": name.endsWith(".gz") ? "application/gzip" : "text/plain", "content-length": data.length },
+      headers: { "content-type": name.endsWith(".gz") ? "application/gzip" : name.endsWith(".json") ? "application/json" : "text/plain", "content-length": data.length },
     });
     assets.push({ name, url: (asset as { browser_download_url: string }).browser_download_url, replaced: Boolean(old) });
   }
@@ -74,8 +74,12 @@ async function releaseForTag(gh: GitHub, where: Repo & { tag: string }) {
   }
 }
 
-/** The newest release's bundle archive, or undefined when the repository has no release with one. */
-export async function latestBundle(gh: GitHub, where: Repo): Promise<{ tag: string; archive: Buffer; name: string } | undefined> {
+/**
+ * The toolset the newest release was trained on: its `<bundle>.tools.json` asset (kilobytes), or,
+ * for releases that have none, the bundle archive (model included) to take tools.json from.
+ * Either is checked against the release's SHA256SUMS. Undefined when no release has a bundle.
+ */
+export async function latestReleasedToolset(gh: GitHub, where: Repo): Promise<{ tag: string; name: string; data: Buffer } | undefined> {
   let release;
   try {
     release = (await gh.rest.repos.getLatestRelease({ owner: where.owner, repo: where.repo })).data;
@@ -83,20 +87,25 @@ export async function latestBundle(gh: GitHub, where: Repo): Promise<{ tag: stri
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
-  const asset = release.assets.find((a) => a.name.endsWith(".tar.gz"));
+  const asset = release.assets.find((a) => a.name.endsWith(TOOLS_SUFFIX)) ?? release.assets.find((a) => a.name.endsWith(".tar.gz"));
   if (!asset) return undefined;
-  const { data } = await gh.rest.repos.getReleaseAsset({ owner: where.owner, repo: where.repo, asset_id: asset.id, headers: { accept: "application/octet-stream" } });
-  const archive = Buffer.from(data as unknown as ArrayBuffer);
+  const data = await download(gh, where, asset.id);
   const sums = release.assets.find((a) => a.name === "SHA256SUMS");
-  if (sums) await checkDigest(gh, where, sums.id, asset.name, archive);
-  return { tag: release.tag_name, archive, name: asset.name };
+  if (sums) checkDigest((await download(gh, where, sums.id)).toString("utf8"), asset.name, data);
+  return { tag: release.tag_name, name: asset.name, data };
 }
 
-async function checkDigest(gh: GitHub, where: Repo, sumsId: number, name: string, archive: Buffer): Promise<void> {
-  const { data } = await gh.rest.repos.getReleaseAsset({ owner: where.owner, repo: where.repo, asset_id: sumsId, headers: { accept: "application/octet-stream" } });
-  const text = Buffer.from(data as unknown as ArrayBuffer).toString("utf8");
-  const line = text.split("\n").find((l) => l.trim().endsWith(` ${name}`) || l.trim().endsWith(`*${name}`));
+/** The release asset beside the bundle archive that holds only the bundle's tools.json. */
+export const TOOLS_SUFFIX = ".tools.json";
+
+async function download(gh: GitHub, where: Repo, assetId: number): Promise<Buffer> {
+  const { data } = await gh.rest.repos.getReleaseAsset({ owner: where.owner, repo: where.repo, asset_id: assetId, headers: { accept: "application/octet-stream" } });
+  return Buffer.from(data as unknown as ArrayBuffer);
+}
+
+function checkDigest(sums: string, name: string, data: Buffer): void {
+  const line = sums.split("\n").find((l) => l.trim().endsWith(` ${name}`) || l.trim().endsWith(`*${name}`));
   const expected = line?.trim().split(/\s+/)[0];
-  const actual = createHash("sha256").update(archive).digest("hex");
+  const actual = createHash("sha256").update(data).digest("hex");
   if (expected && expected !== actual) throw new Error(`release asset ${name}: sha256 ${actual} does not match SHA256SUMS (${expected})`);
 }

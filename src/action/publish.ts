@@ -4,12 +4,13 @@ import { cp, mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import * as core from "@actions/core";
+import { diffToolsets } from "../bundle/drift.js";
 import { writeFileAtomic } from "../core/atomic.js";
 import { gateFailed } from "../core/errors.js";
+import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { cacheEvents } from "./cache.js";
-import { runCli } from "./cli.js";
 import { loadConfig, readState, runContext, stateDir, writeState } from "./context.js";
-import { github, latestBundle, publishRelease, statusOf, upsertComment } from "./github.js";
+import { github, latestReleasedToolset, publishRelease, statusOf, TOOLS_SUFFIX, upsertComment } from "./github.js";
 import type { ActionConfig } from "./inputs.js";
 import { renderReport } from "./markdown.js";
 import type { BenchmarkData, DriftResult, GateFailure, QcReport } from "./report-data.js";
@@ -21,8 +22,9 @@ const exec = promisify(execFile);
 const token = () => process.env.INPUT_GITHUB_TOKEN ?? "";
 
 /**
- * Compares the toolset just inspected with the one the newest released bundle was trained on
- * (`verify-bundle <released bundle> --tools tools.json`). In drift mode any drift fails the step.
+ * Compares the toolset just inspected with the one the newest released bundle was trained on, as
+ * `verify-bundle --tools` does, without the model: drift mode downloads and loads no model. In drift
+ * mode any drift fails the step.
  */
 export async function drift(): Promise<void> {
   const config = await loadConfig();
@@ -42,47 +44,52 @@ async function checkDrift(config: ActionConfig): Promise<DriftResult> {
   const context = await runContext();
   let released;
   try {
-    released = await latestBundle(github(token()), context);
+    released = await latestReleasedToolset(github(token()), context);
   } catch (error) {
     const status = statusOf(error);
     return { status: "error", message: `could not read the latest release (${status ? `HTTP ${status}: ` : ""}${(error as Error).message}); drift not checked` };
   }
   if (!released) return { status: "no-release", message: "no released bundle yet: nothing to compare with" };
-  const dir = join(stateDir(), "released");
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const archive = join(dir, released.name);
-  await writeFile(archive, released.archive);
-  await exec("tar", ["-xzf", archive, "-C", dir]);
-  const bundle = await findBundle(dir);
-  if (!bundle) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)` };
-  const { stdout } = await runCli(["verify-bundle", bundle, "--tools", join(config.workdir, "tools.json"), "--json", "--workdir", config.workdir], { cwd: config.workingDirectory, capture: true });
-  let verdict: { integrity?: { problems?: unknown[] }; drift?: { matches: boolean; added?: string[]; removed?: string[]; changed?: Array<{ name: string; breaking: boolean; paths: string[] }>; breaking?: boolean } | null };
-  try {
-    verdict = JSON.parse(stdout) as typeof verdict;
-  } catch {
-    return { status: "error", release: released.tag, message: `verify-bundle gave no JSON result for release ${released.tag}` };
-  }
-  const problems = verdict.integrity?.problems?.length ?? 0;
-  if (problems > 0) core.warning(`release ${released.tag}: the bundle fails verify-bundle's integrity check (${problems} problems; see the log above)`, { title: "MCP-Forge released bundle" });
-  const d = verdict.drift;
-  if (!d) return { status: "error", release: released.tag, message: `verify-bundle could not compare release ${released.tag}` };
-  if (d.matches) return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };
-  const counts = [d.added?.length ? `${d.added.length} added` : "", d.removed?.length ? `${d.removed.length} removed` : "", d.changed?.length ? `${d.changed.length} changed` : ""].filter(Boolean).join(", ");
+  const tools = released.name.endsWith(TOOLS_SUFFIX) ? released.data.toString("utf8") : await toolsFromArchive(released.name, released.data);
+  if (tools === undefined) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)` };
+  const before = toolsOf(tools);
+  const live = toolsOf(await readFile(join(config.workdir, "tools.json"), "utf8"));
+  if (!before || !live) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} or the inspected tools.json has no /tools list` };
+  const d = diffToolsets(before, live);
+  if (d.added.length + d.removed.length + d.changed.length === 0) return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };
+  const counts = [d.added.length ? `${d.added.length} added` : "", d.removed.length ? `${d.removed.length} removed` : "", d.changed.length ? `${d.changed.length} changed` : ""].filter(Boolean).join(", ");
   return {
     status: "drift",
     release: released.tag,
     message: `toolset drifted from release ${released.tag} (${counts})${d.breaking ? ": breaking, the released model's calls may fail" : ""}; retrain and release`,
-    added: d.added ?? [],
-    removed: d.removed ?? [],
-    changed: (d.changed ?? []).map((c) => ({ name: c.name, breaking: c.breaking, paths: c.paths })),
-    breaking: Boolean(d.breaking),
+    added: d.added,
+    removed: d.removed,
+    changed: d.changed.map((c) => ({ name: c.name, breaking: c.breaking, paths: c.paths })),
+    breaking: d.breaking,
   };
 }
 
-async function findBundle(dir: string): Promise<string | undefined> {
+function toolsOf(text: string): McpTool[] | undefined {
+  try {
+    const tools = (JSON.parse(text) as Partial<ToolsFile>).tools;
+    return Array.isArray(tools) ? tools : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A release from before the `.tools.json` asset: tools.json from the bundle folder inside the archive. */
+async function toolsFromArchive(name: string, archive: Buffer): Promise<string | undefined> {
+  const dir = join(stateDir(), "released");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, name), archive);
+  await exec("tar", ["-xzf", join(dir, name), "-C", dir]);
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && (await stat(join(dir, entry.name, "tools.json")).catch(() => undefined))) return join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const text = await readFile(join(dir, entry.name, "tools.json"), "utf8").catch(() => undefined);
+      if (text !== undefined) return text;
+    }
   }
   return undefined;
 }
@@ -150,7 +157,7 @@ async function stageArtifacts(config: ActionConfig, secrets: readonly string[]):
   if (tools !== undefined) await writeFile(join(dir, "tools.json"), redact(tools, secrets));
   if (config.uploadBundle && (await stat(join(config.workdir, "bundle")).catch(() => undefined))) {
     try {
-      const archive = await bundleArchive(config, "run");
+      const { archive } = await bundleArchive(config, "run");
       await cp(archive, join(dir, basename(archive)));
     } catch (error) {
       core.warning(`the bundle is not in the artifacts: ${(error as Error).message}`, { title: "MCP-Forge artifacts" });
@@ -159,8 +166,11 @@ async function stageArtifacts(config: ActionConfig, secrets: readonly string[]):
   return dir;
 }
 
-/** The bundle as `<name>-<tag>.tar.gz` (one top folder) and a SHA256SUMS naming it. */
-async function bundleArchive(config: ActionConfig, label: string): Promise<string> {
+/**
+ * The bundle as `<name>-<tag>.tar.gz` (one top folder), its tools.json as `<name>-<tag>.tools.json`
+ * (what the drift check downloads instead of the model), and a SHA256SUMS naming both.
+ */
+async function bundleArchive(config: ActionConfig, label: string): Promise<{ archive: string; tools: string; sums: string }> {
   const bundle = join(config.workdir, "bundle");
   const name = `${config.bundleName || "mcp-forge-bundle"}-${label}`.replace(/[^A-Za-z0-9._-]/g, "-");
   if (!(await stat(join(bundle, "tools.json")).catch(() => undefined))) throw gateFailed(`${bundle}: no bundle there (no tools.json)`, "the pack step must succeed before release");
@@ -173,9 +183,12 @@ async function bundleArchive(config: ActionConfig, label: string): Promise<strin
   const archive = join(out, `${name}.tar.gz`);
   // One top folder named like the archive; staged by copy because GNU and BSD tar rename differently.
   await exec("tar", ["-czf", archive, "-C", staging, name]);
-  const digest = createHash("sha256").update(await readFile(archive)).digest("hex");
-  await writeFileAtomic(join(out, "SHA256SUMS"), `${digest}  ${basename(archive)}\n`);
-  return archive;
+  const tools = join(out, `${name}${TOOLS_SUFFIX}`);
+  await cp(join(bundle, "tools.json"), tools);
+  const line = async (file: string) => `${createHash("sha256").update(await readFile(file)).digest("hex")}  ${basename(file)}\n`;
+  const sums = join(out, "SHA256SUMS");
+  await writeFileAtomic(sums, (await line(archive)) + (await line(tools)));
+  return { archive, tools, sums };
 }
 
 /**
@@ -201,7 +214,7 @@ async function refuseSecrets(dir: string, secrets: readonly string[]): Promise<v
   }
 }
 
-/** On a tag: the bundle and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
+/** On a tag: the bundle archive, its tools.json and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
 export async function release(): Promise<void> {
   const config = await loadConfig();
   if (!config.release) {
@@ -210,8 +223,8 @@ export async function release(): Promise<void> {
   }
   const context = await runContext();
   if (!context.tag) throw gateFailed("release needs a tag push (GITHUB_REF refs/tags/…)", "set release: auto, or run on a tag");
-  const archive = await bundleArchive(config, context.tag);
-  const { releaseUrl, assets } = await publishRelease(github(token()), { owner: context.owner, repo: context.repo, tag: context.tag }, [archive, join(stateDir(), "release", "SHA256SUMS")]);
+  const files = await bundleArchive(config, context.tag);
+  const { releaseUrl, assets } = await publishRelease(github(token()), { owner: context.owner, repo: context.repo, tag: context.tag }, [files.archive, files.tools, files.sums]);
   for (const a of assets) core.info(`${a.replaced ? "replaced" : "uploaded"} ${a.name}`);
   core.setOutput("release-url", releaseUrl);
 }

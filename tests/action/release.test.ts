@@ -31,16 +31,19 @@ async function tagJob(modelBytes: string): Promise<Job> {
 }
 
 describe("release on a tag", () => {
-  it("creates the release, uploads the bundle archive and SHA256SUMS, and a re-run replaces them", async () => {
+  it("creates the release, uploads the bundle archive, its tools.json and SHA256SUMS, and a re-run replaces them", async () => {
     const first = await tagJob("first build");
     const result = await first.step("release");
     expect(result.code, result.stdout).toBe(0);
     expect(gh.releases.map((r) => r.tag_name)).toEqual(["v1.0.0"]);
     const assets = gh.releases[0]!.assets;
-    expect(assets.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz"]);
+    expect(assets.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz", "mcp-forge-bundle-v1.0.0.tools.json"]);
     const archive = assets.find((a) => a.name.endsWith(".tar.gz"))!;
+    const tools = assets.find((a) => a.name.endsWith(".tools.json"))!;
+    expect(tools.data.toString("utf8")).toBe(await readFile(TOOLS, "utf8"));
     const sums = assets.find((a) => a.name === "SHA256SUMS")!.data.toString("utf8");
-    expect(sums).toBe(`${createHash("sha256").update(archive.data).digest("hex")}  mcp-forge-bundle-v1.0.0.tar.gz\n`);
+    const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+    expect(sums).toBe(`${sha(archive.data)}  mcp-forge-bundle-v1.0.0.tar.gz\n${sha(tools.data)}  mcp-forge-bundle-v1.0.0.tools.json\n`);
     const out = join(first.dir, "extracted");
     await mkdir(out);
     await writeFile(join(out, "a.tar.gz"), archive.data);
@@ -51,36 +54,9 @@ describe("release on a tag", () => {
     expect((await rerun.step("release")).code).toBe(0);
     expect(gh.releases).toHaveLength(1);
     const replaced = gh.releases[0]!.assets;
-    expect(replaced.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz"]);
+    expect(replaced.map((a) => a.name).sort()).toEqual(["SHA256SUMS", "mcp-forge-bundle-v1.0.0.tar.gz", "mcp-forge-bundle-v1.0.0.tools.json"]);
     expect(replaced.every((a) => !assets.some((old) => old.id === a.id))).toBe(true);
-    expect(gh.requests.filter((r) => r.startsWith("DELETE"))).toHaveLength(2);
-  });
-
-  it("drift mode: passes when the toolset matches the released bundle, fails naming the change when a description changed", async () => {
-    if (gh.releases.length === 0) throw new Error("runs after the release test");
-    const drift = async (tools: string) => {
-      const job = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { GITHUB_API_URL: gh.url, INPUT_TOOLS_FILE: "tools.json", INPUT_MODE: "drift", INPUT_GITHUB_TOKEN: TOKEN, INPUT_COMMENT: "false" } });
-      await writeFile(join(job.workspace, "tools.json"), tools);
-      expect((await job.step("setup")).code).toBe(0);
-      expect((await job.step("inspect")).code).toBe(0);
-      const result = await job.step("drift");
-      return { result, report: await job.step("report") };
-    };
-    const same = await drift(await readFile(TOOLS, "utf8"));
-    expect(same.result.code, same.result.stdout).toBe(0);
-    expect(same.result.outputs.passed).toBe("true");
-    // The planted bundle holds only tools.json and a stand-in model: drift is still judged, integrity is flagged.
-    expect(same.result.stdout).toContain("::warning title=MCP-Forge released bundle::release v1.0.0: the bundle fails verify-bundle's integrity check");
-    expect(same.report.summary).toContain("toolset matches release v1\\.0\\.0");
-
-    const changed = JSON.parse(await readFile(TOOLS, "utf8")) as { tools: Array<{ name: string; description: string }> };
-    changed.tools[0]!.description = "Create entities <script>alert(1)</script> in the graph";
-    const drifted = await drift(JSON.stringify(changed));
-    expect(drifted.result.code).toBe(1);
-    expect(drifted.result.outputs.passed).toBe("false");
-    expect(drifted.result.stdout).toMatch(/::error title=MCP-Forge toolset drift::toolset drifted from release v1\.0\.0 \(1 changed\)/);
-    expect(drifted.report.summary).toContain("## ❌ MCP-Forge drift check: failed");
-    expect(drifted.report.summary).toContain("changed `create_entities`");
+    expect(gh.requests.filter((r) => r.startsWith("DELETE"))).toHaveLength(3);
   });
 
   it("refuses to upload a bundle that recorded a secret of the run", async () => {

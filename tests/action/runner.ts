@@ -32,9 +32,11 @@ export class Job {
     readonly dir: string,
     readonly workspace: string,
     readonly env: Record<string, string>,
+    readonly entry: string,
   ) {}
 
-  static async create(options: { event: string; eventName: string; ref: string; env?: Record<string, string>; workspace?: string }): Promise<Job> {
+  /** `actionPath`: where the action is checked out (GITHUB_ACTION_PATH); this repository by default. */
+  static async create(options: { event: string; eventName: string; ref: string; env?: Record<string, string>; workspace?: string; actionPath?: string }): Promise<Job> {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-job-"));
     Job.dirs.push(dir);
     const workspace = options.workspace ?? join(dir, "workspace");
@@ -45,7 +47,7 @@ export class Job {
       HOME: process.env.HOME ?? dir,
       GITHUB_ACTIONS: "true",
       CI: "true",
-      GITHUB_ACTION_PATH: ROOT,
+      GITHUB_ACTION_PATH: options.actionPath ?? ROOT,
       GITHUB_WORKSPACE: workspace,
       RUNNER_TEMP: join(dir, "temp"),
       GITHUB_EVENT_PATH: join(FIXTURES, options.event),
@@ -59,12 +61,12 @@ export class Job {
       INPUT_PYTHON: process.execPath,
       ...options.env,
     };
-    return new Job(dir, workspace, env);
+    return new Job(dir, workspace, env, join(options.actionPath ?? ROOT, "dist", "action", "index.js"));
   }
 
   /** Starts a step without waiting, for signalling it as a cancelled job would. */
   start(name: string, env: Record<string, string> = {}): ChildProcess {
-    return spawn(process.execPath, [ENTRY, name], { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: join(this.dir, "output-started"), GITHUB_STEP_SUMMARY: join(this.dir, "summary.md"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return spawn(process.execPath, [this.entry, name], { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: join(this.dir, "output-started"), GITHUB_STEP_SUMMARY: join(this.dir, "summary.md"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   }
 
   async step(name: string, env: Record<string, string> = {}): Promise<StepResult> {
@@ -76,7 +78,7 @@ export class Job {
     return new Promise((resolvePromise) => {
       execFile(
         process.execPath,
-        [ENTRY, name],
+        [this.entry, name],
         { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env }, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           void (async () => {
