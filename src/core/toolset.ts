@@ -45,7 +45,11 @@ export async function writeToolsFile(path: string, file: ToolsFile): Promise<voi
   await writeJsonAtomic(path, file);
 }
 
-/** Reads a `tools.json` written by `inspect` or `tools import`. */
+/**
+ * Reads a `tools.json` written by `inspect` or `tools import`. A stored `toolsetHash` must match
+ * the tools, so a hand-edited file is reported instead of hashed quietly; a file without the field
+ * gets it computed.
+ */
 export async function readToolsFile(path: string): Promise<ToolsFile> {
   let text: string;
   try {
@@ -68,5 +72,12 @@ export async function readToolsFile(path: string): Promise<ToolsFile> {
       throw badInput(`${path}: /tools/${i} needs a string "name" and an object "inputSchema"`);
     }
   });
-  return { ...file, toolsetHash: toolsetHash(file.tools) } as ToolsFile;
+  const hash = toolsetHash(file.tools);
+  if (file.toolsetHash !== undefined && file.toolsetHash !== hash) {
+    throw badInput(
+      `${path}: /toolsetHash is ${JSON.stringify(file.toolsetHash)} but its tools hash to ${hash}: the tools were changed after the file was written`,
+      "re-run `mcp-forge inspect` on the server (or `mcp-forge tools import` on your tool definitions) to rewrite the file, or delete the toolsetHash field to have it recomputed",
+    );
+  }
+  return { ...file, toolsetHash: hash } as ToolsFile;
 }

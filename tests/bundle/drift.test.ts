@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffToolsets } from "../../src/bundle/drift.js";
+import { toolsetHash } from "../../src/core/canonical.js";
 import type { McpTool } from "../../src/core/toolset.js";
 import { runCli, tempDir } from "../core/cli.js";
 import { fixtureWorkdir } from "./helpers.js";
@@ -98,7 +99,7 @@ describe("verify-bundle drift against a tools file", () => {
   let cleanup: () => Promise<void>;
   let bundle: string;
   let dir: string;
-  let tools: { tools: Array<McpTool & { inputSchema: { properties: Record<string, unknown>; required: string[] } }> };
+  let tools: { toolsetHash: string; tools: Array<McpTool & { inputSchema: { properties: Record<string, unknown>; required: string[] } }> };
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -113,6 +114,7 @@ describe("verify-bundle drift against a tools file", () => {
   const verifyAgainst = async (name: string, change: (t: typeof tools) => void, extra: string[] = []) => {
     const live = structuredClone(tools);
     change(live);
+    live.toolsetHash = toolsetHash(live.tools);
     const file = join(dir, `${name}.json`);
     await writeFile(file, JSON.stringify(live));
     return runCli(["verify-bundle", bundle, "--tools", file, ...extra]);

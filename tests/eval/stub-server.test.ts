@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toolsetHash } from "../../src/core/canonical.js";
 
 interface Message {
   role: string;
@@ -95,7 +96,7 @@ describe("mcp-forge stub without recordings", () => {
   ];
   beforeAll(async () => {
     const toolsPath = join(dir, "tools.json");
-    writeFileSync(toolsPath, JSON.stringify({ server: { name: "s", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: "", tools }));
+    writeFileSync(toolsPath, JSON.stringify({ server: { name: "s", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: toolsetHash(tools), tools }));
     client = new Client({ name: "test", version: "0" });
     await client.connect(
       new StdioClientTransport({

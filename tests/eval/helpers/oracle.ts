@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { toolsetHash } from "../../../src/core/canonical.js";
 import type { Reply, Script } from "./fake-openai.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -88,7 +89,7 @@ export function writeOracleFiles(tools = TOOLS): { dir: string; toolsPath: strin
   const toolsPath = join(dir, "tools.json");
   writeFileSync(
     toolsPath,
-    JSON.stringify({ server: { name: "oracle", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: "", tools }),
+    JSON.stringify({ server: { name: "oracle", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: toolsetHash(tools), tools }),
   );
   const openAiTools = tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
   const lines = CASES.map((c) => {
