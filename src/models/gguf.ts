@@ -20,6 +20,8 @@ export interface GgufBackendOptions {
 }
 
 const DEFAULT_MAX_TOKENS = 512;
+/** Tokens held back at most while they end inside a multi-byte character. */
+const MAX_SPLIT_CHARACTER_TOKENS = 4;
 let llamaPromise: Promise<Llama> | undefined;
 
 /**
@@ -93,6 +95,7 @@ export class GgufBackend implements ModelBackend {
   }
 
   async generate(request: GenerateRequest): Promise<Generation> {
+    request.signal?.throwIfAborted();
     const started = performance.now();
     let engineMs = 0;
     const prompt = this.template.render(request.messages, request.tools, true);
@@ -113,12 +116,14 @@ export class GgufBackend implements ModelBackend {
     let firstTokenMs: number | undefined;
     let toolCallMs: number | undefined;
     let text = "";
+    let streamed = 0;
     const iterator = this.sequence.evaluate(input, {
       temperature: 0,
       seed: this.options.seed ?? 0,
       ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
     });
     for await (const token of iterator) {
+      if (request.signal?.aborted) break;
       firstTokenMs ??= performance.now() - started;
       if (this.model.isEogToken(token)) {
         engineMs += performance.now() - mark;
@@ -131,12 +136,17 @@ export class GgufBackend implements ModelBackend {
       if (toolCallMs === undefined && /[>}]/.test(piece) && this.format.hasCompleteCall(text)) {
         toolCallMs = performance.now() - started;
       }
+      if (request.onText) streamed = this.streamText(request.onText, generated, streamed, piece);
       if (generated.length >= maxTokens) break;
       mark = performance.now();
     }
+    request.signal?.throwIfAborted();
     mark = performance.now();
     text = this.model.detokenize(generated);
     engineMs += performance.now() - mark;
+    if (request.onText && streamed < generated.length) {
+      request.onText(this.model.detokenize(generated.slice(streamed), false, generated.slice(0, streamed)));
+    }
     const parsed = this.format.parse(text);
     return {
       raw: text,
@@ -153,6 +163,17 @@ export class GgufBackend implements ModelBackend {
         engineMs,
       },
     };
+  }
+
+  /**
+   * Hands `onText` the text of the tokens not streamed yet and returns how many are streamed,
+   * holding them while they end inside a character split over tokens (it decodes to U+FFFD).
+   */
+  private streamText(onText: (text: string) => void, generated: Token[], from: number, piece: string): number {
+    const text = from === generated.length - 1 ? piece : this.model.detokenize(generated.slice(from), false, generated.slice(0, from));
+    if (text.endsWith("\uFFFD") && generated.length - from < MAX_SPLIT_CHARACTER_TOKENS) return from;
+    if (text !== "") onText(text);
+    return generated.length;
   }
 
   /** Keeps the evaluated prefix the prompt shares with the last one (tool schemas, system prompt). */

@@ -58,6 +58,10 @@ export interface GenerateRequest {
   messages: ChatMessage[];
   tools: FunctionTool[];
   maxTokens?: number;
+  /** Receives the output as it is generated, piece by piece (backends that stream: gguf). */
+  onText?: (text: string) => void;
+  /** Stops the generation; `generate` then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A model to evaluate: a GGUF in process, or an OpenAI-compatible endpoint. */
