@@ -3,61 +3,65 @@ import { ExitCode, ForgeError } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { recordCliEntry } from "./entry.js";
-import { doctorCommand } from "../stages/doctor/command.js";
-import { generateCommand } from "../stages/generate/command.js";
-import { qaCommand } from "../stages/qa/command.js";
-import { inspectCommand } from "../stages/inspect/command.js";
-import { packCommand } from "../stages/pack/command.js";
-import { statusCommand } from "../stages/status/command.js";
-import { stubCommand } from "../stages/stub/command.js";
-import { validateCommand } from "../stages/validate/command.js";
-import { benchmarkCommand } from "../stages/benchmark/command.js";
-import { toolsCommand } from "../stages/tools-import/command.js";
-import { verifyBundleCommand } from "../stages/verify-bundle/command.js";
-import { trainCommand } from "../stages/train/command.js";
-import { exportCommand } from "../stages/export/command.js";
-import { agentCommand } from "../stages/agent/command.js";
-import { serveCommand } from "../stages/serve/command.js";
-import { runCommand } from "../stages/run/command.js";
 
-/** Every command of the CLI, in the order `--help` lists them. */
-const COMMANDS: Array<() => Command> = [
-  runCommand,
-  doctorCommand,
-  inspectCommand,
-  toolsCommand,
-  generateCommand,
-  qaCommand,
-  trainCommand,
-  exportCommand,
-  statusCommand,
-  stubCommand,
-  validateCommand,
-  benchmarkCommand,
-  packCommand,
-  verifyBundleCommand,
-  agentCommand,
-  serveCommand,
+interface CommandEntry {
+  name: string;
+  load: () => Promise<Command>;
+}
+
+/**
+ * Every command of the CLI, in the order `--help` lists them. A command's module (and what it
+ * imports: llama.cpp, the MCP SDK, ajv…) loads only when that command runs, or for the full help.
+ */
+const COMMANDS: CommandEntry[] = [
+  { name: "run", load: async () => (await import("../stages/run/command.js")).runCommand() },
+  { name: "doctor", load: async () => (await import("../stages/doctor/command.js")).doctorCommand() },
+  { name: "inspect", load: async () => (await import("../stages/inspect/command.js")).inspectCommand() },
+  { name: "tools", load: async () => (await import("../stages/tools-import/command.js")).toolsCommand() },
+  { name: "generate", load: async () => (await import("../stages/generate/command.js")).generateCommand() },
+  { name: "qa", load: async () => (await import("../stages/qa/command.js")).qaCommand() },
+  { name: "train", load: async () => (await import("../stages/train/command.js")).trainCommand() },
+  { name: "export", load: async () => (await import("../stages/export/command.js")).exportCommand() },
+  { name: "status", load: async () => (await import("../stages/status/command.js")).statusCommand() },
+  { name: "stub", load: async () => (await import("../stages/stub/command.js")).stubCommand() },
+  { name: "validate", load: async () => (await import("../stages/validate/command.js")).validateCommand() },
+  { name: "benchmark", load: async () => (await import("../stages/benchmark/command.js")).benchmarkCommand() },
+  { name: "pack", load: async () => (await import("../stages/pack/command.js")).packCommand() },
+  { name: "verify-bundle", load: async () => (await import("../stages/verify-bundle/command.js")).verifyBundleCommand() },
+  { name: "agent", load: async () => (await import("../stages/agent/command.js")).agentCommand() },
+  { name: "serve", load: async () => (await import("../stages/serve/command.js")).serveCommand() },
 ];
 
-export function buildProgram(): Command {
+/**
+ * The program for these arguments (`["node", "mcp-forge", …]`): only the command they name is
+ * loaded; none for `--version`; all of them for the help, no command or an unknown one.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command("mcp-forge")
     .description("Turn an MCP server into a small local model that calls its tools reliably.")
     .version(VERSION)
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
-  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  for (const entry of commandsFor(argv.slice(2))) program.addCommand((await entry.load()).exitOverride());
   return program;
+}
+
+function commandsFor(args: readonly string[]): CommandEntry[] {
+  // With positional options the program's own options (-V, -h) come before the command's name.
+  const named = args.find((a) => !a.startsWith("-"));
+  const entry = COMMANDS.find((c) => c.name === named);
+  if (entry) return [entry];
+  if (named === undefined && args.some((a) => a === "-V" || a === "--version") && !args.some((a) => a === "-h" || a === "--help")) return [];
+  return COMMANDS;
 }
 
 /** Runs the CLI and returns the contract's exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   recordCliEntry(argv[1]);
-  const program = buildProgram();
   const stopOnSignal = onShutdown(() => undefined);
   try {
-    await program.parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
   } catch (error) {
     return reportError(error);

@@ -114,7 +114,8 @@ const runInProcess = (json: boolean): CommandRunner => async (args) => {
   const stdoutWrite = process.stdout.write;
   if (json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   try {
-    await buildProgram().parseAsync(["node", "mcp-forge", ...args]);
+    const argv = ["node", "mcp-forge", ...args];
+    await (await buildProgram(argv)).parseAsync(argv);
     const code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
     process.exitCode = undefined;
     return code;
