@@ -12,24 +12,25 @@ interface CommandEntry {
 /**
  * Every command of the CLI, in the order `--help` lists them. A command's module (and what it
  * imports: llama.cpp, the MCP SDK, ajv…) loads only when that command runs, or for the full help.
+ * `eager` keeps ncc from splitting dist/cli into chunk files; the modules still run only when imported.
  */
 const COMMANDS: CommandEntry[] = [
-  { name: "run", load: async () => (await import("../stages/run/command.js")).runCommand() },
-  { name: "doctor", load: async () => (await import("../stages/doctor/command.js")).doctorCommand() },
-  { name: "inspect", load: async () => (await import("../stages/inspect/command.js")).inspectCommand() },
-  { name: "tools", load: async () => (await import("../stages/tools-import/command.js")).toolsCommand() },
-  { name: "generate", load: async () => (await import("../stages/generate/command.js")).generateCommand() },
-  { name: "qa", load: async () => (await import("../stages/qa/command.js")).qaCommand() },
-  { name: "train", load: async () => (await import("../stages/train/command.js")).trainCommand() },
-  { name: "export", load: async () => (await import("../stages/export/command.js")).exportCommand() },
-  { name: "status", load: async () => (await import("../stages/status/command.js")).statusCommand() },
-  { name: "stub", load: async () => (await import("../stages/stub/command.js")).stubCommand() },
-  { name: "validate", load: async () => (await import("../stages/validate/command.js")).validateCommand() },
-  { name: "benchmark", load: async () => (await import("../stages/benchmark/command.js")).benchmarkCommand() },
-  { name: "pack", load: async () => (await import("../stages/pack/command.js")).packCommand() },
-  { name: "verify-bundle", load: async () => (await import("../stages/verify-bundle/command.js")).verifyBundleCommand() },
-  { name: "agent", load: async () => (await import("../stages/agent/command.js")).agentCommand() },
-  { name: "serve", load: async () => (await import("../stages/serve/command.js")).serveCommand() },
+  { name: "run", load: async () => (await import(/* webpackMode: "eager" */ "../stages/run/command.js")).runCommand() },
+  { name: "doctor", load: async () => (await import(/* webpackMode: "eager" */ "../stages/doctor/command.js")).doctorCommand() },
+  { name: "inspect", load: async () => (await import(/* webpackMode: "eager" */ "../stages/inspect/command.js")).inspectCommand() },
+  { name: "tools", load: async () => (await import(/* webpackMode: "eager" */ "../stages/tools-import/command.js")).toolsCommand() },
+  { name: "generate", load: async () => (await import(/* webpackMode: "eager" */ "../stages/generate/command.js")).generateCommand() },
+  { name: "qa", load: async () => (await import(/* webpackMode: "eager" */ "../stages/qa/command.js")).qaCommand() },
+  { name: "train", load: async () => (await import(/* webpackMode: "eager" */ "../stages/train/command.js")).trainCommand() },
+  { name: "export", load: async () => (await import(/* webpackMode: "eager" */ "../stages/export/command.js")).exportCommand() },
+  { name: "status", load: async () => (await import(/* webpackMode: "eager" */ "../stages/status/command.js")).statusCommand() },
+  { name: "stub", load: async () => (await import(/* webpackMode: "eager" */ "../stages/stub/command.js")).stubCommand() },
+  { name: "validate", load: async () => (await import(/* webpackMode: "eager" */ "../stages/validate/command.js")).validateCommand() },
+  { name: "benchmark", load: async () => (await import(/* webpackMode: "eager" */ "../stages/benchmark/command.js")).benchmarkCommand() },
+  { name: "pack", load: async () => (await import(/* webpackMode: "eager" */ "../stages/pack/command.js")).packCommand() },
+  { name: "verify-bundle", load: async () => (await import(/* webpackMode: "eager" */ "../stages/verify-bundle/command.js")).verifyBundleCommand() },
+  { name: "agent", load: async () => (await import(/* webpackMode: "eager" */ "../stages/agent/command.js")).agentCommand() },
+  { name: "serve", load: async () => (await import(/* webpackMode: "eager" */ "../stages/serve/command.js")).serveCommand() },
 ];
 
 /**
