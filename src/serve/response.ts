@@ -17,25 +17,43 @@ export interface Completion {
   content: string | null;
   toolCalls: WireToolCall[];
   finishReason: FinishReason;
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  usage: Usage;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
 }
 
 export function toCompletion(model: string, generation: Generation, maxTokens: number): Completion {
   const toolCalls = generation.calls.map((call, i) => ({
-    id: `call_${randomBytes(8).toString("hex")}_${i}`,
+    id: toolCallId(i),
     type: "function" as const,
     function: { name: call.name ?? "", arguments: wireArguments(call) },
   }));
-  const { promptTokens, generatedTokens } = generation.timing;
   return {
-    id: `chatcmpl-${randomBytes(12).toString("hex")}`,
+    id: completionId(),
     created: Math.floor(Date.now() / 1000),
     model,
     content: generation.content === "" && toolCalls.length > 0 ? null : generation.content,
     toolCalls,
-    finishReason: toolCalls.length > 0 ? "tool_calls" : generatedTokens >= maxTokens ? "length" : "stop",
-    usage: { prompt_tokens: promptTokens, completion_tokens: generatedTokens, total_tokens: promptTokens + generatedTokens },
+    finishReason: finishReason(generation, maxTokens),
+    usage: usage(generation),
   };
+}
+
+export const completionId = () => `chatcmpl-${randomBytes(12).toString("hex")}`;
+export const toolCallId = (index: number) => `call_${randomBytes(8).toString("hex")}_${index}`;
+
+export function finishReason(generation: Generation, maxTokens: number): FinishReason {
+  if (generation.calls.length > 0) return "tool_calls";
+  return generation.timing.generatedTokens >= maxTokens ? "length" : "stop";
+}
+
+export function usage(generation: Generation): Usage {
+  const { promptTokens, generatedTokens } = generation.timing;
+  return { prompt_tokens: promptTokens, completion_tokens: generatedTokens, total_tokens: promptTokens + generatedTokens };
 }
 
 /**
@@ -43,7 +61,7 @@ export function toCompletion(model: string, generation: Generation, maxTokens: n
  * the wire (arguments a client cannot parse into an object), so a client scores it as the
  * in-process parser does instead of receiving a call that looks fine.
  */
-function wireArguments(call: RawCall): string {
+export function wireArguments(call: RawCall): string {
   if (!call.error) return JSON.stringify(call.arguments);
   if (call.arguments !== undefined) return JSON.stringify(call.arguments);
   return call.error.startsWith("not valid JSON") ? call.text : "null";
@@ -67,32 +85,4 @@ export function completionObject(c: Completion): Record<string, unknown> {
     ],
     usage: c.usage,
   };
-}
-
-/**
- * The streaming answer: `chat.completion.chunk` objects as OpenAI sends them (role first, then
- * content, each tool call's id and name, then its arguments, the finish reason, and usage when
- * asked for). The whole generation is known by then: llama.cpp runs before the first chunk.
- */
-export function completionChunks(c: Completion, includeUsage: boolean): Array<Record<string, unknown>> {
-  const chunk = (delta: Record<string, unknown>, finish: FinishReason | null = null) => ({
-    id: c.id,
-    object: "chat.completion.chunk",
-    created: c.created,
-    model: c.model,
-    system_fingerprint: null,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    ...(includeUsage ? { usage: null } : {}),
-  });
-  const chunks: Array<Record<string, unknown>> = [chunk({ role: "assistant", content: "", refusal: null })];
-  if (c.content) chunks.push(chunk({ content: c.content }));
-  c.toolCalls.forEach((call, index) => {
-    chunks.push(chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] }));
-    chunks.push(chunk({ tool_calls: [{ index, function: { arguments: call.function.arguments } }] }));
-  });
-  chunks.push(chunk({}, c.finishReason));
-  if (includeUsage) {
-    chunks.push({ id: c.id, object: "chat.completion.chunk", created: c.created, model: c.model, system_fingerprint: null, choices: [], usage: c.usage });
-  }
-  return chunks;
 }

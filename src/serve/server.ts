@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { withSystemPrompt, type RuntimeBundle } from "../agent/bundle.js";
+import { callFormatForTemplate, type CallFormat } from "../models/parsers/index.js";
 import type { ModelBackend } from "../models/types.js";
 import { printable } from "../mcp/untrusted-text.js";
 import { SerialQueue } from "./queue.js";
-import { parseCompletionRequest, RequestError } from "./request.js";
-import { completionChunks, completionObject, toCompletion } from "./response.js";
+import { ReplySplitter } from "./reply-stream.js";
+import { parseCompletionRequest, RequestError, type CompletionRequest } from "./request.js";
+import { completionObject, finishReason, toCompletion, usage, wireArguments } from "./response.js";
+import { CompletionStream } from "./sse.js";
 
 export const DEFAULT_MAX_TOKENS = 512;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -27,16 +30,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Thrown inside the queue when the client went away before its turn: nothing to generate for. */
+/** The client went away (before its turn, or while its answer streamed): nothing to send it. */
 class ClientGone extends Error {}
+
+interface Context {
+  options: ServeOptions;
+  queue: SerialQueue;
+  format: CallFormat;
+}
 
 /** An OpenAI-compatible chat completions server for the bundle's model, one generation at a time. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const queue = new SerialQueue();
+  const context: Context = { options, queue, format: callFormatForTemplate(options.bundle.chatTemplate, `${options.bundle.dir} (prompt_template.json)`) };
   const server = createServer((req, res) => {
     const started = performance.now();
-    res.on("finish", () => options.log?.(`${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
-    handle(req, res, options, queue).catch((error: unknown) => {
+    const line = () => `${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`;
+    res.on("close", () => options.log?.(res.writableFinished ? line() : `${line()}: the client closed the connection first`));
+    handle(req, res, context).catch((error: unknown) => {
       if (error instanceof ClientGone) return;
       const known = error instanceof RequestError ? error : new RequestError(500, `the model failed: ${(error as Error).message}`, null, null, "server_error");
       sendError(res, known);
@@ -66,7 +77,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ServeOptions, queue: SerialQueue): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
+  const { options, queue } = context;
   const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "");
   const name = options.bundle.name;
   if (path === "/v1/models") {
@@ -85,16 +97,40 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ServeO
   allow(req, "POST");
   const request = parseCompletionRequest(await readJsonBody(req));
   if (request.model !== name) throw unknownModel(request.model, name);
+  if (request.stream) return streamCompletion(req, res, request, context);
   const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
   const generation = await queue.run(() => {
     if (res.destroyed || req.socket.destroyed) throw new ClientGone();
     return options.backend.generate({ messages: withSystemPrompt(options.bundle, request.messages), tools: request.tools, maxTokens });
   });
-  const completion = toCompletion(name, generation, maxTokens);
-  if (!request.stream) return sendJson(res, 200, completionObject(completion));
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
-  for (const chunk of completionChunks(completion, request.includeUsage)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-  res.end("data: [DONE]\n\n");
+  sendJson(res, 200, completionObject(toCompletion(name, generation, maxTokens)));
+}
+
+/**
+ * Streams the answer as llama.cpp writes it. A client that closes the connection stops its
+ * generation, so the next request in the queue starts at once.
+ */
+async function streamCompletion(req: IncomingMessage, res: ServerResponse, request: CompletionRequest, { options, queue, format }: Context): Promise<void> {
+  const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort(new ClientGone());
+  });
+  await queue.run(async () => {
+    if (gone.signal.aborted || res.destroyed || req.socket.destroyed) throw new ClientGone();
+    const stream = new CompletionStream(res, options.bundle.name, request.includeUsage);
+    const splitter = new ReplySplitter(format, stream.event, wireArguments);
+    stream.start();
+    const generation = await options.backend.generate({
+      messages: withSystemPrompt(options.bundle, request.messages),
+      tools: request.tools,
+      maxTokens,
+      onText: (text) => splitter.push(text),
+      signal: gone.signal,
+    });
+    splitter.finish(generation);
+    stream.end(finishReason(generation, maxTokens), usage(generation));
+  });
 }
 
 function allow(req: IncomingMessage, method: string): void {
@@ -128,9 +164,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 function sendError(res: ServerResponse, error: RequestError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, error.status, { error: { message: error.message, type: error.type, param: error.param, code: error.code } });
+  const body = { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
+  if (!res.headersSent) return sendJson(res, error.status, body);
+  // Mid-stream, as OpenAI does: an error event, which its clients raise as an APIError.
+  if (!res.destroyed) res.end(`data: ${JSON.stringify(body)}\n\n`);
 }
