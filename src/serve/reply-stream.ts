@@ -37,7 +37,10 @@ export class ReplySplitter {
   ) {}
 
   push(text: string): void {
-    for (const c of text) this.format.name === "hermes" ? this.hermes(c) : this.llama3(c);
+    for (const c of text) {
+      if (this.format.name === "hermes") this.hermes(c);
+      else this.llama3(c);
+    }
     this.call?.flush();
   }
 
