@@ -125,10 +125,7 @@ export class GgufBackend implements ModelBackend {
     for await (const token of iterator) {
       if (request.signal?.aborted) break;
       firstTokenMs ??= performance.now() - started;
-      if (this.model.isEogToken(token)) {
-        engineMs += performance.now() - mark;
-        break;
-      }
+      if (this.model.isEogToken(token)) break;
       const piece = this.model.detokenize([token], false, generated);
       generated.push(token);
       text += piece;
@@ -137,11 +134,12 @@ export class GgufBackend implements ModelBackend {
         toolCallMs = performance.now() - started;
       }
       if (request.onText) streamed = this.streamText(request.onText, generated, streamed, piece);
-      if (generated.length >= maxTokens) break;
       mark = performance.now();
+      if (generated.length >= maxTokens) break;
     }
     request.signal?.throwIfAborted();
-    mark = performance.now();
+    // Still llama.cpp since the last mark: the wait for a last token or for the end of the
+    // generation (under a grammar it often ends by itself, after the call closes), then decoding.
     text = this.model.detokenize(generated);
     engineMs += performance.now() - mark;
     if (request.onText && streamed < generated.length) {
