@@ -23,6 +23,8 @@ export interface ActionConfig {
   profile: (typeof PROFILES)[number];
   samples: number;
   seed: number;
+  /** `key=value` settings for `train --set`, in input order. */
+  trainSettings: string[];
   quant: (typeof QUANTS)[number];
   /** Release thresholds that override the contract's defaults, metric → minimum. */
   thresholds: Record<string, number>;
@@ -58,6 +60,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionConfig {
     profile: oneOf("profile", get("profile") || "balanced", PROFILES),
     samples: integer("samples", get("samples") || "500", 10),
     seed: integer("seed", get("seed") || "0", 0),
+    trainSettings: readTrainSettings(get("train-settings")),
     quant: oneOf("quant", get("quant") || "q8_0", QUANTS),
     thresholds: readThresholds(get("thresholds")),
     baseline: readBaseline(get("baseline") || "auto", workingDirectory),
@@ -95,6 +98,14 @@ function readHeaders(text: string): string[] {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   lines.forEach((line, i) => {
     if (!/^[A-Za-z0-9-]+:\s*\S/.test(line)) throw badInput(`input server-headers, line ${i + 1}: expected "Name: value"`, "e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`");
+  });
+  return lines;
+}
+
+function readTrainSettings(text: string): string[] {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  lines.forEach((line, i) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*=\S/.test(line)) throw badInput(`input train-settings, line ${i + 1}: "${line}" is not key=value`, "e.g. `max_steps=200`, one setting a line");
   });
   return lines;
 }

@@ -13,11 +13,11 @@ export function datasetKey(toolsetHash: string, config: Pick<ActionConfig, "samp
 }
 
 /**
- * LoRA checkpoints: the data, the model and the profile. The run id ends the key so every run saves
+ * LoRA checkpoints: the data, the model, the profile and the train-settings input. The run id ends the key so every run saves
  * its own entry, and the prefix restores the newest one: an interrupted job resumes from its checkpoint.
  */
-export function checkpointKeyPrefix(dataHash: string, config: Pick<ActionConfig, "model" | "profile">): string {
-  return `mcp-forge-lora-${short({ dataHash, model: config.model, profile: config.profile, version: VERSION })}-`;
+export function checkpointKeyPrefix(dataHash: string, config: Pick<ActionConfig, "model" | "profile" | "trainSettings">): string {
+  return `mcp-forge-lora-${short({ dataHash, model: config.model, profile: config.profile, settings: config.trainSettings, version: VERSION })}-`;
 }
 
 /** The trainer's venv: the Python project and its lock file. */

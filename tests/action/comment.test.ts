@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeGitHub } from "./fakes/github-api.js";
+import { FakeGitHub } from "../../src/bench/fakes/github-api.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0001";
@@ -118,6 +118,10 @@ describe("PR comment and gate", () => {
     const missing = await noPython.step("setup");
     expect(missing.code).toBe(2);
     expect(missing.stdout).toMatch(/input python: .*venv\/bin\/python does not exist/);
+    const settings = await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "refs/pull/7/merge", env: { INPUT_TOOLS_FILE: "t.json", INPUT_TRAIN_SETTINGS: "max_steps=8\nlearning_rate 1e-4" } });
+    const malformed = await settings.step("setup");
+    expect(malformed.code).toBe(2);
+    expect(malformed.stdout).toContain('input train-settings, line 2: "learning_rate 1e-4" is not key=value');
   });
 
   it("masks the token, server-url credentials and header values, and keeps them out of the uploaded reports", async () => {

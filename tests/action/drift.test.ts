@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exists } from "../../src/core/files.js";
-import { FakeGitHub, type Asset } from "./fakes/github-api.js";
+import { FakeGitHub, type Asset } from "../../src/bench/fakes/github-api.js";
 import { Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0003";
