@@ -25,7 +25,7 @@ export function renderChatTemplate(
 }
 
 /**
- * The Hermes/Qwen2.5 chat format: ChatML turns, the tools listed as JSON lines in the system turn,
+ * The Hermes/Qwen2.5 chat format: ChatML turns, the tools listed one a line in the system turn,
  * calls as `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` and results wrapped in
  * `<tool_response>` inside a user turn. The parts that vary between models are read from the
  * model's own template by rendering probe conversations.
@@ -38,14 +38,18 @@ export interface HermesFormat {
   toolsDefaultSystem: string;
   /** Whether system messages after the first are rendered as system turns (Qwen2.5) or dropped. */
   laterSystemTurns: boolean;
-  /** Text between the system prompt and the first tool's JSON line. */
+  /** How each tool's line is written: its JSON (Qwen2.5) or a one-line signature (the tiny model's template). */
+  toolList: ToolListStyle;
+  /** Text between the system prompt and the first tool's line. */
   toolsHeader: string;
-  /** Text between the last tool's JSON line and `<|im_end|>`. */
+  /** Text between the last tool's line and `<|im_end|>`. */
   toolsFooter: string;
 }
 
+export type ToolListStyle = "json" | "signature";
+
 export const SUPPORTED_FORMATS =
-  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>), tools as JSON lines in the system turn, " +
+  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>), tools as JSON lines (or the tiny model's signature lines) in the system turn, " +
   'calls as <tool_call>{"name": …, "arguments": …}</tool_call>, results as <tool_response> in a user turn';
 
 export const IM_START = "<|im_start|>";
@@ -67,13 +71,34 @@ export function pyJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A tool as one signature line, as the tiny model's chat template writes it: the name, each
+ * parameter in the schema's order (`?` when optional) with its JSON type (`array[item type]`),
+ * and the description: `search_nodes(query: string, limit?: integer) - Search the graph`.
+ */
+export function signatureLine(tool: FunctionTool): string {
+  const fn = tool.function;
+  const properties = (fn.parameters?.properties ?? {}) as Record<string, { type?: unknown; items?: { type?: unknown } }>;
+  const required = Array.isArray(fn.parameters?.required) ? (fn.parameters.required as string[]) : [];
+  const params = Object.entries(properties ?? {}).map(([name, p]) => {
+    const type = typeof p?.type === "string" ? p.type : "any";
+    const items = p?.type === "array" && typeof p.items?.type === "string" ? `[${p.items.type}]` : "";
+    return `${name}${required.includes(name) ? "" : "?"}: ${type}${items}`;
+  });
+  return `${fn.name}(${params.join(", ")})${fn.description ? ` - ${fn.description}` : ""}`;
+}
+
+export function toolLine(style: ToolListStyle, tool: FunctionTool): string {
+  return style === "json" ? pyJson(tool) : signatureLine(tool);
+}
+
 /** Renders a conversation the way a template in `format` does; used to check that it is one. */
 export function renderHermes(format: HermesFormat, messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt: boolean): string {
   const first = messages[0];
   const system = first?.role === "system" ? first.content : undefined;
   let out = "";
   if (tools.length > 0) {
-    const lines = tools.map((t) => `\n${pyJson(t)}`).join("");
+    const lines = tools.map((t) => `\n${toolLine(format.toolList, t)}`).join("");
     out += `${IM_START}system\n${system ?? format.toolsDefaultSystem}${format.toolsHeader}${lines}${format.toolsFooter}${IM_END}\n`;
   } else if ((system ?? format.defaultSystem) !== undefined) {
     out += `${IM_START}system\n${system ?? format.defaultSystem}${IM_END}\n`;
@@ -105,7 +130,7 @@ const PROBE_TOOLS: FunctionTool[] = [
     function: {
       name: "probe_alpha",
       description: "First probe tool",
-      parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city"] },
+      parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" }, tags: { type: "array", items: { type: "string" } } }, required: ["city"] },
     },
   },
   { type: "function", function: { name: "probe_beta", description: "Second probe tool", parameters: { type: "object", properties: {} } } },
@@ -167,11 +192,12 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   }
   const withTools = render([PROBE_CONVERSATION[0]!, user], PROBE_TOOLS);
   const head = `${systemOpen}PROBE-SYSTEM`;
-  const toolLines = PROBE_TOOLS.map((t) => `\n${pyJson(t)}`).join("");
+  const toolList = (["json", "signature"] as const).find((style) => withTools.includes(probeLines(style)));
+  const toolLines = probeLines(toolList ?? "json");
   const at = withTools.indexOf(toolLines);
   const tail = `${IM_END}\n${IM_START}user\nPROBE-USER-1${IM_END}\n${IM_START}assistant\n`;
-  if (!withTools.startsWith(head) || at < 0 || !withTools.endsWith(tail)) {
-    throw unsupported(where, "the system turn does not list the tools as JSON lines after the system prompt");
+  if (!withTools.startsWith(head) || toolList === undefined || !withTools.endsWith(tail)) {
+    throw unsupported(where, "the system turn does not list the tools as JSON or signature lines after the system prompt");
   }
   const toolsHeader = withTools.slice(head.length, at);
   const noSystem = render([user], PROBE_TOOLS);
@@ -185,6 +211,7 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
     ...(defaultSystem !== undefined ? { defaultSystem } : {}),
     toolsDefaultSystem: noSystem.slice(systemOpen.length, headerAt),
     laterSystemTurns: render([...PROBE_CONVERSATION.slice(0, 2), laterSystem, user], []).includes(laterSystem.content),
+    toolList,
     toolsHeader,
     toolsFooter: withTools.slice(at + toolLines.length, withTools.length - tail.length),
   };
@@ -208,6 +235,10 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
     }
   }
   return format;
+}
+
+function probeLines(style: ToolListStyle): string {
+  return PROBE_TOOLS.map((t) => `\n${toolLine(style, t)}`).join("");
 }
 
 function unsupported(where: string, why: string) {

@@ -25,6 +25,8 @@ export interface PromptTemplateFile {
   stop: string[];
   toolCall: { open: string; close: string; body: string; role: "assistant" };
   toolResponse: { open: string; close: string; role: "user" };
+  /** How the chat template lists each tool: its JSON, or a one-line signature (the tiny model). */
+  toolList: "json" | "signature";
   /** The parts of the system turn around the tool list, read from the chat template. */
   toolsHeader: string;
   toolsFooter: string;

@@ -1,6 +1,6 @@
 import { badInput } from "../core/errors.js";
 import type { FunctionTool } from "../models/types.js";
-import { IM_END, IM_START, pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./hermes.js";
+import { IM_END, IM_START, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, toolLine, type HermesFormat } from "./hermes.js";
 
 export interface ModelfileInput {
   format: HermesFormat;
@@ -43,8 +43,8 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
   const hasDefault = format.defaultSystem !== undefined;
   const toolLines = [
     "{{- range .Tools }}" + nl,
-    ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(pyJson(t))} }}`),
-    `{{- ${tools.length > 0 ? "else" : "if true"} }}{{ ${s('{"type": "function", "function": ')} }}{{ json .Function }}{{ ${s("}")} }}{{ end }}`,
+    ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(toolLine(format.toolList, t))} }}`),
+    `{{- ${tools.length > 0 ? "else" : "if true"} }}${format.toolList === "json" ? untrainedJsonLine() : untrainedSignatureLine()}{{ end }}`,
     "{{- end }}",
   ];
   const systemTurn = hasDefault
@@ -81,6 +81,22 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
     "{{- $prev = .Role }}",
     "{{- end }}",
   ].join("\n");
+}
+
+function untrainedJsonLine(): string {
+  return `{{ ${goString('{"type": "function", "function": ')} }}{{ json .Function }}{{ ${goString("}")} }}`;
+}
+
+/** The signature line (see `signatureLine`), with the parameters in the order Go ranges a map: sorted. */
+function untrainedSignatureLine(): string {
+  return (
+    '{{ $fn := .Function }}{{ $fn.Name }}{{ "(" }}{{ $first := true }}{{ range $name, $p := $fn.Parameters.Properties }}' +
+    '{{ if not $first }}{{ ", " }}{{ end }}{{ $first = false }}{{ $name }}' +
+    '{{ $required := false }}{{ range $fn.Parameters.Required }}{{ if eq . $name }}{{ $required = true }}{{ end }}{{ end }}{{ if not $required }}{{ "?" }}{{ end }}' +
+    '{{ ": " }}{{ $type := printf "%v" $p.Type }}{{ $type }}' +
+    '{{ if eq $type "array" }}{{ with $p.Items }}{{ with index . "type" }}{{ "[" }}{{ . }}{{ "]" }}{{ end }}{{ end }}{{ end }}' +
+    '{{ end }}{{ ")" }}{{ if $fn.Description }}{{ " - " }}{{ $fn.Description }}{{ end }}'
+  );
 }
 
 class Counter {

@@ -111,11 +111,29 @@ describe.skipIf(!hasGo).each([
     expect(tag).toBe("<tool_call>");
   });
 
-  it("lists a tool it was not trained on with the schema Ollama passes", () => {
+  it.runIf(templatePath === QWEN_TEMPLATE)("lists a tool it was not trained on with the schema Ollama passes", () => {
     const extra: FunctionTool = { type: "function", function: { name: "extra_tool", description: "Not trained", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } };
     const [text] = renderWithGo([{ messages: [{ role: "user", content: "hi" }], tools: [samples[0]!.tools[0]!, extra] }]);
     expect(text).toContain('\n{"type": "function", "function": {"name": "create_entities", "description": ');
     expect(text).toContain('\n{"type": "function", "function": {"name":"extra_tool","description":"Not trained","parameters":{"type":"object","required":["q"],"properties":{"q":{"type":"string"}}}}}\n</tools>');
     expect(text!.endsWith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")).toBe(true);
+  });
+
+  it.runIf(templatePath === TINY_TEMPLATE)("lists a tool it was not trained on as the chat template does", async () => {
+    const extra: FunctionTool = {
+      type: "function",
+      function: {
+        name: "extra_tool",
+        description: "Not trained",
+        parameters: { type: "object", properties: { limit: { type: "integer" }, q: { type: "string" }, tags: { type: "array", items: { type: "string" } } }, required: ["q"] },
+      },
+    };
+    const messages: ChatMessage[] = [{ role: "user", content: "hi" }];
+    const tools = [samples[0]!.tools[0]!, extra];
+    const [text] = renderWithGo([{ messages, tools }]);
+    const template = new Template(await readFile(templatePath, "utf8"));
+    const expected = renderChatTemplate(template, { bosToken: "<s>", eosToken: "<|im_end|>" }, [{ role: "system", content: systemPrompt }, ...messages], tools, true);
+    expect(text).toContain("\nextra_tool(limit?: integer, q: string, tags?: array[string]) - Not trained\n</tools>");
+    expect(text).toBe(expected);
   });
 });
