@@ -17,7 +17,7 @@ TEMPLATE = (Path(__file__).parent / "tiny_template.jinja").read_text()
 # Control tokens (hidden in output) and the tool-call markers (kept in output text).
 CONTROL_TOKENS = ["<|im_start|>", "<|im_end|>"]
 MARKER_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<tools>", "</tools>"]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def render_plain(messages, tools, add_generation_prompt=False) -> str:
