@@ -14,7 +14,8 @@ const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("./bundle.js")).bundleBench(),
   async () => (await import("./eval.js")).evalBench(),
   async () => (await import("./serve.js")).serveBench(),
-  async () => (await import("./action.js")).actionBench(),
+  async () => (await import("./action.js")).actionDriftBench(),
+  async () => (await import("./action.js")).actionSelfTestBench(),
   async () => (await import("./train.js")).trainBench(),
 ];
 
