@@ -64,14 +64,19 @@ describe("mcp-forge serve", () => {
     const calls = new Map<number, { id: string; name: string; args: string }>();
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined | null;
+    let content = "";
+    let argumentDeltas = 0;
     for await (const chunk of stream) {
       expect(chunk.object).toBe("chat.completion.chunk");
       if (chunk.usage) usage = chunk.usage;
       const c = chunk.choices[0];
       if (!c) continue;
       finish = c.finish_reason ?? finish;
+      content += c.delta.content ?? "";
       for (const part of c.delta.tool_calls ?? []) {
         const entry = calls.get(part.index) ?? { id: "", name: "", args: "" };
+        if (part.id) expect(part).toMatchObject({ type: "function", function: { arguments: "" } });
+        if (part.function?.arguments) argumentDeltas += 1;
         entry.id += part.id ?? "";
         entry.name += part.function?.name ?? "";
         entry.args += part.function?.arguments ?? "";
@@ -79,12 +84,53 @@ describe("mcp-forge serve", () => {
       }
     }
     expect(finish).toBe("tool_calls");
+    expect(content).not.toContain("<tool_call>");
+    expect(content).toBe(choice.message.content ?? "");
+    // The arguments arrive in pieces as the model writes them, not as one string at the end.
+    expect(argumentDeltas).toBeGreaterThan(2);
     expect(calls.get(0)!.id).toMatch(/^call_/);
     expect({ name: calls.get(0)!.name, args: JSON.parse(calls.get(0)!.args) }).toEqual({ name: call.function.name, args: JSON.parse(call.function.arguments) });
     expect(usage).toEqual(done!.usage);
 
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([tiny.name]);
+  });
+
+  it("streams text as the model writes it: content chunks spread over the generation, then finish_reason stop", async () => {
+    const started = performance.now();
+    const stream = await client.chat.completions.create({ model: tiny.name, messages: [{ role: "user", content: "Tell me a long story about Ada." }], stream: true });
+    const arrivals: Array<{ at: number; text: string }> = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      const c = chunk.choices[0];
+      if (c?.delta.content) arrivals.push({ at: performance.now() - started, text: c.delta.content });
+      finish = c?.finish_reason ?? finish;
+    }
+    const done = performance.now() - started;
+    expect(finish).toBe("stop");
+    expect(arrivals.length).toBeGreaterThanOrEqual(5);
+    // Sent all at once, every chunk would land within a millisecond or two of the end.
+    expect(done - arrivals[0]!.at).toBeGreaterThan(15);
+    expect(arrivals.at(-1)!.at - arrivals[0]!.at).toBeGreaterThan(10);
+
+    const whole = await client.chat.completions.create({ model: tiny.name, messages: [{ role: "user", content: "Tell me a long story about Ada." }] });
+    expect(arrivals.map((a) => a.text).join("")).toBe(whole.choices[0]!.message.content);
+  });
+
+  it("survives a client that disconnects mid-stream: the server sees it before the answer ends and serves the next request", async () => {
+    const { messages, tools } = prompts[callPrompt]!;
+    const abort = new AbortController();
+    const stream = await client.chat.completions.create({ model: tiny.name, messages, tools, stream: true }, { signal: abort.signal });
+    // The role chunk goes out before llama.cpp starts: leaving then cuts the generation short.
+    for await (const chunk of stream) {
+      expect(chunk.choices[0]?.delta.role).toBe("assistant");
+      abort.abort();
+      break;
+    }
+    const next = await client.chat.completions.create({ model: tiny.name, messages, tools });
+    expect(next.choices[0]!.finish_reason).toBe("tool_calls");
+    expect(serve.child.exitCode).toBeNull();
+    await expect.poll(() => serve.output()).toMatch(/POST \/v1\/chat\/completions 200 \d+ ms: the client closed the connection first/);
   });
 
   it("refuses bad requests with a 4xx in OpenAI's error shape and keeps serving", async () => {
