@@ -1,0 +1,47 @@
+"""The tiny model's chat template as transformers renders it in training: tools as signature lines."""
+
+from transformers.utils.chat_template_utils import render_jinja_template
+
+from mcp_forge_trainer.tiny import TEMPLATE
+
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "search_nodes", "description": "Search the graph",
+        "parameters": {"type": "object", "properties": {
+            "query": {"type": "string"}, "limit": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}}, "mode": {"type": ["string", "null"]}},
+            "required": ["query"]}}},
+    {"type": "function", "function": {"name": "read_graph", "parameters": {"type": "object", "properties": {}}}},
+]
+
+
+def render(messages, tools=None, add_generation_prompt=True) -> str:
+    rendered, _ = render_jinja_template([messages], tools=tools, chat_template=TEMPLATE,
+                                        add_generation_prompt=add_generation_prompt)
+    return rendered[0]
+
+
+def test_tools_are_listed_as_one_signature_line_each():
+    text = render([{"role": "system", "content": "Be useful."}, {"role": "user", "content": "hi"}], TOOLS)
+    assert text == (
+        "<|im_start|>system\nBe useful.\n\n# Tools\n<tools>\n"
+        "search_nodes(query: string, limit?: integer, tags?: array[string], mode?: any) - Search the graph\n"
+        "read_graph()\n</tools>\n"
+        'Call a tool as <tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n'
+        "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_calls_and_results_keep_the_hermes_format():
+    messages = [
+        {"role": "user", "content": "find Ada"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "search_nodes", "arguments": {"query": "Ada"}}}]},
+        {"role": "tool", "content": '{"entities": []}'},
+        {"role": "assistant", "content": "Nothing found."},
+    ]
+    text = render(messages, TOOLS, add_generation_prompt=False)
+    assert text.endswith(
+        '<|im_start|>assistant\n<tool_call>\n{"name": "search_nodes", "arguments": {"query": "Ada"}}\n</tool_call><|im_end|>\n'
+        '<|im_start|>user\n<tool_response>\n{"entities": []}\n</tool_response><|im_end|>\n'
+        "<|im_start|>assistant\nNothing found.<|im_end|>\n")
+    assert text.startswith("<|im_start|>system\nYou are a helpful assistant.\n\n# Tools\n<tools>\n")
