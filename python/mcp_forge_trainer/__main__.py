@@ -20,9 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--quant", default="q8_0", help="q8_0 (default), q4_k_m, q4_k_s, q5_k_m, f16")
     e.add_argument("--tools", help="tools.json whose hash and tools go into the GGUF metadata")
     e.add_argument("--no-verify", action="store_true", help="skip loading the file with llama.cpp")
-    b = sub.add_parser("bench", help="measure tiny-model training and export on this machine")
+    b = sub.add_parser("bench", help="measure tiny-model training and export on this machine, or with "
+                                      "--gpu-shape LoRA throughput for a published model's shape")
     b.add_argument("--samples", type=int, default=2000)
     b.add_argument("--workdir", default=None)
+    b.add_argument("--gpu-shape", help="build this shape with random weights and time LoRA SFT on it "
+                                       "(qwen2.5-1.5b; toy for a CPU check)")
+    b.add_argument("--backend", default="transformers", help="transformers, qlora, unsloth or unsloth-16bit")
+    b.add_argument("--profile", default="balanced", help="contract profile for the --gpu-shape bench")
+    b.add_argument("--warmup", type=int, default=5, help="optimizer steps before the clock starts")
+    b.add_argument("--steps", type=int, default=40, help="optimizer steps timed")
+    b.add_argument("--out", help="write the --gpu-shape figures to this JSON file")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     claim_stdout()
@@ -37,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
             from .export import export
 
             export(args.adapter, args.out, args.quant, tools_path=args.tools, verify=not args.no_verify)
+        elif args.gpu_shape:
+            import tempfile
+
+            from .gpu_bench import gpu_bench
+
+            gpu_bench(args.gpu_shape, args.backend, args.samples, args.steps, args.warmup, args.profile,
+                      args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"), args.out)
         else:
             from .bench import bench
 

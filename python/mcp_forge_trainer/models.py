@@ -40,6 +40,7 @@ class Backend:
 def choose_backend(requested: str = "auto") -> Backend:
     """Unsloth when CUDA and Unsloth are installed, 4-bit QLoRA when CUDA and bitsandbytes are,
     else plain transformers + PEFT (CPU, or a GPU in full precision)."""
+    import importlib
     import importlib.util
 
     import torch
@@ -57,6 +58,8 @@ def choose_backend(requested: str = "auto") -> Backend:
         if not has("unsloth"):
             raise TrainerError("environment", "backend unsloth requested but Unsloth is not installed",
                                "pip install -e 'python[unsloth]' in python/.venv")
+        # Unsloth patches transformers, PEFT and TRL when imported: it must come before them.
+        importlib.import_module("unsloth")
         return Backend("unsloth", "cuda", gpus)
     if requested == "qlora" or (requested == "auto" and cuda and has("bitsandbytes")):
         if not has("bitsandbytes"):
@@ -123,15 +126,19 @@ def load_tokenizer(model_id: str, revision: str | None):
     return tokenizer
 
 
-def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_length: int):
-    """Loads the base for LoRA training with the chosen backend."""
+def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_length: int,
+               unsloth_4bit: bool = True):
+    """Loads the base for LoRA training with the chosen backend. Unsloth loads in 4 bits unless
+    `unsloth_4bit` is False (16-bit LoRA, which the GPU bench compares with plain transformers)."""
     import torch
 
     if backend.name == "unsloth":
         from unsloth import FastLanguageModel
 
         model, _ = FastLanguageModel.from_pretrained(model_id, revision=revision, max_seq_length=max_seq_length,
-                                                     load_in_4bit=True)
+                                                     load_in_4bit=unsloth_4bit, load_in_16bit=not unsloth_4bit,
+                                                     dtype=torch.bfloat16)
+        log.info("loaded %s (unsloth, %s)", model_id, "4-bit" if unsloth_4bit else "16-bit")
         return model
     from transformers import AutoModelForCausalLM
 
