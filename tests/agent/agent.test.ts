@@ -113,6 +113,22 @@ describe("mcp-forge agent", () => {
     expect(String(chat.stderr)).toContain("Ctrl-D or /exit ends the chat");
   });
 
+  it("a chat without --json writes each answer as the model writes it, the same text --json reports", async () => {
+    const input = "Hello there!\nCould you read graph?\nThanks, that is all.\n";
+    const chat = async (json: boolean) => {
+      await writeFile(memory, `${MEMORY_LINE}\n`);
+      const run = await execa(process.execPath, [CLI, "agent", ...memoryArgs(), "--constrained", "--max-turns", "2", ...(json ? ["--json"] : [])], { input, reject: false, stripFinalNewline: false });
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      return String(run.stdout);
+    };
+    const replies = (await chat(true)).trim().split("\n").map((l) => JSON.parse(l) as AgentReply);
+    const printed = await chat(false);
+    const answers = replies.filter((r) => r.outcome === "answered" && r.answer).map((r) => `${r.answer}\n`);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(printed).toBe(answers.join(""));
+    expect(printed).not.toContain("<tool_call>");
+  });
+
   it("refuses bad options with exit 2 before starting anything", async () => {
     const noServer = await runCli(["agent", "--bundle", tiny.bundle, "-p", "hi"]);
     expect(noServer.code).toBe(2);

@@ -6,6 +6,7 @@ import { badInput, ExitCode } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { ConfirmingExecutor, type CallEvents } from "../../agent/executor.js";
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
+import { PrintingBackend } from "../../agent/printing-backend.js";
 import { AgentSession } from "../../agent/session.js";
 import { Terminal } from "../../agent/terminal.js";
 import { checkDrift, formatDrift } from "../../bundle/verify.js";
@@ -16,6 +17,7 @@ import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { StubResponder } from "../../mcp/stub-server.js";
 import { printable } from "../../mcp/untrusted-text.js";
+import { callFormatForTemplate } from "../../models/parsers/index.js";
 
 interface AgentCliOptions extends Record<string, unknown> {
   workdir: string;
@@ -94,7 +96,12 @@ export function agentCommand(): Command {
       const events = callEvents(output, opts.verbose, log);
       const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
       const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
-      const session = new AgentSession(bundle, backend, executor, liveTools, maxTurns);
+      // A chat on the terminal shows the answer as the model writes it.
+      const streaming = opts.prompt === undefined && !output.json;
+      const model = streaming
+        ? new PrintingBackend(backend, callFormatForTemplate(bundle.chatTemplate, `${bundle.dir} (prompt_template.json)`), (text) => process.stdout.write(printable(text)))
+        : backend;
+      const session = new AgentSession(bundle, model, executor, liveTools, maxTurns);
 
       const reply = (run: RunRecord) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
       if (opts.prompt !== undefined) {
@@ -110,7 +117,7 @@ export function agentCommand(): Command {
         const run = await session.ask(line);
         // A chat under --json is JSON Lines: one reply object per message, as it happens.
         if (output.json) process.stdout.write(`${JSON.stringify(reply(run))}\n`);
-        report(run, output, maxTurns);
+        report(run, output, maxTurns, streaming);
       }
     } finally {
       stopOnSignal();
@@ -141,10 +148,11 @@ function callEvents(output: Output, verbose: boolean, log: CallLog[]): CallEvent
   };
 }
 
-function report(run: RunRecord, output: Output, maxTurns: number): void {
+/** `streamed`: the answer is on the screen already, written as the model wrote it. */
+function report(run: RunRecord, output: Output, maxTurns: number, streamed = false): void {
   switch (run.outcome) {
     case "answered":
-      output.say(printable(run.finalAnswer ?? ""));
+      if (!streamed) output.say(printable(run.finalAnswer ?? ""));
       return;
     case "turn_limit":
       output.info(`no answer after ${maxTurns} model turns; raise --max-turns to let it call more tools`);
