@@ -129,9 +129,10 @@ export function actionSelfTestBench(): Bench {
           python: join(PACKAGE_ROOT, "python", ".venv", "bin", "python"),
         };
         const env = { GITHUB_API_URL: gh.url, ...cache.env() };
-        const cold = await job(join(dir, "cold"), action, inputs, { ...env, GITHUB_RUN_ID: "101" });
+        // Both jobs at the same workspace path, as on hosted runners: @actions/cache versions an entry by its paths.
+        const cold = await job(join(dir, "job"), action, inputs, { ...env, GITHUB_RUN_ID: "101" });
         check(cold, "cold job");
-        const warm = await job(join(dir, "warm"), action, inputs, { ...env, GITHUB_RUN_ID: "102" });
+        const warm = await job(join(dir, "job"), action, inputs, { ...env, GITHUB_RUN_ID: "102" });
         check(warm, "warm job");
         const comment = join(tmpdir(), "mcp-forge-bench-self-test-comment.md");
         await writeFile(comment, gh.comments.get(7)?.at(-1)?.body ?? "");
