@@ -5,9 +5,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runComposite } from "../../src/bench/composite.js";
 import { exists } from "../../src/core/files.js";
 import { FakeGitHub, type Asset } from "../../src/bench/fakes/github-api.js";
-import { Job, ROOT } from "./runner.js";
+import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0003";
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
@@ -99,6 +100,29 @@ describe("mode: drift from a checkout of the action with dist/ only (node-llama-
     expect(report.summary).toContain("## ❌ MCP-Forge drift check: failed: toolset drift");
     expect(report.summary).toContain("changed `create_entities`: `/description`");
     expect(report.summary).not.toContain("<script>");
+  });
+
+  it("the composite in drift mode runs only set-up, inspect, the drift check and the report; passed comes from the drift step", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcp-forge-drift-composite-"));
+    try {
+      await mkdir(join(dir, "ws"));
+      await mkdir(join(dir, "temp"));
+      await cp(TOOLS, join(dir, "ws", "tools.json"));
+      const run = await runComposite({
+        actionPath: action,
+        dir,
+        token: TOKEN,
+        inputs: { mode: "drift", "tools-file": "tools.json", comment: "false" },
+        env: { PATH: process.env.PATH ?? "", HOME: dir, GITHUB_WORKSPACE: join(dir, "ws"), RUNNER_TEMP: join(dir, "temp"), GITHUB_EVENT_PATH: join(FIXTURES, "pull_request.json"), GITHUB_EVENT_NAME: "pull_request", GITHUB_REF: "refs/pull/7/merge", GITHUB_REPOSITORY: "octo-org/weather-mcp", GITHUB_API_URL: gh.url },
+      });
+      expect(run.steps.filter((s) => s.outcome !== "skipped").map((s) => s.id)).toEqual(["setup", "inspect", "drift", "report"]);
+      expect(run.steps.every((s) => s.outcome !== "failure")).toBe(true);
+      expect(run.outputs).toMatchObject({ passed: "true", "bundle-path": "", "benchmark-json": "" });
+      expect(run.outputs["toolset-hash"]).toMatch(/^sha256:/);
+      expect(run.summary).toContain("## ✅ MCP-Forge drift check: passed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("a release from before the tools.json asset: takes tools.json from the bundle archive", async () => {
