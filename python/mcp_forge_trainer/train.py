@@ -135,8 +135,6 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
-        # Batches of similar lengths: on a CPU every padding token costs as much as a real one.
-        train_sampling_strategy="group_by_length",
         packing=False,
         dataset_num_proc=None,
     )
