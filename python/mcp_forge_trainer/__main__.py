@@ -6,6 +6,16 @@ import sys
 from .protocol import TrainerError, claim_stdout, emit, fail, log, setup_logging
 
 
+def parse_overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise TrainerError("bad_input", f"--set {pair!r}: expected KEY=VALUE", "for example --set batch_size=8")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mcp_forge_trainer",
                                      description="MCP-Forge trainer: LoRA fine-tuning and GGUF export")
@@ -31,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--warmup", type=int, default=5, help="optimizer steps before the clock starts")
     b.add_argument("--steps", type=int, default=40, help="optimizer steps timed")
     b.add_argument("--out", help="write the --gpu-shape figures to this JSON file")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a training setting of the --gpu-shape bench (e.g. batch_size=8)")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     claim_stdout()
@@ -51,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             from .gpu_bench import gpu_bench
 
             gpu_bench(args.gpu_shape, args.backend, args.samples, args.steps, args.warmup, args.profile,
-                      args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"), args.out)
+                      args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"), args.out,
+                      parse_overrides(args.set))
         else:
             from .bench import bench
 

@@ -66,3 +66,8 @@ def test_gpu_backend_without_a_gpu_fails_before_building_anything(tmp_path):
     code, events, _ = run_trainer(["bench", "--gpu-shape", "toy", "--backend", "unsloth", "--workdir", str(tmp_path)])
     assert code == 3 and "needs a CUDA GPU" in events[-1]["message"]
     assert not list(tmp_path.iterdir())
+
+
+def test_malformed_setting_override_is_named(tmp_path):
+    code, events, _ = run_trainer(["bench", "--gpu-shape", "toy", "--set", "batch_size", "--workdir", str(tmp_path)])
+    assert code == 2 and "--set 'batch_size'" in events[-1]["message"] and "KEY=VALUE" in events[-1]["message"]
