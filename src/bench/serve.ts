@@ -21,6 +21,8 @@ const CONCURRENCY = 4;
  * once, against the same generations in process. The overhead is measured per request: the
  * client's latency minus the time the server spent in generate (HTTP, JSON, queue, client). The model:
  * the tiny model the tests train (.cache/tiny-model), or $MCP_FORGE_BENCH_GGUF with $MCP_FORGE_BENCH_WORKDIR.
+ * Streaming: the time to the first chunk that carries output (content or a tool call) against the
+ * time to the whole answer, for the tool-call prompts and for text answers (the no-tool prompts, sent without tools).
  */
 export function serveBench(): Bench {
   return {
@@ -36,10 +38,16 @@ export function serveBench(): Bench {
         await packBundle({ workdir, model: source.gguf, tools: join(source.workdir, "tools.json"), output: bundleDir, name: "bench-agent", info: () => undefined });
         const bundle = await openBundle(bundleDir);
         const set = JSON.parse(await readFile(join(bundleDir, "tests", "validation.json"), "utf8")) as ValidationSet;
+        const asPrompt = (p: ValidationSet["prompts"][number]) => ({ messages: p.messages as ChatMessage[], tools: p.sample.tools as FunctionTool[] });
         const prompts = set.prompts
           .filter((p) => p.scenario === "standard" && p.expectedCalls.length > 0)
           .slice(0, PROMPTS)
-          .map((p) => ({ messages: p.messages as ChatMessage[], tools: p.sample.tools as FunctionTool[] }));
+          .map(asPrompt);
+        // Sent without tools, so the tiny model answers in text rather than with a stray call.
+        const textPrompts = set.prompts
+          .filter((p) => p.scenario === "no_tool")
+          .slice(0, PROMPTS)
+          .map((p) => ({ ...asPrompt(p), tools: [] }));
         const model = await loadBundleModel(bundle, { constrained: true });
         const generateMs: number[] = [];
         const backend: ModelBackend = {
@@ -81,6 +89,41 @@ export function serveBench(): Bench {
           const overheads = http.latencies.map((ms, i) => ms - generateMs[i]!);
           const tokens = completionTokens;
           const concurrent = await parallel(viaHttp, total, CONCURRENCY);
+          const streamed = async (set: typeof prompts, whole: boolean) => {
+            const firsts: number[] = [];
+            const ends: number[] = [];
+            let completion = 0;
+            let calls = 0;
+            for (let i = 0; i < set.length * ROUNDS; i++) {
+              const p = set[i % set.length]!;
+              const request = {
+                model: bundle.name,
+                messages: p.messages as OpenAI.Chat.ChatCompletionMessageParam[],
+                ...(p.tools.length > 0 ? { tools: p.tools as OpenAI.Chat.ChatCompletionTool[] } : {}),
+              };
+              const t = performance.now();
+              if (whole) {
+                const res = await client.chat.completions.create(request);
+                completion += res.usage?.completion_tokens ?? 0;
+                if (res.choices[0]!.finish_reason === "tool_calls") calls++;
+              } else {
+                const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+                for await (const chunk of stream) {
+                  const delta = chunk.choices[0]?.delta;
+                  if (firsts.length === ends.length && (delta?.content || delta?.tool_calls?.length)) firsts.push(performance.now() - t);
+                  completion += chunk.usage?.completion_tokens ?? 0;
+                  if (chunk.choices[0]?.finish_reason === "tool_calls") calls++;
+                }
+              }
+              ends.push(performance.now() - t);
+            }
+            return { firsts, ends, tokens: completion / ends.length, calls };
+          };
+          const callStream = await streamed(prompts, false);
+          const callWhole = await streamed(prompts, true);
+          const textStream = await streamed(textPrompts, false);
+          const textWhole = await streamed(textPrompts, true);
+          const ms = (xs: number[]) => `${round(pct(xs, "p50"))} / ${round(pct(xs, "p95"))}`;
           return {
             model: source.gguf,
             decoding: "constrained (grammar from the tools), greedy",
@@ -99,6 +142,14 @@ export function serveBench(): Bench {
             "serve overhead per request (client latency − generate), p50 ms": round(pct(overheads, "p50"), 2),
             "serve overhead per request, p95 ms": round(pct(overheads, "p95"), 2),
             "serve overhead share (mean)": round(sum(overheads) / sum(http.latencies), 4),
+            "streaming tool-call prompts: requests, answered with a call, completion tokens (mean)": `${callStream.ends.length}, ${callStream.calls}, ${round(callStream.tokens)}`,
+            "streaming tool-call prompts: first chunk with output, p50 / p95 ms": ms(callStream.firsts),
+            "streaming tool-call prompts: last chunk, p50 / p95 ms": ms(callStream.ends),
+            "non-streaming tool-call prompts: complete response, p50 / p95 ms": ms(callWhole.ends),
+            "streaming text prompts (no-tool, sent without tools): requests, answered with a call, completion tokens (mean)": `${textStream.ends.length}, ${textStream.calls}, ${round(textStream.tokens)}`,
+            "streaming text prompts: first chunk with output, p50 / p95 ms": ms(textStream.firsts),
+            "streaming text prompts: last chunk, p50 / p95 ms": ms(textStream.ends),
+            "non-streaming text prompts: complete response, p50 / p95 ms": ms(textWhole.ends),
           };
         } finally {
           await server.close();
