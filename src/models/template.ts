@@ -1,4 +1,5 @@
 import { Environment, Interpreter, Template } from "@huggingface/jinja";
+import { foldToolLoops } from "./template-fold.js";
 import type { ChatMessage, FunctionTool } from "./types.js";
 
 export interface TemplateTokens {
@@ -59,8 +60,11 @@ type RuntimeValue = NonNullable<ReturnType<Environment["lookupVariable"]>>;
  */
 export class ChatTemplate {
   private readonly template: Template;
-  /** Tools converted to template values once per array: converting them is most of a render's cost. */
-  private readonly toolValues = new WeakMap<readonly FunctionTool[], RuntimeValue>();
+  /**
+   * Per tools array: the tools as template values, and the program with the loops that render
+   * them already rendered. Converting and rendering the tools is most of a render's cost.
+   */
+  private readonly perToolset = new WeakMap<readonly FunctionTool[], { value: RuntimeValue; program: Template["parsed"] }>();
 
   constructor(
     readonly source: string,
@@ -86,18 +90,20 @@ export class ChatTemplate {
       eos_token: this.tokens.eosToken,
     };
     for (const [name, value] of Object.entries(variables)) env.set(name, value);
-    if (tools.length > 0) env.variables.set("tools", this.toolsValue(tools));
-    return (new Interpreter(env).run(this.template.parsed) as { value: string }).value;
+    if (tools.length === 0) return (new Interpreter(env).run(this.template.parsed) as { value: string }).value;
+    const toolset = this.toolset(tools);
+    env.variables.set("tools", toolset.value);
+    return (new Interpreter(env).run(toolset.program) as { value: string }).value;
   }
 
-  private toolsValue(tools: readonly FunctionTool[]): RuntimeValue {
-    let value = this.toolValues.get(tools);
-    if (!value) {
-      const scratch = new Environment();
-      value = scratch.set("tools", tools);
-      this.toolValues.set(tools, value);
+  private toolset(tools: readonly FunctionTool[]): { value: RuntimeValue; program: Template["parsed"] } {
+    let toolset = this.perToolset.get(tools);
+    if (!toolset) {
+      const value = new Environment().set("tools", tools);
+      toolset = { value, program: foldToolLoops(this.template.parsed, value) };
+      this.perToolset.set(tools, toolset);
     }
-    return value;
+    return toolset;
   }
 }
 
