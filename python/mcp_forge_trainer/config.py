@@ -26,9 +26,9 @@ class TinyConfig:
     intermediate_size: int = 512
     num_layers: int = 2
     num_heads: int = 4
-    # Most of what the tiny model learns comes from this phase (≈380 steps for 500 samples); batch 4
-    # for 8 epochs (1,000 steps) measured no better on the main command's eval set.
-    pretrain_epochs: float = 6.0
+    # Most of what the tiny model learns comes from this phase (≈750 steps for 500 samples): on the
+    # main command's eval set 12 epochs beat 6 (docs/benchmarks.md), at ≈2 more minutes on 2 cores.
+    pretrain_epochs: float = 12.0
     pretrain_lr: float = 3e-3
     pretrain_batch_size: int = 8
     # "assistant": pre-training loss on assistant turns only (the tools block is the same in every
