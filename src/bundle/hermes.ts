@@ -80,7 +80,7 @@ export function signatureLine(tool: FunctionTool): string {
   const fn = tool.function;
   const properties = (fn.parameters?.properties ?? {}) as Record<string, { type?: unknown; items?: { type?: unknown } }>;
   const required = Array.isArray(fn.parameters?.required) ? (fn.parameters.required as string[]) : [];
-  const params = Object.entries(properties ?? {}).map(([name, p]) => {
+  const params = Object.entries(properties).map(([name, p]) => {
     const type = typeof p?.type === "string" ? p.type : "any";
     const items = p?.type === "array" && typeof p.items?.type === "string" ? `[${p.items.type}]` : "";
     return `${name}${required.includes(name) ? "" : "?"}: ${type}${items}`;
