@@ -26226,6 +26226,7 @@ function commandsFor(args) {
 /** Runs the CLI and returns the contract's exit code; never throws. */
 async function main(argv) {
     (0,_entry_js__WEBPACK_IMPORTED_MODULE_4__/* .recordCliEntry */ .Q)(argv[1]);
+    exitQuietlyWhenStdoutCloses();
     const stopOnSignal = (0,_core_shutdown_js__WEBPACK_IMPORTED_MODULE_2__/* .onShutdown */ .O)(() => undefined);
     try {
         await (await buildProgram(argv)).parseAsync(argv);
@@ -26237,6 +26238,14 @@ async function main(argv) {
     finally {
         stopOnSignal();
     }
+}
+// `mcp-forge … | head` closes the pipe early; like other CLIs, stop without a stack trace.
+function exitQuietlyWhenStdoutCloses() {
+    process.stdout.on("error", (error) => {
+        if (error.code !== "EPIPE")
+            throw error;
+        process.exit(typeof process.exitCode === "number" ? process.exitCode : _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ExitCode */ .yU.ok);
+    });
 }
 function reportError(error) {
     if (error instanceof commander__WEBPACK_IMPORTED_MODULE_0__/* .CommanderError */ .b7) {

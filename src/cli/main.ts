@@ -60,6 +60,7 @@ function commandsFor(args: readonly string[]): CommandEntry[] {
 /** Runs the CLI and returns the contract's exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   recordCliEntry(argv[1]);
+  exitQuietlyWhenStdoutCloses();
   const stopOnSignal = onShutdown(() => undefined);
   try {
     await (await buildProgram(argv)).parseAsync(argv);
@@ -69,6 +70,14 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     stopOnSignal();
   }
+}
+
+// `mcp-forge … | head` closes the pipe early; like other CLIs, stop without a stack trace.
+function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok);
+  });
 }
 
 function reportError(error: unknown): number {

@@ -35,3 +35,12 @@ describe("the CLI loads a command's module only when it runs, and still lists th
     expect(tools.stdout).toContain("import");
   });
 });
+
+describe("output piped into a reader that stops early", () => {
+  it("`mcp-forge run --help | true` (the reader is gone before the first write) ends quietly, without an EPIPE stack trace", async () => {
+    const { execa } = await import("execa");
+    const result = await execa("bash", ["-c", "set -o pipefail; node bin/mcp-forge.js run --help | true"], { reject: false });
+    expect(result.stderr).not.toContain("EPIPE");
+    expect(result.exitCode).toBe(0);
+  });
+});
