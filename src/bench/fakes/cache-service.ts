@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 
 /**
  * The Actions cache service v2 that @actions/cache speaks when ACTIONS_CACHE_SERVICE_V2 is set: Twirp
@@ -44,7 +45,7 @@ export class FakeCacheService {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await read(req);
+    const body = await buffer(req);
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith(SERVICE)) {
       if (req.headers.authorization !== `Bearer ${this.token}`) return json(res, 401, { code: "unauthenticated", msg: "bad token" });
@@ -102,15 +103,6 @@ export class FakeCacheService {
   private blobUrl(index: number): string {
     return `${this.url}devstoreaccount1/cache/${index}?sig=fake`;
   }
-}
-
-function read(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {

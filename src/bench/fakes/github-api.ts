@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 
 /**
  * GitHub's REST API, the endpoints the action calls, on loopback: issue comments (list, create,
@@ -57,7 +58,7 @@ export class FakeGitHub {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await read(req);
+    const raw = await buffer(req);
     const body = raw.toString("utf8");
     const url = new URL(req.url ?? "/", this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
@@ -164,15 +165,6 @@ export class FakeGitHub {
       browser_download_url: `https://github.com/${this.owner}/${this.repo}/releases/download/x/${a.name}`,
     };
   }
-}
-
-function read(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
