@@ -26988,11 +26988,6 @@ async function runTrainer(args, options) {
     });
     child.stderr?.pipe(log);
     let interrupted = false;
-    // execa's signal-exit re-raises a signal when no other listener is left, and the shutdown handler
-    // is a `once` listener: without this one the CLI would die before the trainer has checkpointed.
-    const holdSignals = () => undefined;
-    process.on("SIGINT", holdSignals);
-    process.on("SIGTERM", holdSignals);
     const stopOnSignal = (0,shutdown/* onShutdown */.O)(async () => {
         interrupted = true;
         child.kill("SIGTERM");
@@ -27019,8 +27014,6 @@ async function runTrainer(args, options) {
     }
     const result = await child;
     stopOnSignal();
-    process.off("SIGINT", holdSignals);
-    process.off("SIGTERM", holdSignals);
     await new Promise((resolve) => log.end(resolve));
     run.exitCode = result.exitCode ?? (result.signal ? errors/* ExitCode */.yU.interrupted : 1);
     run.interrupted = interrupted || run.error?.kind === "interrupted";

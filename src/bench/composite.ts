@@ -12,18 +12,22 @@ import { parse } from "yaml";
  * action (setup-node, github-script, upload-artifact) are skipped: the caller provides Node and
  * the cache service's variables.
  */
-interface Step {
+/** A step of action.yml (or of a workflow job), as far as runners and our checks read it. */
+export interface ActionStep {
   id?: string;
   name?: string;
   if?: string;
   uses?: string;
   run?: string;
+  shell?: string;
   env?: Record<string, string>;
+  with?: Record<string, string>;
 }
-interface ActionYml {
-  inputs: Record<string, { default?: string }>;
-  outputs: Record<string, { value: string }>;
-  runs: { steps: Step[] };
+/** action.yml's shape, as far as runners and our checks read it. */
+export interface ActionYml {
+  runs: { using: string; steps: ActionStep[] };
+  inputs: Record<string, { description?: string; default?: string }>;
+  outputs: Record<string, { description?: string; value: string }>;
 }
 
 export interface CompositeJob {
@@ -79,7 +83,7 @@ export async function runComposite(job: CompositeJob, onStep: (step: StepRun) =>
   return { steps: runs, outputs, summary: await readFile(summary, "utf8") };
 }
 
-async function runStep(job: CompositeJob, id: string, name: string, step: Step, context: Context, summary: string): Promise<StepRun> {
+async function runStep(job: CompositeJob, id: string, name: string, step: ActionStep, context: Context, summary: string): Promise<StepRun> {
   const output = join(job.dir, `output-${id}`);
   await writeFile(output, "");
   const env: Record<string, string> = { ...job.env, GITHUB_ACTION_PATH: job.actionPath, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };

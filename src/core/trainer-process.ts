@@ -95,11 +95,6 @@ export async function runTrainer(
   });
   child.stderr?.pipe(log);
   let interrupted = false;
-  // execa's signal-exit re-raises a signal when no other listener is left, and the shutdown handler
-  // is a `once` listener: without this one the CLI would die before the trainer has checkpointed.
-  const holdSignals = () => undefined;
-  process.on("SIGINT", holdSignals);
-  process.on("SIGTERM", holdSignals);
   const stopOnSignal = onShutdown(async () => {
     interrupted = true;
     child.kill("SIGTERM");
@@ -122,8 +117,6 @@ export async function runTrainer(
   }
   const result = await child;
   stopOnSignal();
-  process.off("SIGINT", holdSignals);
-  process.off("SIGTERM", holdSignals);
   await new Promise<void>((resolve) => log.end(resolve));
   run.exitCode = result.exitCode ?? (result.signal ? ExitCode.interrupted : 1);
   run.interrupted = interrupted || run.error?.kind === "interrupted";

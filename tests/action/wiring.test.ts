@@ -3,23 +3,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { ActionStep, ActionYml } from "../../src/bench/composite.js";
 import { ENTRY, ROOT } from "./runner.js";
-
-interface Step {
-  shell?: string;
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  env?: Record<string, string>;
-  with?: Record<string, string>;
-}
-interface ActionYml {
-  runs: { using: string; steps: Step[] };
-  inputs: Record<string, { description?: string; default?: string }>;
-  outputs: Record<string, { description?: string; value?: string }>;
-}
 
 const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as ActionYml;
 const steps = action.runs.steps;
@@ -85,7 +70,7 @@ describe("action.yml wiring", () => {
   });
 
   it("the workflows: CI runs the tests, check-dist rebuilds dist/ and fails on a difference, self-test runs uses: ./", () => {
-    const workflow = (name: string) => parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as { jobs: Record<string, { "runs-on": string; steps: Step[] }> };
+    const workflow = (name: string) => parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as { jobs: Record<string, { "runs-on": string; steps: ActionStep[] }> };
     const runs = (name: string) => Object.values(workflow(name).jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
     expect(runs("ci.yml").join("\n")).toContain("npx vitest run");
     const check = runs("check-dist.yml").join("\n");
