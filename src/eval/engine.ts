@@ -85,7 +85,13 @@ export async function openExecutor(inputs: EvalInputs, prepared: Prepared): Prom
   }
   const command = stubCommand(inputs.toolsPath, prepared.stubData, inputs.calls, inputs.seed ?? 0);
   const connection = await connectToServer({ kind: "stdio", command }, { timeoutMs: inputs.timeoutMs, logDir });
-  const executor = new McpExecutor(connection, prepared.toolsFile.tools, { policy: "all", timeoutMs: inputs.timeoutMs, source: "stub", fallback });
+  const executor = new McpExecutor(connection, prepared.toolsFile.tools, {
+    policy: "all",
+    timeoutMs: inputs.timeoutMs,
+    source: "stub",
+    fallback,
+    stateless: !inputs.calls.errorRate,
+  });
   return { executor, description: `stub (${prepared.stubData.length} data file(s))`, close: () => connection.close() };
 }
 

@@ -12,6 +12,11 @@ export interface ToolResult {
 
 export interface ToolExecutor {
   call(name: string, args: Record<string, unknown>): Promise<ToolResult>;
+  /**
+   * True when calling this tool early, or for nothing, changes nothing anyone sees; the loop
+   * then starts a call while the model is still writing its reply. Absent: never.
+   */
+  prefetchable?(name: string): boolean;
 }
 
 /** Which tools a run may really call: read-only ones (annotations.readOnlyHint) unless `all`. */
@@ -27,9 +32,22 @@ export class McpExecutor implements ToolExecutor {
   constructor(
     private readonly connection: McpConnection,
     tools: readonly McpTool[],
-    private readonly options: { policy: ExecutePolicy; timeoutMs: number; source: "server" | "stub"; fallback: StubResponder },
+    private readonly options: {
+      policy: ExecutePolicy;
+      timeoutMs: number;
+      source: "server" | "stub";
+      fallback: StubResponder;
+      /** The target keeps no state between calls (a stub without error injection). */
+      stateless?: boolean;
+    },
   ) {
     this.tools = new Map(tools.map((t) => [t.name, t]));
+  }
+
+  prefetchable(name: string): boolean {
+    const readOnly = this.tools.get(name)?.annotations?.readOnlyHint === true;
+    // Under the read-only policy a tool that is not read-only is answered by the fallback, not run.
+    return readOnly || this.options.policy === "read-only" || this.options.stateless === true;
   }
 
   async call(name: string, args: Record<string, unknown>): Promise<ToolResult> {

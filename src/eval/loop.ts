@@ -1,6 +1,6 @@
 import { canonicalJson } from "../core/canonical.js";
 import type { ValidateFunction } from "../core/json-schema.js";
-import type { ChatMessage, GenerationTiming, ModelBackend, ToolCall } from "../models/types.js";
+import type { ChatMessage, GenerationTiming, ModelBackend, RawCall, ToolCall } from "../models/types.js";
 import type { ToolExecutor, ToolResult } from "./executor.js";
 import type { EvalCase } from "./samples.js";
 
@@ -65,8 +65,17 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
   let error: string | undefined;
   for (let turn = 0; turn < ctx.maxTurns; turn++) {
     let generation;
+    const early: Array<{ key: string; result: Promise<ToolResult> }> = [];
+    const onCall = (raw: RawCall, index: number) => {
+      const call = checkCall(raw, ctx.validators);
+      if (call.check !== "ok" || !ctx.executor.prefetchable?.(call.name!)) return;
+      const result = ctx.executor.call(call.name!, call.arguments as Record<string, unknown>);
+      // A prefetch the final reply does not confirm is dropped unread: its failure must not go unhandled.
+      result.catch(() => undefined);
+      early[index] = { key: callKey(call), result };
+    };
     try {
-      generation = await ctx.backend.generate({ messages, tools: evalCase.tools });
+      generation = await ctx.backend.generate({ messages, tools: evalCase.tools, ...(ctx.executor.prefetchable ? { onCall } : {}) });
     } catch (e) {
       outcome = "model_error";
       error = (e as Error).message;
@@ -92,9 +101,10 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     messages.push({ role: "assistant", content: generation.content, tool_calls: toolCalls });
     for (const [i, call] of calls.entries()) {
       const callStarted = performance.now();
+      const prefetched = early[i]?.key === callKey(call) ? early[i]!.result : undefined;
       call.result =
         call.check === "ok"
-          ? await ctx.executor.call(call.name!, call.arguments as Record<string, unknown>)
+          ? await (prefetched ?? ctx.executor.call(call.name!, call.arguments as Record<string, unknown>))
           : { content: `Error: ${call.problem}`, isError: true, source: "rejected" };
       toolMs += performance.now() - callStarted;
       messages.push({ role: "tool", tool_call_id: toolCalls[i]!.id, name: call.name!, content: call.result.content });
@@ -117,6 +127,8 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     ...(error ? { error } : {}),
   };
 }
+
+const callKey = (call: CallRecord) => `${call.name}\u0000${canonicalJson(call.arguments)}`;
 
 function checkCall(
   call: { name?: string; arguments?: unknown; text: string; error?: string },
@@ -143,10 +155,10 @@ export function receivedError(turns: readonly TurnRecord[]): boolean {
 }
 
 export function hasRetryStorm(turns: readonly TurnRecord[]): boolean {
-  const failing = new Set(toolErrors(turns).map((c) => `${c.name}\u0000${canonicalJson(c.arguments)}`));
+  const failing = new Set(toolErrors(turns).map(callKey));
   const counts = new Map<string, number>();
   for (const call of turns.flatMap((t) => t.calls)) {
-    const key = `${call.name}\u0000${canonicalJson(call.arguments)}`;
+    const key = callKey(call);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...failing].some((k) => (counts.get(k) ?? 0) >= RETRY_STORM_REPEATS);

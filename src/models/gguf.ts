@@ -117,6 +117,7 @@ export class GgufBackend implements ModelBackend {
     let toolCallMs: number | undefined;
     let text = "";
     let streamed = 0;
+    let announced = 0;
     const iterator = this.sequence.evaluate(input, {
       temperature: 0,
       seed: this.options.seed ?? 0,
@@ -134,6 +135,10 @@ export class GgufBackend implements ModelBackend {
         toolCallMs = performance.now() - started;
       }
       if (request.onText) streamed = this.streamText(request.onText, generated, streamed, piece);
+      if (request.onCall && piece.includes("}")) {
+        const closed = this.format.closedCalls(text);
+        for (; announced < closed.length; announced++) request.onCall(closed[announced]!, announced);
+      }
       mark = performance.now();
       if (generated.length >= maxTokens) break;
     }

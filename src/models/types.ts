@@ -60,6 +60,11 @@ export interface GenerateRequest {
   maxTokens?: number;
   /** Receives the output as it is generated, piece by piece (backends that stream: gguf). */
   onText?: (text: string) => void;
+  /**
+   * Receives each call as soon as its JSON closes, before the generation ends (backends that
+   * stream: gguf), so it can start while the model finishes; the final `calls` are what count.
+   */
+  onCall?: (call: RawCall, index: number) => void;
   /** Stops the generation; `generate` then rejects with the signal's reason. */
   signal?: AbortSignal;
 }

@@ -71,6 +71,16 @@ describe.each(TEMPLATES)("$name template", ({ name, format, end }) => {
     expect(callFormat.parse(text).calls[0]?.name).toBe("get_weather");
   });
 
+  it("hands out the call as soon as its JSON closes, before the closing markup", () => {
+    const pieces = tokens(assistantTurn);
+    let text = "";
+    const closedAt = pieces.map((p) => callFormat.closedCalls((text += p)).length).indexOf(1);
+    const jsonEnd = assistantTurn.lastIndexOf("}") + 1;
+    expect(pieces.slice(0, closedAt + 1).join("").length).toBeGreaterThanOrEqual(jsonEnd);
+    expect(pieces.slice(0, closedAt).join("").length).toBeLessThan(jsonEnd);
+    expect(callFormat.closedCalls(text)).toEqual(callFormat.parse(text).calls);
+  });
+
   it("reads the final answer turn as text without a call", () => {
     const answer = "It is 3 °C and grey in Zürich.";
     expect(callFormat.parse(answer)).toEqual({ content: answer, calls: [], attemptedCall: false });
@@ -90,6 +100,14 @@ describe("hermes calls", () => {
     const text = '<tool_call>\n{"name": "note", "arguments": {"text": "a </tool_call> b"}}\n</tool_call>';
     expect(hermesFormat.parse(text).calls).toEqual([{ text: expect.any(String), name: "note", arguments: { text: "a </tool_call> b" } }]);
     expect(hermesFormat.hasCompleteCall(text.slice(0, text.indexOf("b\"")))).toBe(false);
+  });
+
+  it("hands out closed calls one by one, and none while a string value is still open", () => {
+    const two = `${call}\n${call.replace("Oslo", "Rome")}`;
+    const second = two.lastIndexOf("<tool_call>");
+    expect(hermesFormat.closedCalls(two.slice(0, second + 30)).map((c) => c.arguments)).toEqual([{ city: "Oslo" }]);
+    expect(hermesFormat.closedCalls(two).map((c) => c.arguments)).toEqual([{ city: "Oslo" }, { city: "Rome" }]);
+    expect(hermesFormat.closedCalls('<tool_call>\n{"name": "note", "arguments": {"text": "a }')).toEqual([]);
   });
 
   it("accepts a call cut off before </tool_call> when its JSON is whole", () => {
@@ -117,6 +135,12 @@ describe("llama 3 JSON calls", () => {
       ["a", { x: ";" }],
       ["b", {}],
     ]);
+  });
+
+  it("hands out each call once its JSON closes, not the one still being written", () => {
+    const text = '<|python_tag|>{"name": "a", "parameters": {"x": ";"}}; {"name": "b", "parameters": {';
+    expect(llama3JsonFormat.closedCalls(text).map((c) => [c.name, c.arguments])).toEqual([["a", { x: ";" }]]);
+    expect(llama3JsonFormat.closedCalls(`${text}}}`).map((c) => c.name)).toEqual(["a", "b"]);
   });
 
   it("reports a truncated JSON call as unparseable", () => {

@@ -38,6 +38,19 @@ export const hermesFormat: CallFormat = {
     return splitAtClose(rest).closed;
   },
 
+  closedCalls(text: string): RawCall[] {
+    const calls: RawCall[] = [];
+    for (let open = text.indexOf(OPEN); open >= 0; ) {
+      const jsonStart = open + OPEN.length + text.slice(open + OPEN.length).search(/\S/);
+      if (text[jsonStart] !== "{") break;
+      const jsonEnd = balancedJsonEnd(text, jsonStart);
+      if (jsonEnd < 0) break;
+      calls.push(callFromJson(text.slice(jsonStart, jsonEnd), ["arguments", "parameters"]));
+      open = text.indexOf(OPEN, jsonEnd);
+    }
+    return calls;
+  },
+
   grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
     const { alternatives, longest } = callAlternatives(g, tools, "arguments");

@@ -31,6 +31,14 @@ export const llama3JsonFormat: CallFormat = {
     return balancedJsonEnd(first) === first.length;
   },
 
+  closedCalls(text: string): RawCall[] {
+    const body = text.trim().replace(PYTHON_TAG, "").trim();
+    if (!body.startsWith("{")) return [];
+    const parts = splitTopLevel(body);
+    const open = parts.findIndex((part) => balancedJsonEnd(part) !== part.length);
+    return (open < 0 ? parts : parts.slice(0, open)).map((part) => callFromJson(part, ["parameters", "arguments"]));
+  },
+
   grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
     const { alternatives, longest } = callAlternatives(g, tools, "parameters");

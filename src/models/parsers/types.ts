@@ -18,6 +18,11 @@ export interface CallFormat {
   /** True once `text` (a prefix of the output) holds a complete call; used to time the call. */
   hasCompleteCall(text: string): boolean;
   /**
+   * The calls in `text` (a prefix of the output) whose JSON has closed, in order; the markup
+   * after them may still be coming, and a later token can still make the reply malformed.
+   */
+  closedCalls(text: string): RawCall[];
+  /**
    * GBNF that admits a final text answer or calls valid against the tools' schemas, and the
    * longest call text it admits (characters; Infinity when unbounded).
    */

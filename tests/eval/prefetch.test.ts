@@ -1,0 +1,97 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openExecutor, prepare, type EvalInputs, type OpenExecutor, type Prepared } from "../../src/eval/engine.js";
+import type { ToolExecutor, ToolResult } from "../../src/eval/executor.js";
+import { runCase, type RunRecord } from "../../src/eval/loop.js";
+import { GgufBackend } from "../../src/models/gguf.js";
+import type { GenerateRequest, Generation, ModelBackend } from "../../src/models/types.js";
+import { ensureTinyModel } from "../helpers/tiny-model.js";
+
+/** The real backend, noting whether a generation is under way. */
+class WatchedBackend implements ModelBackend {
+  generating = false;
+  constructor(private readonly inner: GgufBackend) {}
+  get id() {
+    return this.inner.id;
+  }
+  readonly kind = "gguf" as const;
+  get constrained() {
+    return this.inner.constrained;
+  }
+  async generate(request: GenerateRequest): Promise<Generation> {
+    this.generating = true;
+    try {
+      return await this.inner.generate(request);
+    } finally {
+      this.generating = false;
+    }
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** The real executor (the stub server), counting the calls it gets and when they come. */
+class CountingExecutor implements ToolExecutor {
+  readonly calls: Array<{ name: string; duringGeneration: boolean }> = [];
+  prefetchable?: (name: string) => boolean;
+  constructor(
+    private readonly inner: ToolExecutor,
+    private readonly backend: WatchedBackend,
+    prefetch: boolean,
+  ) {
+    if (prefetch) this.prefetchable = (name) => inner.prefetchable?.(name) ?? false;
+  }
+  call(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+    this.calls.push({ name, duringGeneration: this.backend.generating });
+    return this.inner.call(name, args);
+  }
+}
+
+const withoutTimes = (run: RunRecord) => run.turns.map((t) => ({ raw: t.raw, calls: t.calls }));
+
+describe("calls started while the model finishes its reply", () => {
+  let backend: WatchedBackend;
+  let prepared: Prepared;
+  let stub: OpenExecutor;
+
+  beforeAll(async () => {
+    const tiny = await ensureTinyModel();
+    const inputs: EvalInputs = {
+      toolsPath: tiny.toolsPath,
+      evalPath: tiny.evalData,
+      workdir: mkdtempSync(join(tmpdir(), "mcp-forge-prefetch-")),
+      calls: { kind: "stub", data: [tiny.trainData, tiny.evalData] },
+      maxTurns: 3,
+      timeoutMs: 30_000,
+      limit: 8,
+    };
+    prepared = await prepare(inputs);
+    stub = await openExecutor(inputs, prepared);
+    backend = new WatchedBackend(await GgufBackend.load(tiny.gguf, { constrained: true }));
+  }, 1_800_000);
+  afterAll(async () => {
+    await backend?.close();
+    await stub?.close();
+  });
+
+  it("run each call once, with the same transcripts as calls made after the reply", async () => {
+    const loop = async (prefetch: boolean) => {
+      const executor = new CountingExecutor(stub.executor, backend, prefetch);
+      const runs: RunRecord[] = [];
+      for (const c of prepared.cases) runs.push(await runCase(c, { backend, executor, validators: prepared.validators, maxTurns: 3 }));
+      return { runs, calls: executor.calls };
+    };
+    const after = await loop(false);
+    const early = await loop(true);
+
+    expect(early.runs.map(withoutTimes)).toEqual(after.runs.map(withoutTimes));
+    const made = early.runs.flatMap((r) => r.turns.flatMap((t) => t.calls.filter((c) => c.check === "ok").map((c) => c.name)));
+    expect(made.length).toBeGreaterThan(0);
+    expect(early.calls.map((c) => c.name)).toEqual(made);
+    expect(early.calls.every((c) => c.duringGeneration)).toBe(true);
+    expect(after.calls.some((c) => c.duringGeneration)).toBe(false);
+  });
+});
