@@ -26,15 +26,14 @@ class TinyConfig:
     intermediate_size: int = 512
     num_layers: int = 2
     num_heads: int = 4
-    # Most of what the tiny model learns comes from this phase (≈750 steps for 500 samples): on the
-    # main command's eval set 12 epochs beat 6 (docs/benchmarks.md), at ≈2 more minutes on 2 cores.
-    pretrain_epochs: float = 12.0
+    # Most of what the tiny model learns comes from this phase. More samples beat more epochs: on
+    # the main command's data 500 samples overfit by 30 epochs, 4,000 × 4 do best (docs/benchmarks.md).
+    pretrain_epochs: float = 4.0
     pretrain_lr: float = 3e-3
     pretrain_batch_size: int = 8
-    # "assistant": pre-training loss on assistant turns only (the tools block is the same in every
-    # sample and would take most of a short CPU budget); "all": every token.
+    # "assistant": pre-training loss on assistant turns only; "all": every token.
     pretrain_loss: str = "assistant"
-    max_samples: int = 512  # pre-train on the first N samples (0: all); LoRA still sees every sample
+    max_samples: int = 0  # pre-train on the first N samples (0: all); LoRA still sees every sample
 
 
 @dataclass

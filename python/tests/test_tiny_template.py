@@ -1,4 +1,5 @@
-"""The tiny model's chat template as transformers renders it in training: tools as signature lines."""
+"""The tiny model's chat template as transformers renders it in training: the conversation only
+(no system turn, no tool list: the tiny model learns one server's tools by heart)."""
 
 from transformers.utils.chat_template_utils import render_jinja_template
 
@@ -21,14 +22,10 @@ def render(messages, tools=None, add_generation_prompt=True) -> str:
     return rendered[0]
 
 
-def test_tools_are_listed_as_one_signature_line_each():
+def test_neither_the_tools_nor_a_system_prompt_are_rendered():
     text = render([{"role": "system", "content": "Be useful."}, {"role": "user", "content": "hi"}], TOOLS)
-    assert text == (
-        "<|im_start|>system\nBe useful.\n\n# Tools\n<tools>\n"
-        "search_nodes(query: string, limit?: integer, tags?: array[string], mode?: any) - Search the graph\n"
-        "read_graph()\n</tools>\n"
-        'Call a tool as <tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n'
-        "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+    assert text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    assert render([{"role": "user", "content": "hi"}]) == text
 
 
 def test_calls_and_results_keep_the_hermes_format():
@@ -44,4 +41,4 @@ def test_calls_and_results_keep_the_hermes_format():
         '<|im_start|>assistant\n<tool_call>\n{"name": "search_nodes", "arguments": {"query": "Ada"}}\n</tool_call><|im_end|>\n'
         '<|im_start|>user\n<tool_response>\n{"entities": []}\n</tool_response><|im_end|>\n'
         "<|im_start|>assistant\nNothing found.<|im_end|>\n")
-    assert text.startswith("<|im_start|>system\nYou are a helpful assistant.\n\n# Tools\n<tools>\n")
+    assert text.startswith("<|im_start|>user\nfind Ada<|im_end|>\n")

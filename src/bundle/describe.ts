@@ -85,6 +85,7 @@ export function buildPromptTemplate(inputs: PackInputs, stop: string[]): PromptT
     toolCall: { open: TOOL_CALL_OPEN, close: TOOL_CALL_CLOSE, body: '{"name": <tool name>, "arguments": <arguments JSON object>}', role: "assistant" },
     toolResponse: { open: TOOL_RESPONSE_OPEN, close: TOOL_RESPONSE_CLOSE, role: "user" },
     toolList: format.toolList,
+    systemTurn: format.systemTurn,
     toolsHeader: format.toolsHeader,
     toolsFooter: format.toolsFooter,
     defaultSystem: format.defaultSystem ?? null,

@@ -36,9 +36,14 @@ export interface HermesFormat {
   defaultSystem?: string;
   /** The system prompt's place when tools are listed and the conversation has no system message. */
   toolsDefaultSystem: string;
+  /** Whether a first system message is rendered (every template but the tiny model's). */
+  systemTurn: boolean;
   /** Whether system messages after the first are rendered as system turns (Qwen2.5) or dropped. */
   laterSystemTurns: boolean;
-  /** How each tool's line is written: its JSON (Qwen2.5) or a one-line signature (the tiny model's template). */
+  /**
+   * How the tools are listed: one JSON line each (Qwen2.5), or "none": not at all (the tiny
+   * model, which learns one server's tools by heart).
+   */
   toolList: ToolListStyle;
   /** Text between the system prompt and the first tool's line. */
   toolsHeader: string;
@@ -46,10 +51,10 @@ export interface HermesFormat {
   toolsFooter: string;
 }
 
-export type ToolListStyle = "json" | "signature";
+export type ToolListStyle = "json" | "none";
 
 export const SUPPORTED_FORMATS =
-  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>), tools as JSON lines (or the tiny model's signature lines) in the system turn, " +
+  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>), tools as JSON lines in the system turn (or not listed), " +
   'calls as <tool_call>{"name": …, "arguments": …}</tool_call>, results as <tool_response> in a user turn';
 
 export const IM_START = "<|im_start|>";
@@ -71,34 +76,13 @@ export function pyJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/**
- * A tool as one signature line, as the tiny model's chat template writes it: the name, each
- * parameter in the schema's order (`?` when optional) with its JSON type (`array[item type]`),
- * and the description: `search_nodes(query: string, limit?: integer) - Search the graph`.
- */
-export function signatureLine(tool: FunctionTool): string {
-  const fn = tool.function;
-  const properties = (fn.parameters?.properties ?? {}) as Record<string, { type?: unknown; items?: { type?: unknown } }>;
-  const required = Array.isArray(fn.parameters?.required) ? (fn.parameters.required as string[]) : [];
-  const params = Object.entries(properties).map(([name, p]) => {
-    const type = typeof p?.type === "string" ? p.type : "any";
-    const items = p?.type === "array" && typeof p.items?.type === "string" ? `[${p.items.type}]` : "";
-    return `${name}${required.includes(name) ? "" : "?"}: ${type}${items}`;
-  });
-  return `${fn.name}(${params.join(", ")})${fn.description ? ` - ${fn.description}` : ""}`;
-}
-
-export function toolLine(style: ToolListStyle, tool: FunctionTool): string {
-  return style === "json" ? pyJson(tool) : signatureLine(tool);
-}
-
 /** Renders a conversation the way a template in `format` does; used to check that it is one. */
 export function renderHermes(format: HermesFormat, messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt: boolean): string {
   const first = messages[0];
-  const system = first?.role === "system" ? first.content : undefined;
+  const system = first?.role === "system" && format.systemTurn ? first.content : undefined;
   let out = "";
-  if (tools.length > 0) {
-    const lines = tools.map((t) => `\n${toolLine(format.toolList, t)}`).join("");
+  if (tools.length > 0 && format.toolList === "json") {
+    const lines = tools.map((t) => `\n${pyJson(t)}`).join("");
     out += `${IM_START}system\n${system ?? format.toolsDefaultSystem}${format.toolsHeader}${lines}${format.toolsFooter}${IM_END}\n`;
   } else if ((system ?? format.defaultSystem) !== undefined) {
     out += `${IM_START}system\n${system ?? format.defaultSystem}${IM_END}\n`;
@@ -190,30 +174,13 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
     const end = bare.indexOf(`${IM_END}\n`);
     defaultSystem = end >= 0 ? bare.slice(systemOpen.length, end) : undefined;
   }
-  const withTools = render([PROBE_CONVERSATION[0]!, user], PROBE_TOOLS);
-  const head = `${systemOpen}PROBE-SYSTEM`;
-  const toolList = (["json", "signature"] as const).find((style) => withTools.includes(probeLines(style)));
-  const toolLines = probeLines(toolList ?? "json");
-  const at = withTools.indexOf(toolLines);
-  const tail = `${IM_END}\n${IM_START}user\nPROBE-USER-1${IM_END}\n${IM_START}assistant\n`;
-  if (!withTools.startsWith(head) || toolList === undefined || !withTools.endsWith(tail)) {
-    throw unsupported(where, "the system turn does not list the tools as JSON or signature lines after the system prompt");
-  }
-  const toolsHeader = withTools.slice(head.length, at);
-  const noSystem = render([user], PROBE_TOOLS);
-  const headerAt = noSystem.indexOf(toolsHeader);
-  if (!noSystem.startsWith(systemOpen) || headerAt < 0) {
-    throw unsupported(where, "without a system message, the tools are not listed in a system turn");
-  }
   const laterSystem: ChatMessage = { role: "system", content: "PROBE-SYSTEM-2" };
   const format: HermesFormat = {
     kind: "hermes",
     ...(defaultSystem !== undefined ? { defaultSystem } : {}),
-    toolsDefaultSystem: noSystem.slice(systemOpen.length, headerAt),
+    systemTurn: render([PROBE_CONVERSATION[0]!, user], []).includes("PROBE-SYSTEM"),
     laterSystemTurns: render([...PROBE_CONVERSATION.slice(0, 2), laterSystem, user], []).includes(laterSystem.content),
-    toolList,
-    toolsHeader,
-    toolsFooter: withTools.slice(at + toolLines.length, withTools.length - tail.length),
+    ...readToolList(render, where),
   };
   const probes: Array<[ChatMessage[], FunctionTool[]]> = [
     [PROBE_CONVERSATION, PROBE_TOOLS],
@@ -237,8 +204,33 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   return format;
 }
 
-function probeLines(style: ToolListStyle): string {
-  return PROBE_TOOLS.map((t) => `\n${toolLine(style, t)}`).join("");
+type ProbeRender = (messages: ChatMessage[], tools: FunctionTool[]) => string;
+
+/** How and where the system turn lists the tools; "none" when passing tools changes nothing. */
+function readToolList(render: ProbeRender, where: string): Pick<HermesFormat, "toolList" | "toolsHeader" | "toolsFooter" | "toolsDefaultSystem"> {
+  const user: ChatMessage = { role: "user", content: "PROBE-USER-1" };
+  const systemOpen = `${IM_START}system\n`;
+  const withTools = render([PROBE_CONVERSATION[0]!, user], PROBE_TOOLS);
+  if (withTools === render([PROBE_CONVERSATION[0]!, user], [])) return { toolList: "none", toolsHeader: "", toolsFooter: "", toolsDefaultSystem: "" };
+  const head = `${systemOpen}PROBE-SYSTEM`;
+  const toolLines = PROBE_TOOLS.map((t) => `\n${pyJson(t)}`).join("");
+  const at = withTools.indexOf(toolLines);
+  const tail = `${IM_END}\n${IM_START}user\nPROBE-USER-1${IM_END}\n${IM_START}assistant\n`;
+  if (!withTools.startsWith(head) || at < 0 || !withTools.endsWith(tail)) {
+    throw unsupported(where, "the system turn does not list the tools as JSON lines after the system prompt");
+  }
+  const toolsHeader = withTools.slice(head.length, at);
+  const noSystem = render([user], PROBE_TOOLS);
+  const headerAt = noSystem.indexOf(toolsHeader);
+  if (!noSystem.startsWith(systemOpen) || headerAt < 0) {
+    throw unsupported(where, "without a system message, the tools are not listed in a system turn");
+  }
+  return {
+    toolList: "json",
+    toolsHeader,
+    toolsFooter: withTools.slice(at + toolLines.length, withTools.length - tail.length),
+    toolsDefaultSystem: noSystem.slice(systemOpen.length, headerAt),
+  };
 }
 
 function unsupported(where: string, why: string) {

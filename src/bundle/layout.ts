@@ -25,8 +25,10 @@ export interface PromptTemplateFile {
   stop: string[];
   toolCall: { open: string; close: string; body: string; role: "assistant" };
   toolResponse: { open: string; close: string; role: "user" };
-  /** How the chat template lists each tool: its JSON, or a one-line signature (the tiny model). */
-  toolList: "json" | "signature";
+  /** How the chat template lists the tools: one JSON line each, or not at all (the tiny model). */
+  toolList: "json" | "none";
+  /** Whether the chat template renders a first system message (the tiny model's does not). */
+  systemTurn: boolean;
   /** The parts of the system turn around the tool list, read from the chat template. */
   toolsHeader: string;
   toolsFooter: string;

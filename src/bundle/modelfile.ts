@@ -1,6 +1,6 @@
 import { badInput } from "../core/errors.js";
 import type { FunctionTool } from "../models/types.js";
-import { IM_END, IM_START, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, toolLine, type HermesFormat } from "./hermes.js";
+import { IM_END, IM_START, pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./hermes.js";
 
 export interface ModelfileInput {
   format: HermesFormat;
@@ -30,7 +30,7 @@ export function buildModelfile(input: ModelfileInput): string {
     "FROM ./model.gguf",
     `TEMPLATE """${tripleQuoted(ollamaTemplate(input.format, input.tools), "the generated TEMPLATE")}"""`,
   ];
-  if (input.systemPrompt) lines.push(`SYSTEM """${tripleQuoted(input.systemPrompt, "the system prompt")}"""`);
+  if (input.systemPrompt && input.format.systemTurn) lines.push(`SYSTEM """${tripleQuoted(input.systemPrompt, "the system prompt")}"""`);
   for (const stop of input.stop) lines.push(`PARAMETER stop ${modelfileValue(stop)}`);
   lines.push(`PARAMETER temperature ${input.temperature}`, `PARAMETER num_ctx ${input.contextSize}`);
   return `${lines.join("\n")}\n`;
@@ -40,25 +40,31 @@ export function buildModelfile(input: ModelfileInput): string {
 export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionTool[]): string {
   const s = goString;
   const nl = `{{ ${s("\n")} }}`;
-  const hasDefault = format.defaultSystem !== undefined;
-  const toolLines = [
-    "{{- range .Tools }}" + nl,
-    ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(toolLine(format.toolList, t))} }}`),
-    `{{- ${tools.length > 0 ? "else" : "if true"} }}${format.toolList === "json" ? untrainedJsonLine() : untrainedSignatureLine()}{{ end }}`,
-    "{{- end }}",
-  ];
-  const systemTurn = hasDefault
-    ? `{{- else }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.defaultSystem!)} }}{{ end }}${IM_END}${nl}`
-    : `{{- else if $hasSys }}${IM_START}system${nl}{{ $sys }}${IM_END}${nl}`;
+  const systemTurn =
+    format.defaultSystem !== undefined
+      ? `{{- if $hasSys }}${IM_START}system${nl}{{ $sys }}{{ else }}${IM_START}system${nl}{{ ${s(format.defaultSystem)} }}{{ end }}${IM_END}${nl}`
+      : `{{- if $hasSys }}${IM_START}system${nl}{{ $sys }}${IM_END}${nl}{{ end }}`;
+  const head =
+    format.toolList === "none"
+      ? [systemTurn]
+      : [
+          `{{- if .Tools }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
+          "{{- range .Tools }}" + nl,
+          ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(pyJson(t))} }}`),
+          `{{- ${tools.length > 0 ? "else" : "if true"} }}${untrainedJsonLine()}{{ end }}`,
+          "{{- end }}",
+          `{{- ${s(format.toolsFooter)} }}${IM_END}${nl}`,
+          "{{- else }}",
+          systemTurn,
+          "{{- end }}",
+        ];
   return [
     '{{- $sys := "" }}',
     "{{- $hasSys := false }}",
-    '{{- if .Messages }}{{ with index .Messages 0 }}{{ if eq .Role "system" }}{{ $sys = .Content }}{{ $hasSys = true }}{{ end }}{{ end }}{{ end }}',
-    `{{- if .Tools }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
-    ...toolLines,
-    `{{- ${s(format.toolsFooter)} }}${IM_END}${nl}`,
-    systemTurn,
-    "{{- end }}",
+    ...(format.systemTurn
+      ? ['{{- if .Messages }}{{ with index .Messages 0 }}{{ if eq .Role "system" }}{{ $sys = .Content }}{{ $hasSys = true }}{{ end }}{{ end }}{{ end }}']
+      : []),
+    ...head,
     '{{- $prev := "" }}',
     "{{- range $i, $m := .Messages }}",
     "{{- $last := eq (len (slice $.Messages $i)) 1 }}",
@@ -85,18 +91,6 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
 
 function untrainedJsonLine(): string {
   return `{{ ${goString('{"type": "function", "function": ')} }}{{ json .Function }}{{ ${goString("}")} }}`;
-}
-
-/** The signature line (see `signatureLine`), with the parameters in the order Go ranges a map: sorted. */
-function untrainedSignatureLine(): string {
-  return (
-    '{{ $fn := .Function }}{{ $fn.Name }}{{ "(" }}{{ $first := true }}{{ range $name, $p := $fn.Parameters.Properties }}' +
-    '{{ if not $first }}{{ ", " }}{{ end }}{{ $first = false }}{{ $name }}' +
-    '{{ $required := false }}{{ range $fn.Parameters.Required }}{{ if eq . $name }}{{ $required = true }}{{ end }}{{ end }}{{ if not $required }}{{ "?" }}{{ end }}' +
-    '{{ ": " }}{{ $type := printf "%v" $p.Type }}{{ $type }}' +
-    '{{ if eq $type "array" }}{{ with $p.Items }}{{ with index . "type" }}{{ "[" }}{{ . }}{{ "]" }}{{ end }}{{ end }}{{ end }}' +
-    '{{ end }}{{ ")" }}{{ if $fn.Description }}{{ " - " }}{{ $fn.Description }}{{ end }}'
-  );
 }
 
 class Counter {

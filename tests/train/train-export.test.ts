@@ -46,7 +46,6 @@ describe("mcp-forge train and export on the tiny model", () => {
       const call = sample.messages.find((m: { tool_calls?: unknown[] }) => m.tool_calls?.length).tool_calls[0].function;
       const text = template.render({ messages: sample.messages, tools: sample.tools, add_generation_prompt: false });
       expect(text).toContain(`<tool_call>\n{"name": "${call.name}", "arguments": `);
-      expect(text).toContain("<tools>");
       expect(text).toContain("<tool_response>");
 
       const context = await model.createContext({ contextSize: 2048 });

@@ -9,6 +9,12 @@ import { PROFILES } from "../train/command.js";
 import { readRunConfig, type RunConfig } from "./config.js";
 import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
 
+/**
+ * The tiny model starts from nothing, so it learns from many samples, not from many passes over
+ * few: 4,000 samples pass the release thresholds on the embedded default, 500 do not (docs/benchmarks.md).
+ */
+export const TINY_SAMPLES = 4000;
+
 interface RunCliOptions extends Record<string, unknown> {
   workdir: string;
   json: boolean;
@@ -29,7 +35,7 @@ export function runCommand(): Command {
     .option("--config <file>", "mcp-forge.yaml: its run: section sets any option below (default ./mcp-forge.yaml when present)")
     .option("--model <name>", "base model: tiny, a preset, a Hugging Face id or a local path (default tiny)")
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
-    .option("--samples <n>", "training samples to synthesize (default: generate's)")
+    .option("--samples <n>", `training samples to synthesize (default: generate's; ${TINY_SAMPLES} for the tiny model)`)
     .option("--seed <n>", "synthesis seed (default: generate's)")
     .option("--set <key=value>", "trainer setting passed to `train --set` (repeatable), e.g. --set max_steps=50", collect)
     .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
@@ -59,6 +65,7 @@ export function runCommand(): Command {
     let serverArgs = serverArgsOf(merged);
     if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
     if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
+    const model = String(merged.model ?? "tiny");
     const outcomes = await runPipeline(
       {
         workdir,
@@ -66,9 +73,9 @@ export function runCommand(): Command {
         serverArgs,
         ...(tools ? { toolsFile: tools } : {}),
         ...(file ? { config: { file, text } } : {}),
-        model: String(merged.model ?? "tiny"),
+        model,
         profile: String(merged.profile ?? "fast_dev"),
-        ...(merged.samples !== undefined ? { samples: positiveInt(merged.samples, "--samples") } : {}),
+        ...(merged.samples !== undefined ? { samples: positiveInt(merged.samples, "--samples") } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
         ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
         quant: String(merged.quant ?? "q8_0"),
         output: resolve(String(merged.output ?? join(workdir, "bundle"))),
