@@ -1,6 +1,6 @@
 import { canonicalJson } from "../core/canonical.js";
 import type { ValidateFunction } from "../core/json-schema.js";
-import type { ChatMessage, GenerationTiming, ModelBackend, RawCall, ToolCall } from "../models/types.js";
+import type { ChatMessage, FunctionTool, GenerationTiming, ModelBackend, RawCall, ToolCall } from "../models/types.js";
 import type { ToolExecutor, ToolResult } from "./executor.js";
 import type { EvalCase } from "./samples.js";
 
@@ -58,28 +58,22 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
   const started = performance.now();
   let engineMs = 0;
   let toolMs = 0;
-  const messages: ChatMessage[] = [...evalCase.prompt];
+  let messages: ChatMessage[] = [...evalCase.prompt];
   const turns: TurnRecord[] = [];
   let outcome: RunOutcome = "turn_limit";
   let finalAnswer: string | undefined;
   let error: string | undefined;
   for (let turn = 0; turn < ctx.maxTurns; turn++) {
     let generation;
-    const early: Array<{ key: string; result: Promise<ToolResult> }> = [];
-    const onCall = (raw: RawCall, index: number) => {
-      const call = checkCall(raw, ctx.validators);
-      if (call.check !== "ok" || !ctx.executor.prefetchable?.(call.name!)) return;
-      const result = ctx.executor.call(call.name!, call.arguments as Record<string, unknown>);
-      // A prefetch the final reply does not confirm is dropped unread: its failure must not go unhandled.
-      result.catch(() => undefined);
-      early[index] = { key: callKey(call), result };
-    };
+    const early = new EarlyCalls(ctx, messages, turn, evalCase.tools);
     try {
-      generation = await ctx.backend.generate({ messages, tools: evalCase.tools, ...(ctx.executor.prefetchable ? { onCall } : {}) });
+      generation = await ctx.backend.generate({ messages, tools: evalCase.tools, ...(ctx.executor.prefetchable ? { onCall: early.onCall } : {}) });
     } catch (e) {
       outcome = "model_error";
       error = (e as Error).message;
       break;
+    } finally {
+      early.finish();
     }
     engineMs += generation.timing.engineMs;
     const calls: CallRecord[] = generation.calls.map((c) => checkCall(c, ctx.validators));
@@ -93,22 +87,15 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
       outcome = "unparseable";
       break;
     }
-    const toolCalls: ToolCall[] = calls.map((c, i) => ({
-      id: `call_${turn}_${i}`,
-      type: "function",
-      function: { name: c.name!, arguments: c.arguments as Record<string, unknown> },
-    }));
-    messages.push({ role: "assistant", content: generation.content, tool_calls: toolCalls });
     for (const [i, call] of calls.entries()) {
       const callStarted = performance.now();
-      const prefetched = early[i]?.key === callKey(call) ? early[i]!.result : undefined;
       call.result =
         call.check === "ok"
-          ? await (prefetched ?? ctx.executor.call(call.name!, call.arguments as Record<string, unknown>))
+          ? await (early.result(i, call) ?? ctx.executor.call(call.name!, call.arguments as Record<string, unknown>))
           : { content: `Error: ${call.problem}`, isError: true, source: "rejected" };
       toolMs += performance.now() - callStarted;
-      messages.push({ role: "tool", tool_call_id: toolCalls[i]!.id, name: call.name!, content: call.result.content });
     }
+    messages = early.renderedAhead(generation.content, calls) ?? withResults(messages, turn, generation.content, calls);
   }
   const loopMs = performance.now() - started;
   const retryStorm = hasRetryStorm(turns);
@@ -126,6 +113,76 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     toolMs,
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * Calls started while the model is still writing its reply (those the executor says cannot
+ * change anything by running early), and the next prompt rendered ahead once their results are
+ * in. The finished reply decides: only what it contains, unchanged, is used.
+ */
+class EarlyCalls {
+  private readonly started: Array<{ key: string; call: CallRecord; result: Promise<ToolResult> } | null> = [];
+  private generating = true;
+  private ahead?: { keys: string[]; messages: ChatMessage[] };
+
+  constructor(
+    private readonly ctx: LoopContext,
+    private readonly messages: readonly ChatMessage[],
+    private readonly turn: number,
+    private readonly tools: FunctionTool[],
+  ) {}
+
+  readonly onCall = (raw: RawCall, index: number): void => {
+    const call = checkCall(raw, this.ctx.validators);
+    if (call.check !== "ok" || !this.ctx.executor.prefetchable?.(call.name!)) {
+      this.started[index] = null;
+      return;
+    }
+    const result = this.ctx.executor.call(call.name!, call.arguments as Record<string, unknown>);
+    // A result the finished reply does not confirm is dropped unread: its failure must not go unhandled.
+    result.catch(() => undefined);
+    this.started[index] = { key: callKey(call), call, result };
+    if (this.ctx.backend.prepare) void this.renderAhead(index + 1);
+  };
+
+  finish(): void {
+    this.generating = false;
+  }
+
+  result(index: number, call: CallRecord): Promise<ToolResult> | undefined {
+    const started = this.started[index];
+    return started?.key === callKey(call) ? started.result : undefined;
+  }
+
+  /** The next turn's messages, already rendered, when the reply was exactly the calls started early. */
+  renderedAhead(content: string, calls: readonly CallRecord[]): ChatMessage[] | undefined {
+    const ahead = this.ahead;
+    const same = ahead && content === "" && ahead.keys.length === calls.length && calls.every((c, i) => c.check === "ok" && callKey(c) === ahead.keys[i]);
+    return same ? ahead.messages : undefined;
+  }
+
+  /** Once the results of the first `count` calls are in, and no other call has begun, the next prompt is rendered. */
+  private async renderAhead(count: number): Promise<void> {
+    const started = this.started.slice(0, count);
+    if (started.some((s) => s === null)) return;
+    const results = await Promise.all(started.map((s) => s!.result)).catch(() => undefined);
+    if (!results || !this.generating || this.started.length !== count) return;
+    const calls = started.map((s, i) => ({ ...s!.call, result: results[i]! }));
+    const messages = withResults(this.messages, this.turn, "", calls);
+    this.ctx.backend.prepare!(messages, this.tools);
+    this.ahead = { keys: started.map((s) => s!.key), messages };
+  }
+}
+
+/** The conversation after a reply with calls: the reply, then each call's result. */
+function withResults(messages: readonly ChatMessage[], turn: number, content: string, calls: readonly CallRecord[]): ChatMessage[] {
+  const ids = calls.map((_, i) => `call_${turn}_${i}`);
+  const toolCalls: ToolCall[] = calls.map((c, i) => ({ id: ids[i]!, type: "function", function: { name: c.name!, arguments: c.arguments as Record<string, unknown> } }));
+  return [
+    ...messages,
+    { role: "assistant", content, tool_calls: toolCalls },
+    ...calls.map((c, i): ChatMessage => ({ role: "tool", tool_call_id: ids[i]!, name: c.name!, content: c.result!.content })),
+  ];
 }
 
 const callKey = (call: CallRecord) => `${call.name}\u0000${canonicalJson(call.arguments)}`;

@@ -3,7 +3,7 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaMode
 import { badInput, environmentMissing } from "../core/errors.js";
 import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
 import { ChatTemplate } from "./template.js";
-import type { FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
+import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
 import { loadLlamaCpp } from "../core/llama-cpp.js";
 
 export interface GgufBackendOptions {
@@ -53,6 +53,8 @@ export class GgufBackend implements ModelBackend {
   readonly kind = "gguf" as const;
   /** One grammar per tools array (the eval set shares one array across prompts). */
   private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<{ grammar: LlamaGrammar; maxCallLength: number }>>();
+  /** The prompt `prepare` rendered last, for the messages array it was given. */
+  private ahead?: { messages: readonly ChatMessage[]; tools: readonly FunctionTool[]; prompt: string };
 
   private constructor(
     readonly id: string,
@@ -98,7 +100,10 @@ export class GgufBackend implements ModelBackend {
     request.signal?.throwIfAborted();
     const started = performance.now();
     let engineMs = 0;
-    const prompt = this.template.render(request.messages, request.tools, true);
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const prompt =
+      ahead?.messages === request.messages && ahead.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
     const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
 
     let mark = performance.now();
@@ -166,6 +171,10 @@ export class GgufBackend implements ModelBackend {
         engineMs,
       },
     };
+  }
+
+  prepare(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): void {
+    this.ahead = { messages, tools, prompt: this.template.render(messages, tools, true) };
   }
 
   /**

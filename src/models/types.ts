@@ -77,5 +77,10 @@ export interface ModelBackend {
   /** True when decoding is constrained by a grammar built from the tools' schemas. */
   readonly constrained: boolean;
   generate(request: GenerateRequest): Promise<Generation>;
+  /**
+   * Renders a prompt ahead, while the model is still busy with the one before; `generate` uses
+   * the rendering when it is given the same messages array (which must not change since) and tools.
+   */
+  prepare?(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): void;
   close(): Promise<void>;
 }

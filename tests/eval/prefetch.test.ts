@@ -6,13 +6,21 @@ import { openExecutor, prepare, type EvalInputs, type OpenExecutor, type Prepare
 import type { ToolExecutor, ToolResult } from "../../src/eval/executor.js";
 import { runCase, type RunRecord } from "../../src/eval/loop.js";
 import { GgufBackend } from "../../src/models/gguf.js";
-import type { GenerateRequest, Generation, ModelBackend } from "../../src/models/types.js";
+import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "../../src/models/types.js";
 import { ensureTinyModel } from "../helpers/tiny-model.js";
 
-/** The real backend, noting whether a generation is under way. */
+/** The real backend, noting whether a generation is under way and which prompts were rendered ahead. */
 class WatchedBackend implements ModelBackend {
   generating = false;
+  /** Prompts rendered ahead that a generate then used, each checked against a fresh rendering. */
+  preparedUsed = 0;
+  private prepared?: { messages: readonly ChatMessage[]; prompt: string };
   constructor(private readonly inner: GgufBackend) {}
+  prepare(messages: readonly ChatMessage[], tools: readonly FunctionTool[]) {
+    expect(this.generating).toBe(true);
+    this.prepared = { messages, prompt: this.inner.template.render(messages, tools, true) };
+    this.inner.prepare(messages, tools);
+  }
   get id() {
     return this.inner.id;
   }
@@ -21,6 +29,10 @@ class WatchedBackend implements ModelBackend {
     return this.inner.constrained;
   }
   async generate(request: GenerateRequest): Promise<Generation> {
+    if (this.prepared?.messages === request.messages) {
+      expect(this.inner.template.render(request.messages, request.tools, true)).toBe(this.prepared.prompt);
+      this.preparedUsed += 1;
+    }
     this.generating = true;
     try {
       return await this.inner.generate(request);
@@ -77,7 +89,7 @@ describe("calls started while the model finishes its reply", () => {
     await stub?.close();
   });
 
-  it("run each call once, with the same transcripts as calls made after the reply", async () => {
+  it("runs each call once, renders the next prompt ahead, with the same transcripts as calls made after the reply", async () => {
     const loop = async (prefetch: boolean) => {
       const executor = new CountingExecutor(stub.executor, backend, prefetch);
       const runs: RunRecord[] = [];
@@ -85,7 +97,9 @@ describe("calls started while the model finishes its reply", () => {
       return { runs, calls: executor.calls };
     };
     const after = await loop(false);
+    expect(backend.preparedUsed).toBe(0);
     const early = await loop(true);
+    expect(backend.preparedUsed).toBeGreaterThan(0);
 
     expect(early.runs.map(withoutTimes)).toEqual(after.runs.map(withoutTimes));
     const made = early.runs.flatMap((r) => r.turns.flatMap((t) => t.calls.filter((c) => c.check === "ok").map((c) => c.name)));
