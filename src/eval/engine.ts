@@ -114,8 +114,15 @@ export async function evaluate(
   options: { maxTurns: number; onProgress?: (done: number, total: number) => void },
 ): Promise<ScoredRun[]> {
   const runs: ScoredRun[] = [];
-  for (const evalCase of prepared.cases) {
-    const run = await runCase(evalCase, { backend, executor, validators: prepared.validators, maxTurns: options.maxTurns });
+  for (const [i, evalCase] of prepared.cases.entries()) {
+    const next = prepared.cases[i + 1];
+    const run = await runCase(evalCase, {
+      backend,
+      executor,
+      validators: prepared.validators,
+      maxTurns: options.maxTurns,
+      ...(next ? { upcoming: { messages: next.prompt, tools: next.tools } } : {}),
+    });
     runs.push({ ...run, contributions: contributions(run, evalCase, prepared.schemas) });
     options.onProgress?.(runs.length, prepared.cases.length);
   }

@@ -51,6 +51,8 @@ export interface LoopContext {
   executor: ToolExecutor;
   validators: ReadonlyMap<string, ValidateFunction>;
   maxTurns: number;
+  /** The prompt the next case starts with: rendered ahead once this case's first reply is under way. */
+  upcoming?: { messages: ChatMessage[]; tools: FunctionTool[] };
 }
 
 /** One held-out prompt, looped: model → call → result → model, until an answer or the turn limit. */
@@ -58,7 +60,7 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
   const started = performance.now();
   let engineMs = 0;
   let toolMs = 0;
-  let messages: ChatMessage[] = [...evalCase.prompt];
+  let messages: ChatMessage[] = evalCase.prompt;
   const turns: TurnRecord[] = [];
   let outcome: RunOutcome = "turn_limit";
   let finalAnswer: string | undefined;
@@ -67,7 +69,12 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     let generation;
     const early = new EarlyCalls(ctx, messages, turn, evalCase.tools);
     try {
-      generation = await ctx.backend.generate({ messages, tools: evalCase.tools, ...(ctx.executor.prefetchable ? { onCall: early.onCall } : {}) });
+      generation = await ctx.backend.generate({
+        messages,
+        tools: evalCase.tools,
+        ...(ctx.executor.prefetchable ? { onCall: early.onCall } : {}),
+        ...(turn === 0 ? renderUpcoming(ctx) : {}),
+      });
     } catch (e) {
       outcome = "model_error";
       error = (e as Error).message;
@@ -172,6 +179,23 @@ class EarlyCalls {
     this.ctx.backend.prepare!(messages, this.tools);
     this.ahead = { keys: started.map((s) => s!.key), messages };
   }
+}
+
+/**
+ * An `onText` that, at the reply's first piece, has the next case's prompt rendered while llama.cpp
+ * works out the next token (on the next turn of the event loop, not in the token loop itself).
+ */
+function renderUpcoming(ctx: LoopContext): { onText?: () => void } {
+  const { upcoming, backend } = ctx;
+  if (!upcoming || !backend.prepare) return {};
+  let done = false;
+  return {
+    onText: () => {
+      if (done) return;
+      done = true;
+      setImmediate(() => backend.prepare!(upcoming.messages, upcoming.tools));
+    },
+  };
 }
 
 /** The conversation after a reply with calls: the reply, then each call's result. */

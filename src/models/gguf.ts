@@ -20,6 +20,8 @@ export interface GgufBackendOptions {
 }
 
 const DEFAULT_MAX_TOKENS = 512;
+/** Prompts kept from `prepare` at most (oldest dropped): a loop renders at most two ahead. */
+const MAX_RENDERED_AHEAD = 4;
 /** Tokens held back at most while they end inside a multi-byte character. */
 const MAX_SPLIT_CHARACTER_TOKENS = 4;
 let llamaPromise: Promise<Llama> | undefined;
@@ -53,8 +55,8 @@ export class GgufBackend implements ModelBackend {
   readonly kind = "gguf" as const;
   /** One grammar per tools array (the eval set shares one array across prompts). */
   private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<{ grammar: LlamaGrammar; maxCallLength: number }>>();
-  /** The prompt `prepare` rendered last, for the messages array it was given. */
-  private ahead?: { messages: readonly ChatMessage[]; tools: readonly FunctionTool[]; prompt: string };
+  /** Prompts `prepare` rendered, by messages array: the next turn's and the next prompt's. */
+  private readonly ahead = new Map<readonly ChatMessage[], { tools: readonly FunctionTool[]; prompt: string }>();
 
   private constructor(
     readonly id: string,
@@ -100,10 +102,9 @@ export class GgufBackend implements ModelBackend {
     request.signal?.throwIfAborted();
     const started = performance.now();
     let engineMs = 0;
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    const prompt =
-      ahead?.messages === request.messages && ahead.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
+    const ahead = this.ahead.get(request.messages);
+    this.ahead.delete(request.messages);
+    const prompt = ahead?.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
     const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
 
     let mark = performance.now();
@@ -174,7 +175,8 @@ export class GgufBackend implements ModelBackend {
   }
 
   prepare(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): void {
-    this.ahead = { messages, tools, prompt: this.template.render(messages, tools, true) };
+    if (this.ahead.size >= MAX_RENDERED_AHEAD) this.ahead.delete(this.ahead.keys().next().value!);
+    this.ahead.set(messages, { tools, prompt: this.template.render(messages, tools, true) });
   }
 
   /**

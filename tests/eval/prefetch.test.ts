@@ -14,11 +14,11 @@ class WatchedBackend implements ModelBackend {
   generating = false;
   /** Prompts rendered ahead that a generate then used, each checked against a fresh rendering. */
   preparedUsed = 0;
-  private prepared?: { messages: readonly ChatMessage[]; prompt: string };
+  private readonly prepared = new Map<readonly ChatMessage[], string>();
   constructor(private readonly inner: GgufBackend) {}
   prepare(messages: readonly ChatMessage[], tools: readonly FunctionTool[]) {
     expect(this.generating).toBe(true);
-    this.prepared = { messages, prompt: this.inner.template.render(messages, tools, true) };
+    this.prepared.set(messages, this.inner.template.render(messages, tools, true));
     this.inner.prepare(messages, tools);
   }
   get id() {
@@ -29,8 +29,9 @@ class WatchedBackend implements ModelBackend {
     return this.inner.constrained;
   }
   async generate(request: GenerateRequest): Promise<Generation> {
-    if (this.prepared?.messages === request.messages) {
-      expect(this.inner.template.render(request.messages, request.tools, true)).toBe(this.prepared.prompt);
+    const prepared = this.prepared.get(request.messages);
+    if (prepared !== undefined) {
+      expect(this.inner.template.render(request.messages, request.tools, true)).toBe(prepared);
       this.preparedUsed += 1;
     }
     this.generating = true;
@@ -90,16 +91,21 @@ describe("calls started while the model finishes its reply", () => {
   });
 
   it("runs each call once, renders the next prompt ahead, with the same transcripts as calls made after the reply", async () => {
-    const loop = async (prefetch: boolean) => {
-      const executor = new CountingExecutor(stub.executor, backend, prefetch);
+    const loop = async (early: boolean) => {
+      const executor = new CountingExecutor(stub.executor, backend, early);
       const runs: RunRecord[] = [];
-      for (const c of prepared.cases) runs.push(await runCase(c, { backend, executor, validators: prepared.validators, maxTurns: 3 }));
+      for (const [i, c] of prepared.cases.entries()) {
+        const next = prepared.cases[i + 1];
+        const upcoming = early && next ? { upcoming: { messages: next.prompt, tools: next.tools } } : {};
+        runs.push(await runCase(c, { backend, executor, validators: prepared.validators, maxTurns: 3, ...upcoming }));
+      }
       return { runs, calls: executor.calls };
     };
     const after = await loop(false);
     expect(backend.preparedUsed).toBe(0);
     const early = await loop(true);
-    expect(backend.preparedUsed).toBeGreaterThan(0);
+    // The next case's first prompt (7 of 8), and the turns after calls started early.
+    expect(backend.preparedUsed).toBeGreaterThan(prepared.cases.length - 1);
 
     expect(early.runs.map(withoutTimes)).toEqual(after.runs.map(withoutTimes));
     const made = early.runs.flatMap((r) => r.turns.flatMap((t) => t.calls.filter((c) => c.check === "ok").map((c) => c.name)));
