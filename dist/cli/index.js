@@ -27518,8 +27518,15 @@ const shellQuote = (s) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\
 /** Every prompt looped through the model, scored. */
 async function evaluate(backend, prepared, executor, options) {
     const runs = [];
-    for (const evalCase of prepared.cases) {
-        const run = await (0,_loop_js__WEBPACK_IMPORTED_MODULE_7__/* .runCase */ .ef)(evalCase, { backend, executor, validators: prepared.validators, maxTurns: options.maxTurns });
+    for (const [i, evalCase] of prepared.cases.entries()) {
+        const next = prepared.cases[i + 1];
+        const run = await (0,_loop_js__WEBPACK_IMPORTED_MODULE_7__/* .runCase */ .ef)(evalCase, {
+            backend,
+            executor,
+            validators: prepared.validators,
+            maxTurns: options.maxTurns,
+            ...(next ? { upcoming: { messages: next.prompt, tools: next.tools } } : {}),
+        });
         runs.push({ ...run, contributions: (0,_metrics_js__WEBPACK_IMPORTED_MODULE_8__/* .contributions */ .Gs)(run, evalCase, prepared.schemas) });
         options.onProgress?.(runs.length, prepared.cases.length);
     }
@@ -27621,30 +27628,29 @@ async function runCase(evalCase, ctx) {
     const started = performance.now();
     let engineMs = 0;
     let toolMs = 0;
-    const messages = [...evalCase.prompt];
+    let messages = evalCase.prompt;
     const turns = [];
     let outcome = "turn_limit";
     let finalAnswer;
     let error;
     for (let turn = 0; turn < ctx.maxTurns; turn++) {
         let generation;
-        const early = [];
-        const onCall = (raw, index) => {
-            const call = checkCall(raw, ctx.validators);
-            if (call.check !== "ok" || !ctx.executor.prefetchable?.(call.name))
-                return;
-            const result = ctx.executor.call(call.name, call.arguments);
-            // A prefetch the final reply does not confirm is dropped unread: its failure must not go unhandled.
-            result.catch(() => undefined);
-            early[index] = { key: callKey(call), result };
-        };
+        const early = new EarlyCalls(ctx, messages, turn, evalCase.tools);
         try {
-            generation = await ctx.backend.generate({ messages, tools: evalCase.tools, ...(ctx.executor.prefetchable ? { onCall } : {}) });
+            generation = await ctx.backend.generate({
+                messages,
+                tools: evalCase.tools,
+                ...(ctx.executor.prefetchable ? { onCall: early.onCall } : {}),
+                ...(turn === 0 ? renderUpcoming(ctx) : {}),
+            });
         }
         catch (e) {
             outcome = "model_error";
             error = e.message;
             break;
+        }
+        finally {
+            early.finish();
         }
         engineMs += generation.timing.engineMs;
         const calls = generation.calls.map((c) => checkCall(c, ctx.validators));
@@ -27658,22 +27664,15 @@ async function runCase(evalCase, ctx) {
             outcome = "unparseable";
             break;
         }
-        const toolCalls = calls.map((c, i) => ({
-            id: `call_${turn}_${i}`,
-            type: "function",
-            function: { name: c.name, arguments: c.arguments },
-        }));
-        messages.push({ role: "assistant", content: generation.content, tool_calls: toolCalls });
         for (const [i, call] of calls.entries()) {
             const callStarted = performance.now();
-            const prefetched = early[i]?.key === callKey(call) ? early[i].result : undefined;
             call.result =
                 call.check === "ok"
-                    ? await (prefetched ?? ctx.executor.call(call.name, call.arguments))
+                    ? await (early.result(i, call) ?? ctx.executor.call(call.name, call.arguments))
                     : { content: `Error: ${call.problem}`, isError: true, source: "rejected" };
             toolMs += performance.now() - callStarted;
-            messages.push({ role: "tool", tool_call_id: toolCalls[i].id, name: call.name, content: call.result.content });
         }
+        messages = early.renderedAhead(generation.content, calls) ?? withResults(messages, turn, generation.content, calls);
     }
     const loopMs = performance.now() - started;
     const retryStorm = hasRetryStorm(turns);
@@ -27691,6 +27690,93 @@ async function runCase(evalCase, ctx) {
         toolMs,
         ...(error ? { error } : {}),
     };
+}
+/**
+ * Calls started while the model is still writing its reply (those the executor says cannot
+ * change anything by running early), and the next prompt rendered ahead once their results are
+ * in. The finished reply decides: only what it contains, unchanged, is used.
+ */
+class EarlyCalls {
+    ctx;
+    messages;
+    turn;
+    tools;
+    started = [];
+    generating = true;
+    ahead;
+    constructor(ctx, messages, turn, tools) {
+        this.ctx = ctx;
+        this.messages = messages;
+        this.turn = turn;
+        this.tools = tools;
+    }
+    onCall = (raw, index) => {
+        const call = checkCall(raw, this.ctx.validators);
+        if (call.check !== "ok" || !this.ctx.executor.prefetchable?.(call.name)) {
+            this.started[index] = null;
+            return;
+        }
+        const result = this.ctx.executor.call(call.name, call.arguments);
+        // A result the finished reply does not confirm is dropped unread: its failure must not go unhandled.
+        result.catch(() => undefined);
+        this.started[index] = { key: callKey(call), call, result };
+        if (this.ctx.backend.prepare)
+            void this.renderAhead(index + 1);
+    };
+    finish() {
+        this.generating = false;
+    }
+    result(index, call) {
+        const started = this.started[index];
+        return started?.key === callKey(call) ? started.result : undefined;
+    }
+    /** The next turn's messages, already rendered, when the reply was exactly the calls started early. */
+    renderedAhead(content, calls) {
+        const ahead = this.ahead;
+        const same = ahead && content === "" && ahead.keys.length === calls.length && calls.every((c, i) => c.check === "ok" && callKey(c) === ahead.keys[i]);
+        return same ? ahead.messages : undefined;
+    }
+    /** Once the results of the first `count` calls are in, and no other call has begun, the next prompt is rendered. */
+    async renderAhead(count) {
+        const started = this.started.slice(0, count);
+        if (started.some((s) => s === null))
+            return;
+        const results = await Promise.all(started.map((s) => s.result)).catch(() => undefined);
+        if (!results || !this.generating || this.started.length !== count)
+            return;
+        const calls = started.map((s, i) => ({ ...s.call, result: results[i] }));
+        const messages = withResults(this.messages, this.turn, "", calls);
+        this.ctx.backend.prepare(messages, this.tools);
+        this.ahead = { keys: started.map((s) => s.key), messages };
+    }
+}
+/**
+ * An `onText` that, at the reply's first piece, has the next case's prompt rendered while llama.cpp
+ * works out the next token (on the next turn of the event loop, not in the token loop itself).
+ */
+function renderUpcoming(ctx) {
+    const { upcoming, backend } = ctx;
+    if (!upcoming || !backend.prepare)
+        return {};
+    let done = false;
+    return {
+        onText: () => {
+            if (done)
+                return;
+            done = true;
+            setImmediate(() => backend.prepare(upcoming.messages, upcoming.tools));
+        },
+    };
+}
+/** The conversation after a reply with calls: the reply, then each call's result. */
+function withResults(messages, turn, content, calls) {
+    const ids = calls.map((_, i) => `call_${turn}_${i}`);
+    const toolCalls = calls.map((c, i) => ({ id: ids[i], type: "function", function: { name: c.name, arguments: c.arguments } }));
+    return [
+        ...messages,
+        { role: "assistant", content, tool_calls: toolCalls },
+        ...calls.map((c, i) => ({ role: "tool", tool_call_id: ids[i], name: c.name, content: c.result.content })),
+    ];
 }
 const callKey = (call) => `${call.name}\u0000${(0,_core_canonical_js__WEBPACK_IMPORTED_MODULE_0__/* .canonicalJson */ .dj)(call.arguments)}`;
 function checkCall(call, validators) {
@@ -33915,6 +34001,8 @@ var llama_cpp = __nccwpck_require__(5211);
 
 
 const DEFAULT_MAX_TOKENS = 512;
+/** Prompts kept from `prepare` at most (oldest dropped): a loop renders at most two ahead. */
+const MAX_RENDERED_AHEAD = 4;
 /** Tokens held back at most while they end inside a multi-byte character. */
 const MAX_SPLIT_CHARACTER_TOKENS = 4;
 let llamaPromise;
@@ -33950,6 +34038,8 @@ class GgufBackend {
     kind = "gguf";
     /** One grammar per tools array (the eval set shares one array across prompts). */
     grammars = new WeakMap();
+    /** Prompts `prepare` rendered, by messages array: the next turn's and the next prompt's. */
+    ahead = new Map();
     constructor(id, constrained, template, format, llama, model, context, sequence, options) {
         this.id = id;
         this.constrained = constrained;
@@ -33994,7 +34084,9 @@ class GgufBackend {
         request.signal?.throwIfAborted();
         const started = performance.now();
         let engineMs = 0;
-        const prompt = this.template.render(request.messages, request.tools, true);
+        const ahead = this.ahead.get(request.messages);
+        this.ahead.delete(request.messages);
+        const prompt = ahead?.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
         const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
         let mark = performance.now();
         const tokens = this.model.tokenize(prompt, true);
@@ -34066,6 +34158,11 @@ class GgufBackend {
                 engineMs,
             },
         };
+    }
+    prepare(messages, tools) {
+        if (this.ahead.size >= MAX_RENDERED_AHEAD)
+            this.ahead.delete(this.ahead.keys().next().value);
+        this.ahead.set(messages, { tools, prompt: this.template.render(messages, tools, true) });
     }
     /**
      * Hands `onText` the text of the tokens not streamed yet and returns how many are streamed,
