@@ -6,7 +6,7 @@ The template renders the conversation only: neither a system prompt nor the tool
 from scratch on one server's samples learns those tools by heart and cannot read a tool list; the
 list (and the data's system prompt, which lists the tools again) made up two thirds of every
 sequence, and its tool names in every prompt hid the one place that says which tool is wanted, the
-request (docs/benchmarks.md: the same CPU time gives selection 0.96 against 0.46).
+request (docs/benchmarks.md: with 4,000 samples, selection 0.92 against 0.46 before).
 
 SentencePiece (tokenizer.model) is what llama.cpp's converter reads for Llama without a BPE
 pre-tokenizer hash, so the tiny model exports and loads like any other."""
