@@ -23,7 +23,11 @@ TEMPLATE = (Path(__file__).parent / "tiny_template.jinja").read_text()
 # Control tokens (hidden in output) and the tool-call markers (kept in output text).
 CONTROL_TOKENS = ["<|im_start|>", "<|im_end|>"]
 MARKER_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
-FORMAT_VERSION = 3
+# A newline is always a token of its own, as real tokenizers' pre-tokenizers make it. Merged with the
+# next character ("\n\""), the newline that ends the generation prompt would, in training, only ever
+# precede a <tool_call>, and the model would call a tool for every answer that opens with a quote.
+NEWLINE = "\n"
+FORMAT_VERSION = 4
 
 
 def render_plain(messages, tools, add_generation_prompt=False) -> str:
@@ -64,7 +68,7 @@ def train_tokenizer(samples: list[dict], out_dir: Path, vocab_size: int):
         allow_whitespace_only_pieces=True,
         max_sentencepiece_length=16,
         max_sentence_length=1 << 20,
-        user_defined_symbols=CONTROL_TOKENS + MARKER_TOKENS,
+        user_defined_symbols=CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE],
         unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
         num_threads=2,
         minloglevel=2,
@@ -74,7 +78,7 @@ def train_tokenizer(samples: list[dict], out_dir: Path, vocab_size: int):
     sp = spm.SentencePieceProcessor(model_file=str(out_dir / "tokenizer.model"))
     added = {str(sp.piece_to_id(t)): {"content": t, "special": t in CONTROL_TOKENS, "lstrip": False, "rstrip": False,
                                       "normalized": False, "single_word": False}
-             for t in CONTROL_TOKENS + MARKER_TOKENS}
+             for t in CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE]}
     (out_dir / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "LlamaTokenizer",
         "add_bos_token": False, "add_eos_token": False, "add_prefix_space": False, "legacy": False,

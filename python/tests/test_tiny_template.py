@@ -42,3 +42,26 @@ def test_calls_and_results_keep_the_hermes_format():
         '<|im_start|>user\n<tool_response>\n{"entities": []}\n</tool_response><|im_end|>\n'
         "<|im_start|>assistant\nNothing found.<|im_end|>\n")
     assert text.startswith("<|im_start|>user\nfind Ada<|im_end|>\n")
+
+
+def test_a_newline_is_always_a_token_of_its_own(tmp_path):
+    """Were "\\n" merged with the next character, the generation prompt's closing newline would only
+    ever precede <tool_call> in training, and every answer that opens with a quote would become a call."""
+    import json
+
+    from conftest import FIXTURES
+    from mcp_forge_trainer.tiny import train_tokenizer
+
+    samples = [json.loads(line) for line in (FIXTURES / "train.jsonl").read_text().splitlines()[:200]]
+    tokenizer = train_tokenizer(samples, tmp_path / "tok", 1024)
+    answer = render([{"role": "user", "content": 'Spell "ruin" backwards.'}]) + '"ruin" backwards is "niur".<|im_end|>\n'
+    call = render([{"role": "user", "content": "find Ada"}]) + '<tool_call>\n{"name": "search_nodes"}\n</tool_call>'
+    for text in (answer, call):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        assert [p for p in pieces if "\n" in p] == ["\n"] * text.count("\n")
+        assert tokenizer.decode(ids) == text
+    # The prompt's tokens are a prefix of the reply's: generation continues the training-time sequence.
+    prompt = render([{"role": "user", "content": 'Spell "ruin" backwards.'}])
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    assert tokenizer(answer, add_special_tokens=False)["input_ids"][: len(prompt_ids)] == prompt_ids
