@@ -34410,6 +34410,26 @@ class GrammarBuilder {
     static literal(text) {
         return JSON.stringify(text);
     }
+    /**
+     * A rule for non-empty text that never contains `marker`: a state per prefix of the marker seen
+     * so far. The marker's first character must occur nowhere else in it, so that a mismatch can
+     * only restart at that character.
+     */
+    textWithout(name, marker) {
+        const chars = [...marker];
+        const first = chars[0];
+        if (chars.length < 2 || chars.slice(1).includes(first))
+            throw new Error(`textWithout: "${marker}" repeats its first character`);
+        const other = (...except) => `[^${except.map(classChar).join("")}\\x00]`;
+        const lit = GrammarBuilder.literal;
+        const after = (k) => `${name}-${k}`;
+        this.rule(after(0), `${other(first)} ${after(0)} | ${lit(first)} ${after(1)} | ""`);
+        for (let k = 1; k < chars.length; k++) {
+            const next = k + 1 < chars.length ? ` | ${lit(chars[k])} ${after(k + 1)}` : "";
+            this.rule(after(k), `${other(chars[k], first)} ${after(0)} | ${lit(first)} ${after(1)}${next} | ""`);
+        }
+        return this.rule(name, `${other(first)} ${after(0)} | ${lit(first)} ${after(1)}`);
+    }
     /** The name of a rule that matches JSON values valid against `schema`. */
     schemaRule(schema, hint, root = schema) {
         if (schema === true || schema === undefined || schema === null || typeof schema !== "object")
@@ -34578,6 +34598,10 @@ function mergeAllOf(schema) {
 function sanitize(text) {
     return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
 }
+/** `c` escaped for a GBNF character class. */
+function classChar(c) {
+    return /[\]\\^-]/.test(c) ? `\\${c}` : c;
+}
 /**
  * One grammar alternative per tool: `{"name": <tool>, "<argumentsKey>": <its schema>}`, and the
  * longest call text any of them allows (for the token budget).
@@ -34708,7 +34732,9 @@ const hermesFormat = {
         const g = new GrammarBuilder();
         const { alternatives, longest } = callAlternatives(g, tools, "arguments");
         g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
-        g.rule("answer", "[^<\\x00] [^\\x00]*");
+        // An answer may not contain the call marker: under the grammar a reply is calls or text, never
+        // text followed by a call the grammar does not cover.
+        g.textWithout("answer", OPEN);
         return {
             gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),
             maxCallLength: MAX_CONSTRAINED_CALLS * (longest + OPEN.length + CLOSE.length + 3),

@@ -60,6 +60,26 @@ export class GrammarBuilder {
     return JSON.stringify(text);
   }
 
+  /**
+   * A rule for non-empty text that never contains `marker`: a state per prefix of the marker seen
+   * so far. The marker's first character must occur nowhere else in it, so that a mismatch can
+   * only restart at that character.
+   */
+  textWithout(name: string, marker: string): string {
+    const chars = [...marker];
+    const first = chars[0]!;
+    if (chars.length < 2 || chars.slice(1).includes(first)) throw new Error(`textWithout: "${marker}" repeats its first character`);
+    const other = (...except: string[]) => `[^${except.map(classChar).join("")}\\x00]`;
+    const lit = GrammarBuilder.literal;
+    const after = (k: number) => `${name}-${k}`;
+    this.rule(after(0), `${other(first)} ${after(0)} | ${lit(first)} ${after(1)} | ""`);
+    for (let k = 1; k < chars.length; k++) {
+      const next = k + 1 < chars.length ? ` | ${lit(chars[k]!)} ${after(k + 1)}` : "";
+      this.rule(after(k), `${other(chars[k]!, first)} ${after(0)} | ${lit(first)} ${after(1)}${next} | ""`);
+    }
+    return this.rule(name, `${other(first)} ${after(0)} | ${lit(first)} ${after(1)}`);
+  }
+
   /** The name of a rule that matches JSON values valid against `schema`. */
   schemaRule(schema: unknown, hint: string, root: Schema = schema as Schema): string {
     if (schema === true || schema === undefined || schema === null || typeof schema !== "object") return "json-value";
@@ -214,6 +234,11 @@ function mergeAllOf(schema: Schema): Schema {
 
 function sanitize(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
+}
+
+/** `c` escaped for a GBNF character class. */
+function classChar(c: string): string {
+  return /[\]\\^-]/.test(c) ? `\\${c}` : c;
 }
 
 /**

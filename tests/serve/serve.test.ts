@@ -130,7 +130,10 @@ describe("mcp-forge serve", () => {
   it("survives a client that disconnects mid-stream: the server sees it before the answer ends and serves the next request", async () => {
     const { messages, tools } = prompts[callPrompt]!;
     const abort = new AbortController();
-    const stream = await client.chat.completions.create({ model: tiny.name, messages, tools, stream: true }, { signal: abort.signal });
+    // A long prompt the cache has not seen: the tiny model's replies take a few milliseconds, its
+    // reading of a thousand new tokens far longer than the client needs to leave.
+    const long: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: "user", content: "Please read the whole graph again. ".repeat(150) }];
+    const stream = await client.chat.completions.create({ model: tiny.name, messages: long, tools, stream: true }, { signal: abort.signal });
     // The role chunk goes out before llama.cpp starts: leaving then cuts the generation short.
     for await (const chunk of stream) {
       expect(chunk.choices[0]?.delta.role).toBe("assistant");

@@ -55,7 +55,9 @@ export const hermesFormat: CallFormat = {
     const g = new GrammarBuilder();
     const { alternatives, longest } = callAlternatives(g, tools, "arguments");
     g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
-    g.rule("answer", "[^<\\x00] [^\\x00]*");
+    // An answer may not contain the call marker: under the grammar a reply is calls or text, never
+    // text followed by a call the grammar does not cover.
+    g.textWithout("answer", OPEN);
     return {
       gbnf: g.build(`call ( "\\n" call ){0,${MAX_CONSTRAINED_CALLS - 1}} | answer`),
       maxCallLength: MAX_CONSTRAINED_CALLS * (longest + OPEN.length + CLOSE.length + 3),
