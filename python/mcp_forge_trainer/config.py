@@ -32,8 +32,8 @@ class TinyConfig:
     pretrain_lr: float = 3e-3
     pretrain_batch_size: int = 8
     # "all": pre-training loss on every token; "assistant": on assistant turns only. Learning to
-    # predict the requests and results too costs no extra compute and steadies what the model reads
-    # from them (docs/benchmarks.md: every threshold met from trainer seeds on which "assistant" failed).
+    # predict the requests and results too needs no extra pass and steadies the calls the model
+    # writes (docs/benchmarks.md: every threshold met from trainer seeds on which "assistant" failed).
     pretrain_loss: str = "all"
     max_samples: int = 0  # pre-train on the first N samples (0: all); LoRA still sees every sample
 
