@@ -27,6 +27,7 @@ MARKER_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_respo
 # next character ("\n\""), the newline that ends the generation prompt would, in training, only ever
 # precede a <tool_call>, and the model would call a tool for every answer that opens with a quote.
 NEWLINE = "\n"
+USER_DEFINED_TOKENS = CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE]
 FORMAT_VERSION = 4
 
 
@@ -68,7 +69,7 @@ def train_tokenizer(samples: list[dict], out_dir: Path, vocab_size: int):
         allow_whitespace_only_pieces=True,
         max_sentencepiece_length=16,
         max_sentence_length=1 << 20,
-        user_defined_symbols=CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE],
+        user_defined_symbols=USER_DEFINED_TOKENS,
         unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
         num_threads=2,
         minloglevel=2,
@@ -78,7 +79,7 @@ def train_tokenizer(samples: list[dict], out_dir: Path, vocab_size: int):
     sp = spm.SentencePieceProcessor(model_file=str(out_dir / "tokenizer.model"))
     added = {str(sp.piece_to_id(t)): {"content": t, "special": t in CONTROL_TOKENS, "lstrip": False, "rstrip": False,
                                       "normalized": False, "single_word": False}
-             for t in CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE]}
+             for t in USER_DEFINED_TOKENS}
     (out_dir / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "LlamaTokenizer",
         "add_bos_token": False, "add_eos_token": False, "add_prefix_space": False, "legacy": False,

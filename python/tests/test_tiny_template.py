@@ -54,7 +54,8 @@ def test_a_newline_is_always_a_token_of_its_own(tmp_path):
 
     samples = [json.loads(line) for line in (FIXTURES / "train.jsonl").read_text().splitlines()[:200]]
     tokenizer = train_tokenizer(samples, tmp_path / "tok", 1024)
-    answer = render([{"role": "user", "content": 'Spell "ruin" backwards.'}]) + '"ruin" backwards is "niur".<|im_end|>\n'
+    prompt = render([{"role": "user", "content": 'Spell "ruin" backwards.'}])
+    answer = prompt + '"ruin" backwards is "niur".<|im_end|>\n'
     call = render([{"role": "user", "content": "find Ada"}]) + '<tool_call>\n{"name": "search_nodes"}\n</tool_call>'
     for text in (answer, call):
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -62,6 +63,5 @@ def test_a_newline_is_always_a_token_of_its_own(tmp_path):
         assert [p for p in pieces if "\n" in p] == ["\n"] * text.count("\n")
         assert tokenizer.decode(ids) == text
     # The prompt's tokens are a prefix of the reply's: generation continues the training-time sequence.
-    prompt = render([{"role": "user", "content": 'Spell "ruin" backwards.'}])
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     assert tokenizer(answer, add_special_tokens=False)["input_ids"][: len(prompt_ids)] == prompt_ids
