@@ -18,6 +18,15 @@ export const CALLING_SCENARIOS: ReadonlySet<Scenario> = new Set<Scenario>(["stan
 
 export type ResultSource = "server" | "stub" | "text";
 
+/**
+ * Where an argument value came from, best first: what the live server showed (discovery, listings,
+ * an error naming allowed values), the schema (enum, const, default, examples, format, pattern,
+ * bounds), an example or format written in a description, a semantic provider keyed by the
+ * parameter's name and description, faker, and random words when nothing better was known.
+ */
+export const VALUE_SOURCES = ["server", "schema", "description", "semantic", "faker", "random"] as const;
+export type ValueSource = (typeof VALUE_SOURCES)[number];
+
 export interface ToolCall {
   id: string;
   type: "function";
@@ -48,6 +57,13 @@ export interface Sample {
   resultSource?: ResultSource;
   /** Whether the recorded tool result is an error. */
   resultIsError?: boolean;
+  /** For samples that call a tool: the source of each top-level argument value. */
+  argSources?: Record<string, ValueSource>;
+  /**
+   * How the server's state was kept apart from other samples' calls: "fresh" (a new process or
+   * nothing stateful ran), "reset", or "shared" (a stateful server whose state other samples saw).
+   */
+  serverState?: "fresh" | "reset" | "shared";
 }
 
 /** An MCP tool in the OpenAI `tools` form the chat templates take. */
