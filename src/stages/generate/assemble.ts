@@ -4,7 +4,8 @@ import type { Message, Sample } from "../../data/sample.js";
 import { renderAnswer, renderErrorAnswer, renderRequest, renderSystemPrompt } from "../../data/templates.js";
 import { stubError, stubResult, type ToolResult } from "../../data/tool-result.js";
 import { observePaths, type GenContext } from "./context.js";
-import { claim, drawArgs, type Draft } from "./drafts.js";
+import { drawArgs } from "./args.js";
+import { claim, type Draft } from "./drafts.js";
 
 const RESULT_RETRIES = 2;
 

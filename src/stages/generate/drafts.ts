@@ -2,8 +2,7 @@ import type { McpTool } from "../../core/toolset.js";
 import { drawQuestion } from "../../data/no-tool-bank.js";
 import type { Rng } from "../../data/rng.js";
 import type { Scenario } from "../../data/sample.js";
-import { ArgumentError, withFaker, type ArgGenerator } from "../../data/schema-args.js";
-import { badInput } from "../../core/errors.js";
+import { withFaker } from "../../data/schema-args.js";
 import {
   drawWording,
   renderClarifyingQuestion,
@@ -14,6 +13,7 @@ import {
   type Wording,
 } from "../../data/templates.js";
 import { actionOf } from "../../data/text.js";
+import { drawArgs } from "./args.js";
 import { textKey, type GenContext } from "./context.js";
 
 /** A sample before its tool result: the request, the call (if any) and, for no_tool/ambiguous, the reply. */
@@ -79,48 +79,6 @@ function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined
     return { scenario, tool, user: renderRequest(tool, rest, wording), reply: renderClarifyingQuestion(tool, missing, wording), wording, systemVariant };
   }
   return { scenario, tool, args, user: renderRequest(tool, args, wording), wording, systemVariant };
-}
-
-/** Arguments for a call; for a variant, new values under the seed's argument names where the schema allows. */
-export function drawArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng: Rng, like?: Record<string, unknown>): Record<string, unknown> {
-  const gen = ctx.generators.get(tool.name)!;
-  const mode = scenario === "edge" ? "edge" : "standard";
-  try {
-    return withObservedPaths(ctx, tool, drawWith(gen, rng, mode, like), rng);
-  } catch (error) {
-    if (!(error instanceof ArgumentError)) throw error;
-    throw badInput(`tool "${tool.name}": cannot generate arguments valid for its inputSchema: ${error.message}`, "check the schema for contradictions (e.g. minimum above maximum, a pattern that excludes every allowed length)");
-  }
-}
-
-const PATH_PARAM = /(path|dir|folder|file|source|destination)/i;
-
-/** With a live server, path arguments often take a path the server has shown (a listed directory), so calls can succeed. */
-function withObservedPaths(ctx: GenContext, tool: McpTool, args: Record<string, unknown>, rng: Rng): Record<string, unknown> {
-  if (ctx.observedPaths.length === 0) return args;
-  const props = (tool.inputSchema.properties ?? {}) as Record<string, { pattern?: unknown; format?: unknown; enum?: unknown }>;
-  const out = { ...args };
-  for (const [key, value] of Object.entries(args)) {
-    const schema = props[key];
-    if (!PATH_PARAM.test(key) || !schema || schema.pattern || schema.format || schema.enum) continue;
-    if (typeof value === "string" && rng.bool(0.6)) out[key] = rng.pick(ctx.observedPaths);
-    if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
-      out[key] = value.map((v) => (rng.bool(0.6) ? rng.pick(ctx.observedPaths) : v));
-    }
-  }
-  return ctx.generators.get(tool.name)!.isValid(out) ? out : args;
-}
-
-function drawWith(gen: ArgGenerator, rng: Rng, mode: "standard" | "edge", like: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (like) {
-    const swapped: Record<string, unknown> = {};
-    for (const key of Object.keys(like)) {
-      const next = gen.generateAt(rng, `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, mode);
-      swapped[key] = next.found ? next.value : like[key];
-    }
-    if (gen.isValid(swapped)) return swapped;
-  }
-  return gen.generate(rng, mode);
 }
 
 function vagueDraft(ctx: GenContext, rng: Rng, wording: Wording, systemVariant: number): Draft {
