@@ -93,6 +93,7 @@ def assistant_spans(tokenizer, messages, tools) -> list[tuple[str, list[tuple[in
         if not upto.startswith(prefix):
             raise TrainerError("bad_input", "the chat template renders the generation prompt differently from an assistant turn",
                                "this model's template cannot be used for assistant-only loss")
+        check_calls_rendered(m, i, upto[len(prefix):])
         if full.startswith(upto):
             spans.append((len(prefix), len(upto)))
         else:
@@ -100,6 +101,19 @@ def assistant_spans(tokenizer, messages, tools) -> list[tuple[str, list[tuple[in
     if spans:
         texts.insert(0, (full, spans))
     return texts
+
+
+def check_calls_rendered(message: dict, index: int, turn: str) -> None:
+    """A template that drops tool calls leaves the assistant turn empty: training on it would teach
+    the model to say nothing, so it is refused."""
+    for call in message.get("tool_calls") or []:
+        if call["function"]["name"] not in turn:
+            raise TrainerError(
+                "bad_input",
+                f"the chat template renders the assistant turn /messages/{index} without its tool call "
+                f"{call['function']['name']!r} (as {turn[:80]!r}): training would learn empty replies",
+                "use a base model whose chat template renders tool calls (e.g. qwen2.5-0.5b), or one with ChatML "
+                "or Gemma turn markers, for which mcp-forge writes a tool template")
 
 
 def encode(tokenizer, sample: dict) -> list[Encoded]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import models
+from .chat_templates import ensure_tool_template
 from .config import TrainConfig
 from .data import dataset_stats, encode_all, file_sha256, read_samples
 from .protocol import TrainerError, emit, log
@@ -226,6 +227,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         model_id, revision = models.resolve(cfg.model), cfg.revision
 
     tokenizer = models.load_tokenizer(model_id, revision)
+    ensure_tool_template(tokenizer)
     columns = encode_all(tokenizer, samples)
     stats = dataset_stats(columns, cfg.max_seq_length)
     if stats["truncated"]:
