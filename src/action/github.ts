@@ -3,7 +3,6 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import * as core from "@actions/core";
 import { getOctokit } from "@actions/github";
-import { MARKER } from "./markdown.js";
 
 /** The REST client on GITHUB_API_URL (so GHES and the tests' fake work), with the action's token. */
 export type GitHub = ReturnType<typeof getOctokit>;
@@ -17,23 +16,9 @@ export function github(token: string): GitHub {
 export const statusOf = (error: unknown): number | undefined =>
   typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : undefined;
 
-interface Repo {
+export interface Repo {
   owner: string;
   repo: string;
-}
-
-/** Updates the pull request's MCP-Forge comment in place, or creates it; returns its URL. */
-export async function upsertComment(gh: GitHub, where: Repo & { issue: number }, body: string): Promise<{ url: string; created: boolean }> {
-  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: where.owner, repo: where.repo, issue_number: where.issue, per_page: 100 });
-  // Anyone can paste the marker; the workflow token's own (bot) comment wins when there are several.
-  const marked = comments.filter((c) => (c.body ?? "").startsWith(MARKER));
-  const mine = marked.find((c) => c.user?.type === "Bot") ?? marked[0];
-  if (mine) {
-    const { data } = await gh.rest.issues.updateComment({ owner: where.owner, repo: where.repo, comment_id: mine.id, body });
-    return { url: data.html_url, created: false };
-  }
-  const { data } = await gh.rest.issues.createComment({ owner: where.owner, repo: where.repo, issue_number: where.issue, body });
-  return { url: data.html_url, created: true };
 }
 
 export interface UploadedAsset {
@@ -97,6 +82,28 @@ export async function latestReleasedToolset(gh: GitHub, where: Repo): Promise<{ 
 
 /** The release asset beside the bundle archive that holds only the bundle's tools.json. */
 export const TOOLS_SUFFIX = ".tools.json";
+/** The release asset that holds the benchmark.json the release was measured with. */
+export const BENCHMARK_SUFFIX = ".benchmark.json";
+
+/**
+ * The benchmark.json assets of the newest published releases (newest first, at most `count`, from the
+ * first 100), each checked against its release's SHA256SUMS; `except` is left out (this run's own tag).
+ * Releases without one (made before the asset existed) are passed over.
+ */
+export async function releasedBenchmarks(gh: GitHub, where: Repo, count: number, except?: string): Promise<Array<{ tag: string; text: string }>> {
+  const { data: releases } = await gh.rest.repos.listReleases({ owner: where.owner, repo: where.repo, per_page: 100 });
+  const found: Array<{ tag: string; text: string }> = [];
+  for (const release of releases) {
+    if (found.length === count) break;
+    const asset = release.assets.find((a) => a.name.endsWith(BENCHMARK_SUFFIX));
+    if (release.draft || release.tag_name === except || !asset) continue;
+    const data = await download(gh, where, asset.id);
+    const sums = release.assets.find((a) => a.name === "SHA256SUMS");
+    if (sums) checkDigest((await download(gh, where, sums.id)).toString("utf8"), asset.name, data);
+    found.push({ tag: release.tag_name, text: data.toString("utf8") });
+  }
+  return found;
+}
 
 async function download(gh: GitHub, where: Repo, assetId: number): Promise<Buffer> {
   const { data } = await gh.rest.repos.getReleaseAsset({ owner: where.owner, repo: where.repo, asset_id: assetId, headers: { accept: "application/octet-stream" } });

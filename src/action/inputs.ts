@@ -5,6 +5,9 @@ import { badInput } from "../core/errors.js";
 export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
 export const MODES = ["full", "drift"] as const;
+/** always: post or update the PR comment; on-change: update it only when a metric, a gate or the drift verdict changed; off. */
+export const COMMENT_MODES = ["always", "on-change", "off"] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
 /** The contract's metrics (CONTRACT.md §4), the keys the thresholds input may set. */
 export const METRICS = ["toolCallParseRate", "schemaConformance", "toolSelectionAccuracy", "argumentAccuracy", "noToolCorrectness", "errorHandlingRate", "loopCompletionRate"];
 
@@ -29,7 +32,7 @@ export interface ActionConfig {
   /** Release thresholds that override the contract's defaults, metric → minimum. */
   thresholds: Record<string, number>;
   baseline: Baseline;
-  comment: boolean;
+  comment: CommentMode;
   release: boolean;
   uploadBundle: boolean;
   /** A Python with the trainer installed; empty: the set-up step builds a cached venv. */
@@ -64,7 +67,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionConfig {
     quant: oneOf("quant", get("quant") || "q8_0", QUANTS),
     thresholds: readThresholds(get("thresholds")),
     baseline: readBaseline(get("baseline") || "auto", workingDirectory),
-    comment: boolean("comment", get("comment") || "true"),
+    comment: readComment(get("comment") || "always"),
     release: readRelease(get("release") || "auto", env),
     uploadBundle: boolean("upload-bundle", get("upload-bundle") || "false"),
     python: get("python") ? resolve(workingDirectory, get("python")) : "",
@@ -135,6 +138,13 @@ function readThresholds(text: string): Record<string, number> {
 function readBaseline(value: string, cwd: string): Baseline {
   if (value === "auto" || value === "none") return { kind: value };
   return { kind: "path", path: resolve(cwd, value) };
+}
+
+/** `true` and `false`, the input's values before the modes, still mean always and off. */
+function readComment(value: string): CommentMode {
+  if (value === "true") return "always";
+  if (value === "false") return "off";
+  return oneOf("comment", value, COMMENT_MODES);
 }
 
 /** `auto` releases on a tag push only. */

@@ -1,6 +1,10 @@
+import { createHash } from "node:crypto";
 import type { CacheEvent } from "./cache.js";
-import { code, md } from "./escape.js";
+import { cellCode, code, html, md, mermaidLabel } from "./escape.js";
+import { pct, round, signed } from "./format.js";
+import { effectiveThresholds } from "./gate.js";
 import type { BenchmarkData, DriftResult, GateFailure, QcReport } from "./report-data.js";
+import { trendSection, type TrendPoint } from "./trend.js";
 
 /** Finds the action's comment among a pull request's comments. */
 export const MARKER = "<!-- mcp-forge-report -->";
@@ -11,6 +15,8 @@ export interface ReportInput {
   mode: "full" | "drift";
   qc?: QcReport;
   benchmark?: BenchmarkData;
+  /** The action's `thresholds` input, over the report's and the contract's (effectiveThresholds). */
+  thresholds: Record<string, number>;
   failures: GateFailure[];
   baselineNote: string;
   drift?: DriftResult;
@@ -21,6 +27,25 @@ export interface ReportInput {
   failedSteps: string[];
   /** Seconds each step of this job took so far. */
   timings?: Record<string, number>;
+  /** The benchmarks of the last releases, oldest first, for the trend beside this run's. */
+  trend?: TrendPoint[];
+  /** This run in the trend: "PR #7", the tag, or "this run". */
+  currentLabel?: string;
+}
+
+/**
+ * What `comment: on-change` compares: the metrics, the gate (thresholds and what failed) and the
+ * drift verdict, as a hidden line under the marker. Step times, cache results and the trend are left
+ * out: they change on every run.
+ */
+export function stateMarker(input: ReportInput): string {
+  const verdict = {
+    metrics: input.benchmark?.metrics ?? null,
+    thresholds: input.benchmark ? effectiveThresholds(input.benchmark, input.thresholds) : null,
+    problems: problems(input),
+    drift: input.drift ? { status: input.drift.status, breaking: input.drift.breaking ?? false, release: input.drift.release ?? null } : null,
+  };
+  return `<!-- mcp-forge-state ${createHash("sha256").update(JSON.stringify(verdict)).digest("hex").slice(0, 16)} -->`;
 }
 
 /**
@@ -37,8 +62,11 @@ export function renderReport(input: ReportInput, limit = COMMENT_LIMIT): string 
 }
 
 function compose(input: ReportInput, rows: number): string {
-  const parts = [MARKER, headline(input)];
-  if (input.benchmark) parts.push(benchmarkSection(input.benchmark, input.failures, rows));
+  const parts = [`${MARKER}\n${stateMarker(input)}`, headline(input)];
+  if (input.benchmark) parts.push(benchmarkSection(input.benchmark, effectiveThresholds(input.benchmark, input.thresholds), input.failures, rows));
+  if (input.benchmark && input.trend && input.trend.length > 0) {
+    parts.push(trendSection(input.trend, { label: input.currentLabel ?? "this run", metrics: input.benchmark.metrics }, input.benchmark.tolerance));
+  }
   if (input.qc) parts.push(qcSection(input.qc, rows));
   if (input.drift) parts.push(driftSection(input.drift, rows));
   if (input.cache.length > 0) parts.push(cacheSection(input.cache, rows));
@@ -47,15 +75,20 @@ function compose(input: ReportInput, rows: number): string {
   return `${parts.join("\n\n")}\n`;
 }
 
-function headline(input: ReportInput): string {
-  const problems = [
+/** Why the run failed, as the headline names it; empty when it passed. */
+function problems(input: ReportInput): string[] {
+  return [
     ...input.failedSteps.map((s) => `step ${s} failed`),
     ...input.failures.map((f) => (f.kind === "threshold" ? `${f.metric} below threshold` : `${f.metric} regressed`)),
     ...(input.qc?.passed === false ? ["QC gate failed"] : []),
     ...(input.drift?.status === "drift" && (input.mode === "drift" || input.drift.breaking) ? [input.drift.breaking ? "breaking toolset drift" : "toolset drift"] : []),
   ];
+}
+
+function headline(input: ReportInput): string {
+  const failed = problems(input);
   const title = input.mode === "drift" ? "MCP-Forge drift check" : "MCP-Forge";
-  const status = problems.length === 0 ? `## ✅ ${title}: passed` : `## ❌ ${title}: failed: ${problems.join(", ")}`;
+  const status = failed.length === 0 ? `## ✅ ${title}: passed` : `## ❌ ${title}: failed: ${failed.map((p) => md(p, 120)).join(", ")}`;
   const facts = [
     input.benchmark?.model ? `model ${code(basename(input.benchmark.model))}` : "",
     input.toolsetHash ? `toolset ${code(input.toolsetHash.slice(0, 19))}` : "",
@@ -64,17 +97,20 @@ function headline(input: ReportInput): string {
   return facts.length > 0 ? `${status}\n\n${facts.join(" · ")}` : status;
 }
 
-function benchmarkSection(report: BenchmarkData, failures: readonly GateFailure[], rows: number): string {
+/**
+ * The metric table: each metric's value, change against the baseline and threshold (the one that gated
+ * this run). ✅ only where the metric meets its threshold and did not regress; ❌ where it failed either.
+ */
+function benchmarkSection(report: BenchmarkData, thresholds: Record<string, number>, failures: readonly GateFailure[], rows: number): string {
   const failing = new Set(failures.map((f) => f.metric));
   const lines = ["### Benchmark", "", "| metric | value | Δ vs baseline | 95% CI of Δ | threshold | |", "| --- | ---: | ---: | --- | ---: | --- |"];
-  const thresholds = report.thresholds ?? {};
-  const overridden = new Map(failures.filter((f) => f.kind === "threshold").map((f) => [f.metric, f.limit]));
   for (const [metric, value] of Object.entries(report.metrics)) {
     const delta = report.deltas?.[metric];
     const ci = report.deltaIntervals?.[metric];
-    const limit = overridden.get(metric) ?? thresholds[metric];
+    const limit = thresholds[metric];
+    const verdict = failing.has(metric) ? "❌" : limit === undefined ? "" : typeof value !== "number" ? "not measured" : value >= limit ? "✅" : "❌";
     lines.push(
-      `| ${md(metric)} | ${pct(value)} | ${delta === undefined || delta === null ? "–" : signed(delta)} | ${ci ? `${signed(ci.low)} … ${signed(ci.high)}` : "–"} | ${limit === undefined ? "reported" : `≥ ${pct(limit)}`} | ${failing.has(metric) ? "❌" : limit === undefined || typeof value !== "number" ? "" : "✅"} |`,
+      `| ${md(metric)} | ${pct(value)} | ${delta === undefined || delta === null ? "–" : signed(delta)} | ${ci ? `${signed(ci.low)} … ${signed(ci.high)}` : "–"} | ${limit === undefined ? "reported" : `≥ ${pct(limit)}`} | ${verdict} |`,
     );
   }
   const latency = report.latencyMs;
@@ -92,7 +128,7 @@ function benchmarkSection(report: BenchmarkData, failures: readonly GateFailure[
 function chart(report: BenchmarkData): string {
   const metrics = Object.entries(report.metrics).filter(([, v]) => typeof v === "number") as Array<[string, number]>;
   if (metrics.length === 0) return "";
-  const names = metrics.map(([m]) => `"${m.replace(/[^A-Za-z0-9]/g, "")}"`).join(", ");
+  const names = metrics.map(([m]) => mermaidLabel(m)).join(", ");
   const lines = ["```mermaid", "xychart-beta", '  title "Metrics (bars: this run · line: baseline)"', `  x-axis [${names}]`, '  y-axis "score" 0 --> 1'];
   lines.push(`  bar [${metrics.map(([, v]) => round(v)).join(", ")}]`);
   const deltas = report.deltas ?? {};
@@ -139,22 +175,20 @@ function driftSection(drift: DriftResult, rows: number): string {
     ...(drift.removed ?? []).map((t) => `- removed ${code(t, 80)} (breaking)`),
     ...(drift.changed ?? []).map((c) => `- changed ${code(c.name, 80)}${c.breaking ? " (breaking)" : ""}: ${c.paths.slice(0, 5).map((p) => code(p, 80)).join(", ")}`),
   ];
-  if (items.length > 0) lines.push("", details(`Changes since ${md(drift.release ?? "the last release", 80)} (${items.length})`, items.slice(0, rows).join("\n") + more(items.length, rows)));
+  if (items.length > 0) lines.push("", details(`Changes since ${html(drift.release ?? "the last release", 80)} (${items.length})`, items.slice(0, rows).join("\n") + more(items.length, rows)));
   return lines.join("\n");
 }
 
 function cacheSection(events: readonly CacheEvent[], rows: number): string {
-  const table = ["| cache | result | key |", "| --- | --- | --- |", ...events.slice(0, rows).map((e) => `| ${e.what} | ${e.result}${e.matchedKey && e.result === "partial" ? ` (${code(e.matchedKey, 80)})` : ""} | ${code(e.key, 100)} |`)].join("\n");
+  const table = ["| cache | result | key |", "| --- | --- | --- |", ...events.slice(0, rows).map((e) => `| ${md(e.what)} | ${e.result}${e.matchedKey && e.result === "partial" ? ` (${cellCode(e.matchedKey, 80)})` : ""} | ${cellCode(e.key, 100)} |`)].join("\n");
   const hits = events.filter((e) => e.result === "hit" || e.result === "partial").length;
   const lookups = events.filter((e) => ["hit", "partial", "miss"].includes(e.result)).length;
   return details(`Cache: ${hits} of ${lookups} look-ups hit`, table + more(events.length, rows));
 }
 
+/** `summary` is HTML character data: text from outside goes through html(), not md(). */
 const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 const more = (total: number, shown: number) => (total > shown ? `\n\n… ${total - Math.max(0, shown)} more rows in the artifacts` : "");
-const pct = (x: number | null | undefined) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
-const signed = (x: number) => `${x >= 0 ? "+" : "−"}${(Math.abs(x) * 100).toFixed(1)} pp`;
 const ms = (x: number | undefined) => (typeof x === "number" ? `${Math.round(x)} ms` : "–");
 const num = (x: number | undefined) => (typeof x === "number" ? String(x) : "–");
-const round = (x: number) => Math.round(x * 1000) / 1000;
 const basename = (path: string) => path.split(/[\\/]/).pop() ?? path;

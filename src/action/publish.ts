@@ -9,14 +9,17 @@ import { writeFileAtomic } from "../core/atomic.js";
 import { gateFailed } from "../core/errors.js";
 import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { cacheEvents } from "./cache.js";
-import { loadConfig, readState, runContext, stateDir, writeState } from "./context.js";
-import { github, latestReleasedToolset, publishRelease, statusOf, TOOLS_SUFFIX, upsertComment } from "./github.js";
+import { upsertComment } from "./comment.js";
+import { loadConfig, readState, runContext, stateDir, writeState, type RunContext } from "./context.js";
+import { gateFailures } from "./gate.js";
+import { BENCHMARK_SUFFIX, github, latestReleasedToolset, publishRelease, releasedBenchmarks, statusOf, TOOLS_SUFFIX } from "./github.js";
 import type { ActionConfig } from "./inputs.js";
-import { renderReport } from "./markdown.js";
-import type { BenchmarkData, DriftResult, GateFailure, QcReport } from "./report-data.js";
+import { renderReport, stateMarker, type ReportInput } from "./markdown.js";
+import type { BenchmarkData, DriftResult, QcReport } from "./report-data.js";
 import { isBenchmark } from "./report-data.js";
 import { redact, secretsOf } from "./secrets.js";
 import { toolsetHashOf } from "./stages.js";
+import { TREND_RELEASES, type TrendPoint } from "./trend.js";
 
 const exec = promisify(execFile);
 const token = () => process.env.INPUT_GITHUB_TOKEN ?? "";
@@ -95,19 +98,21 @@ async function toolsFromArchive(name: string, archive: Buffer): Promise<string |
 }
 
 /**
- * Runs whatever happened before (always()): the QC, benchmark and drift Markdown to the job summary
- * on every event, and as the one updated PR comment. A token that may not comment (a fork's) leaves
- * only the summary, with a warning; the step still passes.
+ * Runs whatever happened before (always()): the QC, benchmark, trend and drift Markdown to the job
+ * summary on every event, and as the one PR comment (input comment: always, on-change or off). A token
+ * that may not comment (a fork's) leaves only the summary, with a warning; the step still passes.
  */
 export async function report(): Promise<void> {
   const config = await loadConfig();
   const context = await runContext();
   const benchmark = await readJson<BenchmarkData>(join(config.workdir, "reports", "benchmark.json"));
-  const markdown = renderReport({
+  const input: ReportInput = {
     mode: config.mode,
     qc: await readJson<QcReport>(join(config.workdir, "reports", "qc.json")),
-    ...(isBenchmark(benchmark) ? { benchmark } : {}),
-    failures: (await readState<GateFailure[]>("gate.json")) ?? [],
+    ...(isBenchmark(benchmark) ? { benchmark, trend: await trend(context), currentLabel: currentLabel(context) } : {}),
+    thresholds: config.thresholds,
+    // The gate's own rule on the same report and inputs, so the table and headline agree with the gate step.
+    failures: isBenchmark(benchmark) ? gateFailures(benchmark, config.thresholds) : [],
     baselineNote: (await readState<{ note: string }>("baseline.json"))?.note ?? (isBenchmark(benchmark) && benchmark.baseline ? `${benchmark.baseline.model ?? "given"}` : "none"),
     drift: await readState<DriftResult>("drift.json"),
     cache: await cacheEvents(),
@@ -115,22 +120,45 @@ export async function report(): Promise<void> {
     runUrl: context.runUrl,
     failedSteps: failedSteps(process.env.STEP_OUTCOMES ?? ""),
     timings: (await readState<Record<string, number>>("timings.json")) ?? {},
-  });
+  };
   const secrets = secretsOf(config);
-  const safe = redact(markdown, secrets);
+  const safe = redact(renderReport(input), secrets);
   await writeFileAtomic(join(config.workdir, "reports", "action-report.md"), safe);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(safe).write();
   core.setOutput("artifacts-dir", await stageArtifacts(config, secrets));
-  if (!config.comment || !context.pullRequest) return;
+  if (config.comment === "off" || !context.pullRequest) return;
   try {
-    const { url, created } = await upsertComment(github(token()), { owner: context.owner, repo: context.repo, issue: context.pullRequest.number }, safe);
-    core.info(`${created ? "created" : "updated"} the PR comment: ${url}`);
+    const where = { owner: context.owner, repo: context.repo, issue: context.pullRequest.number };
+    const { url, action } = await upsertComment(github(token()), where, safe, { mode: config.comment, state: stateMarker(input) });
+    core.info(action === "unchanged" ? `nothing changed since the PR comment (metrics, gate, drift): left as it is (comment: on-change): ${url}` : `${action} the PR comment: ${url}`);
     core.setOutput("comment-url", url);
   } catch (error) {
     const status = statusOf(error);
     if (status !== 403 && status !== 404) throw error;
     const why = context.pullRequest.fork ? "this PR comes from a fork, whose token is read-only" : "the token may not write pull requests; grant `pull-requests: write`";
     core.warning(`cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: ${why}); the report is in the job summary`, { title: "MCP-Forge comment skipped" });
+  }
+}
+
+/** This run's column in the trend. */
+function currentLabel(context: RunContext): string {
+  if (context.pullRequest) return `PR #${context.pullRequest.number}`;
+  return context.tag ?? "this run";
+}
+
+/** The benchmarks of the last releases, oldest first; none (with a warning) when they cannot be read. */
+async function trend(context: RunContext): Promise<TrendPoint[]> {
+  try {
+    const released = await releasedBenchmarks(github(token()), context, TREND_RELEASES, context.tag);
+    const points = released.map(({ tag, text }) => ({ tag, report: JSON.parse(text) as unknown }));
+    return points
+      .filter((p): p is { tag: string; report: BenchmarkData } => isBenchmark(p.report))
+      .map((p) => ({ label: p.tag, metrics: p.report.metrics }))
+      .reverse();
+  } catch (error) {
+    const status = statusOf(error);
+    core.warning(`the trend across releases is left out: cannot read the releases' benchmarks (${status ? `HTTP ${status}: ` : ""}${(error as Error).message})`, { title: "MCP-Forge trend" });
+    return [];
   }
 }
 
@@ -168,9 +196,10 @@ async function stageArtifacts(config: ActionConfig, secrets: readonly string[]):
 
 /**
  * The bundle as `<name>-<tag>.tar.gz` (one top folder), its tools.json as `<name>-<tag>.tools.json`
- * (what the drift check downloads instead of the model), and a SHA256SUMS naming both.
+ * (what the drift check downloads instead of the model), reports/benchmark.json, when there is one, as
+ * `<name>-<tag>.benchmark.json` (the trend across releases), and a SHA256SUMS naming them.
  */
-async function bundleArchive(config: ActionConfig, label: string): Promise<{ archive: string; tools: string; sums: string }> {
+async function bundleArchive(config: ActionConfig, label: string): Promise<{ archive: string; tools: string; benchmark?: string; sums: string }> {
   const bundle = join(config.workdir, "bundle");
   const name = `${config.bundleName || "mcp-forge-bundle"}-${label}`.replace(/[^A-Za-z0-9._-]/g, "-");
   if (!(await stat(join(bundle, "tools.json")).catch(() => undefined))) throw gateFailed(`${bundle}: no bundle there (no tools.json)`, "the pack step must succeed before release");
@@ -185,10 +214,13 @@ async function bundleArchive(config: ActionConfig, label: string): Promise<{ arc
   await exec("tar", ["-czf", archive, "-C", staging, name]);
   const tools = join(out, `${name}${TOOLS_SUFFIX}`);
   await cp(join(bundle, "tools.json"), tools);
+  const report = await readFile(join(config.workdir, "reports", "benchmark.json"), "utf8").catch(() => undefined);
+  const benchmark = report === undefined ? undefined : join(out, `${name}${BENCHMARK_SUFFIX}`);
+  if (benchmark) await writeFileAtomic(benchmark, redact(report!, secretsOf(config)));
   const line = async (file: string) => `${createHash("sha256").update(await readFile(file)).digest("hex")}  ${basename(file)}\n`;
   const sums = join(out, "SHA256SUMS");
-  await writeFileAtomic(sums, (await line(archive)) + (await line(tools)));
-  return { archive, tools, sums };
+  await writeFileAtomic(sums, (await line(archive)) + (await line(tools)) + (benchmark ? await line(benchmark) : ""));
+  return { archive, tools, ...(benchmark ? { benchmark } : {}), sums };
 }
 
 /**
@@ -214,7 +246,7 @@ async function refuseSecrets(dir: string, secrets: readonly string[]): Promise<v
   }
 }
 
-/** On a tag: the bundle archive, its tools.json and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
+/** On a tag: the bundle archive, its tools.json, the benchmark and SHA256SUMS as assets of the tag's release; a re-run replaces them. */
 export async function release(): Promise<void> {
   const config = await loadConfig();
   if (!config.release) {
@@ -224,7 +256,8 @@ export async function release(): Promise<void> {
   const context = await runContext();
   if (!context.tag) throw gateFailed("release needs a tag push (GITHUB_REF refs/tags/…)", "set release: auto, or run on a tag");
   const files = await bundleArchive(config, context.tag);
-  const { releaseUrl, assets } = await publishRelease(github(token()), { owner: context.owner, repo: context.repo, tag: context.tag }, [files.archive, files.tools, files.sums]);
+  const uploads = [files.archive, files.tools, ...(files.benchmark ? [files.benchmark] : []), files.sums];
+  const { releaseUrl, assets } = await publishRelease(github(token()), { owner: context.owner, repo: context.repo, tag: context.tag }, uploads);
   for (const a of assets) core.info(`${a.replaced ? "replaced" : "uploaded"} ${a.name}`);
   core.setOutput("release-url", releaseUrl);
 }

@@ -7,6 +7,7 @@ import { runCli, serverArgs } from "./cli.js";
 import { loadConfig, readState, runContext, writeState } from "./context.js";
 import type { ActionConfig } from "./inputs.js";
 import { baselineKeyPrefix, checkpointKeyPrefix, datasetKey, fileHash } from "./keys.js";
+import { code } from "./escape.js";
 import { gateFailures } from "./gate.js";
 import { isBenchmark, type BenchmarkData } from "./report-data.js";
 
@@ -104,7 +105,7 @@ interface BaselineChoice {
 
 async function findBaseline(config: ActionConfig): Promise<BaselineChoice> {
   if (config.baseline.kind === "none") return { note: "none (input baseline: none)" };
-  if (config.baseline.kind === "path") return { path: config.baseline.path, note: `\`${config.baseline.path}\`` };
+  if (config.baseline.kind === "path") return { path: config.baseline.path, note: code(config.baseline.path) };
   const context = await runContext();
   if (!context.defaultBranch) return { note: "no baseline (the event names no default branch)" };
   const hash = await toolsetHashOf(config);
@@ -129,7 +130,6 @@ export async function gate(): Promise<void> {
   const report: unknown = JSON.parse(await readFile(path, "utf8").catch(() => "null"));
   if (!isBenchmark(report)) throw gateFailed(`${path}: missing or not a benchmark report (no /metrics)`, "the benchmark stage did not write its report; see its log");
   const failures = gateFailures(report, config.thresholds);
-  await writeState("gate.json", failures);
   core.setOutput("benchmark-json", path);
   core.setOutput("passed", String(failures.length === 0));
   core.setOutput("regressions", failures.filter((f) => f.kind === "regression").map((f) => f.metric).join(","));

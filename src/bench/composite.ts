@@ -41,6 +41,8 @@ export interface CompositeJob {
   token: string;
   /** Folder for GITHUB_OUTPUT files and the step summary. */
   dir: string;
+  /** Ids of the only steps to run; the others are skipped, for a test that plants what they would have written. */
+  only?: readonly string[];
 }
 
 export interface StepRun {
@@ -70,7 +72,7 @@ export async function runComposite(job: CompositeJob, onStep: (step: StepRun) =>
   for (const [index, step] of action.runs.steps.entries()) {
     const id = step.id ?? `step${index}`;
     const name = step.name ?? step.uses ?? id;
-    const wanted = step.if === undefined ? !context.failed : truthy(evaluate(step.if, context));
+    const wanted = (!job.only || job.only.includes(id)) && (step.if === undefined ? !context.failed : truthy(evaluate(step.if, context)));
     let run: StepRun;
     if (!wanted || !step.run) run = { id, name, outcome: "skipped", seconds: 0, code: 0, outputs: {}, log: step.run ? "" : `skipped: uses ${step.uses}` };
     else run = await runStep(job, id, name, step, context, summary);

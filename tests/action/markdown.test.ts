@@ -10,7 +10,7 @@ import { FIXTURES } from "./runner.js";
 const load = async <T>(name: string) => JSON.parse(await readFile(join(FIXTURES, name), "utf8")) as T;
 
 function input(benchmark: BenchmarkData, qc: QcReport): ReportInput {
-  return { mode: "full", benchmark, qc, failures: gateFailures(benchmark, {}), baselineNote: "main (last passing run)", cache: [], runUrl: "https://github.com/o/r/actions/runs/1", failedSteps: [] };
+  return { mode: "full", benchmark, qc, thresholds: {}, failures: gateFailures(benchmark, {}), baselineNote: "main (last passing run)", cache: [], runUrl: "https://github.com/o/r/actions/runs/1", failedSteps: [] };
 }
 
 describe("report Markdown", () => {
@@ -39,7 +39,16 @@ describe("report Markdown", () => {
     const out = md(evil);
     expect(out).not.toMatch(/<img|\]\(|@octocat|[^\\]\||\n/);
     expect(out).toContain("&lt;img");
-    expect(out).toContain("&#64;octocat");
+    expect(out).toContain("@&#8203;octocat");
+  });
+
+  it("text inside <details><summary> is HTML-escaped, not Markdown-escaped: no backslashes show", async () => {
+    const benchmark = await load<BenchmarkData>("benchmark-pass.json");
+    const qc = await load<QcReport>("qc.json");
+    const drift = (release: string) =>
+      renderReport({ ...input(benchmark, qc), drift: { status: "drift", release, message: "toolset drifted", changed: [{ name: "create_entities", breaking: false, paths: ["/description"] }] } });
+    expect(drift("v0.9.0")).toContain("<summary>Changes since v0.9.0 (1)</summary>");
+    expect(drift("v1_<b>x</b> & @octo-org/team")).toContain("<summary>Changes since v1_&lt;b&gt;x&lt;/b&gt; &amp; @&#8203;octo-org/team (1)</summary>");
   });
 
   it("puts escaped QC issue messages and a per-metric chart in the report", async () => {
@@ -47,7 +56,7 @@ describe("report Markdown", () => {
     const qc = await load<QcReport>("qc.json");
     qc.issues = [{ line: 3, kind: "schema_violation", message: "<script>x</script> | @here" }];
     const text = renderReport(input(benchmark, qc));
-    expect(text).toContain("| 3 | schema\\_violation | &lt;script&gt;x&lt;/script&gt; \\| &#64;here |");
+    expect(text).toContain("| 3 | schema\\_violation | &lt;script&gt;x&lt;/script&gt; \\| @&#8203;here |");
     expect(text).toContain("```mermaid\nxychart-beta");
     expect(text).toContain("  bar [0.995, 0.981, 0.934, 0.812, 0.9, 0.875, 0.962]");
     expect(text).toContain("  line [0.99, 0.975, 0.921, 0.8, 0.9, 0.85, 0.955]");
