@@ -49,7 +49,7 @@ export function trendSection(releases: readonly TrendPoint[], current: TrendPoin
       `      plotColorPalette: "${charted.map((_, i) => SERIES[i]![1]).join(", ")}"`,
       "---",
       "xychart-beta",
-      '  title "Metrics over releases (colours: the squares in the table)"',
+      '  title "Metrics over releases, coloured as the squares in the table"',
       `  x-axis [${points.map((p) => mermaidLabel(p.label)).join(", ")}]`,
       '  y-axis "score" 0 --> 1',
       ...charted.map((m) => `  line [${points.map((p) => round(p.metrics[m] as number)).join(", ")}]`),
