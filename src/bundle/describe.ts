@@ -1,5 +1,5 @@
 import { VERSION } from "../core/version.js";
-import { IM_END, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN } from "./hermes.js";
+import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN } from "./hermes.js";
 import type { PackInputs } from "./inputs.js";
 import { BUNDLE_FILES, type PromptTemplateFile } from "./layout.js";
 import type { AgentManifest, QualitySummary } from "./manifest.js";
@@ -14,7 +14,7 @@ export function runtimeSettings(inputs: PackInputs): AgentManifest["runtime"] {
   return {
     temperature: 0,
     contextSize: typeof trainedContext === "number" ? trainedContext : Math.min(gguf.contextLength ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT),
-    stop: [...new Set([IM_END, gguf.eosToken].filter((t) => t !== ""))],
+    stop: [...new Set([inputs.format.turns.end, gguf.eosToken].filter((t) => t !== ""))],
     chatFormat: "hermes",
   };
 }

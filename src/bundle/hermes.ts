@@ -1,5 +1,6 @@
 import { Template } from "@huggingface/jinja";
 import { badInput } from "../core/errors.js";
+import { TURN_MARKERS, type TurnMarkers } from "../models/tool-template.js";
 import type { ChatMessage, FunctionTool } from "../models/types.js";
 
 export interface TemplateTokens {
@@ -25,13 +26,17 @@ export function renderChatTemplate(
 }
 
 /**
- * The Hermes/Qwen2.5 chat format: ChatML turns, the tools listed one a line in the system turn,
- * calls as `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` and results wrapped in
+ * The Hermes/Qwen2.5 chat format: turns in the model's own markers (ChatML's, or Gemma's in
+ * mcp-forge's tool template for Gemma), the tools listed one a line in the system turn, calls as
+ * `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` and results wrapped in
  * `<tool_response>` inside a user turn. The parts that vary between models are read from the
  * model's own template by rendering probe conversations.
  */
 export interface HermesFormat {
   kind: "hermes";
+  turns: TurnMarkers;
+  /** Text before the first turn: the BOS token where the template renders it (Gemma's). */
+  prefix: string;
   /** The system turn's text when a conversation without tools has no system message (Qwen2.5 has one). */
   defaultSystem?: string;
   /** The system prompt's place when tools are listed and the conversation has no system message. */
@@ -54,11 +59,9 @@ export interface HermesFormat {
 export type ToolListStyle = "json" | "none";
 
 export const SUPPORTED_FORMATS =
-  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>), tools as JSON lines in the system turn (or not listed), " +
+  "Hermes/Qwen2.5-style templates: ChatML turns (<|im_start|>…<|im_end|>) or Gemma's (<start_of_turn>…<end_of_turn>), tools as JSON lines in the system turn (or not listed), " +
   'calls as <tool_call>{"name": …, "arguments": …}</tool_call>, results as <tool_response> in a user turn';
 
-export const IM_START = "<|im_start|>";
-export const IM_END = "<|im_end|>";
 export const TOOL_CALL_OPEN = "<tool_call>";
 export const TOOL_CALL_CLOSE = "</tool_call>";
 export const TOOL_RESPONSE_OPEN = "<tool_response>";
@@ -78,33 +81,34 @@ export function pyJson(value: unknown): string {
 
 /** Renders a conversation the way a template in `format` does; used to check that it is one. */
 export function renderHermes(format: HermesFormat, messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt: boolean): string {
+  const { start, end, assistant } = format.turns;
   const first = messages[0];
   const system = first?.role === "system" && format.systemTurn ? first.content : undefined;
-  let out = "";
+  let out = format.prefix;
   if (tools.length > 0 && format.toolList === "json") {
     const lines = tools.map((t) => `\n${pyJson(t)}`).join("");
-    out += `${IM_START}system\n${system ?? format.toolsDefaultSystem}${format.toolsHeader}${lines}${format.toolsFooter}${IM_END}\n`;
+    out += `${start}system\n${system ?? format.toolsDefaultSystem}${format.toolsHeader}${lines}${format.toolsFooter}${end}\n`;
   } else if ((system ?? format.defaultSystem) !== undefined) {
-    out += `${IM_START}system\n${system ?? format.defaultSystem}${IM_END}\n`;
+    out += `${start}system\n${system ?? format.defaultSystem}${end}\n`;
   }
   messages.forEach((m, i) => {
     if (m.role === "system") {
-      if (i > 0 && format.laterSystemTurns) out += `${IM_START}system\n${m.content}${IM_END}\n`;
-    } else if (m.role === "user" || (m.role === "assistant" && !m.tool_calls?.length)) {
-      out += `${IM_START}${m.role}\n${m.content}${IM_END}\n`;
+      if (i > 0 && format.laterSystemTurns) out += `${start}system\n${m.content}${end}\n`;
+    } else if (m.role === "user") {
+      out += `${start}user\n${m.content}${end}\n`;
     } else if (m.role === "assistant") {
-      out += `${IM_START}assistant${m.content ? `\n${m.content}` : ""}`;
+      out += `${start}${assistant}${m.content || !m.tool_calls?.length ? `\n${m.content}` : ""}`;
       for (const call of m.tool_calls ?? []) {
         out += `\n${TOOL_CALL_OPEN}\n{"name": "${call.function.name}", "arguments": ${pyJson(call.function.arguments)}}\n${TOOL_CALL_CLOSE}`;
       }
-      out += `${IM_END}\n`;
+      out += `${end}\n`;
     } else {
-      if (messages[i - 1]?.role !== "tool") out += `${IM_START}user`;
+      if (messages[i - 1]?.role !== "tool") out += `${start}user`;
       out += `\n${TOOL_RESPONSE_OPEN}\n${m.content}\n${TOOL_RESPONSE_CLOSE}`;
-      if (messages[i + 1]?.role !== "tool") out += `${IM_END}\n`;
+      if (messages[i + 1]?.role !== "tool") out += `${end}\n`;
     }
   });
-  if (addGenerationPrompt) out += `${IM_START}assistant\n`;
+  if (addGenerationPrompt) out += `${start}${assistant}\n`;
   return out;
 }
 
@@ -150,8 +154,9 @@ const PROBE_CONVERSATION: ChatMessage[] = [
  * the first place where the renderings differ.
  */
 export function analyzeChatTemplate(source: string, tokens: TemplateTokens, where: string): HermesFormat {
-  if (!source.includes(TOOL_CALL_OPEN) || !source.includes(IM_START) || !source.includes(TOOL_RESPONSE_OPEN)) {
-    throw unsupported(where, "it does not use <|im_start|>, <tool_call> and <tool_response>");
+  const turns = TURN_MARKERS.find((m) => source.includes(m.start) && source.includes(m.end));
+  if (!turns || !source.includes(TOOL_CALL_OPEN) || !source.includes(TOOL_RESPONSE_OPEN)) {
+    throw unsupported(where, "it does not use ChatML's or Gemma's turn markers, <tool_call> and <tool_response>");
   }
   let template: Template;
   try {
@@ -168,19 +173,22 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   };
   const user: ChatMessage = { role: "user", content: "PROBE-USER-1" };
   const bare = render([user], []);
+  const prefix = bare.slice(0, Math.max(0, bare.indexOf(turns.start)));
   let defaultSystem: string | undefined;
-  const systemOpen = `${IM_START}system\n`;
+  const systemOpen = `${prefix}${turns.start}system\n`;
   if (bare.startsWith(systemOpen)) {
-    const end = bare.indexOf(`${IM_END}\n`);
+    const end = bare.indexOf(`${turns.end}\n`);
     defaultSystem = end >= 0 ? bare.slice(systemOpen.length, end) : undefined;
   }
   const laterSystem: ChatMessage = { role: "system", content: "PROBE-SYSTEM-2" };
   const format: HermesFormat = {
     kind: "hermes",
+    turns,
+    prefix,
     ...(defaultSystem !== undefined ? { defaultSystem } : {}),
     systemTurn: render([PROBE_CONVERSATION[0]!, user], []).includes("PROBE-SYSTEM"),
     laterSystemTurns: render([...PROBE_CONVERSATION.slice(0, 2), laterSystem, user], []).includes(laterSystem.content),
-    ...readToolList(render, where),
+    ...readToolList(render, systemOpen, turns, where),
   };
   const probes: Array<[ChatMessage[], FunctionTool[]]> = [
     [PROBE_CONVERSATION, PROBE_TOOLS],
@@ -207,15 +215,19 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
 type ProbeRender = (messages: ChatMessage[], tools: FunctionTool[]) => string;
 
 /** How and where the system turn lists the tools; "none" when passing tools changes nothing. */
-function readToolList(render: ProbeRender, where: string): Pick<HermesFormat, "toolList" | "toolsHeader" | "toolsFooter" | "toolsDefaultSystem"> {
+function readToolList(
+  render: ProbeRender,
+  systemOpen: string,
+  { start, end, assistant }: TurnMarkers,
+  where: string,
+): Pick<HermesFormat, "toolList" | "toolsHeader" | "toolsFooter" | "toolsDefaultSystem"> {
   const user: ChatMessage = { role: "user", content: "PROBE-USER-1" };
-  const systemOpen = `${IM_START}system\n`;
   const withTools = render([PROBE_CONVERSATION[0]!, user], PROBE_TOOLS);
   if (withTools === render([PROBE_CONVERSATION[0]!, user], [])) return { toolList: "none", toolsHeader: "", toolsFooter: "", toolsDefaultSystem: "" };
   const head = `${systemOpen}PROBE-SYSTEM`;
   const toolLines = PROBE_TOOLS.map((t) => `\n${pyJson(t)}`).join("");
   const at = withTools.indexOf(toolLines);
-  const tail = `${IM_END}\n${IM_START}user\nPROBE-USER-1${IM_END}\n${IM_START}assistant\n`;
+  const tail = `${end}\n${start}user\nPROBE-USER-1${end}\n${start}${assistant}\n`;
   if (!withTools.startsWith(head) || at < 0 || !withTools.endsWith(tail)) {
     throw unsupported(where, "the system turn does not list the tools as JSON lines after the system prompt");
   }

@@ -1,6 +1,6 @@
 import { badInput } from "../core/errors.js";
 import type { FunctionTool } from "../models/types.js";
-import { IM_END, IM_START, pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./hermes.js";
+import { pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./hermes.js";
 
 export interface ModelfileInput {
   format: HermesFormat;
@@ -36,24 +36,29 @@ export function buildModelfile(input: ModelfileInput): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The Go template. Every action trims the whitespace before it; emitted newlines are string constants. */
+/**
+ * The Go template. Every action trims the whitespace before it; emitted newlines are string constants.
+ * The chat template's prefix (Gemma's BOS token) is left out: Ollama adds the BOS token itself
+ * when the GGUF asks for it, as llama.cpp does.
+ */
 export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionTool[]): string {
   const s = goString;
+  const { start, end, assistant } = format.turns;
   const nl = `{{ ${s("\n")} }}`;
   const systemTurn =
     format.defaultSystem !== undefined
-      ? `{{- if $hasSys }}${IM_START}system${nl}{{ $sys }}{{ else }}${IM_START}system${nl}{{ ${s(format.defaultSystem)} }}{{ end }}${IM_END}${nl}`
-      : `{{- if $hasSys }}${IM_START}system${nl}{{ $sys }}${IM_END}${nl}{{ end }}`;
+      ? `{{- if $hasSys }}${start}system${nl}{{ $sys }}{{ else }}${start}system${nl}{{ ${s(format.defaultSystem)} }}{{ end }}${end}${nl}`
+      : `{{- if $hasSys }}${start}system${nl}{{ $sys }}${end}${nl}{{ end }}`;
   const head =
     format.toolList === "none"
       ? [systemTurn]
       : [
-          `{{- if .Tools }}${IM_START}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
+          `{{- if .Tools }}${start}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
           "{{- range .Tools }}" + nl,
           ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(pyJson(t))} }}`),
           `{{- ${tools.length > 0 ? "else" : "if true"} }}${untrainedJsonLine()}{{ end }}`,
           "{{- end }}",
-          `{{- ${s(format.toolsFooter)} }}${IM_END}${nl}`,
+          `{{- ${s(format.toolsFooter)} }}${end}${nl}`,
           "{{- else }}",
           systemTurn,
           "{{- end }}",
@@ -69,21 +74,21 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
     "{{- range $i, $m := .Messages }}",
     "{{- $last := eq (len (slice $.Messages $i)) 1 }}",
     '{{- $next := "" }}{{ if not $last }}{{ with index (slice $.Messages $i) 1 }}{{ $next = .Role }}{{ end }}{{ end }}',
-    format.laterSystemTurns ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${IM_START}system${nl}{{ .Content }}${IM_END}${nl}{{ end }}` : '{{- if eq .Role "system" }}',
-    `{{- else if eq .Role "user" }}${IM_START}user${nl}{{ .Content }}${IM_END}${nl}`,
-    `{{- else if eq .Role "assistant" }}${IM_START}assistant`,
+    format.laterSystemTurns ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${start}system${nl}{{ .Content }}${end}${nl}{{ end }}` : '{{- if eq .Role "system" }}',
+    `{{- else if eq .Role "user" }}${start}user${nl}{{ .Content }}${end}${nl}`,
+    `{{- else if eq .Role "assistant" }}${start}${assistant}`,
     "{{- $calls := len .ToolCalls }}",
     `{{- if $calls }}{{ if .Content }}${nl}{{ .Content }}{{ end }}{{ else }}${nl}{{ .Content }}{{ end }}`,
     // Ollama finds the call tag (to parse calls out of the model's output) as the first text inside
     // the first `if .ToolCalls`, so the tag is literal text here, not a string constant.
     `{{- if .ToolCalls }}{{ range .ToolCalls }}\n${TOOL_CALL_OPEN}\n{"name": "{{ .Function.Name }}", "arguments": ` +
       `${goJsonObject(".Function.Arguments", new Counter(), ARGUMENT_DEPTH)}}\n${TOOL_CALL_CLOSE}{{ end }}{{ end }}`,
-    `{{- if not $last }}${IM_END}${nl}{{ end }}`,
+    `{{- if not $last }}${end}${nl}{{ end }}`,
     '{{- else if eq .Role "tool" }}',
-    `{{- if ne $prev "tool" }}${IM_START}user{{ end }}{{ ${s(`\n${TOOL_RESPONSE_OPEN}\n`)} }}{{ .Content }}{{ ${s(`\n${TOOL_RESPONSE_CLOSE}`)} }}`,
-    `{{- if ne $next "tool" }}${IM_END}${nl}{{ end }}`,
+    `{{- if ne $prev "tool" }}${start}user{{ end }}{{ ${s(`\n${TOOL_RESPONSE_OPEN}\n`)} }}{{ .Content }}{{ ${s(`\n${TOOL_RESPONSE_CLOSE}`)} }}`,
+    `{{- if ne $next "tool" }}${end}${nl}{{ end }}`,
     "{{- end }}",
-    `{{- if and $last (ne .Role "assistant") }}${IM_START}assistant${nl}{{ end }}`,
+    `{{- if and $last (ne .Role "assistant") }}${start}${assistant}${nl}{{ end }}`,
     "{{- $prev = .Role }}",
     "{{- end }}",
   ].join("\n");

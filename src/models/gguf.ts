@@ -3,6 +3,7 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaMode
 import { badInput, environmentMissing } from "../core/errors.js";
 import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
 import { ChatTemplate } from "./template.js";
+import { templateWithTools } from "./tool-template.js";
 import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
 import { loadLlamaCpp } from "../core/llama-cpp.js";
 
@@ -83,15 +84,15 @@ export class GgufBackend implements ModelBackend {
     } catch (error) {
       throw badInput(`--model ${path}: llama.cpp cannot load it (${(error as Error).message})`, "is it a GGUF file?");
     }
-    const source = options.chatTemplate ?? model.fileInfo.metadata.tokenizer?.chat_template;
+    const tokens = { bosToken: model.tokens.bosString ?? "", eosToken: model.tokens.eosString ?? "" };
+    // A base model whose own template cannot render tools is prompted with the tool template it trains with.
+    const source =
+      options.chatTemplate ?? (await templateWithTools(model.fileInfo.metadata.tokenizer?.chat_template, tokens, (text) => model.tokenize(text, true).length === 1));
     if (!source) {
       await model.dispose();
       throw badInput(`${path}: the GGUF has no tokenizer.chat_template`, "export the model with its tokenizer so the template is embedded");
     }
-    const template = new ChatTemplate(source, {
-      bosToken: model.tokens.bosString ?? "",
-      eosToken: model.tokens.eosString ?? "",
-    });
+    const template = new ChatTemplate(source, tokens);
     const format = callFormatForTemplate(source, `${path} (tokenizer.chat_template)`);
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
     const context = await model.createContext({ contextSize, threads: options.threads ?? defaultThreads(model.size) });

@@ -4,11 +4,15 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderChatTemplate } from "../../src/bundle/hermes.js";
+import { analyzeChatTemplate, renderChatTemplate } from "../../src/bundle/hermes.js";
 import { packBundle } from "../../src/bundle/pack.js";
 import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
 import { ROOT, tempDir } from "../core/cli.js";
 import { fixtureWorkdir, QWEN_TEMPLATE, TINY_TEMPLATE } from "./helpers.js";
+
+/** mcp-forge's tool templates, which models whose own template cannot render tools train with. */
+const TOOLS_CHATML = join(ROOT, "python", "mcp_forge_trainer", "tools_chatml.jinja");
+const TOOLS_GEMMA = join(ROOT, "python", "mcp_forge_trainer", "tools_gemma.jinja");
 
 const hasGo = spawnSync("go", ["version"]).status === 0;
 if (!hasGo) {
@@ -39,6 +43,8 @@ const withSortedArguments = (messages: ChatMessage[]): ChatMessage[] =>
 describe.skipIf(!hasGo).each([
   ["Qwen2.5", QWEN_TEMPLATE],
   ["tiny", TINY_TEMPLATE],
+  ["ChatML tool (SmolLM2)", TOOLS_CHATML],
+  ["Gemma tool", TOOLS_GEMMA],
 ])("the Modelfile's TEMPLATE for the %s chat template, under Go's text/template", (_name, templatePath) => {
   let cleanup: () => Promise<void>;
   let modelfile: string;
@@ -61,8 +67,11 @@ describe.skipIf(!hasGo).each([
     JSON.parse(execFileSync("go", ["run", join(ROOT, "tests", "bundle", "go", "render.go"), modelfile], { input: JSON.stringify(cases), cwd: ROOT }).toString()) as string[];
 
   it("renders conversations with tools, calls and results exactly as the chat template does", async () => {
-    const template = new Template(await readFile(templatePath, "utf8"));
+    const source = await readFile(templatePath, "utf8");
+    const template = new Template(source);
     const tokens = { bosToken: "<|endoftext|>", eosToken: "<|im_end|>" };
+    // Ollama adds the BOS token itself, so the TEMPLATE leaves out what the chat template renders before the first turn.
+    const { prefix } = analyzeChatTemplate(source, tokens, templatePath);
     const calling = samples.filter((s) => s.messages.some((m) => m.tool_calls?.length));
     const [first, second] = calling;
     const cases: Case[] = [];
@@ -99,7 +108,9 @@ describe.skipIf(!hasGo).each([
     });
     const expected = cases.map((c) => {
       const messages = c.messages[0]?.role === "system" ? c.messages : [{ role: "system" as const, content: systemPrompt }, ...c.messages];
-      return renderChatTemplate(template, tokens, messages, c.tools, true);
+      const text = renderChatTemplate(template, tokens, messages, c.tools, true);
+      expect(text.startsWith(prefix)).toBe(true);
+      return text.slice(prefix.length);
     });
     // Go's json escapes <, > and & inside argument strings (\u003c…), the chat template does not.
     const actual = renderWithGo(cases).map((text) => text.replace(/\\u003c/g, "<").replace(/\\u003e/g, ">").replace(/\\u0026/g, "&"));
@@ -118,6 +129,12 @@ describe.skipIf(!hasGo).each([
     expect(text).toContain('\n{"type": "function", "function": {"name": "create_entities", "description": ');
     expect(text).toContain('\n{"type": "function", "function": {"name":"extra_tool","description":"Not trained","parameters":{"type":"object","required":["q"],"properties":{"q":{"type":"string"}}}}}\n</tools>');
     expect(text!.endsWith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")).toBe(true);
+  });
+
+  it.runIf(templatePath === TOOLS_GEMMA)("writes Gemma's turns, the assistant as model, and stops at <end_of_turn>", () => {
+    const [text] = renderWithGo([{ messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }], tools: [] }]);
+    expect(text).toBe("<start_of_turn>system\nBe brief.<end_of_turn>\n<start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n");
+    expect(readFileSync(modelfile, "utf8")).toMatch(/^PARAMETER stop <end_of_turn>$/m);
   });
 
   it.runIf(templatePath === TINY_TEMPLATE)("renders neither the tools nor a system prompt, as the tiny chat template does", () => {

@@ -7,6 +7,8 @@ import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
 
 const dir = join(import.meta.dirname, "..", "fixtures", "templates");
 const read = (name: string) => readFileSync(join(dir, name), "utf8");
+/** mcp-forge's tool templates, for models whose own template cannot render tools (SmolLM2, Gemma). */
+const TRAINER = join(import.meta.dirname, "..", "..", "python", "mcp_forge_trainer");
 const conversation = JSON.parse(read("conversation.json")) as {
   tools: FunctionTool[];
   messages: ChatMessage[];
@@ -16,12 +18,15 @@ const conversation = JSON.parse(read("conversation.json")) as {
 
 /*
  * The *.full.txt / *.prompt.txt files are renderings made by Hugging Face transformers
- * (render_jinja_template, as apply_chat_template does in training) of conversation.json.
+ * (render_jinja_template, as apply_chat_template does in training) of conversation.json; for
+ * the tool templates, python/tests/test_chat_templates.py checks them against transformers.
  */
 const TEMPLATES = [
   { name: "qwen2.5-instruct", format: "hermes", end: "<|im_end|>" },
   { name: "llama-3.2-instruct", format: "llama3-json", end: "<|eot_id|>" },
   { name: "tiny", format: "hermes", end: "<|im_end|>" },
+  { name: "tools-chatml", format: "hermes", end: "<|im_end|>", source: join(TRAINER, "tools_chatml.jinja") },
+  { name: "tools-gemma", format: "hermes", end: "<end_of_turn>", source: join(TRAINER, "tools_gemma.jinja") },
 ] as const;
 
 /** Cuts text into pieces of 1–3 characters, the way a tokenizer splits a call over several tokens. */
@@ -35,8 +40,9 @@ function tokens(text: string): string[] {
   return out;
 }
 
-describe.each(TEMPLATES)("$name template", ({ name, format, end }) => {
-  const source = read(`${name}.jinja`);
+describe.each(TEMPLATES)("$name template", (entry) => {
+  const { name, format, end } = entry;
+  const source = "source" in entry ? readFileSync(entry.source, "utf8") : read(`${name}.jinja`);
   const template = new ChatTemplate(source, { bosToken: conversation.bos_token, eosToken: "" });
   const extra = { date_string: conversation.date_string };
   const full = template.render(conversation.messages, conversation.tools, false, extra);
