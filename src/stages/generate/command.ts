@@ -1,10 +1,11 @@
 import { Command, Option } from "commander";
 import { join, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
-import { badInput, environmentMissing, gateFailed } from "../../core/errors.js";
+import { badInput, gateFailed } from "../../core/errors.js";
 import { readForgeConfig, resolveMix } from "../../data/config.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { DEFAULTS, formatTally, generateDataset, type GenerateResult } from "./generate.js";
+import { llmSettings } from "./llm-options.js";
 import type { ExecuteMode } from "./plan.js";
 import { formatQcSummary } from "../qa/command.js";
 
@@ -26,7 +27,9 @@ interface GenerateCliOptions {
   llm: boolean;
   llmBaseUrl?: string;
   llmModel?: string;
-  llmApiKeyEnv: string;
+  llmApiKeyEnv?: string;
+  llmSeedShare?: string;
+  llmRewordShare?: string;
   cacheDir?: string;
   concurrency?: string;
   gate: boolean;
@@ -55,10 +58,12 @@ export function generateCommand(): Command {
     .addOption(new Option("--execute <mode>", "which tools run on the live server: readonly (readOnlyHint tools), all (accepts side effects), none").choices(["readonly", "all", "none"]))
     .option("--call-timeout <seconds>", `limit for one tool call (default ${DEFAULTS.callTimeoutMs / 1000}); a tool that exceeds it gets stub results`)
     .option("--config <file>", "mcp-forge.yaml with generate: and qa: sections (default ./mcp-forge.yaml when present)")
-    .option("--llm", "write seed conversations with an LLM (OpenAI-compatible endpoint) instead of the offline generator", false)
-    .option("--llm-base-url <url>", "OpenAI-compatible endpoint (default https://api.openai.com/v1)")
-    .option("--llm-model <name>", "model for --llm (default gpt-4o)")
-    .option("--llm-api-key-env <NAME>", "environment variable holding the API key", "OPENAI_API_KEY")
+    .option("--llm", "write seed conversations with an LLM (any OpenAI-compatible endpoint: OpenAI, Ollama, llama.cpp's server, vLLM) instead of the offline generator", false)
+    .option("--llm-base-url <url>", "OpenAI-compatible endpoint (default https://api.openai.com/v1), e.g. http://127.0.0.1:11434/v1 for Ollama")
+    .option("--llm-model <name>", "model for --llm (default gpt-4o on OpenAI; elsewhere the one model the endpoint lists)")
+    .option("--llm-api-key-env <NAME>", "environment variable holding the API key (default OPENAI_API_KEY; an endpoint on loopback needs none)")
+    .option("--llm-seed-share <r>", "share of the seeds the LLM writes (default 1); the offline generator writes the others and their variants")
+    .option("--llm-reword-share <r>", "share of an LLM seed's variants the LLM rewords (default 1); the others are reworded offline")
     .option("--cache-dir <dir>", "LLM response cache (default <workdir>/cache/llm)")
     .option("--concurrency <n>", "parallel LLM requests (default 4)")
     .option("--no-gate", "skip the QC gate at the end")
@@ -70,6 +75,7 @@ export function generateCommand(): Command {
         'mcp-forge generate --server "npx -y @modelcontextprotocol/server-memory" --samples 800 --seed 7',
         "mcp-forge generate --tools tools.json --out data/train.jsonl --no-tool-ratio 0.2 --error-ratio 0.1",
         "OPENAI_API_KEY=… mcp-forge generate --llm --llm-model gpt-4o-mini --concurrency 8",
+        "mcp-forge generate --llm --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b --llm-seed-share 0.5",
       ),
     );
   addServerOptions(command);
@@ -81,18 +87,17 @@ export function generateCommand(): Command {
     const server = serverTargetFromOptions(opts);
     const execute = (opts.execute ?? g.execute ?? DEFAULTS.execute) as ExecuteMode;
     const fixed = { no_tool: num(typeof opts.toolRatio === "string" ? opts.toolRatio : undefined, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
-    let llm;
-    if (opts.llm) {
-      const apiKey = process.env[opts.llmApiKeyEnv];
-      if (!apiKey) throw environmentMissing(`--llm needs an API key in $${opts.llmApiKeyEnv}`, `export ${opts.llmApiKeyEnv}=… (or name another variable with --llm-api-key-env)`);
-      llm = {
-        baseUrl: opts.llmBaseUrl ?? g.llmBaseUrl ?? "https://api.openai.com/v1",
-        model: opts.llmModel ?? g.llmModel ?? "gpt-4o",
-        apiKey,
-        cacheDir: resolve(opts.cacheDir ?? join(workdir, "cache", "llm")),
-        concurrency: num(opts.concurrency, "--concurrency") ?? g.concurrency ?? 4,
-      };
-    }
+    const llm = opts.llm
+      ? await llmSettings({
+          baseUrl: opts.llmBaseUrl ?? g.llmBaseUrl,
+          model: opts.llmModel ?? g.llmModel,
+          apiKeyEnv: opts.llmApiKeyEnv,
+          cacheDir: resolve(opts.cacheDir ?? join(workdir, "cache", "llm")),
+          concurrency: num(opts.concurrency, "--concurrency") ?? g.concurrency ?? 4,
+          seedShare: num(opts.llmSeedShare, "--llm-seed-share"),
+          rewordShare: num(opts.llmRewordShare, "--llm-reword-share"),
+        })
+      : undefined;
     const samples = num(opts.samples, "--samples") ?? g.samples;
     const seed = num(opts.seed, "--seed") ?? g.seed;
     const evalRatio = num(opts.evalRatio, "--eval-ratio") ?? g.evalRatio;

@@ -15,7 +15,8 @@ import { runQc, type QcReport, type QcThresholds } from "../qa/qc.js";
 import { assemble } from "./assemble.js";
 import { makeContext, type Counters, type GenContext } from "./context.js";
 import { offlineDraft, type Draft } from "./drafts.js";
-import { ToolExecutor } from "./executor.js";
+import { discover, type DiscoveryReport } from "./discovery.js";
+import { formatSuccess, ToolExecutor, type SuccessTally } from "./executor.js";
 import type { LlmTally } from "./llm-client.js";
 import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
 import { claimVariant, paraphrase, swapValues } from "./augment.js";
@@ -61,6 +62,12 @@ export interface GenerateResult {
   resultSources: Record<string, number>;
   /** Real tool calls made per tool. */
   executed: Record<string, number>;
+  /** Per tool, standard calls run on the server (retries included) and how many it accepted. */
+  serverSuccess: Record<string, SuccessTally>;
+  /** What the discovery pass found on a live server. */
+  discovery?: DiscoveryReport;
+  /** Fresh server processes started so that no sample saw another's state. */
+  serverRestarts: number;
   counters: Counters;
   llm?: LlmTally;
   qc?: QcReport;
@@ -120,12 +127,15 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     await writeJsonAtomic(planPath, plan);
     await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
 
-    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs);
+    const server = options.server;
+    const reconnect = server ? () => connectToServer(server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") }) : undefined;
+    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, reconnect, log);
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
     const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
     let result: GenerateResult;
     try {
+      const discovery = await discover(ctx, rng.fork("discovery"));
       const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source);
       const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source);
       rng.fork("order").shuffle(train);
@@ -139,16 +149,19 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       const executed = Object.fromEntries(executor.executedByTool);
       const tally = source?.tally();
       if (tally) log(formatTally(tally));
+      const serverSuccess = Object.fromEntries(executor.success);
+      if (executor.success.size > 0) log(formatSuccess(executor.success, executor.stateful, executor.restarts));
       await finishStage(workdir, "SYNTHESIZING", {
         outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
-        summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, ...(tally ? { llm: tally } : {}) },
+        summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, serverSuccess, serverRestarts: executor.restarts, ...(discovery ? { discovery } : {}), ...(tally ? { llm: tally } : {}) },
       });
-      result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
+      result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, serverSuccess, serverRestarts: executor.restarts, ...(discovery ? { discovery } : {}), counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
     } catch (error) {
       await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message }).catch(() => undefined);
       throw error;
     } finally {
       progress.stop(ctx.counters);
+      await executor.close();
     }
     if (options.gate !== false) result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
     return result;
@@ -206,14 +219,16 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
   // Interleaved tools: what a live server shows early (e.g. a listed directory) helps every tool's later calls.
   rng.fork("order").shuffle(groups);
   // LLM requests run concurrently; turning answers into samples stays sequential, so output order and text claims are fixed.
-  const answers = llm ? groups.map((g) => llm.fetch(g)) : [];
-  for (const a of answers) a.catch(() => undefined);
+  // The LLM writes a share of the seeds (--llm-seed-share); the offline generator writes the others and their variants.
+  const answers = groups.map((g) => (llm?.writesSeed(g.groupRng) ? llm.fetch(g) : undefined));
+  for (const a of answers) a?.catch(() => undefined);
   const out: Sample[] = [];
   for (const [i, g] of groups.entries()) {
-    const seedDraft = llm ? llm.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng);
+    const written = answers[i] !== undefined;
+    const seedDraft = written ? llm!.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng, undefined, split);
     out.push(await finish(ctx, seedDraft, { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" }, g.groupRng.fork("seed-result")));
     const rngs = Array.from({ length: g.size - 1 }, (_, k) => g.groupRng.fork(k + 1));
-    const drafts = llm && seedDraft.family === undefined ? await llmVariants(ctx, llm, seedDraft, g.key, rngs) : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
+    const drafts = written && seedDraft.family === undefined ? await llmVariants(ctx, llm!, seedDraft, g.key, rngs) : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
     for (const [k, draft] of drafts.entries()) {
       out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(k + 1).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, rngs[k]!.fork("result")));
     }
@@ -221,10 +236,10 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
   return out;
 }
 
-/** Variants of an LLM seed: values swapped, then reworded by the LLM (all of a group at once), offline when it fails. */
+/** Variants of an LLM seed: values swapped, then reworded by the LLM (a share of them, all of a group at once), else offline. */
 async function llmVariants(ctx: GenContext, llm: LlmSeeds, seed: Draft, key: string, rngs: Rng[]): Promise<Draft[]> {
   const swapped = rngs.map((vr) => swapValues(ctx, seed, vr));
-  const reworded = await Promise.all(swapped.map((d, k) => llm.paraphrase(d, `${key}/${k + 1}`)));
+  const reworded = await Promise.all(swapped.map((d, k) => (llm.rewordsVariant(rngs[k]!) ? llm.paraphrase(d, `${key}/${k + 1}`) : undefined)));
   return swapped.map((d, k) => claimVariant(ctx, { ...d, user: reworded[k] ?? paraphrase(d.user, rngs[k]!) }, rngs[k]!));
 }
 
@@ -237,5 +252,5 @@ async function finish(ctx: GenContext, draft: Draft, ids: { id: string; seedId: 
 
 export function formatTally(t: LlmTally): string {
   const cost = t.costUsd === undefined ? "cost unknown for this model" : `≈ $${t.costUsd.toFixed(4)}`;
-  return `LLM: ${t.requests} requests, ${t.cacheHits} cache hits, ${t.retries} retries, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, ${cost}`;
+  return `LLM: ${t.requests} requests, ${t.cacheHits} cache hits, ${t.retries} retries, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, ${cost}; structured output: ${t.structuredOutput}`;
 }
