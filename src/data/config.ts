@@ -24,12 +24,31 @@ export interface ForgeConfig {
     minPerTool?: number;
     nearDuplicateThreshold?: number;
     maxDropRate?: number;
+    maxJsonInUser?: number;
+    maxToolNameInUser?: number;
+    maxUngroundedValues?: number;
+    minServerSuccess?: number;
+    maxErrorTextInSuccess?: number;
+    maxAnswerEcho?: number;
+    maxSharedState?: number;
   };
 }
 
 const NUMBER_KEYS = {
   generate: ["samples", "seed", "augmentFactor", "evalRatio", "noToolRatio", "errorRatio", "concurrency"],
-  qa: ["minSchemaPassRate", "minPerTool", "nearDuplicateThreshold", "maxDropRate"],
+  qa: [
+    "minSchemaPassRate",
+    "minPerTool",
+    "nearDuplicateThreshold",
+    "maxDropRate",
+    "maxJsonInUser",
+    "maxToolNameInUser",
+    "maxUngroundedValues",
+    "minServerSuccess",
+    "maxErrorTextInSuccess",
+    "maxAnswerEcho",
+    "maxSharedState",
+  ],
 } as const;
 
 /** Reads `mcp-forge.yaml` (or `path`); a missing default file is an empty config, a missing named one an error. */
@@ -59,6 +78,7 @@ export async function readForgeConfig(path: string | undefined): Promise<ForgeCo
       const v = values[key];
       if (v === undefined) continue;
       if (typeof v !== "number" || !Number.isFinite(v)) throw badInput(`${file}: /${section}/${key} must be a number, got ${JSON.stringify(v)}`);
+      if (section === "qa" && key !== "minPerTool" && (v < 0 || v > 1)) throw badInput(`${file}: /qa/${key} must be a share between 0 and 1, got ${v}`);
       (config[section] as Record<string, unknown>)[key] = v;
     }
     if (section === "generate") readGenerateExtras(file, values, config.generate);

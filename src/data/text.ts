@@ -29,26 +29,10 @@ export function purposeOf(tool: McpTool): string {
   return oneLine(first, 120);
 }
 
+/** Descriptions that start with a verb ("Echo this") describe an action, not a name. */
 const VERBS = new Set(
   "add analyze append calculate call cancel check clear close compare compute convert copy count create delete describe download echo edit enable disable export fetch find generate get gzip import insert list load lookup make merge move open parse ping post print publish push query read remove rename render resize run save search send set show simulate sort start stop subscribe summarize toggle translate trigger update upload validate write".split(" "),
 );
-
-/**
- * A verb phrase for what the tool does: its title when that is a short verb phrase ("Get Weather
- * Forecast" → "get weather forecast"), else its name ("get_file_info" → "get file info"), else
- * "use the weather tool" when neither starts with a verb.
- */
-export function actionOf(tool: McpTool): string {
-  const title = tool.title ?? tool.annotations?.title;
-  if (typeof title === "string") {
-    const human = humanize(oneLine(title, 80)).replace(/ tool$/, "");
-    const words = human.split(" ");
-    if (words.length <= 6 && VERBS.has(words[0] ?? "") && /^[a-z0-9 ]+$/.test(human)) return human;
-  }
-  const human = humanize(tool.name);
-  const first = human.split(" ")[0] ?? "";
-  return VERBS.has(first) ? human : `use the ${human} tool`;
-}
 
 const FILLER = new Set(["a", "an", "the", "to", "of", "for", "which", "that", "is", "be", "in", "on", "with"]);
 /** Descriptions that start like an instruction ("Choose city") are not names. */

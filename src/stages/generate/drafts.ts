@@ -6,14 +6,16 @@ import { withFaker } from "../../data/schema-args.js";
 import {
   drawWording,
   renderClarifyingQuestion,
+  renderOffer,
   renderRequest,
   renderVagueRequest,
   renderWhichTool,
   SYSTEM_VARIANTS,
+  type Split,
   type Wording,
 } from "../../data/templates.js";
-import { actionOf } from "../../data/text.js";
 import { drawArgs } from "./args.js";
+import { heldOutShare, inValuePool } from "./value-pools.js";
 import { textKey, type GenContext } from "./context.js";
 
 /** A sample before its tool result: the request, the call (if any) and, for no_tool/ambiguous, the reply. */
@@ -33,13 +35,13 @@ const MAX_REDRAWS = 8;
 
 /**
  * Draws a fresh offline draft for a cell. `variantOf` keeps the seed's argument names, tool and
- * scenario, and swaps values and wording: an augmented sample of that seed.
+ * scenario, and swaps values and wording: an augmented sample of that seed (in the seed's split).
  */
-export function offlineDraft(ctx: GenContext, scenario: Scenario, toolName: string | undefined, rng: Rng, variantOf?: Draft): Draft {
+export function offlineDraft(ctx: GenContext, scenario: Scenario, toolName: string | undefined, rng: Rng, variantOf?: Draft, split: Split = variantOf?.wording.split ?? "train"): Draft {
   const tool = toolName ? ctx.byName.get(toolName) : undefined;
   let draft: Draft | undefined;
   for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
-    draft = drawOnce(ctx, scenario, tool, rng, variantOf);
+    draft = drawOnce(ctx, scenario, tool, rng, split, variantOf);
     if (claim(ctx, draft.user)) return draft;
   }
   const withContext = { ...draft!, user: `${draft!.user} ${contextClause(rng)}` };
@@ -61,16 +63,16 @@ export function contextClause(rng: Rng): string {
   return withFaker(rng, (f) => rng.pick([`It's for the ${f.word.adjective()} ${f.word.noun()} project.`, `This is for my ${f.word.noun()} notes.`, `(${f.word.adjective()} ${f.word.noun()} task)`]));
 }
 
-function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined, rng: Rng, variantOf?: Draft): Draft {
-  const wording = variantOf ? { ...drawWording(rng), joiner: variantOf.wording.joiner } : drawWording(rng);
+function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined, rng: Rng, split: Split, variantOf?: Draft): Draft {
+  const wording = variantOf ? { ...drawWording(rng, split), joiner: variantOf.wording.joiner } : drawWording(rng, split);
   const systemVariant = variantOf ? (variantOf.systemVariant + 1 + rng.int(0, SYSTEM_VARIANTS - 2)) % SYSTEM_VARIANTS : rng.int(0, SYSTEM_VARIANTS - 1);
   if (scenario === "no_tool") {
     const family = variantOf?.family ?? rng.pick(ctx.noToolFamilies);
-    const qa = drawQuestion(family, rng);
+    const qa = drawQuestion(family, rng, split);
     return { scenario, user: qa.question, reply: qa.answer, wording, systemVariant, family };
   }
   if (!tool) return vagueDraft(ctx, rng, wording, systemVariant);
-  const args = drawArgs(ctx, tool, scenario, rng, variantOf?.args);
+  const args = drawPooledArgs(ctx, tool, scenario, rng, split, variantOf?.args);
   if (scenario === "ambiguous") {
     const required = (tool.inputSchema.required as string[]).filter((k) => k in args);
     const missing = rng.pick(required);
@@ -81,9 +83,27 @@ function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined
   return { scenario, tool, args, user: renderRequest(tool, args, wording), wording, systemVariant };
 }
 
+const POOL_DRAWS = { train: 4, eval: 6 };
+
+/**
+ * Arguments whose free-text values come from the split's own value pool: training avoids the
+ * held-out pool, the held-out split draws a few times and keeps the draw most inside it.
+ */
+function drawPooledArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng: Rng, split: Split, like?: Record<string, unknown>): Record<string, unknown> {
+  let best: { args: Record<string, unknown>; score: number } | undefined;
+  for (let i = 0; i < POOL_DRAWS[split]; i++) {
+    const args = drawArgs(ctx, tool, scenario, rng, like);
+    const held = heldOutShare(tool, args);
+    const score = split === "eval" ? held : 1 - held;
+    if (!best || score > best.score) best = { args, score };
+    if (split === "train" ? held === 0 : inValuePool(tool, args)) break;
+  }
+  return best!.args;
+}
+
 function vagueDraft(ctx: GenContext, rng: Rng, wording: Wording, systemVariant: number): Draft {
   const topic = withFaker(rng, (f) => `my ${f.word.adjective()} ${f.word.noun()}`);
   const [a, b] = rng.shuffle([...ctx.tools]);
-  const reply = b ? renderWhichTool(a!, b) : `Do you want me to ${actionOf(a!)}? Tell me what it should be for.`;
+  const reply = b ? renderWhichTool(a!, b) : renderOffer(a!);
   return { scenario: "ambiguous", user: renderVagueRequest(topic, wording), reply, wording, systemVariant };
 }

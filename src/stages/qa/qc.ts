@@ -13,6 +13,7 @@ import { repairValue, type RepairKind } from "./fix.js";
 import { writeQcReports } from "./report.js";
 import { conversationKey, SampleParser } from "./parse-line.js";
 import { checkStructure } from "./structure.js";
+import { CountedChecks, DEFAULT_CHECK_THRESHOLDS, describeFailure, type CheckResult, type CheckThresholds } from "./checks.js";
 
 export const ISSUE_KINDS = ["parse_error", "bad_structure", "unknown_tool", "schema_violation", "duplicate", "near_duplicate", "coverage"] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
@@ -25,7 +26,7 @@ export interface QcIssue {
   message: string;
 }
 
-export interface QcThresholds {
+export interface QcThresholds extends CheckThresholds {
   minSchemaPassRate: number;
   minPerTool: number;
   nearDuplicateThreshold: number;
@@ -41,6 +42,7 @@ export const DEFAULT_THRESHOLDS: QcThresholds = {
   nearDuplicateThreshold: 0.95,
   maxDropRate: 0.05,
   requiredScenarios: [...SCENARIOS],
+  ...DEFAULT_CHECK_THRESHOLDS,
 };
 
 export interface QcOptions {
@@ -66,6 +68,8 @@ export interface QcReport {
   dedupRate: number;
   toolCoverage: Record<string, number>;
   scenarioCoverage: Record<Scenario, number>;
+  /** The counted checks for nonsense (JSON in requests, echoed results, …), each against its threshold. */
+  checks: CheckResult[];
   passed: boolean;
   issues: QcIssue[];
   /** Why the gate failed, one line each, and what to do about it. */
@@ -99,6 +103,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
   const scenarioCoverage = Object.fromEntries(SCENARIOS.map((s) => [s, 0])) as Record<Scenario, number>;
   const clean: string[] = [];
   const parser = new SampleParser();
+  const counted = new CountedChecks(options.tools?.map((tool) => tool.name));
   let total = 0;
   let dropped = 0;
   let callsChecked = 0;
@@ -199,6 +204,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
       continue;
     }
     scenarioCoverage[s.scenario]++;
+    counted.observe(s, raw.line, id);
     for (const name of new Set(calledTools)) toolCoverage[name] = (toolCoverage[name] ?? 0) + 1;
     if (options.fix) clean.push(JSON.stringify(sample));
   }
@@ -213,6 +219,7 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
     dedupRate: total === 0 ? 0 : round(duplicates / total),
     toolCoverage,
     scenarioCoverage,
+    checks: counted.results(t),
     passed: false,
     issues,
     failures: [],
@@ -269,6 +276,7 @@ function judge(report: QcReport, t: QcThresholds, plannedSamples: number): void 
     report.issues.push({ line: 0, id: "", kind: "coverage", message });
     fail(message, `rerun generate with more samples or a mix that gives ${scenario} a share (mcp-forge.yaml generate.scenarioMix)`);
   }
+  for (const check of report.checks) if (!check.passed) fail(describeFailure(check), check.fix);
   report.passed = report.failures.length === 0;
 }
 

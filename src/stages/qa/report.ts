@@ -49,6 +49,18 @@ export function qcMarkdown(r: QcReport): string {
     `| schema pass rate | ${r.schemaPassRate.toFixed(4)} | ≥ ${r.thresholds.minSchemaPassRate} |`,
     `| dedup rate | ${r.dedupRate.toFixed(4)} | near-duplicate at Jaccard ≥ ${r.thresholds.nearDuplicateThreshold} |`,
     "",
+    "## Checks for nonsense",
+    "",
+    "| check | samples flagged | share | threshold | worst samples |",
+    "| --- | --- | --- | --- | --- |",
+    ...r.checks.map((c) => {
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      const share = c.name === "serverSuccess" ? `${pct(1 - c.share)} succeeded` : pct(c.share);
+      const limit = c.name === "serverSuccess" ? `≥ ${pct(c.limit)}` : `≤ ${pct(c.limit)}`;
+      const worst = c.worst.slice(0, 3).map((f) => `line ${f.line}: ${f.detail}`).join("; ");
+      return `| ${e(c.label)}${c.passed ? "" : " ✗"} | ${c.count} of ${c.of} | ${share} | ${limit} | ${e(worst)} |`;
+    }),
+    "",
   ];
   if (r.failures.length > 0) {
     lines.push("## Why the gate failed", "");
