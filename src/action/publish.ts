@@ -146,15 +146,17 @@ function currentLabel(context: RunContext): string {
   return context.tag ?? "this run";
 }
 
-/** The benchmarks of the last releases, oldest first; none (with a warning) when they cannot be read. */
+/** The benchmarks of the last releases, oldest first (one that is not a benchmark report is left out); none, with a warning, when they cannot be read. */
 async function trend(context: RunContext): Promise<TrendPoint[]> {
   try {
     const released = await releasedBenchmarks(github(token()), context, TREND_RELEASES, context.tag);
-    const points = released.map(({ tag, text }) => ({ tag, report: JSON.parse(text) as unknown }));
-    return points
-      .filter((p): p is { tag: string; report: BenchmarkData } => isBenchmark(p.report))
-      .map((p) => ({ label: p.tag, metrics: p.report.metrics }))
-      .reverse();
+    const points: TrendPoint[] = [];
+    for (const { tag, text } of released.reverse()) {
+      const report = parseJson(text);
+      if (isBenchmark(report)) points.push({ label: tag, metrics: report.metrics });
+      else core.warning(`release ${tag}: its benchmark asset is not a benchmark report; left out of the trend`, { title: "MCP-Forge trend" });
+    }
+    return points;
   } catch (error) {
     const status = statusOf(error);
     core.warning(`the trend across releases is left out: cannot read the releases' benchmarks (${status ? `HTTP ${status}: ` : ""}${(error as Error).message})`, { title: "MCP-Forge trend" });
@@ -263,8 +265,13 @@ export async function release(): Promise<void> {
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
+  const text = await readFile(path, "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (parseJson(text) as T | undefined);
+}
+
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(await readFile(path, "utf8")) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }

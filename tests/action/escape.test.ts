@@ -23,6 +23,7 @@ const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...PIECES), fc.string
 
 /** What escaping may lose: control characters become spaces, the ends are trimmed, long text is cut. */
 const flat = (s: string, max: number) => {
+  // eslint-disable-next-line no-control-regex
   const one = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 };

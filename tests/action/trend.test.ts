@@ -59,7 +59,7 @@ describe("the trend across releases", () => {
     const body = gh.comments.get(7)![0]!.body;
     expect(body).toContain("### Trend: the last 3 releases and PR \\#7");
     const chart = body.slice(body.indexOf("### Trend"));
-    expect(chart).toMatch(/```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: "#[0-9a-f]{6}(, #[0-9a-f]{6}){6}"\n---\nxychart-beta\n/);
+    expect(chart).toMatch(/```mermaid\n---\nconfig:\n {2}themeVariables:\n {4}xyChart:\n {6}plotColorPalette: "#[0-9a-f]{6}(, #[0-9a-f]{6}){6}"\n---\nxychart-beta\n/);
     expect(chart).toContain('  x-axis ["v0.1.0", "v0.2.0", "v0.3.0", "PR #7"]');
     expect(chart).toContain("  y-axis \"score\" 0 --> 1");
     // One line per metric, in the table's order: toolCallParseRate first, toolSelectionAccuracy third, argumentAccuracy fourth.
