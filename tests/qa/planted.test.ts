@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { generateDataset } from "../../src/stages/generate/generate.js";
-import { runQc, type IssueKind } from "../../src/stages/qa/qc.js";
+import { runQc, type IssueKind, type QcReport } from "../../src/stages/qa/qc.js";
+import type { CheckName } from "../../src/stages/qa/checks.js";
 import { readToolsFile, type McpTool } from "../../src/core/toolset.js";
 import { textJaccard } from "../../src/data/near-dup.js";
 
@@ -65,6 +66,21 @@ function withUser(r: Row, id: string, text: string): Row {
   return c;
 }
 
+/** A standard sample of a tool, renamed and with its user text made unique, then patched. */
+function patched(name: string, id: string, patch: (r: Row) => void): Row {
+  const c = clone(byTool(name));
+  c.id = id;
+  c.messages[1].content = `${c.messages[1].content} (${id})`;
+  patch(c);
+  return c;
+}
+
+async function write(name: string, rows: Row[]): Promise<string> {
+  const path = join(dir, `${name}.jsonl`);
+  await writeFile(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return path;
+}
+
 function withArgs(name: string, id: string, patch: (args: Row) => void): Row {
   const c = clone(byTool(name));
   c.id = id;
@@ -79,6 +95,7 @@ describe("qa on planted defects", () => {
     await writeFile(path, base.map((r) => JSON.stringify(r)).join("\n") + "\n");
     const report = await runQc({ data: path, tools });
     expect(report.issues).toEqual([]);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
     expect(report.passed).toBe(true);
   });
 
@@ -185,6 +202,69 @@ describe("qa on planted defects", () => {
     const repaired = clean.find((r) => r.id === "no-priority");
     expect(repaired.messages[2].tool_calls[0].function.arguments.priority).toBe("normal");
     expect(typeof clean.find((r) => r.id === "string-args").messages[2].tool_calls[0].function.arguments).toBe("object");
+  });
+
+  it("the counted checks find exactly the planted nonsense, and the gate names the worst samples", async () => {
+    const baseReport = await runQc({ data: await write("base-checks", base), tools });
+    const flaggedIds = (report: QcReport, check: CheckName) => report.checks.find((c) => c.name === check)!.worst.map((f) => f.id).sort();
+    const planted: Array<[CheckName, Row]> = [
+      ["jsonInUser", withUser(byTool("create_event"), "json-user", 'Add the event {"title": "Standup", "date": "2025-01-02"} please')],
+      ["toolNameInUser", withUser(noTool()[0]!, "named-tool", "Can you run search_notes for my tax notes?")],
+      ["ungroundedValues", { ...withArgs("get_forecast", "random-city", () => undefined), argSources: { city: "random", days: "schema" } }],
+      ["errorTextInSuccess", patched("get_forecast", "error-as-success", (r) => (r.messages[3].content = "Error: Only CREATE TABLE statements are allowed"))],
+      ["answerEcho", patched("get_forecast", "echoed", (r) => (r.messages[4].content = 'Done. The result is: {"temp": 21, "units": "metric"}'))],
+      ["answerEcho", patched("search_notes", "long-copy", (r) => {
+        r.messages[3].content = words("result", 60).join(" ");
+        r.messages[4].content = `Here it is: ${r.messages[3].content}`;
+      })],
+      ["sharedState", { ...withArgs("search_notes", "shared", () => undefined), serverState: "shared" }],
+    ];
+    // Each planted sample is nonsense of one kind only.
+    for (const [check, r] of planted) if (check !== "ungroundedValues") delete r.argSources;
+    const report = await runQc({ data: await write("checks", [...base, ...planted.map(([, r]) => r)]), tools });
+    expect(report.issues).toEqual([]);
+    for (const check of ["jsonInUser", "toolNameInUser", "ungroundedValues", "errorTextInSuccess", "answerEcho", "sharedState"] as CheckName[]) {
+      const ids = planted.filter(([c]) => c === check).map(([, r]) => r.id);
+      expect(flaggedIds(report, check), check).toEqual([...flaggedIds(baseReport, check), ...ids].sort());
+    }
+    expect(flaggedIds(baseReport, "jsonInUser")).toEqual([]);
+    expect(flaggedIds(baseReport, "answerEcho")).toEqual([]);
+    expect(report.passed).toBe(false);
+    const failed = report.checks.filter((c) => !c.passed).map((c) => c.name).sort();
+    expect(failed).toEqual(["answerEcho", "errorTextInSuccess", "jsonInUser", "sharedState"]);
+    expect(report.failures.find((f) => f.startsWith("JSON in user text"))).toMatch(/1 of \d+ samples.*worst: line \d+ \(json-user\)/);
+    const echo = report.failures.find((f) => f.startsWith("answers echoing"));
+    expect(echo).toMatch(/2 of \d+ samples.*worst: line \d+ \(long-copy\): \d+ characters of the result copied verbatim; line \d+ \(echoed\): JSON in the answer/);
+
+    // The thresholds come from mcp-forge.yaml's qa: section.
+    const cwd = join(dir, "checks-cli");
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxJsonInUser: 0.05\n  maxErrorTextInSuccess: 0.05\n  maxAnswerEcho: 0.05\n  maxSharedState: 0.05\n");
+    const cli = await run("node", [join(root, "bin/mcp-forge.js"), "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w"), "--json"], { cwd }).catch((e) => e);
+    expect(cli.stderr ?? "").not.toMatch(/QC gate failed/);
+    expect(JSON.parse(cli.stdout).passed).toBe(true);
+    await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxToolNameInUser: 2\n");
+    const bad = await run("node", [join(root, "bin/mcp-forge.js"), "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w")], { cwd }).catch((e) => e);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/mcp-forge\.yaml: \/qa\/maxToolNameInUser must be a share between 0 and 1/);
+  });
+
+  it("server success: standard calls of tools that ran on the server, stubs and errors counted against the threshold", async () => {
+    const served = base.map((r) => (r.messages.some((m: Row) => m.role === "tool") && !r.resultIsError ? { ...r, resultSource: "server" } : r));
+    const stubbed = { ...patched("get_forecast", "stub-success", () => undefined), resultSource: "stub" };
+    const failed = { ...patched("search_notes", "server-error", () => undefined), resultSource: "server", resultIsError: true };
+    const data = await write("server", [...served, stubbed, failed]);
+    const report = await runQc({ data, tools });
+    const check = report.checks.find((c) => c.name === "serverSuccess")!;
+    expect(check.worst.map((f) => f.id).sort()).toEqual(["server-error", "stub-success"]);
+    expect(check.of).toBe(served.filter((r) => r.scenario === "standard" && r.resultSource === "server").length + 2);
+    expect(check.perTool?.get_forecast?.of).toBeGreaterThan(check.perTool?.get_forecast?.ok ?? 0);
+    expect(check.passed).toBe(true);
+    const strict = await runQc({ data, tools, thresholds: { minServerSuccess: 0.999 } });
+    expect(strict.passed).toBe(false);
+    expect(strict.failures.join("\n")).toMatch(/server success share of standard calls is [\d.]+% \(\d+ of \d+\), below 99\.9%; worst: line \d+ \((server-error|stub-success)\)/);
+    // Offline data (no result from a server) is not judged on it.
+    expect((await runQc({ data: await write("offline", base), tools })).checks.find((c) => c.name === "serverSuccess")!.of).toBe(0);
   });
 
   it("a malformed file never crashes qa: every line becomes an issue", async () => {

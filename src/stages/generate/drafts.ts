@@ -51,9 +51,12 @@ export function offlineDraft(ctx: GenContext, scenario: Scenario, toolName: stri
   return withContext;
 }
 
-/** Records a user text as used; false when it already was. */
+/**
+ * Records a user text as used; false when it already was. Texts count as the same when their words
+ * are (case and punctuation aside), as the near-duplicate check sees them.
+ */
 export function claim(ctx: GenContext, text: string): boolean {
-  const key = textKey(text);
+  const key = textKey(text.replace(/[^\p{L}\p{N}]+/gu, " "));
   if (ctx.usedTexts.has(key)) return false;
   ctx.usedTexts.add(key);
   return true;
