@@ -48,6 +48,30 @@ describe("generate: splits, seeds and augmentation", () => {
     expect(state.stages.QC_VALIDATING?.status).toBe("done");
   });
 
+  it("the held-out split is phrased in sentence frames, and uses values, that training never used", async () => {
+    const train = await read(first.trainPath);
+    const held = await read(first.evalPath);
+    const call = (r: Row) => r.messages.find((m: Row) => m.tool_calls)?.tool_calls[0].function.arguments ?? {};
+    const strings = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === "object" ? Object.values(v).flatMap(strings) : []);
+    // The words a request is made of once its argument values and numbers are taken out.
+    const skeleton = (r: Row) => {
+      let text = user(r);
+      for (const v of strings(call(r)).sort((a, b) => b.length - a.length)) if (v) text = text.split(v).join(" ");
+      return text.toLowerCase().replace(/[^a-z']+/g, " ").trim();
+    };
+    const trainSkeletons = new Set(train.map(skeleton));
+    const calling = held.filter((r) => r.scenario !== "no_tool");
+    expect(calling.length).toBeGreaterThan(20);
+    expect(calling.filter((r) => trainSkeletons.has(skeleton(r))).map(user)).toEqual([]);
+    const noTool = held.filter((r) => r.scenario === "no_tool");
+    expect(noTool.filter((r) => trainSkeletons.has(skeleton(r))).map(user)).toEqual([]);
+    const enums = new Set(["metric", "imperial", "low", "normal", "high"]);
+    const trainValues = new Set(train.flatMap((r) => strings(call(r))).filter((v) => v.length >= 3 && !enums.has(v)));
+    const heldValues = held.flatMap((r) => strings(call(r))).filter((v) => v.length >= 3 && !enums.has(v));
+    expect(heldValues.length).toBeGreaterThan(20);
+    expect(heldValues.filter((v) => trainValues.has(v)).length / heldValues.length).toBeLessThan(0.1);
+  });
+
   it("augmentation expands each seed at least 10× within its split, with values swapped in request and call", async () => {
     const train = await read(first.trainPath);
     const seeds = train.filter((r) => r.source === "seed");
