@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, gguf_base
 from .protocol import TrainerError, emit, log
 
 QUANTS = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M",
@@ -39,13 +39,27 @@ def read_training_record(adapter: Path) -> dict:
     return record
 
 
+def base_folder(record: dict) -> str:
+    """The base as training found it; for a GGUF base whose dequantised copy has left the cache,
+    dequantised again from its file (the cache folder is named by the file's sha256)."""
+    path, name = record["baseModelPath"], str(record.get("baseModel") or "")
+    if Path(path).exists() or not gguf_base.is_gguf_name(name):
+        return path
+    folder = gguf_base.resolve(name)
+    if folder is None or folder.name != Path(path).name:
+        raise TrainerError("bad_input", f"the base model file {name} is not the one the adapter was trained on "
+                                        f"(its sha256 differs)",
+                           "export with the file used in training, or train again on this one")
+    return str(folder)
+
+
 def merge(adapter: Path, record: dict, out_dir: Path) -> None:
     """base + adapter → full-precision weights, with the tokenizer and chat template beside them."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    base_path, revision = record["baseModelPath"], record.get("revision")
+    base_path, revision = base_folder(record), record.get("revision")
     try:
         base = AutoModelForCausalLM.from_pretrained(base_path, revision=revision, dtype=torch.float32)
     except OSError as e:
@@ -122,7 +136,9 @@ def toolset_hash(tools: list) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def add_metadata(src: Path, dst: Path, meta: dict) -> None:
+def add_metadata(src: Path, dst: Path, meta: dict, tokenizer_from: Path | None = None) -> None:
+    """Copies `src` with the mcp_forge.* keys added and, given the GGUF file the base came from, that
+    file's own tokenizer.ggml.* keys in place of the converter's."""
     import gguf
     from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
 
@@ -133,7 +149,12 @@ def add_metadata(src: Path, dst: Path, meta: dict) -> None:
     if alignment is not None:
         writer.data_alignment = alignment.contents()
     new = {k: MetadataDetails(gguf.GGUFValueType.STRING, v) for k, v in meta.items()}
-    copy_with_new_metadata(reader, writer, new, [])
+    removed = []
+    if tokenizer_from is not None:
+        vocab = gguf_base.tokenizer_fields(tokenizer_from)
+        new.update(vocab)
+        removed = [name for name in reader.fields if name.startswith(gguf_base.TOKENIZER_PREFIX) and name not in vocab]
+    copy_with_new_metadata(reader, writer, new, removed)
 
 
 def quantize(src: Path, dst: Path, quant: str) -> None:
@@ -163,14 +184,24 @@ def read_metadata(path: Path) -> dict:
 
 
 def load_and_generate(path: Path, prompt: str = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n") -> dict:
-    """Loads the file with llama.cpp and generates a few tokens."""
+    """Loads the file with llama.cpp and generates a few tokens greedily. Token by token rather than
+    llama-cpp-python's completion, which failed ("no memory slot") on a test model that writes
+    tokens decoding to no text."""
+    import llama_cpp
     from llama_cpp import Llama
 
     t0 = time.time()
     llm = Llama(model_path=str(path), n_ctx=512, n_threads=os.cpu_count() or 2, verbose=False)
-    out = llm(prompt, max_tokens=8, temperature=0.0)
-    text = out["choices"][0]["text"]
-    tokens = out["usage"]["completion_tokens"]
+    llm.eval(llm.tokenize(prompt.encode(), add_bos=False, special=True))
+    generated: list[int] = []
+    while len(generated) < 8:
+        token = llm.sample(temp=0.0)
+        if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+            break
+        generated.append(token)
+        llm.eval([token])
+    text = llm.detokenize(generated).decode("utf-8", errors="replace")
+    tokens = len(generated)
     llm.close()
     if tokens < 1:
         raise TrainerError("environment", f"llama.cpp loaded {path} but generated nothing")
@@ -204,7 +235,7 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
         timings["convertSeconds"] = round(time.time() - t, 2)
         emit("step", phase="export", stage="convert", step=2, total=4)
         with_meta = work / "f16.gguf"
-        add_metadata(converted, with_meta, meta)
+        add_metadata(converted, with_meta, meta, tokenizer_from=gguf_base.source_file(str(record.get("baseModel") or "")))
         converted.unlink()
         t = time.time()
         final = work / "final.gguf"

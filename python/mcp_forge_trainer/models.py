@@ -1,9 +1,10 @@
-"""Base models: named presets, hub ids or local paths; the backend that loads them."""
+"""Base models: named presets, hub ids, local paths or GGUF files; the backend that loads them."""
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import gguf_base
 from .protocol import TrainerError, log
 
 PRESETS = {
@@ -20,8 +21,19 @@ PRESETS = {
 
 
 def resolve(name: str) -> str:
-    """A preset name → its hub id; a hub id or local path as given."""
-    return PRESETS.get(name.lower(), name)
+    """A preset name → its hub id; a GGUF file or a packaged preset (gguf_base.PACKAGED) → its
+    dequantised model folder; a hub id or local path as given."""
+    folder = gguf_base.resolve(name)
+    return str(folder) if folder else PRESETS.get(name.lower(), name)
+
+
+def record_name(name: str, model_id: str) -> str:
+    """The base as the training record and the GGUF's mcp_forge.base_model name it: the hub id, or
+    for a GGUF base the packaged preset's name or the file's absolute path (export finds the
+    dequantised folder again from it)."""
+    if name.lower() in gguf_base.PACKAGED:
+        return name.lower()
+    return str(Path(name).expanduser().resolve()) if gguf_base.is_gguf_path(name) else model_id
 
 
 def hub_cache() -> str:

@@ -273,7 +273,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     tokenizer.save_pretrained(str(tmp))
     timings["totalSeconds"] = round(time.time() - t_start, 2)
     record = {
-        "baseModel": model_id if cfg.model != "tiny" else "tiny", "baseModelPath": model_id, "revision": revision,
+        "baseModel": models.record_name(cfg.model, model_id) if cfg.model != "tiny" else "tiny",
+        "baseModelPath": model_id, "revision": revision,
         "backend": backend.name, "device": backend.device, "trainingConfigHash": cfg.hash(),
         "config": cfg.to_dict(), "dataHash": data_hash, "datasetStats": stats, "summary": summary,
         "evalLoss": eval_loss, "timings": timings,
