@@ -213,7 +213,7 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
       const groupRng = rng.fork(`${cell.scenario}/${cell.tool ?? "-"}/${index}`);
       const seedId = `${split}-${String(index).padStart(5, "0")}`;
       const size = Math.floor(cell.count / count) + (k < cell.count % count ? 1 : 0);
-      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, rng: groupRng.fork("seed"), seedId, size, groupRng });
+      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, split, rng: groupRng.fork("seed"), seedId, size, groupRng });
     }
   }
   // Interleaved tools: what a live server shows early (e.g. a listed directory) helps every tool's later calls.

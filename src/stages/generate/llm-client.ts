@@ -189,7 +189,7 @@ export async function listModels(baseUrl: string, apiKey: string | undefined): P
   try {
     for await (const model of openAiClient(baseUrl, apiKey).models.list()) models.push(model.id);
   } catch (error) {
-    const reason = error instanceof APIError ? `HTTP ${error.status ?? "?"}: ${shortText(error.message)}` : shortText((error as Error).message);
+    const reason = error instanceof APIError && !(error instanceof APIConnectionError) ? `HTTP ${error.status ?? "?"}: ${shortText(error.message)}` : shortText((error as Error).message);
     throw environmentMissing(`cannot list the models of the LLM endpoint ${baseUrl} (${reason})`, "start the server or fix --llm-base-url; or name the model with --llm-model");
   }
   return models;

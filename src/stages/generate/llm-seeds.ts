@@ -1,7 +1,7 @@
 import type { McpTool } from "../../core/toolset.js";
 import type { Rng } from "../../data/rng.js";
 import type { Scenario } from "../../data/sample.js";
-import { drawWording, SYSTEM_VARIANTS } from "../../data/templates.js";
+import { drawWording, SYSTEM_VARIANTS, type Split } from "../../data/templates.js";
 import { oneLine, purposeOf } from "../../data/text.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, offlineDraft, type Draft } from "./drafts.js";
@@ -31,6 +31,8 @@ export type SeedRequest = {
   tool?: string;
   key: string;
   rng: Rng;
+  /** The split the seed is for: its wording (and its variants') comes from that split's frames. */
+  split?: Split;
   /** Values known to be real for an argument (what the server showed, the schema's, a description's example), offered to the LLM. */
   examples?: Record<string, unknown[]>;
 };
@@ -40,6 +42,9 @@ const MAX_EXAMPLES = 8;
 const MAX_EXAMPLE_CHARS = 160;
 
 const TOPICS = ["cooking", "history", "geography", "grammar", "science", "travel tips", "music", "sports rules", "etiquette", "definitions", "health habits", "animals", "astronomy", "idioms", "writing advice", "time management"];
+
+/** Requests the way people write to an assistant, which is what the QC gate checks for. */
+const AS_PEOPLE_WRITE = "Write it as a person asks an assistant: no tool or field names, no JSON.";
 
 const SYSTEM = "You write training conversations for a tool-calling assistant. Reply with one JSON object and nothing else.";
 
@@ -92,11 +97,11 @@ export class LlmSeeds {
 
   /** Turns a checked answer into a draft (sequentially, so texts are claimed in a fixed order); offline when the LLM failed. */
   toDraft(answer: SeedAnswer | undefined, req: SeedRequest): Draft {
-    if (!answer) return offlineDraft(this.ctx, req.scenario, req.tool, req.rng.fork("fallback"));
+    if (!answer) return offlineDraft(this.ctx, req.scenario, req.tool, req.rng.fork("fallback"), undefined, req.split);
     const draft: Draft = {
       scenario: answer.scenario,
       user: answer.user,
-      wording: drawWording(req.rng),
+      wording: drawWording(req.rng, req.split),
       systemVariant: req.rng.int(0, SYSTEM_VARIANTS - 1),
       ...(answer.tool ? { tool: answer.tool } : {}),
       ...(answer.args ? { args: answer.args } : {}),
@@ -116,7 +121,7 @@ export class LlmSeeds {
     for (let attempt = 0; attempt < (this.settings.attempts ?? 3) - 1; attempt++) {
       const messages: ChatMessage[] = [
         { role: "system", content: SYSTEM },
-        { role: "user", content: `Rewrite this user request in different words with the same meaning.\n${keep}Request: ${draft.user}\nReturn {"user": "..."}.\nVariation ${key}.` },
+        { role: "user", content: `Rewrite this user request in different words with the same meaning. ${AS_PEOPLE_WRITE}\n${keep}Request: ${draft.user}\nReturn {"user": "..."}.\nVariation ${key}.` },
       ];
       const text = await this.client.complete(messages, { temperature: 0.9, variation: key, attempt }, REWORD_SCHEMA, (cached) => {
         if (cached) this.ctx.counters.cacheHits++;
@@ -145,7 +150,7 @@ export class LlmSeeds {
       return `${head}\nWrite a user request for this tool that does not say the required argument "${missing}", and the one short clarifying question the assistant asks for it (no tool call).\nReturn {"user": "...", "question": "..."}.\n${vary}`;
     }
     const style = scenario === "edge" ? "Use boundary or unusual but valid values and leave out optional arguments." : "Use realistic values.";
-    return `${head}${knownValues(examples)}\nWrite one natural user request that needs this tool, and the exact arguments to call it with. ${style}\nEvery argument value must appear verbatim in the request, and the arguments must satisfy the schema.\nReturn {"user": "...", "arguments": {...}}.\n${vary}`;
+    return `${head}${knownValues(examples)}\nWrite one natural user request that needs this tool, and the exact arguments to call it with. ${style} ${AS_PEOPLE_WRITE}\nEvery argument value must appear verbatim in the request, and the arguments must satisfy the schema.\nReturn {"user": "...", "arguments": {...}}.\n${vary}`;
   }
 
   /** The answer when it is well formed: JSON, the right fields, arguments valid and present verbatim in the request. */
