@@ -10,8 +10,8 @@ export function describeResult(result: string): string {
   if (text === "") return "It came back empty.";
   const json = parseJson(text);
   if (json !== undefined) return describeJson(json.value);
-  const media = /^\[(image|audio): ([^\]]+)\]$/.exec(text);
-  if (media) return `I got ${media[1] === "image" ? "an image" : "an audio clip"} (${media[2]}).`;
+  const media = /^\[(image|audio|resource|resource link): ([^\]]*)\]$/.exec(text);
+  if (media) return `I got ${MEDIA[media[1]!]}${media[2] ? ` (${media[2]})` : ""}.`;
   const listing = describeListing(text);
   if (listing) return listing;
   const lines = text.split("\n").filter((l) => l.trim() !== "");
@@ -21,8 +21,11 @@ export function describeResult(result: string): string {
   if (/[{[]|"\w+"\s*:/.test(text)) return lines.length > 1 ? `It returned ${count(lines.length, "line")} of data.` : "It confirmed it.";
   const first = oneLine(lines[0] ?? "", 80);
   if (lines.length === 1 && text.length <= 100) return `It says: "${first.replace(/[.]$/, "")}".`;
+  if (lines.length <= 5 && text.length <= 120) return `It has ${count(lines.length, "line")}: ${names(lines.map((l) => `"${oneLine(l, 40)}"`))}.`;
   return `It has ${count(lines.length, "line")}, starting with "${first.slice(0, 60)}${first.length > 60 ? "…" : ""}".`;
 }
+
+const MEDIA: Record<string, string> = { image: "an image", audio: "an audio clip", resource: "the content as a resource", "resource link": "a link to the resource" };
 
 function parseJson(text: string): { value: unknown } | undefined {
   if (!/^[[{"]|^-?\d|^(true|false|null)$/.test(text)) return undefined;
@@ -87,7 +90,7 @@ function describeListing(text: string): string | undefined {
   const files = entries.filter((e) => e[1] === "FILE").map((e) => e[2]!.replace(/\s{2,}.*$/, ""));
   const dirs = entries.filter((e) => e[1] === "DIR").map((e) => e[2]!.replace(/\s{2,}.*$/, ""));
   const parts = [files.length > 0 ? count(files.length, "file") : "", dirs.length > 0 ? count(dirs.length, "folder") : ""].filter(Boolean);
-  return `There ${entries.length === 1 ? "is" : "are"} ${parts.join(" and ")}: ${names([...dirs, ...files])}.`;
+  return `It holds ${parts.join(" and ")}: ${names([...dirs, ...files])}.`;
 }
 
 /** The reason an error gives, without JSON or stack detail, short enough to quote. */

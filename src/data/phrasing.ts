@@ -50,6 +50,8 @@ export function intentOf(tool: McpTool): Intent {
   const description = oneLine(tool.description ?? tool.title ?? "", 300).replace(/[`*_]/g, "");
   const clause = (/^(.+?)(?:[.;:!?,(](?:\s|$)|$)/.exec(description)?.[1] ?? "").trim();
   const words = clause.split(/\s+/).filter(Boolean);
+  // "Recursively search …": the verb follows the adverb.
+  while (words.length > 1 && /ly$/i.test(words[0]!) && !KIND_OF_VERB[words[0]!.toLowerCase()]) words.shift();
   const nameWords = humanize(tool.name).split(" ");
   const verb = words.length > 0 ? baseVerb(words[0]!) : "";
   let kind = (WEAK.has(verb) ? undefined : KIND_OF_VERB[verb]) ?? KIND_OF_VERB[nameWords[0] ?? ""] ?? "do";
@@ -155,6 +157,9 @@ export function plural(word: string, n: number): string {
   return /(ch|sh|x|s)$/.test(word) ? `${word}es` : `${word}s`;
 }
 
+/** For a search, the parameter holding what is sought. */
+const SOUGHT = /^(q|query|pattern|search|keywords?|term|text|regex)$/i;
+
 /**
  * The argument a request is about: the first required string-like one (a query, a name, a path),
  * said right after the verb; the others follow as "label value" clauses.
@@ -162,6 +167,8 @@ export function plural(word: string, n: number): string {
 export function primaryKey(tool: McpTool, args: Record<string, unknown>): string | undefined {
   const required = Array.isArray(tool.inputSchema.required) ? (tool.inputSchema.required as string[]) : [];
   const keys = Object.keys(args);
+  const sought = intentOf(tool).kind === "find" ? keys.find((k) => SOUGHT.test(k) && typeof args[k] === "string") : undefined;
+  if (sought) return sought;
   const stringy = (k: string) => typeof args[k] === "string" || Array.isArray(args[k]);
   return keys.find((k) => required.includes(k) && stringy(k)) ?? keys.find((k) => required.includes(k)) ?? (keys.length === 1 ? keys[0] : undefined);
 }

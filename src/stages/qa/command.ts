@@ -34,7 +34,7 @@ const rate = (value: string | undefined, flag: string, max = 1): number | undefi
 export function qaCommand(): Command {
   return withCommonOptions(
     new Command("qa")
-      .description("the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage")
+      .description("the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage, and counted checks for nonsense (JSON or tool names in requests, ungrounded values, server success, error text kept as success, echoed results, shared state; thresholds in mcp-forge.yaml qa:)")
       .option("--data <file>", "dataset to check (default <workdir>/data/train.jsonl)")
       .option("--tools <file>", "toolset to check against (default <workdir>/tools.json when present, else each sample's own tools)")
       .option("--fix", "repair what is safe to repair and write <name>.clean.jsonl beside the input (the input is never changed)", false)
@@ -94,6 +94,7 @@ export function formatQcSummary(r: QcReport): string {
     `QC ${r.passed ? "passed" : "FAILED"}: ${r.valid}/${r.total} valid, schema pass rate ${r.schemaPassRate}, dedup rate ${r.dedupRate}`,
     `issues: ${byKind.size === 0 ? "none" : [...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`,
   ];
+  lines.push(`checks: ${r.checks.map((c) => `${c.name} ${c.count}/${c.of}${c.passed ? "" : " ✗"}`).join(", ")}`);
   const shown = r.issues.filter((i) => i.line > 0).slice(0, 10);
   for (const i of shown) lines.push(`  line ${i.line}${i.id ? ` (${printable(i.id)})` : ""}: ${i.kind}: ${printable(i.message)}`);
   const more = r.issues.filter((i) => i.line > 0).length - shown.length;
