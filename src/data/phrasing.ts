@@ -45,8 +45,16 @@ const SKIP_LEAD = new Set("multiple new specific existing several".split(" "));
 /** Verbs too general to say what a tool does ("Make line-based edits"): the name's verb decides instead. */
 const WEAK = new Set("make do perform run execute use provide".split(" "));
 
+const intents = new WeakMap<McpTool, Intent>();
+
 /** The tool's intent: its kind from the description's first verb (else its name's), its object, its phrase. */
 export function intentOf(tool: McpTool): Intent {
+  let intent = intents.get(tool);
+  if (!intent) intents.set(tool, (intent = readIntent(tool)));
+  return intent;
+}
+
+function readIntent(tool: McpTool): Intent {
   const description = oneLine(tool.description ?? tool.title ?? "", 300).replace(/[`*_]/g, "");
   const clause = (/^(.+?)(?:[.;:!?,(](?:\s|$)|$)/.exec(description)?.[1] ?? "").trim();
   const words = clause.split(/\s+/).filter(Boolean);

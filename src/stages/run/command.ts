@@ -34,7 +34,7 @@ export function runCommand(): Command {
     )
     .option("--tools <file>", "start from a tools file (tools.json, OpenAI tools, YAML) instead of a live server")
     .option("--config <file>", "mcp-forge.yaml: its run: section sets any option below (default ./mcp-forge.yaml when present)")
-    .option("--model <name>", "base model: tiny, a preset, a Hugging Face id or a local path (default tiny)")
+    .option("--model <name>", "base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default tiny)")
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
     .option("--samples <n>", `training samples to synthesize (default: generate's; ${TINY_SAMPLES} for the tiny model)`)
     .option("--seed <n>", "synthesis seed (default: generate's)")

@@ -48,7 +48,7 @@ export function trainCommand(): Command {
       .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
       .option("--data <file>", "training JSONL (default: <workdir>/data/train.jsonl)")
       .option("--eval-data <file>", "held-out JSONL for the eval loss (default: <workdir>/data/eval.jsonl if present)")
-      .option("--model <name>", "preset (tiny, qwen2.5-0.5b … qwen2.5-7b, llama-3.2-1b/3b, deepseek-r1-distill-qwen-1.5b/7b), Hugging Face id or local path", "tiny")
+      .option("--model <name>", "preset (tiny, smollm2-135m, gemma3-270m, qwen2.5-0.5b … qwen2.5-7b, llama-3.2-1b/3b, deepseek-r1-distill-qwen-1.5b/7b), a .gguf file, Hugging Face id or local path", "tiny")
       .option("--revision <rev>", "pin the Hugging Face revision (commit, tag or branch)")
       .addOption(new Option("--profile <name>", "training profile").choices([...PROFILES]).default("fast_dev"))
       .option("--resume", "continue from the latest checkpoint in <workdir>/model/checkpoints", false)
