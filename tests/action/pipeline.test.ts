@@ -106,6 +106,9 @@ describe("the whole composite, as a runner runs action.yml, from a checkout with
     expect(run.outputs["comment-url"]).toBe(comments[0]!.html_url);
     expect(comments[0]!.body).toContain("## ✅ MCP-Forge: passed");
     expect(comments[0]!.body).toContain("<summary>Per-tool results (9 tools)</summary>");
+    // The thresholds input (every gated metric at 0) is what the threshold column shows, not the defaults.
+    expect(comments[0]!.body).toMatch(/^\| toolSelectionAccuracy \| [\d.]+% \|.*\| ≥ 0\.0% \| ✅ \|$/m);
+    expect(comments[0]!.body).toMatch(/^\| argumentAccuracy \|.*\| reported \| {2}\|$/m);
     expect(run.summary).toContain(comments[0]!.body.trim());
     expect(cache.entries.filter((e) => e.finalized).map((e) => e.key.replace(/-[0-9a-f]{24}.*$/, ""))).toEqual(["mcp-forge-data", "mcp-forge-lora"]);
   });
