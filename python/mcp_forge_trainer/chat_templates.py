@@ -3,36 +3,22 @@ a call and its result; a model whose template cannot (SmolLM2's plain ChatML, Ge
 mcp-forge's Hermes-style tool template written on its own turn markers. The template set here is the
 one the adapter's tokenizer saves, export writes into the GGUF and every later stage reads from it."""
 
+import json
 from pathlib import Path
 
 from .protocol import TrainerError, log
 
 HERE = Path(__file__).parent
 
-# A family of turn markers (each a single token of the vocabulary) and the tool template on them.
-TOOL_TEMPLATES = {
-    "chatml": (("<|im_start|>", "<|im_end|>"), "tools_chatml.jinja"),
-    "gemma": (("<start_of_turn>", "<end_of_turn>"), "tools_gemma.jinja"),
-}
-
-PROBE_NAME = "mcp_forge_probe_lookup"
-PROBE_VALUE = "probe-value-7f3a"
-PROBE_RESULT = "probe-result-7f3a"
-PROBE_TOOLS = [{"type": "function", "function": {
-    "name": PROBE_NAME, "description": "Looks a key up",
-    "parameters": {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]}}}]
-PROBE_MESSAGES = [
-    {"role": "user", "content": "Look the key up."},
-    {"role": "assistant", "content": "", "tool_calls": [
-        {"id": "call_1", "type": "function", "function": {"name": PROBE_NAME, "arguments": {"key": PROBE_VALUE}}}]},
-    {"role": "tool", "tool_call_id": "call_1", "name": PROBE_NAME, "content": PROBE_RESULT},
-    {"role": "assistant", "content": "Done."},
-]
+# The tool templates by their turn markers, and the probe conversation; shared with src/models/tool-template.ts.
+SPEC = json.loads((HERE / "tool_templates.json").read_text())
+TOOL_TEMPLATES = {t["family"]: t for t in SPEC["templates"]}
+PROBE = SPEC["probe"]
 
 
 def tool_template(family: str) -> str:
     """The source of mcp-forge's tool template for a family of turn markers (chatml, gemma)."""
-    return (HERE / TOOL_TEMPLATES[family][1]).read_text()
+    return (HERE / TOOL_TEMPLATES[family]["file"]).read_text()
 
 
 def carries_tools(tokenizer, template: str | None = None) -> bool:
@@ -42,18 +28,18 @@ def carries_tools(tokenizer, template: str | None = None) -> bool:
     if not template:
         return False
     try:
-        text = tokenizer.apply_chat_template(PROBE_MESSAGES, tools=PROBE_TOOLS, chat_template=template,
+        text = tokenizer.apply_chat_template(PROBE["messages"], tools=PROBE["tools"], chat_template=template,
                                              tokenize=False)
     except Exception as e:  # noqa: BLE001 - a template may raise anything (Gemma's: raise_exception)
         log.debug("the chat template fails on the tool probe: %s", e)
         return False
-    return all(s in text for s in (PROBE_NAME, PROBE_VALUE, PROBE_RESULT))
+    return all(s in text for s in PROBE["mustAppear"])
 
 
 def marker_family(tokenizer) -> str | None:
     """The family whose turn markers are all single tokens of the tokenizer's vocabulary."""
     vocab = tokenizer.get_vocab()
-    return next((family for family, (markers, _) in TOOL_TEMPLATES.items() if all(m in vocab for m in markers)), None)
+    return next((family for family, t in TOOL_TEMPLATES.items() if t["start"] in vocab and t["end"] in vocab), None)
 
 
 def ensure_tool_template(tokenizer) -> str | None:
@@ -74,5 +60,5 @@ def ensure_tool_template(tokenizer) -> str | None:
     template = tool_template(family)
     tokenizer.chat_template = template
     log.info("%s: its chat template cannot render tool calls; training with mcp-forge's tool template on its "
-             "%s turn markers (%s)", name, family, TOOL_TEMPLATES[family][1])
+             "%s turn markers (%s)", name, family, TOOL_TEMPLATES[family]["file"])
     return template
