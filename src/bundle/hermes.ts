@@ -174,6 +174,9 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   const user: ChatMessage = { role: "user", content: "PROBE-USER-1" };
   const bare = render([user], []);
   const prefix = bare.slice(0, Math.max(0, bare.indexOf(turns.start)));
+  if (prefix !== "" && prefix !== tokens.bosToken) {
+    throw unsupported(where, `it renders ${JSON.stringify(prefix.slice(0, 40))} before the first turn, which is not the BOS token`);
+  }
   let defaultSystem: string | undefined;
   const systemOpen = `${prefix}${turns.start}system\n`;
   if (bare.startsWith(systemOpen)) {

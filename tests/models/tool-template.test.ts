@@ -49,6 +49,8 @@ describe("templates that cannot render tools", () => {
       toolList: "json",
       toolsDefaultSystem: "You are a helpful assistant.",
     });
+    // The Modelfile leaves the prefix to Ollama, which adds the BOS token itself: any other text there is refused.
+    expect(() => analyzeChatTemplate(`PREAMBLE${TOOLS_CHATML}`, tokens, "model.gguf")).toThrow(/renders "PREAMBLE" before the first turn, which is not the BOS token/);
   });
 
   it.skipIf(!existsSync(SMOLLM2_GGUF))("validate and benchmark prompt the real SmolLM2 GGUF with the ChatML tool template", async () => {
