@@ -3,7 +3,7 @@ import { plural, singular } from "./phrasing.js";
 
 /**
  * A tool result said in words, the way an assistant reports it: counts, names and the field that
- * matters, never the raw result. "I found 2 entities (Ada Lovelace and Bob) and no relations."
+ * matters, never the raw result. "I found 2 entities (Ann and Bob) and no relations."
  */
 export function describeResult(result: string): string {
   const text = result.trim();
