@@ -16,6 +16,8 @@ export interface QualitySummary {
   baselineMetrics?: Record<string, number | null>;
   latencyMs?: Record<string, number>;
   regressions?: string[];
+  /** The eval set the model was graded on: its file (relative to the work directory, else its name) and content hash. */
+  evalSet?: { file: string; hash: string };
 }
 
 /** The bundle's `agent.yaml`; its JSON Schema is `schemas/agent.schema.json`. */

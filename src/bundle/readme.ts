@@ -109,6 +109,14 @@ function requiredArgs(tool: McpTool): string {
   return required.length > 0 ? required.map(escapeMarkdown).join(", ") : "none";
 }
 
+/** The eval set(s) the figures come from, so a reader knows whether they measure generated or hand-written prompts. */
+function gradedOn(validation: QualitySummary, benchmark: QualitySummary): string[] {
+  const sets = [validation.evalSet, benchmark.evalSet].filter((s): s is NonNullable<QualitySummary["evalSet"]> => s !== undefined);
+  const unique = [...new Map(sets.map((s) => [`${s.file} ${s.hash}`, s])).values()];
+  if (unique.length === 0) return [];
+  return ["", `Graded on ${unique.map((s) => `${escapeMarkdown(s.file)} (\`${s.hash.slice(0, 19)}…\`)`).join(" and ")}.`];
+}
+
 function qualityTable(manifest: AgentManifest): string[] {
   const { validation, benchmark } = manifest;
   if (validation.status === "not run" && benchmark.status === "not run") {
@@ -126,6 +134,7 @@ function qualityTable(manifest: AgentManifest): string[] {
       (m) =>
         `| ${escapeMarkdown(m)} | ${fmt(validation.metrics?.[m])} | ${fmt(benchmark.metrics?.[m])} | ${thresholds[m] !== undefined ? `≥ ${thresholds[m]}` : "reported"} | ${fmt(benchmark.baselineMetrics?.[m])} |`,
     ),
+    ...gradedOn(validation, benchmark),
     ...(benchmark.latencyMs
       ? ["", `Latency per request (ms): ${Object.entries(benchmark.latencyMs).map(([k, v]) => `${escapeMarkdown(k)} ${Math.round(v)}`).join(" · ")}`]
       : []),

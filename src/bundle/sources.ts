@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { badInput } from "../core/errors.js";
 import { loadState, type PipelineState } from "../core/state.js";
 import { THRESHOLDS } from "../eval/metrics.js";
@@ -71,6 +71,8 @@ export function scenarioCounts(samples: readonly SampleLine[]): Record<string, n
 
 interface Report {
   model?: unknown;
+  evalSet?: unknown;
+  evalSetHash?: unknown;
   baseline?: unknown;
   metrics?: Record<string, unknown>;
   latencyMs?: Record<string, unknown>;
@@ -115,10 +117,19 @@ export async function qualitySummary(workdir: string, file: string): Promise<Qua
   if (report.latencyMs && typeof report.latencyMs === "object") {
     summary.latencyMs = Object.fromEntries(Object.entries(numbers(report.latencyMs)).filter((e): e is [string, number] => typeof e[1] === "number"));
   }
+  if (typeof report.evalSet === "string" && typeof report.evalSetHash === "string" && /^sha256:[0-9a-f]{64}$/.test(report.evalSetHash)) {
+    summary.evalSet = { file: evalSetName(workdir, report.evalSet), hash: report.evalSetHash };
+  }
   if (Array.isArray(report.regressions)) {
     summary.regressions = report.regressions.map((r) => (typeof r === "string" ? r : String((r as { metric?: unknown })?.metric ?? JSON.stringify(r))));
   }
   return summary;
+}
+
+/** Where the eval set lies, without the packing machine's absolute paths: relative to the work directory, else the file's name. */
+function evalSetName(workdir: string, path: string): string {
+  const inside = relative(workdir, path);
+  return inside !== "" && !inside.startsWith("..") && !inside.startsWith("/") ? inside : basename(path);
 }
 
 function numbers(value: Record<string, unknown>): Record<string, number | null> {

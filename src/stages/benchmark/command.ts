@@ -82,6 +82,7 @@ export function benchmarkCommand(): Command {
       regressions: report.regressions,
       thresholdFailures: report.thresholdFailures,
       latencyMs: report.latencyMs,
+      evalSet: { path: report.evalSet, hash: report.evalSetHash },
       files: report.files,
     });
     output.say(summaryLines(report));
@@ -108,7 +109,7 @@ const failureText = (r: BenchmarkReport) =>
   [...r.thresholdFailures.map((f) => `${f.metric} below ${f.threshold}`), ...r.regressions.map((m) => `${m} regressed`)].join(", ");
 
 function summaryLines(report: BenchmarkReport): string {
-  const lines = [`benchmark ${report.passed ? "PASSED" : `FAILED (${failureText(report)})`} on ${report.counts.prompts} prompts`];
+  const lines = [`benchmark ${report.passed ? "PASSED" : `FAILED (${failureText(report)})`} on ${report.counts.prompts} prompts of ${report.evalSet} (${report.evalSetHash})`];
   for (const m of METRICS) {
     const v = report.metrics[m];
     const d = report.deltas[m];

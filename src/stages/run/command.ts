@@ -6,6 +6,7 @@ import { STAGES, type Stage } from "../../core/state.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { QUANTS } from "../export/command.js";
 import { PROFILES } from "../train/command.js";
+import { checkEvalFile } from "../validate/options.js";
 import { readRunConfig, type RunConfig } from "./config.js";
 import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
 
@@ -42,6 +43,7 @@ export function runCommand(): Command {
     .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
     .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
     .option("--stub", "validate against a stub server built from the recorded results, not the live server")
+    .option("--eval <file>", "grade validate and benchmark on this hand-written eval set (the JSONL chat format of data/eval.jsonl) instead of the generated held-out split; the bundle records its name and hash")
     .option("-o, --output <dir>", "bundle folder (default <workdir>/bundle)")
     .option("--resume", "continue an interrupted run; training goes on from its last checkpoint", false)
     .addOption(new Option("--from <stage>", "first stage to run").choices([...STAGES]).default(STAGES[0]))
@@ -52,6 +54,7 @@ export function runCommand(): Command {
         "mcp-forge run",
         'mcp-forge run --server "npx -y @modelcontextprotocol/server-filesystem /data" --samples 1000',
         "mcp-forge run --tools tools.json --model qwen2.5-1.5b --profile balanced --quant q4_k_m",
+        "mcp-forge run --eval tests/human.jsonl",
         "mcp-forge run --resume",
         "mcp-forge run --from TRAINING --to EXPORTING",
       ),
@@ -67,6 +70,7 @@ export function runCommand(): Command {
     if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
     if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
     const model = String(merged.model ?? "tiny");
+    const evalSet = merged.eval !== undefined ? await checkEvalFile(String(merged.eval)) : undefined;
     const outcomes = await runPipeline(
       {
         workdir,
@@ -82,6 +86,7 @@ export function runCommand(): Command {
         output: resolve(String(merged.output ?? join(workdir, "bundle"))),
         stub: Boolean(merged.stub),
         ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
+        ...(evalSet ? { evalSet } : {}),
         trainSettings: (merged.set as string[] | undefined) ?? [],
         resume: opts.resume,
         from: opts.from,

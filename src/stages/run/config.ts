@@ -5,7 +5,7 @@ import { badInput } from "../../core/errors.js";
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in
  * camelCase (`server`, `url`, `env` as a map, `header` as a map, `cwd`, `timeout`, `tools`,
- * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `set` as a map of trainer settings). Options given on the
+ * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `eval`, `set` as a map of trainer settings). Options given on the
  * command line win. The `generate:` and `qa:` sections are read by those stages.
  */
 export const RUN_CONFIG_KEYS = {
@@ -21,6 +21,7 @@ export const RUN_CONFIG_KEYS = {
   quant: "string",
   output: "string",
   execute: "string",
+  eval: "string",
   stub: "boolean",
   env: "map",
   header: "map",

@@ -29,6 +29,8 @@ export interface RunPlanInput {
   output: string;
   stub: boolean;
   execute?: string;
+  /** A hand-written eval set that validate and benchmark grade on instead of the generated held-out split. */
+  evalSet?: { path: string; hash: string };
   resume: boolean;
   from: Stage;
   to: Stage;
@@ -46,6 +48,8 @@ export interface StageOutcome {
 
 /** Quality gates that still let the pipeline pack a bundle (whose agent.yaml records the failure). */
 const SOFT_GATES: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
+/** The stages that grade the model on an eval set (`--eval`). */
+const GRADING: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 
 /** Runs one CLI command in this process and returns its exit code. */
 export type CommandRunner = (args: string[]) => Promise<number>;
@@ -69,6 +73,7 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
   const config = input.config ? ["--config", input.config.file] : [];
   const live = input.toolsFile ? [] : input.serverArgs;
   const resumeTraining = input.resume && (await hasCheckpoint(input.workdir));
+  const graded = input.evalSet ? ["--eval", input.evalSet.path] : [];
   return {
     INSPECTING: input.toolsFile ? ["tools", "import", input.toolsFile, ...w] : ["inspect", ...input.serverArgs, ...w],
     SYNTHESIZING: [
@@ -84,8 +89,8 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
     QC_VALIDATING: ["qa", ...w, ...config],
     TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : [])],
     EXPORTING: ["export", ...w, "--quant", input.quant],
-    VALIDATING: ["validate", ...w, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
-    BENCHMARKING: ["benchmark", ...w],
+    VALIDATING: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
+    BENCHMARKING: ["benchmark", ...w, ...graded],
     PACKAGING: ["pack", ...w, "--output", input.output],
   };
 }
@@ -99,10 +104,11 @@ async function hasCheckpoint(workdir: string): Promise<boolean> {
  * A stage is up to date when it finished, its outputs still exist, and it ran with the same
  * arguments on the same upstream outputs (their content hashes, recorded in the state).
  */
-export function fingerprint(state: PipelineState, stage: Stage, args: string[], configText: string): string {
+export function fingerprint(state: PipelineState, stage: Stage, args: string[], configText: string, evalSetHash?: string): string {
   const stableArgs = args.filter((a) => a !== "--resume");
   const upstream = STAGES.slice(0, STAGES.indexOf(stage)).map((s) => state.stages[s]?.outputs ?? {});
-  return `sha256:${sha256(canonicalJson({ args: stableArgs, upstream, configText }))}`;
+  // An edited eval file keeps its path (the argument): its hash makes the stages that grade on it run again.
+  return `sha256:${sha256(canonicalJson({ args: stableArgs, upstream, configText, ...(evalSetHash ? { evalSetHash } : {}) }))}`;
 }
 
 /** The exit code the stage had when it last ran with this fingerprint, if its outputs are all still there. */
@@ -148,7 +154,7 @@ export async function runPipeline(
     const args = commands[stage];
     const command = `mcp-forge ${args.join(" ")}`;
     const state = await loadState(input.workdir);
-    const print = fingerprint(state, stage, args, input.config?.text ?? "");
+    const print = fingerprint(state, stage, args, input.config?.text ?? "", GRADING.includes(stage) ? input.evalSet?.hash : undefined);
     onStage({ stage, index, total: selected.length, phase: "start" });
     const started = performance.now();
     const previous = await upToDate(input.workdir, state, stage, print);

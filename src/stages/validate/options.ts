@@ -1,9 +1,11 @@
 import { Command, Option } from "commander";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { collect } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import type { CallTarget, EvalInputs } from "../../eval/engine.js";
 import type { ExecutePolicy } from "../../eval/executor.js";
+import { readEvalSet } from "../../eval/samples.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import type { LoadBackendOptions } from "../../models/load.js";
 
@@ -14,7 +16,7 @@ export function addEvalOptions(command: Command): Command {
     .option("--base-url <url>", "OpenAI-compatible endpoint for openai: models (key from $OPENAI_API_KEY)")
     .option("--api-key-env <name>", "environment variable holding the endpoint's key", "OPENAI_API_KEY")
     .option("--tools <file>", "tools.json (default <workdir>/tools.json)")
-    .option("--eval <file>", "held-out samples (default <workdir>/data/eval.jsonl)")
+    .option("--eval <file>", "the eval set: held-out samples (default <workdir>/data/eval.jsonl) or a hand-written set in the same JSONL chat format; the reports record its name and hash")
     .option("--stub", "run calls against a stub MCP server built from tools.json and recorded results (the default without --server/--url)")
     .option("--data <file>", "samples whose recorded results the stub replays (repeatable; default data/train.jsonl and the eval set)", collect)
     .option("--error-rate <p>", "stub: probability of an injected error per call", "0")
@@ -70,7 +72,7 @@ export function evalInputsFromOptions(opts: EvalCliOptions, workdir: string): Ev
       ...(contextSize ? { contextSize } : {}),
     },
     toolsPath: resolve(opts.tools ?? join(workdir, "tools.json")),
-    evalPath: resolve(opts.eval ?? join(workdir, "data", "eval.jsonl")),
+    evalPath: opts.eval !== undefined ? namedEvalFile(opts.eval) : join(workdir, "data", "eval.jsonl"),
     workdir,
     calls,
     maxTurns: optionalInt(opts.maxTurns, "--max-turns", 1) ?? 4,
@@ -78,6 +80,26 @@ export function evalInputsFromOptions(opts: EvalCliOptions, workdir: string): Ev
     ...(limit ? { limit } : {}),
     seed,
   };
+}
+
+const EVAL_FILE_HINT =
+  'one sample a line in the chat format of data/eval.jsonl: {"messages": [{"role": "user", "content": "…"}, {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "…", "arguments": {…}}}]}]}';
+
+/** The absolute path of an eval set named by `--eval`, which must be a file. */
+function namedEvalFile(value: string): string {
+  const path = resolve(value);
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw badInput(`--eval ${value}: no such file`, EVAL_FILE_HINT);
+  return path;
+}
+
+/**
+ * An eval set named by `--eval`, read in full before any stage runs, so that a missing file or a
+ * malformed line (named by file and line) stops `run` at once rather than after training.
+ */
+export async function checkEvalFile(value: string): Promise<{ path: string; hash: string; prompts: number }> {
+  const path = namedEvalFile(value);
+  const set = await readEvalSet(path, []);
+  return { path, hash: set.hash, prompts: set.cases.length };
 }
 
 function optionalInt(value: string | undefined, name: string, min: number): number | undefined {
