@@ -1,9 +1,9 @@
-import { access, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { toolsetHash } from "../core/canonical.js";
 import { badInput } from "../core/errors.js";
 import { readToolsFile, type McpTool } from "../core/toolset.js";
+import { containmentProblem, readContained } from "../bundle/contained.js";
 import { BUNDLE_FILES, type PromptTemplateFile } from "../bundle/layout.js";
 import type { AgentManifest } from "../bundle/manifest.js";
 import { trainedTools, type SampleLine } from "../bundle/sources.js";
@@ -31,17 +31,14 @@ export interface RuntimeBundle {
 
 /**
  * Reads the bundle files that running it needs (agent.yaml, tools.json, prompt_template.json,
- * tests/validation.json). Integrity against SHA256SUMS is `verify-bundle`'s job.
+ * tests/validation.json), each only when it is a regular file inside the bundle: a link out of it,
+ * a FIFO or a device is refused. Integrity against SHA256SUMS is `verify-bundle`'s job.
  */
 export async function openBundle(dirOption: string): Promise<RuntimeBundle> {
   const dir = resolve(dirOption);
   const modelPath = join(dir, BUNDLE_FILES.model);
-  try {
-    await access(modelPath);
-  } catch {
-    throw badInput(`--bundle ${dirOption}: ${modelPath} is missing`, "pass the folder `mcp-forge pack --output` wrote");
-  }
-  const manifest = await readBundleFile<AgentManifest>(dir, BUNDLE_FILES.manifest, (text) => parse(text) as unknown);
+  await requireContained(dir, BUNDLE_FILES.model);
+  const manifest = await readBundleFile<AgentManifest>(dir, BUNDLE_FILES.manifest, (text) => parse(text, { maxAliasCount: 100 }) as unknown);
   if (typeof manifest?.name !== "string" || manifest.name === "") {
     throw badInput(`${join(dir, BUNDLE_FILES.manifest)}: /name is missing`, "re-create the bundle with `mcp-forge pack`");
   }
@@ -49,6 +46,7 @@ export async function openBundle(dirOption: string): Promise<RuntimeBundle> {
   if (typeof template?.chatTemplate !== "string") {
     throw badInput(`${join(dir, BUNDLE_FILES.promptTemplate)}: /chatTemplate is missing`, "re-create the bundle with `mcp-forge pack`");
   }
+  await requireContained(dir, BUNDLE_FILES.tools);
   const toolsFile = await readToolsFile(join(dir, BUNDLE_FILES.tools));
   const validation = await readBundleFile<ValidationSet>(dir, BUNDLE_FILES.validationSet, JSON.parse);
   const samples: SampleLine[] = Array.isArray(validation?.prompts) ? validation.prompts.map((p) => p.sample) : [];
@@ -84,16 +82,19 @@ export function withSystemPrompt(bundle: RuntimeBundle, messages: readonly ChatM
 
 async function readBundleFile<T>(dir: string, file: string, parseText: (text: string) => unknown): Promise<Partial<T> | undefined> {
   const path = join(dir, file);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw badInput(`${path} is missing`, "pass the folder `mcp-forge pack --output` wrote; `mcp-forge verify-bundle` checks it");
-  }
+  await requireContained(dir, file);
+  const text = await readContained(dir, file);
   try {
     const value = parseText(text);
     return value && typeof value === "object" ? (value as Partial<T>) : undefined;
   } catch (error) {
     throw badInput(`${path}: does not parse (${(error as Error).message.split("\n")[0]})`, "re-create the bundle with `mcp-forge pack`");
   }
+}
+
+/** Exit 2 unless `file` is a regular file inside the bundle. */
+async function requireContained(dir: string, file: string): Promise<void> {
+  const problem = await containmentProblem(dir, file);
+  if (problem === "missing") throw badInput(`${join(dir, file)} is missing`, "pass the folder `mcp-forge pack --output` wrote; `mcp-forge verify-bundle` checks it");
+  if (problem) throw badInput(`${join(dir, file)}: ${problem}`, "re-create the bundle with `mcp-forge pack`; `mcp-forge verify-bundle` checks it");
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+import { containmentProblem, openContained, readContained } from "./contained.js";
 
 export const CHECKSUMS_FILE = "SHA256SUMS";
 
@@ -13,11 +14,28 @@ export async function sha256File(path: string): Promise<string> {
 
 /** Every regular file under `dir`, as sorted `/`-separated relative paths. */
 export async function listFiles(dir: string): Promise<string[]> {
+  return listEntries(dir, (e) => e.isFile());
+}
+
+/** Every entry under `dir` but folders (links, FIFOs, devices too); links are not followed. */
+async function listEntries(dir: string, keep: (entry: { isFile(): boolean; isDirectory(): boolean }) => boolean = (e) => !e.isDirectory()): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile())
+    .filter(keep)
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join("/"))
     .sort();
+}
+
+/** The sha256 of a regular file inside the bundle, read without following links. */
+async function sha256Contained(dir: string, file: string): Promise<string> {
+  const handle = await openContained(dir, file);
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -32,7 +50,7 @@ export async function checksumsText(dir: string, known: ReadonlyMap<string, stri
 
 export interface ChecksumProblem {
   file: string;
-  problem: "mismatch" | "missing" | "unlisted" | "malformed";
+  problem: "mismatch" | "missing" | "unlisted" | "malformed" | "unsafe";
   detail: string;
 }
 
@@ -45,12 +63,12 @@ export async function verifyChecksums(
   required: readonly string[],
 ): Promise<{ checked: number; problems: ChecksumProblem[]; hashes: Map<string, string> }> {
   const path = join(dir, CHECKSUMS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return { checked: 0, problems: [{ file: CHECKSUMS_FILE, problem: "missing", detail: `${path} is missing` }], hashes: new Map() };
+  const unsafe = await containmentProblem(dir, CHECKSUMS_FILE);
+  if (unsafe) {
+    const problem = unsafe === "missing" ? "missing" : "unsafe";
+    return { checked: 0, problems: [{ file: CHECKSUMS_FILE, problem, detail: unsafe === "missing" ? `${path} is missing` : `${path}: ${unsafe}` }], hashes: new Map() };
   }
+  const text = await readContained(dir, CHECKSUMS_FILE);
   const problems: ChecksumProblem[] = [];
   const listed = new Map<string, string>();
   const hashes = new Map<string, string>();
@@ -64,22 +82,22 @@ export async function verifyChecksums(
     listed.set(match[2]!, match[1]!);
   });
   for (const [file, expected] of listed) {
-    let actual: string;
-    try {
-      actual = await sha256File(join(dir, file));
-    } catch {
-      problems.push({ file, problem: "missing", detail: "listed in SHA256SUMS but missing" });
+    const unsafe = await containmentProblem(dir, file);
+    if (unsafe) {
+      problems.push(unsafe === "missing" ? { file, problem: "missing", detail: "listed in SHA256SUMS but missing" } : { file, problem: "unsafe", detail: `${unsafe}; not read` });
       continue;
     }
+    const actual = await sha256Contained(dir, file);
     hashes.set(file, actual);
     if (actual !== expected) problems.push({ file, problem: "mismatch", detail: `sha256 ${actual} does not match SHA256SUMS (${expected}); the file was changed or corrupted` });
   }
   for (const file of required) {
     if (!listed.has(file)) problems.push({ file, problem: "unlisted", detail: "not listed in SHA256SUMS" });
   }
-  for (const file of await listFiles(dir)) {
+  for (const file of await listEntries(dir)) {
     if (file !== CHECKSUMS_FILE && !listed.has(file) && !required.includes(file)) {
-      problems.push({ file, problem: "unlisted", detail: "in the bundle but not in SHA256SUMS" });
+      const unsafe = await containmentProblem(dir, file);
+      problems.push({ file, problem: "unlisted", detail: `in the bundle but not in SHA256SUMS${unsafe ? ` (${unsafe})` : ""}` });
     }
   }
   return { checked: listed.size, problems, hashes };

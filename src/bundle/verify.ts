@@ -1,9 +1,10 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { toolsetHash } from "../core/canonical.js";
 import { badInput } from "../core/errors.js";
 import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { verifyChecksums } from "./checksums.js";
+import { containmentProblem, readContained } from "./contained.js";
 import { diffToolsets, type ToolsetDiff } from "./drift.js";
 import { readGgufHeader } from "./gguf.js";
 import { BUNDLE_FILES, CHECKSUMMED_FILES, type PromptTemplateFile } from "./layout.js";
@@ -36,13 +37,13 @@ export async function checkIntegrity(dir: string): Promise<IntegrityReport> {
   const sums = await verifyChecksums(dir, CHECKSUMMED_FILES);
   const problems: BundleProblem[] = sums.problems.map((p) => ({ file: p.file, message: p.detail }));
 
-  const manifest = await readYaml(join(dir, BUNDLE_FILES.manifest), problems);
+  const manifest = await readYaml(dir, problems);
   if (manifest !== undefined) {
     for (const p of await manifestProblems(manifest)) problems.push({ file: BUNDLE_FILES.manifest, message: `does not match schemas/agent.schema.json: ${p}` });
   }
   const valid = manifest !== undefined && !problems.some((p) => p.file === BUNDLE_FILES.manifest) ? (manifest as AgentManifest) : undefined;
 
-  const toolsFile = await readJson<ToolsFile>(join(dir, BUNDLE_FILES.tools), problems, BUNDLE_FILES.tools);
+  const toolsFile = await readJson<ToolsFile>(dir, BUNDLE_FILES.tools, problems);
   const tools = Array.isArray(toolsFile?.tools) ? toolsFile.tools : undefined;
   const hash = tools ? toolsetHash(tools) : undefined;
   if (toolsFile && !tools) problems.push({ file: BUNDLE_FILES.tools, message: "/tools is missing" });
@@ -59,7 +60,7 @@ export async function checkIntegrity(dir: string): Promise<IntegrityReport> {
     }
   }
 
-  const promptTemplate = await readJson<PromptTemplateFile>(join(dir, BUNDLE_FILES.promptTemplate), problems, BUNDLE_FILES.promptTemplate);
+  const promptTemplate = await readJson<PromptTemplateFile>(dir, BUNDLE_FILES.promptTemplate, problems);
   await checkModel(dir, { hash, manifest: valid, promptTemplate }, problems);
   return { checked: sums.checked, problems, manifest: valid, tools };
 }
@@ -70,6 +71,8 @@ async function checkModel(
   problems: BundleProblem[],
 ): Promise<void> {
   const file = BUNDLE_FILES.model;
+  // SHA256SUMS's check already names a model.gguf that is missing or not a regular file inside.
+  if (await containmentProblem(dir, file)) return;
   let header;
   try {
     header = await readGgufHeader(join(dir, file));
@@ -105,36 +108,36 @@ async function checkModel(
   }
 }
 
-async function readYaml(path: string, problems: BundleProblem[]): Promise<unknown> {
-  let text: string;
+async function readYaml(dir: string, problems: BundleProblem[]): Promise<unknown> {
+  const text = await readText(dir, BUNDLE_FILES.manifest, problems);
+  if (text === undefined) return undefined;
   try {
-    text = await readFile(path, "utf8");
-  } catch {
-    problems.push({ file: BUNDLE_FILES.manifest, message: `${path} is missing` });
-    return undefined;
-  }
-  try {
-    return parse(text) as unknown;
+    return parse(text, { maxAliasCount: 100 }) as unknown;
   } catch (error) {
     problems.push({ file: BUNDLE_FILES.manifest, message: `not valid YAML (${(error as Error).message.split("\n")[0]})` });
     return undefined;
   }
 }
 
-async function readJson<T>(path: string, problems: BundleProblem[], file: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    problems.push({ file, message: `${path} is missing` });
-    return undefined;
-  }
+async function readJson<T>(dir: string, file: string, problems: BundleProblem[]): Promise<T | undefined> {
+  const text = await readText(dir, file, problems);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (error) {
     problems.push({ file, message: `not valid JSON (${(error as Error).message})` });
     return undefined;
   }
+}
+
+/** A bundle file's text, read only when it is a regular file inside the bundle. */
+async function readText(dir: string, file: string, problems: BundleProblem[]): Promise<string | undefined> {
+  const unsafe = await containmentProblem(dir, file);
+  if (unsafe) {
+    problems.push({ file, message: unsafe === "missing" ? `${join(dir, file)} is missing` : `${unsafe}; not read` });
+    return undefined;
+  }
+  return readContained(dir, file);
 }
 
 /** The drift between the bundle's tools and a live toolset: undefined when their hashes agree. */
