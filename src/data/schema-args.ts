@@ -4,7 +4,9 @@ import type { ValidateFunction } from "ajv";
 import { canonicalJson } from "../core/canonical.js";
 import { compileToolSchema } from "../core/json-schema.js";
 import type { Rng } from "./rng.js";
+import { VALUE_SOURCES, type ValueSource } from "./sample.js";
 import { flatten, isObject, typesOf, type Schema } from "./schema-walk.js";
+import type { Grounding, Leaf, ServerUse } from "./values/grounding.js";
 
 /** standard: typical values; edge: boundary values, optional properties omitted, unusual but valid text. */
 export type ArgMode = "standard" | "edge";
@@ -39,10 +41,18 @@ const MAX_DEPTH = 6;
 
 export class ArgumentError extends Error {}
 
+/** A drawn argument object and where each top-level value came from. */
+export interface Drawn {
+  value: Record<string, unknown>;
+  sources: Record<string, ValueSource>;
+}
+
 /**
  * Generates values valid for a JSON Schema: types, enum, const, required, numeric bounds, string
  * lengths, pattern, common formats, arrays, nested objects, oneOf/anyOf/allOf, $ref/$defs, default.
  * Every result is checked with ajv; a miss is redrawn, so callers only ever see valid values.
+ * With a grounding, scalar values come from the best source that fits (server, schema, description,
+ * semantic provider) before faker and random words; the second half of the attempts go without it.
  */
 export class ArgGenerator {
   private readonly validate: ValidateFunction;
@@ -50,23 +60,30 @@ export class ArgGenerator {
   constructor(
     private readonly schema: Schema,
     where: string,
+    private readonly grounding?: Grounding,
   ) {
     this.validate = compileToolSchema(schema, where);
   }
 
   generate(rng: Rng, mode: ArgMode = "standard"): Record<string, unknown> {
+    return this.draw(rng, mode).value;
+  }
+
+  /** Valid arguments with the source of each top-level value. */
+  draw(rng: Rng, mode: ArgMode = "standard", server: ServerUse = "normal"): Drawn {
     return withFaker(rng, () => {
       let lastError = "";
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const useMode = attempt >= MAX_ATTEMPTS / 2 ? "standard" : mode;
+        const late = attempt >= MAX_ATTEMPTS / 2;
+        const maker = new ValueMaker(rng, late ? "standard" : mode, this.schema, late ? undefined : this.grounding, server);
         let value: unknown;
         try {
-          value = new ValueMaker(rng, useMode, this.schema).make(this.schema, "", 0);
+          value = maker.make(this.schema, "", 0);
         } catch (error) {
           lastError = (error as Error).message;
           continue;
         }
-        if (isObject(value) && this.validate(value)) return value;
+        if (isObject(value) && this.validate(value)) return { value, sources: maker.sources };
         lastError = this.validate.errors?.map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ") ?? "not an object";
       }
       throw new ArgumentError(`no valid value found after ${MAX_ATTEMPTS} tries (${lastError})`);
@@ -74,12 +91,14 @@ export class ArgGenerator {
   }
 
   /** A value for one property at `pointer` (e.g. "/city"), for swapping values in augmentation. */
-  generateAt(rng: Rng, pointer: string, mode: ArgMode = "standard"): { found: boolean; value?: unknown } {
+  generateAt(rng: Rng, pointer: string, mode: ArgMode = "standard", server: ServerUse = "normal"): { found: boolean; value?: unknown; source?: ValueSource } {
     const sub = schemaAt(this.schema, pointer);
     if (!sub) return { found: false };
     return withFaker(rng, () => {
       try {
-        return { found: true, value: new ValueMaker(rng, mode, this.schema).make(sub, lastKey(pointer), 1) };
+        const maker = new ValueMaker(rng, mode, this.schema, this.grounding, server);
+        const value = maker.makeTop(sub, lastKey(pointer));
+        return { found: true, value, source: maker.sources[lastKey(pointer)]! };
       } catch {
         return { found: false };
       }
@@ -112,23 +131,46 @@ export function schemaAt(root: Schema, pointer: string): Schema | undefined {
 }
 
 class ValueMaker {
+  /** The source of each top-level value made. */
+  readonly sources: Record<string, ValueSource> = {};
+  /** The worst source rank noted while making the current top-level value (-1: none yet). */
+  private rank = -1;
+  private param = "";
+
   constructor(
     private readonly rng: Rng,
     private readonly mode: ArgMode,
     private readonly root: Schema,
+    private readonly grounding: Grounding | undefined,
+    private readonly serverUse: ServerUse,
   ) {}
 
   private get edge(): boolean {
     return this.mode === "edge" && this.rng.bool(0.7);
   }
 
-  make(raw: unknown, name: string, depth: number): unknown {
+  private note(source: ValueSource): void {
+    this.rank = Math.max(this.rank, VALUE_SOURCES.indexOf(source));
+  }
+
+  /** A top-level property's value, its source recorded (a value with no scalar in it counts as the schema's). */
+  makeTop(raw: unknown, key: string): unknown {
+    const [rank, param] = [this.rank, this.param];
+    [this.rank, this.param] = [-1, key];
+    const value = this.make(raw, key, 1);
+    this.sources[key] = this.rank < 0 ? "schema" : VALUE_SOURCES[this.rank]!;
+    [this.rank, this.param] = [Math.max(rank, this.rank), param];
+    return value;
+  }
+
+  make(raw: unknown, name: string, depth: number, context?: string): unknown {
     let s = flatten(raw, this.root);
     if (s.not !== undefined && Object.keys(s).length === 1 && isObject(s.not) && Object.keys(s.not).length === 0) {
       throw new Error("schema `false` admits no value");
     }
-    if ("const" in s) return s.const;
-    if (Array.isArray(s.enum) && s.enum.length > 0) return this.mode === "edge" && this.rng.bool() ? s.enum[s.enum.length - 1] : this.rng.pick(s.enum);
+    const description = typeof s.description === "string" ? s.description : context;
+    if ("const" in s) return this.schemaValue(s.const);
+    if (Array.isArray(s.enum) && s.enum.length > 0) return this.schemaValue(this.mode === "edge" && this.rng.bool() ? s.enum[s.enum.length - 1] : this.rng.pick(s.enum));
     const branches = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
     if (Array.isArray(branches) && branches.length > 0) {
       const rest = { ...s };
@@ -138,28 +180,66 @@ class ValueMaker {
       s = { ...rest, ...branch };
       if (rest.properties && branch.properties) s.properties = { ...(rest.properties as Schema), ...(branch.properties as Schema) };
       if (rest.required && branch.required) s.required = [...(rest.required as string[]), ...(branch.required as string[])];
-      return this.make(s, name, depth);
+      return this.make(s, name, depth, description);
     }
-    if ("default" in s && this.rng.bool(this.mode === "edge" ? 0.3 : 0.1)) return s.default;
+    if ("default" in s && this.rng.bool(this.mode === "edge" ? 0.3 : 0.1)) return this.schemaValue(s.default);
     const types = typesOf(s);
     const nonNull = types.filter((t) => t !== "null");
     const type = types.length === 0 ? "string" : nonNull.length === 0 ? "null" : this.mode === "edge" && types.includes("null") && this.rng.bool(0.2) ? "null" : this.rng.pick(nonNull);
     switch (type) {
       case "null":
-        return null;
+        return this.schemaValue(null);
       case "boolean":
-        return this.rng.bool();
+        return this.schemaValue(this.rng.bool());
       case "integer":
-        return this.integer(s);
       case "number":
-        return this.number(s);
+        return this.numeric(s, type === "integer", name, description);
       case "array":
-        return this.array(s, name, depth);
+        return this.array(s, name, depth, description);
       case "object":
         return this.object(s, depth);
       default:
-        return this.string(s, name);
+        return this.string(s, name, description);
     }
+  }
+
+  private schemaValue<T>(value: T): T {
+    this.note("schema");
+    return value;
+  }
+
+  private leaf(name: string, description: string | undefined, numeric: boolean, integer: boolean): Leaf {
+    return { name, param: this.param || name, ...(description !== undefined ? { description } : {}), numeric, integer };
+  }
+
+  /** A grounded number (server, schema examples, description, semantic) that fits the bounds, else one drawn from them. */
+  private numeric(s: Schema, integer: boolean, name: string, description: string | undefined): number {
+    const fits = (v: unknown) => typeof v === "number" && Number.isFinite(v) && (!integer || Number.isInteger(v)) && inBounds(s, v);
+    const grounded = this.grounded(s, this.leaf(name, description, true, integer), fits, this.mode !== "edge" || this.rng.bool(0.3));
+    if (grounded !== undefined) return grounded as number;
+    const bounded = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"].some((k) => typeof s[k] === "number");
+    this.note(bounded ? "schema" : "random");
+    return integer ? this.integer(s) : this.number(s);
+  }
+
+  /**
+   * The best grounded value that fits: the server's, then the schema's examples, then (when
+   * `hinted`) the description's and a semantic provider's. Formats and patterns come between them,
+   * in `string`.
+   */
+  private grounded(s: Schema, leaf: Leaf, fits: (v: unknown) => boolean, hinted: boolean): unknown {
+    const server = this.grounding?.server(leaf, this.rng, this.serverUse, fits);
+    if (server) {
+      this.note(server.source);
+      return server.value;
+    }
+    const examples = Array.isArray(s.examples) ? s.examples.filter(fits) : [];
+    if (examples.length > 0 && this.rng.bool(0.5)) return this.schemaValue(this.rng.pick(examples));
+    if (!hinted) return undefined;
+    const hint = this.grounding?.hinted(leaf, this.rng, fits);
+    if (!hint) return undefined;
+    this.note(hint.source);
+    return hint.value;
   }
 
   private bounds(s: Schema, integer: boolean): [number, number] {
@@ -208,7 +288,7 @@ class ValueMaker {
     return Math.min(top, Math.max(lo, value));
   }
 
-  private array(s: Schema, name: string, depth: number): unknown[] {
+  private array(s: Schema, name: string, depth: number, description: string | undefined): unknown[] {
     const min = typeof s.minItems === "number" ? s.minItems : 0;
     const max = typeof s.maxItems === "number" ? s.maxItems : Math.max(min, 3);
     let count: number;
@@ -227,8 +307,9 @@ class ValueMaker {
     const singular = name.replace(/(ies)$/, "y").replace(/s$/, "");
     for (let tries = 0; out.length < count && tries < count * 10 + 10; tries++) {
       const itemSchema = tuple && out.length < tuple.length ? tuple[out.length] : rest;
-      const value = this.make(itemSchema ?? {}, singular, depth + 1);
-      if (s.uniqueItems) {
+      const value = this.make(itemSchema ?? {}, singular, depth + 1, description);
+      // Lists people write do not repeat an item, so repeated text is drawn again even without uniqueItems.
+      if (s.uniqueItems || typeof value === "string") {
         const key = canonicalJson(value);
         if (seen.has(key)) continue;
         seen.add(key);
@@ -243,35 +324,51 @@ class ValueMaker {
     const props = isObject(s.properties) ? s.properties : {};
     const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
     const out: Record<string, unknown> = {};
-    const omitOptional = depth >= MAX_DEPTH || (this.mode === "edge" && this.rng.bool(0.6));
+    // A retry after the server refused a call leaves options out: they are what most often conflict.
+    const omitOptional = depth >= MAX_DEPTH || (this.mode === "edge" && this.rng.bool(0.6)) || (depth === 0 && this.serverUse === "prefer");
+    // People set few of a tool's options.
+    const optionalShare = depth === 0 ? 0.35 : 0.5;
+    // At the top, each property's source is recorded.
+    const make = (sub: unknown, key: string) => (depth === 0 ? this.makeTop(sub, key) : this.make(sub, key, depth + 1));
     for (const [key, sub] of Object.entries(props)) {
-      const include = required.has(key) || (!omitOptional && this.rng.bool(0.5));
-      if (include) out[key] = this.make(sub, key, depth + 1);
+      const include = required.has(key) || (!omitOptional && this.rng.bool(optionalShare));
+      if (include) out[key] = make(sub, key);
     }
     for (const key of required) {
-      if (!(key in out)) out[key] = this.make(additionalSchema(s), key, depth + 1);
+      if (!(key in out)) out[key] = make(additionalSchema(s), key);
     }
     const minProps = typeof s.minProperties === "number" ? s.minProperties : 0;
     for (const [key, sub] of Object.entries(props)) {
       if (Object.keys(out).length >= minProps) break;
-      if (!(key in out)) out[key] = this.make(sub, key, depth + 1);
+      if (!(key in out)) out[key] = make(sub, key);
     }
     for (let i = 1; Object.keys(out).length < minProps && s.additionalProperties !== false; i++) {
-      out[`key${i}`] = this.make(additionalSchema(s), "value", depth + 1);
+      out[`key${i}`] = make(additionalSchema(s), `key${i}`);
     }
     return out;
   }
 
-  private string(s: Schema, name: string): string {
+  private string(s: Schema, name: string, description: string | undefined): string {
     const min = typeof s.minLength === "number" ? s.minLength : 0;
     const max = typeof s.maxLength === "number" ? s.maxLength : Infinity;
-    let text: string;
-    if (typeof s.format === "string" && FORMATS[s.format]) text = FORMATS[s.format]!(this.rng);
-    else if (typeof s.pattern === "string") text = this.fromPattern(s.pattern, min, max);
-    else if (this.edge) text = this.edgeText(min, max);
-    else text = realisticText(name, this.rng);
-    if (typeof s.pattern === "string" || (typeof s.format === "string" && FORMATS[s.format])) return text;
-    return fitLength(text, min, max, this.rng);
+    const fits = (v: unknown) => typeof v === "string" && [...v].length >= min && [...v].length <= max && matchesPattern(s.pattern, v);
+    const leaf = this.leaf(name, description, false, false);
+    const server = this.grounded(s, leaf, fits, false);
+    if (server !== undefined) return server as string;
+    if (typeof s.format === "string" && FORMATS[s.format]) return this.schemaValue(FORMATS[s.format]!(this.rng));
+    if (typeof s.pattern === "string") return this.schemaValue(this.fromPattern(s.pattern, min, max));
+    const hinted = this.grounding?.hinted(leaf, this.rng, fits);
+    if (hinted) {
+      this.note(hinted.source);
+      return hinted.value as string;
+    }
+    if (this.edge) {
+      this.note("random");
+      return this.edgeText(min, max);
+    }
+    const text = realisticText(name, this.rng);
+    this.note(text.source);
+    return fitLength(text.value, min, max, this.rng);
   }
 
   private fromPattern(pattern: string, min: number, max: number): string {
@@ -371,9 +468,37 @@ const BY_NAME: Array<[RegExp, (f: Faker, rng: Rng) => string]> = [
   [/(pattern|glob)/i, (f) => `*.${f.system.fileExt()}`],
 ];
 
-function realisticText(name: string, rng: Rng): string {
+function realisticText(name: string, rng: Rng): { value: string; source: "faker" | "random" } {
   return withFaker(rng, (f) => {
-    for (const [re, make] of BY_NAME) if (re.test(name)) return make(f, rng);
-    return f.word.words(rng.int(1, 2));
+    for (const [re, make] of BY_NAME) if (re.test(name)) return { value: make(f, rng), source: "faker" as const };
+    return { value: f.word.words(rng.int(1, 2)), source: "random" as const };
   });
+}
+
+function inBounds(s: Schema, v: number): boolean {
+  if (typeof s.minimum === "number" && v < s.minimum) return false;
+  if (typeof s.maximum === "number" && v > s.maximum) return false;
+  if (typeof s.exclusiveMinimum === "number" && v <= s.exclusiveMinimum) return false;
+  if (typeof s.exclusiveMaximum === "number" && v >= s.exclusiveMaximum) return false;
+  if (s.exclusiveMinimum === true && typeof s.minimum === "number" && v <= s.minimum) return false;
+  if (s.exclusiveMaximum === true && typeof s.maximum === "number" && v >= s.maximum) return false;
+  if (typeof s.multipleOf === "number" && s.multipleOf > 0 && Math.abs(v / s.multipleOf - Math.round(v / s.multipleOf)) > 1e-9) return false;
+  return true;
+}
+
+const patterns = new Map<string, RegExp | null>();
+
+/** Whether text matches a schema pattern (none: always); a pattern this runtime cannot compile matches nothing. */
+function matchesPattern(pattern: unknown, text: string): boolean {
+  if (typeof pattern !== "string") return true;
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(pattern, "u");
+    } catch {
+      re = null;
+    }
+    if (patterns.size < 1000) patterns.set(pattern, re);
+  }
+  return re !== null && re.test(text);
 }

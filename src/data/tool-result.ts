@@ -1,6 +1,7 @@
 import type { McpTool } from "../core/toolset.js";
 import { ArgGenerator } from "./schema-args.js";
 import type { Rng } from "./rng.js";
+import { Grounding } from "./values/grounding.js";
 import type { ResultSource } from "./sample.js";
 import { formatValue, humanize } from "./text.js";
 
@@ -40,17 +41,19 @@ export function stubResult(tool: McpTool, args: Record<string, unknown>, rng: Rn
   let gen = stubGenerators.get(key);
   if (gen === undefined && tool.outputSchema) {
     try {
-      gen = new ArgGenerator(tool.outputSchema, `tool "${tool.name}" outputSchema`);
+      gen = new ArgGenerator(tool.outputSchema, `tool "${tool.name}" outputSchema`, new Grounding(tool.name));
     } catch {
       gen = null;
     }
     stubGenerators.set(key, gen);
   }
-  if (gen) {
+  // A stub success never reads as a failure ({"success": false}): a few draws, then the text result.
+  for (let i = 0; gen && i < 5; i++) {
     try {
-      return { content: clip(JSON.stringify(gen.generate(rng))), isError: false, source: "stub" };
+      const content = clip(JSON.stringify(gen.generate(rng)));
+      if (!looksLikeError(content)) return { content, isError: false, source: "stub" };
     } catch {
-      // Fall through to the text result when no valid output can be drawn.
+      break;
     }
   }
   const summary = Object.entries(args)
@@ -67,11 +70,39 @@ const ERRORS = [
   "Error: internal server error.",
 ];
 
-/** A plausible error result for when the server gives no real one. */
+/** A plausible error result for a tool that is not run: a transient failure, or nothing found for its first value. */
 export function stubError(tool: McpTool, args: Record<string, unknown>, rng: Rng): ToolResult {
   const first = Object.values(args).find((v) => typeof v === "string" || typeof v === "number");
   const notFound = first !== undefined ? [`Error: nothing found for ${formatValue(first)}.`] : [];
   return { content: rng.pick([...ERRORS, ...notFound]), isError: true, source: "stub" };
+}
+
+/** A transient failure (unavailable, timed out, rate limited): the only stub error that cannot contradict what a server answered. */
+export function transientError(rng: Rng): ToolResult {
+  return { content: rng.pick(ERRORS.filter((e) => !/permission/.test(e))), isError: true, source: "stub" };
+}
+
+/** A first line that opens with an error word: "Error: …", "ERROR …", "Exception: …", "Traceback (most recent call last)", "Failed to …". */
+const ERROR_LINE = /^\s*(?:\[(?:error|err|fatal)\]|(?:error|err|fatal)\s*(?:[:!\-—]|\d+\b)|[\w.]*(?:error|exception)\s*:|traceback \(most recent call last\)|failed\b|failure\b|unable to\b|could not\b|permission denied\b|access denied\b)/i;
+
+/**
+ * Whether a result's text reports a failure although the server did not set `isError`: an error
+ * word opening the text, or a JSON object whose status says so ({"error": …}, {"success": false},
+ * {"ok": false}, {"status": "error"}).
+ */
+export function looksLikeError(text: string): boolean {
+  if (ERROR_LINE.test(text)) return true;
+  const t = text.trim();
+  if (!t.startsWith("{")) return false;
+  try {
+    const json = JSON.parse(t) as Record<string, unknown>;
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
+    if (json.success === false || json.ok === false || json.status === "error" || json.status === "failed") return true;
+    const error = json.error ?? json.errors;
+    return error !== undefined && error !== null && error !== false && !(Array.isArray(error) && error.length === 0) && !("result" in json) && !("data" in json);
+  } catch {
+    return false;
+  }
 }
 
 const SECRET_NAME = /(key|token|secret|passw|credential|auth|cookie|session)/i;

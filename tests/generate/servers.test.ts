@@ -46,6 +46,21 @@ function expectGatePassed(result: GenerateResult): void {
   for (const s of SCENARIOS) expect(result.qc?.scenarioCoverage[s], s).toBeGreaterThan(0);
 }
 
+/** At least 90 % of the standard calls that ran on the server (retries included) succeeded; every calling sample says where its values came from. */
+async function expectServerAccepted(result: GenerateResult): Promise<void> {
+  const tallies = Object.values(result.serverSuccess);
+  const calls = tallies.reduce((a, t) => a + t.calls, 0);
+  const succeeded = tallies.reduce((a, t) => a + t.succeeded, 0);
+  expect(calls).toBeGreaterThan(20);
+  expect(succeeded / calls, JSON.stringify(result.serverSuccess)).toBeGreaterThanOrEqual(0.9);
+  const train = (await readFile(result.trainPath, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  for (const s of train.filter((s) => s.resultSource)) {
+    expect(Object.keys(s.argSources ?? {}).sort()).toEqual(Object.keys(s.messages[2].tool_calls[0].function.arguments).sort());
+    expect(s.serverState).toBe("fresh");
+    if (s.resultSource === "server" && !s.resultIsError) expect(s.scenario).not.toBe("error");
+  }
+}
+
 function expectOnlyReadOnlyExecuted(result: GenerateResult, readOnly: string[]): void {
   const executed = Object.keys(result.executed);
   expect(executed.length).toBeGreaterThan(0);
@@ -62,6 +77,7 @@ describe("generate against the reference servers", () => {
     const graph = await readFile(memory, "utf8").catch(() => "");
     expect(graph.trim()).toBe("");
     expect(result.resultSources.server).toBeGreaterThan(0);
+    await expectServerAccepted(result);
   });
 
   it("server-memory with --execute all does write the graph (the check above can fail)", async () => {
@@ -82,6 +98,8 @@ describe("generate against the reference servers", () => {
     expectOnlyReadOnlyExecuted(result, ["read_file", "read_text_file", "read_media_file", "read_multiple_files", "list_directory", "list_directory_with_sizes", "directory_tree", "search_files", "get_file_info", "list_allowed_directories"]);
     expect(await snapshot(served)).toEqual(before);
     expect((await stat(served)).isDirectory()).toBe(true);
+    await expectServerAccepted(result);
+    expect(result.discovery?.roots).toEqual([served]);
   });
 
   it("server-everything: 500 samples pass QC; tools without readOnlyHint never run", async () => {
@@ -94,5 +112,6 @@ describe("generate against the reference servers", () => {
     const train = (await readFile(result.trainPath, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
     const echo = train.find((s) => s.resultSource === "server" && s.messages[2]?.tool_calls?.[0]?.function.name === "echo");
     expect(echo.messages[3].content).toBe(`Echo: ${echo.messages[2].tool_calls[0].function.arguments.message}`);
+    await expectServerAccepted(result);
   });
 });

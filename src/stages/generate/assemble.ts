@@ -2,12 +2,14 @@ import type { McpTool } from "../../core/toolset.js";
 import type { Rng } from "../../data/rng.js";
 import type { Message, Sample } from "../../data/sample.js";
 import { renderAnswer, renderErrorAnswer, renderRequest, renderSystemPrompt } from "../../data/templates.js";
-import { stubError, stubResult, type ToolResult } from "../../data/tool-result.js";
-import { observePaths, type GenContext } from "./context.js";
-import { drawArgs } from "./args.js";
+import { stubError, stubResult, transientError, type ToolResult } from "../../data/tool-result.js";
+import type { GenContext } from "./context.js";
+import { argSourcesOf, drawArgs } from "./args.js";
 import { claim, type Draft } from "./drafts.js";
+import type { Execution, ServerState } from "./executor.js";
 
-const RESULT_RETRIES = 2;
+/** Further draws when the answer is not the kind wanted: after a rejection, for values the server accepts; after a success of a call meant to fail, for values it rejects. */
+const RETRIES = { afterRejection: 3, afterSuccess: 1 };
 
 export interface SampleIds {
   id: string;
@@ -15,7 +17,11 @@ export interface SampleIds {
   source: "seed" | "augmented";
 }
 
-/** Turns a draft into a contract sample: runs (or stubs) the call and writes the final answer. */
+/**
+ * Turns a draft into a contract sample: runs the call (a stub only for a tool that is not run) and
+ * writes the final answer. What the server answered stands: a call it keeps rejecting becomes an
+ * error sample, never a made-up success.
+ */
 export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rng: Rng): Promise<Sample> {
   const system: Message = { role: "system", content: renderSystemPrompt(ctx.tools, ctx.serverName, draft.systemVariant) };
   const base = { ...ids, scenario: draft.scenario, tools: ctx.openAiTools };
@@ -25,22 +31,25 @@ export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rn
   const tool = draft.tool;
   let args = draft.args;
   let user = draft.user;
+  let scenario = draft.scenario;
   let result: ToolResult;
-  if (draft.scenario === "error") {
-    const real = await execute(ctx, tool, args);
-    result = real?.isError ? real : stubError(tool, args, rng);
-  } else {
-    let real = await execute(ctx, tool, args);
-    // A standard call should succeed; when the server refuses these values, try other ones (fresh text to match).
-    for (let i = 0; real?.isError && i < RESULT_RETRIES && ctx.executor.canRun(tool); i++) {
-      const nextArgs = drawArgs(ctx, tool, draft.scenario, rng);
-      const nextUser = renderRequest(tool, nextArgs, draft.wording);
-      if (!claim(ctx, nextUser)) continue;
-      [args, user] = [nextArgs, nextUser];
-      real = await execute(ctx, tool, args);
-    }
-    result = real && !real.isError ? real : stubResult(tool, args, rng);
+  let state: ServerState = "fresh";
+  const wantError = scenario === "error";
+  let real = await execute(ctx, tool, args, scenario === "standard");
+  // Other values (fresh text to match) while the answer is not the kind wanted; for a standard call, the server's own values where known.
+  const retries = wantError ? RETRIES.afterSuccess : RETRIES.afterRejection;
+  for (let i = 0; real && real.isError !== wantError && i < retries && ctx.executor.canRun(tool) && !(real.isError && ctx.executor.neverSucceeds(tool)); i++) {
+    const nextArgs = drawArgs(ctx, tool, scenario, rng, undefined, wantError ? "avoid" : "prefer");
+    const nextUser = renderRequest(tool, nextArgs, draft.wording);
+    if (!claim(ctx, nextUser)) continue;
+    [args, user] = [nextArgs, nextUser];
+    real = await execute(ctx, tool, args, scenario === "standard");
   }
+  if (!real) result = wantError ? stubError(tool, args, rng) : stubResult(tool, args, rng);
+  else if (real.isError || !wantError) [result, state] = [real, real.state];
+  // The server accepted every call meant to fail: only a transient failure cannot contradict it.
+  else result = transientError(rng);
+  if (result.isError) scenario = "error";
   const answer = result.isError ? renderErrorAnswer(tool, result.content, draft.wording) : renderAnswer(tool, result.content, draft.wording);
   const messages: Message[] = [
     system,
@@ -49,15 +58,16 @@ export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rn
     { role: "tool", tool_call_id: "call_1", name: tool.name, content: result.content },
     { role: "assistant", content: answer },
   ];
-  return { ...base, messages, resultSource: result.source, resultIsError: result.isError };
+  return { ...base, scenario, messages, resultSource: result.source, resultIsError: result.isError, argSources: argSourcesOf(ctx, tool, args), serverState: state };
 }
 
-async function execute(ctx: GenContext, tool: McpTool, args: Record<string, unknown>): Promise<ToolResult | undefined> {
-  const result = await ctx.executor.call(tool, args);
-  if (result && !result.isError) observePaths(ctx, result.content, args);
-  if (result) {
-    ctx.counters.toolCalls++;
-    ctx.onProgress();
-  }
+/** Runs a call when the policy allows, and learns from the answer: values it shows, or values an error names as allowed. */
+async function execute(ctx: GenContext, tool: McpTool, args: Record<string, unknown>, expectSuccess: boolean): Promise<Execution | undefined> {
+  const result = await ctx.executor.call(tool, args, { expectSuccess });
+  if (!result) return undefined;
+  if (result.isError) ctx.values.learnFromError(tool.name, args, result.content);
+  else ctx.values.harvest(result.content, args, tool.name);
+  ctx.counters.toolCalls++;
+  ctx.onProgress();
   return result;
 }

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { generateDataset } from "../../src/stages/generate/generate.js";
+import { ArgGenerator } from "../../src/data/schema-args.js";
+import { Rng } from "../../src/data/rng.js";
+import { VALUE_SOURCES } from "../../src/data/sample.js";
+import { fitsFormat, isTimezone, parseDescriptionHints, valueForFormat, type HintFormat } from "../../src/data/values/description-hints.js";
+import { Grounding } from "../../src/data/values/grounding.js";
+import { allowedValuesIn, ServerValues } from "../../src/data/values/server-values.js";
+
+const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "forge-grounding-"));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("description hints", () => {
+  it("reads quoted and bare examples and named formats", () => {
+    expect(parseDescriptionHints("IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' if none given.")).toEqual({
+      examples: ["America/New_York", "Europe/London"],
+      format: "timezone",
+    });
+    expect(parseDescriptionHints("Time to convert in 24-hour format (HH:MM)").format).toBe("hh:mm");
+    expect(parseDescriptionHints("Start date in ISO 8601 format").format).toBe("date");
+    expect(parseDescriptionHints("When it happened, an ISO 8601 timestamp").format).toBe("date-time");
+    expect(parseDescriptionHints("Price in cents").format).toBe("cents");
+    expect(parseDescriptionHints("The branch, e.g. main or develop").examples).toEqual(["main", "develop"]);
+    expect(parseDescriptionHints("A name of the thing")).toEqual({ examples: [] });
+  });
+
+  it("property: a quoted example after e.g. is read back exactly", () => {
+    const example = fc.stringMatching(/^[A-Za-z0-9_/+-][A-Za-z0-9_/+ -]{0,20}[A-Za-z0-9_/+-]$/);
+    fc.assert(
+      fc.property(example, fc.constantFrom("e.g. ", "e.g., ", "for example ", "such as "), fc.constantFrom("'", '"'), (value, lead, quote) => {
+        expect(parseDescriptionHints(`The value to use (${lead}${quote}${value}${quote}).`).examples).toEqual([value]);
+      }),
+    );
+  });
+
+  it("property: every value made for a named format is in that format", () => {
+    const formats: HintFormat[] = ["hh:mm", "hh:mm:ss", "date", "date-time", "month", "timezone", "cents", "unix-seconds"];
+    fc.assert(
+      fc.property(fc.constantFrom(...formats), fc.integer(), (format, seed) => {
+        expect(fitsFormat(format, valueForFormat(format, new Rng(seed)))).toBe(true);
+      }),
+    );
+  });
+
+  it("property: described time zones and times are valid, whatever the seed, the mode and the schema's length bounds", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        timezone: { type: "string", description: "IANA timezone name (e.g., 'America/New_York')" },
+        time: { type: "string", description: "Time to convert in 24-hour format (HH:MM)", maxLength: 5 },
+      },
+      required: ["timezone", "time"],
+    };
+    const gen = new ArgGenerator(schema, "test", new Grounding("convert"));
+    fc.assert(
+      fc.property(fc.integer(), fc.constantFrom("standard" as const, "edge" as const), (seed, mode) => {
+        const { value, sources } = gen.draw(new Rng(seed), mode);
+        expect(isTimezone(value.timezone as string), String(value.timezone)).toBe(true);
+        expect(value.time).toMatch(HH_MM);
+        expect(["description", "semantic"]).toContain(sources.timezone);
+        expect(sources.time).toBe("description");
+      }),
+    );
+  });
+});
+
+describe("server values", () => {
+  it("a listing's size column is not part of a file name", () => {
+    const values = new ServerValues();
+    values.harvest("[FILE] README.md                      10 B\n[FILE] my notes.txt 1.2 KB\n[DIR] docs\n[DIR] old stuff  (empty)", { path: "/srv/data" });
+    expect(values.files).toEqual(["/srv/data/README.md", "/srv/data/my notes.txt"]);
+    expect(values.dirs).toEqual(["/srv/data/docs", "/srv/data/old stuff"]);
+  });
+
+  it("an error naming the allowed values feeds the next draw of that parameter", () => {
+    expect(allowedValuesIn("Invalid enum value. Expected 'celsius' | 'fahrenheit', received 'kelvin'")).toEqual(["celsius", "fahrenheit"]);
+    expect(allowedValuesIn("Error: no table named 'x'. Available tables: customers, invoices")).toEqual(["customers", "invoices"]);
+    const values = new ServerValues();
+    expect(values.learnFromError("describe", { table: "x" }, "Error: no table named 'x'. Available tables: customers, invoices")).toBe(true);
+    const gen = new ArgGenerator({ type: "object", properties: { table: { type: "string" } }, required: ["table"] }, "test", new Grounding("describe", values));
+    for (let seed = 0; seed < 20; seed++) {
+      const { value, sources } = gen.draw(new Rng(seed));
+      expect(["customers", "invoices"]).toContain(value.table);
+      expect(sources.table).toBe("server");
+    }
+  });
+});
+
+describe("generate against a server whose descriptions give formats", () => {
+  it("every time zone and time is valid, grounded in the description, and accepted by the server", async () => {
+    const result = await generateDataset({
+      workdir: join(scratch, "clock"),
+      server: { kind: "stdio", command: fixture("clock.mjs") },
+      samples: 80,
+      seed: 3,
+      progress: "quiet",
+      gate: false,
+    });
+    const samples = [result.trainPath, result.evalPath].flatMap((p) => p).map((p) => p);
+    let calls = 0;
+    for (const path of samples) {
+      for (const line of (await readFile(path, "utf8")).trim().split("\n")) {
+        const s = JSON.parse(line);
+        const call = s.messages.find((m: { tool_calls?: unknown[] }) => m.tool_calls)?.tool_calls[0];
+        if (!call) continue;
+        calls++;
+        const args = call.function.arguments as Record<string, string>;
+        for (const key of ["timezone", "source_timezone", "target_timezone"]) {
+          if (key in args) expect(isTimezone(args[key]!), `${key}: ${args[key]}`).toBe(true);
+        }
+        if ("time" in args) expect(args.time).toMatch(HH_MM);
+        for (const source of Object.values(s.argSources as Record<string, string>)) expect(["server", "schema", "description", "semantic"]).toContain(source);
+        expect(VALUE_SOURCES).toContain(Object.values(s.argSources)[0]);
+      }
+    }
+    expect(calls).toBeGreaterThan(40);
+    for (const [tool, tally] of Object.entries(result.serverSuccess)) expect(tally.succeeded, tool).toBe(tally.calls);
+  });
+});
