@@ -36,6 +36,7 @@ function answer(prompt: string): Record<string, unknown> {
 }
 
 const LLM_TEXT = /Lyon|Standup|budget|Hamlet|ticket/;
+const MEMORY_SERVER = join(root, "node_modules/@modelcontextprotocol/server-memory/dist/index.js");
 
 let dir: string;
 const servers: FakeChatServer[] = [];
@@ -221,6 +222,28 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
       expect(v.messages[1].content).not.toMatch(/^In other words: /);
       for (const value of Object.values(v.messages[2].tool_calls[0].function.arguments)) expect(v.messages[1].content).toContain(String(value));
     }
+  });
+
+  it("lists the values a live server showed (discovery) in the seed prompts", async () => {
+    const { baseUrl, seen } = await fakeServer();
+    const workdir = join(dir, "grounded");
+    await mkdir(workdir, { recursive: true });
+    const graph = [
+      { type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] },
+      { type: "entity", name: "Harbor Lab", entityType: "organization", observations: ["opens at nine"] },
+    ];
+    await writeFile(join(workdir, "memory.jsonl"), graph.map((g) => JSON.stringify(g)).join("\n") + "\n");
+    await generateDataset({
+      workdir,
+      server: { kind: "stdio", command: `node ${JSON.stringify(MEMORY_SERVER)}`, env: { MEMORY_FILE_PATH: join(workdir, "memory.jsonl") } },
+      samples: 30,
+      progress: "quiet",
+      gate: false,
+      llm: { baseUrl, model: "local", cacheDir: join(workdir, "cache"), concurrency: 2, attempts: 1 },
+    });
+    const openNodes = seen.filter((s) => s.prompt.startsWith("Tool: open_nodes\n") && /"arguments"/.test(s.prompt));
+    expect(openNodes.length).toBeGreaterThan(0);
+    for (const s of openNodes) expect(s.prompt).toMatch(/Values that exist on the server[^\n]*\n(- .*\n)*- names: .*"Grace Hopper"/);
   });
 
   it("hands known values to the LLM in the seed prompt, and the seed uses them", async () => {

@@ -3,6 +3,7 @@ import type { Rng } from "../../data/rng.js";
 import type { Scenario } from "../../data/sample.js";
 import { drawWording, SYSTEM_VARIANTS, type Split } from "../../data/templates.js";
 import { oneLine, purposeOf } from "../../data/text.js";
+import { paramKind } from "../../data/values/param-kind.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, offlineDraft, type Draft } from "./drafts.js";
 import { LlmClient, parseJsonReply, type AnswerSchema, type ChatMessage, type LlmClientOptions, type LlmTally } from "./llm-client.js";
@@ -82,7 +83,7 @@ export class LlmSeeds {
     for (let attempt = 0; attempt < (this.settings.attempts ?? 3); attempt++) {
       const messages: ChatMessage[] = [
         { role: "system", content: SYSTEM },
-        { role: "user", content: this.prompt(req.scenario, tool, missing, topic, req.key, req.examples) },
+        { role: "user", content: this.prompt(req.scenario, tool, missing, topic, req.key, tool ? { ...serverExamples(this.ctx, tool), ...req.examples } : undefined) },
       ];
       const text = await this.client.complete(messages, { temperature: 0.9, variation: req.key, attempt }, schema, (cached) => {
         if (cached) this.ctx.counters.cacheHits++;
@@ -171,6 +172,18 @@ export class LlmSeeds {
     if (!valuesAppearIn(args as Record<string, unknown>, user)) return undefined;
     return { scenario, tool, user, args: args as Record<string, unknown> };
   }
+}
+
+/** What the live server has shown for each top-level argument of a tool (discovery, results so far, errors naming allowed values). */
+function serverExamples(ctx: GenContext, tool: McpTool): Record<string, unknown[]> {
+  const properties = (tool.inputSchema.properties ?? {}) as Record<string, { type?: unknown; description?: unknown }>;
+  const out: Record<string, unknown[]> = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    const numeric = schema.type === "number" || schema.type === "integer";
+    const values = ctx.values.valuesFor(tool.name, name, paramKind(name, typeof schema.description === "string" ? schema.description : undefined, numeric));
+    if (values.length > 0) out[name] = values.slice(0, MAX_EXAMPLES);
+  }
+  return out;
 }
 
 /**
