@@ -305,15 +305,14 @@ class ValueMaker {
     const out: unknown[] = [];
     const seen = new Set<string>();
     const singular = name.replace(/(ies)$/, "y").replace(/s$/, "");
-    for (let tries = 0; out.length < count && tries < count * 10 + 10; tries++) {
+    const maxTries = count * 10 + 10;
+    for (let tries = 0; out.length < count && tries < maxTries; tries++) {
       const itemSchema = tuple && out.length < tuple.length ? tuple[out.length] : rest;
       const value = this.make(itemSchema ?? {}, singular, depth + 1, description);
-      // Lists people write do not repeat an item, so repeated text is drawn again even without uniqueItems.
-      if (s.uniqueItems || typeof value === "string") {
-        const key = canonicalJson(value);
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
+      // Lists people write do not repeat an item: repeated text is drawn again (for half the tries without uniqueItems).
+      const key = canonicalJson(value);
+      if (seen.has(key) && (s.uniqueItems || (typeof value === "string" && tries < maxTries / 2))) continue;
+      seen.add(key);
       out.push(value);
     }
     if (out.length < min) throw new Error(`could not make ${min} distinct items`);
