@@ -23,6 +23,7 @@ export type ParamKind =
   | "entity_type"
   | "relation"
   | "fact"
+  | "message"
   | "quantity";
 
 /** Rules on the snake-cased name and on the description, first match wins; a rule holds when either test does. */
@@ -45,12 +46,13 @@ const RULES: Array<{ kind: ParamKind; name?: RegExp; description?: RegExp; numer
   { kind: "language", name: /(^|_)(lang|language|locale)(_|$)/ },
   { kind: "currency", name: /(^|_)currency(_|$)/ },
   { kind: "id", name: /(^|_)(id|ids|identifier|uuid)$/ },
-  { kind: "query", name: /(^|_)(query|search|keywords?|term|q)$/ },
+  { kind: "query", name: /(^|_)(query|search|keywords?|term|q|topic|subject)$/ },
   { kind: "relation", name: /(^|_)relation_?type$/, description: /\btype of (?:the )?relation/i },
   { kind: "entity_type", name: /(^|_)entity_?type$/, description: /\btype of (?:the )?entity/i },
-  { kind: "person", name: /(^|_)(person|author|assignee|owner|contact|full_name|entity_name)$|^(from|to)$/, description: /\bname of (?:the |an? )?(?:entity|person|user|contact|author)\b/i },
+  { kind: "person", name: /(^|_)(person|author|assignee|owner|contact|full_name|entity_name)$|^(from|to)$/, description: /\bname of (?:the |an? )?(?:entity|person|user|contact|author)\b|\b(?:entity|person|user|contact) names?\b/i },
   { kind: "fact", name: /(^|_)(observations?|facts?|notes?|memo|remarks?)$/, description: /\bobservation/i },
-  { kind: "quantity", numeric: true, name: /(^|_)(limit|count|max|min|top|num|number|size|amount|quantity|page|depth|offset|lines|head|tail|days|hours|minutes|seconds|n|k)(_|$)/ },
+  { kind: "message", name: /(^|_)(message|msg|text|body|content|contents|comment)$/ },
+  { kind: "quantity", numeric: true, name: /(^|_)(limit|count|max|min|top|num|number|size|amount|quantity|page|depth|offset|lines|head|tail|days|hours|minutes|seconds|n|k)(_|$)/, description: /\b(?:number|amount|quantity|count|value)\b/i },
 ];
 
 /** "entityName", "entity-name" and "entity_name" all read "entity_name". */

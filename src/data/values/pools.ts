@@ -75,3 +75,10 @@ export const FACTS = [
   "Has two children", "Is learning Japanese", "Drives an electric car", "Runs a marathon every spring", "Vegetarian",
   "Plays chess on weekends", "Manages the London office", "Joined the company in 2019",
 ];
+
+export const MESSAGES = [
+  "Hello from the team!", "The build passed on the first try.", "Running ten minutes late, start without me.",
+  "Don't forget the meeting at 3pm.", "Thanks for the quick review!", "The report is ready for you.",
+  "Lunch on Friday?", "Server maintenance tonight at 22:00.", "Happy birthday, Sam!", "Please send the invoice by Monday.",
+  "Shopping list: eggs, milk, bread and coffee.", "Remember to water the plants.", "Flight lands at 18:40 in Lisbon.",
+];

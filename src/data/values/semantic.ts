@@ -79,6 +79,8 @@ export function semanticValue(kind: ParamKind, p: SemanticParam, rng: Rng, value
       return semantic(rng.pick(pools.RELATIONS));
     case "fact":
       return semantic(rng.pick(pools.FACTS));
+    case "message":
+      return semantic(rng.pick(pools.MESSAGES));
     case "quantity":
       return undefined;
   }
@@ -105,7 +107,8 @@ function quantity(kind: ParamKind, text: string, rng: Rng): number | undefined {
   if (/minutes/i.test(text)) return rng.pick([5, 10, 15, 30, 45, 60]);
   if (/seconds/i.test(text)) return rng.int(1, 10);
   if (/depth|level/i.test(text)) return rng.int(1, 4);
-  return rng.pick([1, 3, 5, 10, 20, 25, 50]);
+  if (/limit|top|max|size|results/i.test(text)) return rng.pick([1, 3, 5, 10, 20, 25, 50]);
+  return rng.pick([rng.int(1, 20), rng.int(10, 100), rng.pick([12, 15, 25, 50, 100, 250, 1000])]);
 }
 
 /** A read-only query over the discovered tables (server-grounded), else over a common example schema. */
