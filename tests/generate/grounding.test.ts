@@ -10,6 +10,8 @@ import { VALUE_SOURCES } from "../../src/data/sample.js";
 import { fitsFormat, isTimezone, parseDescriptionHints, valueForFormat, type HintFormat } from "../../src/data/values/description-hints.js";
 import { Grounding } from "../../src/data/values/grounding.js";
 import { allowedValuesIn, ServerValues } from "../../src/data/values/server-values.js";
+import { semanticValue } from "../../src/data/values/semantic.js";
+import { paramKind } from "../../src/data/values/param-kind.js";
 
 const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -71,6 +73,47 @@ describe("description hints", () => {
         expect(value.time).toMatch(HH_MM);
         expect(["description", "semantic"]).toContain(sources.timezone);
         expect(sources.time).toBe("description");
+      }),
+    );
+  });
+});
+
+describe("semantic providers", () => {
+  it("read a parameter's kind from its name and description", () => {
+    expect(paramKind("timezone", undefined, false)).toBe("timezone");
+    expect(paramKind("target", "Target IANA timezone name", false)).toBe("timezone");
+    expect(paramKind("repo_path", undefined, false)).toBe("repo");
+    expect(paramKind("filePath", undefined, false)).toBe("path");
+    expect(paramKind("sql", undefined, false)).toBe("sql");
+    expect(paramKind("query", "The SQL query to run", false)).toBe("sql");
+    expect(paramKind("query", "Search text", false)).toBe("query");
+    expect(paramKind("createdAt", undefined, false)).toBe("datetime");
+    expect(paramKind("updates", undefined, false)).toBeUndefined();
+    expect(paramKind("limit", undefined, true)).toBe("quantity");
+    expect(paramKind("city", undefined, true)).toBeUndefined();
+  });
+
+  it("property: every value is valid for its kind, and paths stay inside the server's roots", () => {
+    const values = new ServerValues();
+    values.addRoot("/srv/share");
+    const checks: Array<[string, string | undefined, (v: unknown) => boolean]> = [
+      ["timezone", undefined, (v) => isTimezone(v as string)],
+      ["start_time", undefined, (v) => HH_MM.test(v as string)],
+      ["due_date", undefined, (v) => /^\d{4}-\d{2}-\d{2}$/.test(v as string) && !Number.isNaN(Date.parse(v as string))],
+      ["created_at", undefined, (v) => !Number.isNaN(Date.parse(v as string))],
+      ["email", undefined, (v) => /^[a-z.]+@[a-z.]+\.[a-z]+$/.test(v as string)],
+      ["url", undefined, (v) => new URL(v as string).protocol === "https:"],
+      ["currency", undefined, (v) => /^[A-Z]{3}$/.test(v as string)],
+      ["country", "ISO 3166 two-letter country code", (v) => /^[A-Z]{2}$/.test(v as string)],
+      ["file_path", undefined, (v) => (v as string).startsWith("/srv/share/")],
+      ["directory", undefined, (v) => (v as string).startsWith("/srv/share/")],
+      ["sql", undefined, (v) => /^SELECT /.test(v as string)],
+    ];
+    fc.assert(
+      fc.property(fc.integer(), fc.constantFrom(...checks), (seed, [name, description, valid]) => {
+        const kind = paramKind(name, description, false)!;
+        const made = semanticValue(kind, { name, ...(description ? { description } : {}), numeric: false, integer: false }, new Rng(seed), values);
+        expect(made && valid(made.value), `${name}: ${made?.value}`).toBe(true);
       }),
     );
   });

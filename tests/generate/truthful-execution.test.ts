@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -48,6 +49,22 @@ async function run(name: string, server: string, samples: number, execute?: "all
   }
   return { result, rows };
 }
+
+describe("error text without isError", () => {
+  it("is recognised in the forms servers use, and plain answers are not", () => {
+    for (const text of ["Error: Only CREATE TABLE statements are allowed", "ERROR 1064 (42000): syntax", "ValueError: bad input", "Traceback (most recent call last):\n  File", "Failed to fetch weather", '{"error":"not found"}', '{"success":false,"message":"no"}', "[error] disk full"]) {
+      expect(looksLikeError(text), text).toBe(true);
+    }
+    for (const text of ["Error handling guide: chapter 2", "No matches found", '{"entities":[],"relations":[]}', '{"error":null,"result":3}', "The sum of 2 and 3 is 5.", "Errors: none"]) {
+      expect(looksLikeError(text), text).toBe(false);
+    }
+  });
+
+  it("property: an answer opening with 'Error:' is an error whatever follows; a JSON answer with a result is not", () => {
+    fc.assert(fc.property(fc.string(), (rest) => looksLikeError(`Error: ${rest}`)));
+    fc.assert(fc.property(fc.jsonValue(), (value) => !looksLikeError(JSON.stringify({ result: value }))));
+  });
+});
 
 describe("execution that tells the truth", () => {
   it("error text without isError is an error: never a success sample, never a stub in its place", async () => {
