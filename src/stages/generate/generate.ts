@@ -128,7 +128,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
 
     const server = options.server;
-    const reconnect = server ? () => connectToServer(server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") }) : undefined;
+    // A new process resets a stdio server; a new connection to an HTTP server resets nothing.
+    const reconnect = server?.kind === "stdio" ? () => connectToServer(server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") }) : undefined;
     const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, reconnect, log);
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
