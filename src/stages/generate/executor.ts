@@ -56,7 +56,7 @@ export class ToolExecutor {
   private readonly disabled = new Set<string>();
   /** A call on the current process may have changed its state. */
   private dirty = false;
-  /** A restart was seen not to reset the state, so restarting is pointless. */
+  /** Restarting does not reset the state (a restart was seen not to, or the server cannot be restarted). */
   private persistent = false;
   /** What the server shows of its state (its listings), taken fresh; a restart that changes it did not reset. */
   private baseline: string | undefined;
@@ -126,6 +126,10 @@ export class ToolExecutor {
 
   /** A fresh process when possible ("reset"), else "shared". */
   async reset(): Promise<ServerState> {
+    if (!this.reconnect && !this.persistent) {
+      this.persistent = true;
+      this.log("warning: the server cannot be restarted from here (it is reached over HTTP), so samples after a state-changing call are marked serverState \"shared\"");
+    }
     if (!this.reconnect || this.persistent) return "shared";
     const old = this.connection;
     this.connection = undefined;
