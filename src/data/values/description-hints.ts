@@ -117,14 +117,21 @@ export function fitsFormat(format: HintFormat, value: unknown): boolean {
   return CHECKS[format](value);
 }
 
-/** Whether the runtime knows a time zone name (IANA names and UTC). */
+const zones = new Map<string, boolean>();
+
+/** Whether the runtime knows a time zone name (IANA names and UTC); cached, as Intl is slow to ask. */
 export function isTimezone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: name });
-    return name.length > 0;
-  } catch {
-    return false;
+  let known = zones.get(name);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: name });
+      known = name.length > 0;
+    } catch {
+      known = false;
+    }
+    if (zones.size < 1000) zones.set(name, known);
   }
+  return known;
 }
 
 /** Whether a format's values are numbers rather than text. */
