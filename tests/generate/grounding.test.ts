@@ -127,6 +127,12 @@ describe("server values", () => {
     expect(values.dirs).toEqual(["/srv/data/docs", "/srv/data/old stuff"]);
   });
 
+  it("branches a listing shows become the values of git ref parameters", () => {
+    const values = new ServerValues();
+    values.harvest("* main\n  feature/login-form\n  release/2.0\n", { repo_path: "/srv/repo" }, "git_branch");
+    expect(values.valuesFor("git_checkout", "branch_name", "gitref")).toEqual(["main", "feature/login-form", "release/2.0"]);
+  });
+
   it("an error naming the allowed values feeds the next draw of that parameter", () => {
     expect(allowedValuesIn("Invalid enum value. Expected 'celsius' | 'fahrenheit', received 'kelvin'")).toEqual(["celsius", "fahrenheit"]);
     expect(allowedValuesIn("Error: no table named 'x'. Available tables: customers, invoices")).toEqual(["customers", "invoices"]);

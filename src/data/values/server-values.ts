@@ -11,6 +11,8 @@ const PATH_IN_TEXT = /(?:^|[\s"'([:,])(\/[A-Za-z0-9._/-]*[A-Za-z0-9_-])/g;
  * column ("README.md   10 B", "a b.txt 1.2 KB") or a parenthesised note.
  */
 const LISTED = /^\s*\[(FILE|DIR)\]\s+(.+?)(?:\s{2,}.*|\s+\d[\d.,]*\s*(?:[KMGTP]i?B|B|bytes)\b.*|\s+\(.*)?\s*$/gm;
+/** A line of `git branch` output: "* main", "  feature/login", "  remotes/origin/main". */
+const BRANCH_LINE = /^[*+ ]\s*([\w./-]+)\s*$/gm;
 const HAS_EXTENSION = /\.[A-Za-z0-9]{1,8}$/;
 const CREATE_TABLE = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["`[]?(\w+)["`\]]?\s*\(([^;]*?)\)\s*(?:;|$)/gi;
 
@@ -74,6 +76,9 @@ export class ServerValues {
         if (given.has(path)) continue;
         if (asRoots) this.addRoot(path);
         else this.addPath(path, HAS_EXTENSION.test(path) ? "file" : "dir");
+      }
+      if (/branch/i.test(toolName)) {
+        for (const m of text.matchAll(BRANCH_LINE)) push(this.keyedList("branch"), m[1]!);
       }
       if (dir) {
         for (const m of text.matchAll(LISTED)) this.addPath(`${dir.replace(/\/+$/, "")}/${m[2]!.trim()}`, m[1] === "DIR" ? "dir" : "file");
@@ -149,6 +154,12 @@ export class ServerValues {
     return [];
   }
 
+  private keyedList(key: string): Primitive[] {
+    const list = this.byKey.get(key) ?? [];
+    this.byKey.set(key, list);
+    return list;
+  }
+
   private walk(node: unknown, key: string, dir: string | undefined, given: ReadonlySet<string>): void {
     if (Array.isArray(node)) {
       if (dir && node.length > 0 && node.every(isTreeNode)) return this.walkTree(node, dir);
@@ -165,9 +176,7 @@ export class ServerValues {
       if (typeof node === "string" && isPath(node)) this.addPath(node, HAS_EXTENSION.test(node) ? "file" : "dir");
       const k = keyOf(key);
       if (!this.byKey.has(k) && this.byKey.size >= MAX_KEYS) return;
-      const list = this.byKey.get(k) ?? [];
-      this.byKey.set(k, list);
-      push(list, node);
+      push(this.keyedList(k), node);
       if (/^(table|table_name)$/.test(k) && typeof node === "string" && !this.tables.has(node) && this.tables.size < MAX_KEYS) this.tables.set(node, []);
     }
   }

@@ -57,6 +57,9 @@ export async function discover(ctx: GenContext, rng: Rng): Promise<DiscoveryRepo
   for (const tool of dirListings) {
     for (const dir of ctx.values.dirs.slice(0, MAX_DIRS_LISTED)) await look(tool, { [requiredOf(tool)[0]!]: dir });
   }
+  // Other listings that need arguments (a repository's branches, a database's tables) take what was found so far.
+  const rest = readOnly.filter((t) => requiredOf(t).length > 0 && !dirListings.includes(t) && LISTING.test(snakeCase(t.name)));
+  for (const tool of rest) await look(tool, drawArgs(ctx, tool, "standard", rng.fork(`list/${tool.name}`), undefined, "prefer"));
 
   const resources = await executor.resources();
   if (resources.length > 0) ctx.values.harvest(JSON.stringify({ resourceUris: resources.map((r) => r.uri) }), {});
