@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, ForgeError } from "../core/errors.js";
+import { redactSecrets } from "../core/redact.js";
+import { recordInvocation } from "../core/state.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
+import { checkSharedOptionBounds } from "./bounds.js";
 import { recordCliEntry } from "./entry.js";
 
 interface CommandEntry {
@@ -43,7 +46,8 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .version(VERSION)
     .enablePositionalOptions()
     .exitOverride()
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .hook("preAction", (_program, command) => checkSharedOptionBounds(command.opts()));
   for (const entry of commandsFor(argv.slice(2))) program.addCommand((await entry.load()).exitOverride());
   return program;
 }
@@ -60,6 +64,7 @@ function commandsFor(args: readonly string[]): CommandEntry[] {
 /** Runs the CLI and returns the contract's exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   recordCliEntry(argv[1]);
+  recordInvocation(argv.slice(2));
   exitQuietlyWhenStdoutCloses();
   const stopOnSignal = onShutdown(() => undefined);
   try {
@@ -80,6 +85,18 @@ function exitQuietlyWhenStdoutCloses(): void {
   });
 }
 
+/** File-system errors about a path the user chose: bad input, told without a stack trace. */
+const PATH_ERRORS: Record<string, string> = {
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
+};
+
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
@@ -88,10 +105,15 @@ function reportError(error: unknown): number {
     return ExitCode.badInput;
   }
   if (error instanceof ForgeError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    process.stderr.write(redactSecrets(`error: ${error.message}\n`));
+    if (error.hint) process.stderr.write(redactSecrets(`hint: ${error.hint}\n`));
     return error.exitCode;
   }
-  process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  const fsError = error as NodeJS.ErrnoException;
+  if (typeof fsError?.path === "string" && fsError.code !== undefined && PATH_ERRORS[fsError.code]) {
+    process.stderr.write(redactSecrets(`error: cannot use ${fsError.path}: ${PATH_ERRORS[fsError.code]} (${fsError.code})\nhint: pass another path\n`));
+    return ExitCode.badInput;
+  }
+  process.stderr.write(redactSecrets(`error: ${(error as Error)?.stack ?? String(error)}\n`));
   return ExitCode.environment;
 }

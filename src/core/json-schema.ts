@@ -66,6 +66,9 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
   if (!schema || typeof schema !== "object" || Array.isArray(schema)) {
     return { pointer: at, message: `a JSON Schema must be an object, got ${describe(schema)}` };
   }
+  if (nestingDepth(schema) > MAX_SCHEMA_DEPTH) {
+    return { pointer: at, message: `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels; flatten it (or use $ref)` };
+  }
   const draft = draftOf(schema as Record<string, unknown>);
   if (typeof draft !== "string") {
     return {
@@ -101,11 +104,14 @@ export function compileToolSchema(schema: object, where: string): ValidateFuncti
   return validate;
 }
 
+const SELF_ID = "mcp-forge:tool-schema";
+
 function compileCached(schema: Record<string, unknown>, draft: Draft): ValidateFunction {
   const key = canonicalJson(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajvFor(draft).compile(schema);
+    // Without an $id of its own ajv cannot resolve "#" (a tree type's reference to itself).
+    validate = ajvFor(draft).compile(schema.$id === undefined ? { ...schema, $id: SELF_ID } : schema);
     compiled.set(key, validate);
   }
   return validate;
@@ -134,4 +140,53 @@ function valueAt(root: unknown, pointer: string): unknown {
 function describe(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Deepest nesting of objects and arrays a schema may have: deeper ones are refused, not walked. */
+export const MAX_SCHEMA_DEPTH = 64;
+
+/** How deep `value` nests objects and arrays, counted without recursion; stops past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_SCHEMA_DEPTH): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== "object") continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Where a schema's local `$ref`s lead back to a schema that contains them (a tree type: valid, but
+ * endless to expand): the JSON pointer of the `$ref` that closes the loop, or undefined.
+ */
+export function findRefCycle(schema: unknown): string | undefined {
+  const done = new Set<unknown>();
+  const open = new Set<unknown>();
+  const visit = (node: unknown, pointer: string): string | undefined => {
+    if (!node || typeof node !== "object" || done.has(node)) return undefined;
+    if (open.has(node)) return pointer;
+    open.add(node);
+    const ref = (node as Record<string, unknown>).$ref;
+    const target = typeof ref === "string" && ref.startsWith("#") ? resolveLocalRef(schema, ref) : undefined;
+    const found =
+      (target !== undefined ? visit(target, `${pointer}/$ref`) : undefined) ??
+      Object.entries(node).reduce<string | undefined>((hit, [key, child]) => hit ?? visit(child, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`), undefined);
+    open.delete(node);
+    done.add(node);
+    return found;
+  };
+  return visit(schema, "");
+}
+
+function resolveLocalRef(root: unknown, ref: string): unknown {
+  let node = root;
+  for (const part of ref.slice(1).split("/").filter(Boolean)) {
+    const key = decodeURIComponent(part).replace(/~1/g, "/").replace(/~0/g, "~");
+    node = node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  return node;
 }

@@ -2,6 +2,7 @@ import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonAtomic } from "./atomic.js";
 import { badInput } from "./errors.js";
+import { redactSecrets, redactValue } from "./redact.js";
 
 /** Pipeline stages in the contract's order (CONTRACT.md §1). */
 export const STAGES = [
@@ -39,6 +40,8 @@ export interface StageRecord {
   outputs: Record<string, string>;
   summary: Record<string, unknown>;
   error?: string;
+  /** The command line that ran the stage (secrets redacted): what `status` suggests to resume it. */
+  command?: string;
 }
 
 export interface PipelineState {
@@ -66,7 +69,9 @@ export async function loadState(workdir: string, options: { force?: boolean } = 
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return emptyState();
+    if (code === "ENOTDIR") throw badInput(`--workdir ${workdir}: a file, not a folder`, "pass a folder for the pipeline's files (it is created if missing)");
     throw error;
   }
   const problem = validateState(text);
@@ -99,7 +104,7 @@ function validateState(text: string): string | undefined {
 }
 
 export async function saveState(workdir: string, state: PipelineState): Promise<void> {
-  await writeJsonAtomic(statePath(workdir), { ...state, updatedAt: new Date().toISOString() });
+  await writeJsonAtomic(statePath(workdir), redactValue({ ...state, updatedAt: new Date().toISOString() }));
 }
 
 /** The first stage not yet done, in pipeline order. */
@@ -107,9 +112,20 @@ export function currentStage(state: PipelineState): PipelineStage {
   return STAGES.find((s) => state.stages[s]?.status !== "done") ?? "COMPLETE";
 }
 
+/** The next step: the command that was running when a stage stopped short, else the stage's usual one. */
 export function nextCommand(state: PipelineState): string | undefined {
   const stage = currentStage(state);
-  return stage === "COMPLETE" ? undefined : STAGE_COMMANDS[stage];
+  if (stage === "COMPLETE") return undefined;
+  const record = state.stages[stage];
+  return record && record.status !== "done" && record.command ? record.command : STAGE_COMMANDS[stage];
+}
+
+let invocation: string | undefined;
+
+/** Records the CLI's arguments (main does), so each stage stores the command line that ran it, secrets redacted. */
+export function recordInvocation(args: readonly string[]): void {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  invocation = ["mcp-forge", ...args.map(quote)].join(" ");
 }
 
 /** Records that a stage started; later stages' records are dropped, since their inputs change. */
@@ -122,7 +138,7 @@ export async function startStage(
   const state = await loadState(workdir, options);
   const index = STAGES.indexOf(stage);
   for (const later of STAGES.slice(index + 1)) delete state.stages[later];
-  state.stages[stage] = { status: "running", startedAt: new Date().toISOString(), inputs, outputs: {}, summary: {} };
+  state.stages[stage] = { status: "running", startedAt: new Date().toISOString(), inputs, outputs: {}, summary: {}, ...(invocation ? { command: redactSecrets(invocation) } : {}) };
   state.stage = stage;
   await saveState(workdir, state);
   return state;

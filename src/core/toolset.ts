@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { writeJsonAtomic } from "./atomic.js";
+import { stripBom } from "./files.js";
 import { toolsetHash } from "./canonical.js";
 import { badInput } from "./errors.js";
 
@@ -59,7 +60,7 @@ export async function readToolsFile(path: string): Promise<ToolsFile> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(stripBom(text));
   } catch (error) {
     throw badInput(`${path}: not valid JSON (${(error as Error).message})`);
   }

@@ -21,6 +21,7 @@ export interface Elision {
 }
 
 const CHUNK = 1 << 20;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const BLANK = /^\s*$/;
 
 /**
@@ -36,7 +37,9 @@ export async function* readLines(path: string, elision?: () => Elision | undefin
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : Buffer.from(buffer.subarray(0, bytesRead));
+      // A UTF-8 byte-order mark (Windows editors write one) is not part of the first line.
+      const skip = lineNo === 0 && carry.length === 0 && buffer.subarray(0, 3).equals(BOM) ? 3 : 0;
+      const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : Buffer.from(buffer.subarray(skip, bytesRead));
       const end = data.lastIndexOf(10) + 1;
       // Lines split at 0x0a never cut a multi-byte character, so a valid chunk means valid lines.
       const valid = isUtf8(data.subarray(0, end));

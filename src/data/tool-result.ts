@@ -1,3 +1,4 @@
+import { redactSecrets as redactAll } from "../core/redact.js";
 import type { McpTool } from "../core/toolset.js";
 import { ArgGenerator } from "./schema-args.js";
 import type { Rng } from "./rng.js";
@@ -105,16 +106,10 @@ export function looksLikeError(text: string): boolean {
   }
 }
 
-const SECRET_NAME = /(key|token|secret|passw|credential|auth|cookie|session)/i;
-
 /**
  * Server output can echo our environment (a server that prints its env, an error that quotes a
- * header): values of secret-looking variables never reach a dataset.
+ * header): secrets never reach a dataset. The layer is src/core/redact.ts.
  */
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  let out = text;
-  for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 8 && SECRET_NAME.test(name) && out.includes(value)) out = out.split(value).join("[redacted]");
-  }
-  return out;
+  return redactAll(text, env);
 }

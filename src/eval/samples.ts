@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { canonicalJson, sha256 } from "../core/canonical.js";
 import { badInput } from "../core/errors.js";
+import { readTextFile } from "../core/files.js";
 import type { McpTool } from "../core/toolset.js";
 import type { ChatMessage, FunctionTool, ToolCall } from "../models/types.js";
 
@@ -38,12 +38,9 @@ export interface EvalSet {
 
 /** Reads a samples JSONL file (the contract's format) into evaluation cases. */
 export async function readEvalSet(path: string, toolset: readonly McpTool[]): Promise<EvalSet> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw badInput(`${path}: cannot read the eval set`, "run `mcp-forge generate` first; it writes data/eval.jsonl");
-  }
+  const text = await readTextFile(path, "eval set").catch((error: Error) => {
+    throw badInput(error.message, "run `mcp-forge generate` first; it writes data/eval.jsonl");
+  });
   const fallbackTools = toolset.map(toFunctionTool);
   // Samples usually carry the same tools: one shared array lets the chat template convert them once.
   const interned = new Map<string, FunctionTool[]>();

@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { badInput, ForgeError } from "../core/errors.js";
+import { redactUrl } from "../core/redact.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { ProcessTreeStdioTransport } from "./stdio-transport.js";
@@ -37,15 +38,6 @@ export function describeTarget(target: ServerTarget): string {
   return target.kind === "stdio" ? target.command : redactUrl(target.url);
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
 
 const newClient = () => new Client({ name: "mcp-forge", version: VERSION }, { capabilities: {} });
 

@@ -1,7 +1,9 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
+import { parseSeconds } from "../cli/bounds.js";
 import { collect } from "../cli/options.js";
 import { badInput } from "../core/errors.js";
+import { redactUrl, registerEnvSecrets, registerHeaderSecrets, registerUrlCredentials } from "../core/redact.js";
 import type { ServerTarget } from "./connect.js";
 
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -32,10 +34,12 @@ export function serverTargetFromOptions(opts: Record<string, unknown>): ServerTa
   if (server !== undefined) {
     if (server.trim() === "") throw badInput("--server is empty", 'pass the command that starts the server, e.g. --server "node server.js"');
     if (headers.length > 0) throw badInput("--header applies to --url only", "pass values to a stdio server with --env KEY=VALUE");
+    const values = Object.fromEntries(env.map(parseEnv));
+    registerEnvSecrets(values);
     return {
       kind: "stdio",
       command: server,
-      ...(env.length > 0 ? { env: Object.fromEntries(env.map(parseEnv)) } : {}),
+      ...(env.length > 0 ? { env: values } : {}),
       ...(cwd !== undefined ? { cwd: resolve(cwd) } : {}),
     };
   }
@@ -43,8 +47,11 @@ export function serverTargetFromOptions(opts: Record<string, unknown>): ServerTa
     if (env.length > 0 || cwd !== undefined) {
       throw badInput("--env and --cwd apply to --server only", 'pass credentials to an HTTP server with --header "Name: value"');
     }
+    registerUrlCredentials(url);
     checkUrl(url);
-    return { kind: "http", url, ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map(parseHeader)) } : {}) };
+    const values = Object.fromEntries(headers.map(parseHeader));
+    registerHeaderSecrets(values);
+    return { kind: "http", url, ...(headers.length > 0 ? { headers: values } : {}) };
   }
   if (env.length > 0 || headers.length > 0 || cwd !== undefined) {
     throw badInput("--env, --header and --cwd need --server or --url");
@@ -54,12 +61,7 @@ export function serverTargetFromOptions(opts: Record<string, unknown>): ServerTa
 
 /** --timeout in milliseconds. */
 export function timeoutMsFromOptions(opts: Record<string, unknown>): number {
-  const raw = opts.timeout ?? DEFAULT_TIMEOUT_SECONDS;
-  const seconds = typeof raw === "number" ? raw : Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw badInput(`--timeout ${String(raw)}: expected a positive number of seconds`, "e.g. --timeout 60");
-  }
-  return Math.round(seconds * 1000);
+  return Math.round(parseSeconds(opts.timeout ?? DEFAULT_TIMEOUT_SECONDS, "--timeout") * 1000);
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
@@ -104,9 +106,9 @@ function checkUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw badInput(`--url ${url}: not a valid URL`, "e.g. --url http://localhost:3001/mcp");
+    throw badInput(`--url ${redactUrl(url)}: not a valid URL`, "e.g. --url http://localhost:3001/mcp");
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw badInput(`--url ${url}: expected an http:// or https:// URL`, "e.g. --url http://localhost:3001/mcp");
+    throw badInput(`--url ${redactUrl(url)}: expected an http:// or https:// URL`, "e.g. --url http://localhost:3001/mcp");
   }
 }

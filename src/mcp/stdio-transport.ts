@@ -4,6 +4,7 @@ import type { Readable, Writable } from "node:stream";
 import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { redactSecrets } from "../core/redact.js";
 import { descendantsOf, killTree, signalTree } from "./process-tree.js";
 
 const STDERR_TAIL_LINES = 20;
@@ -32,6 +33,8 @@ export class ProcessTreeStdioTransport implements Transport {
   private stdoutBuffer = Buffer.alloc(0);
   private log?: WriteStream;
   private stderrTail = "";
+  /** Stderr after its last newline: lines reach the log whole, so a secret is redacted in one piece. */
+  private stderrPartial = "";
   private knownPids: number[] = [];
   private closing?: Promise<void>;
   private readonly killOnExit = () => {
@@ -48,7 +51,7 @@ export class ProcessTreeStdioTransport implements Transport {
 
   /** The last lines the server wrote to stderr. */
   get recentStderr(): string {
-    return this.stderrTail.split("\n").slice(-STDERR_TAIL_LINES).join("\n").trimEnd();
+    return redactSecrets(this.stderrTail.split("\n").slice(-STDERR_TAIL_LINES).join("\n").trimEnd());
   }
 
   setProtocolVersion(version: string): void {
@@ -84,11 +87,20 @@ export class ProcessTreeStdioTransport implements Transport {
       });
       child.stdin.on("error", (error) => this.onerror?.(error));
       child.stdout.on("data", (chunk: Buffer) => this.receive(chunk));
-      child.stderr.on("data", (chunk: Buffer) => {
-        this.log?.write(chunk);
-        this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-8192);
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (text: string) => {
+        this.logStderr(text);
+        this.stderrTail = (this.stderrTail + text).slice(-8192);
       });
     });
+  }
+
+  /** Writes the server's stderr to the log line by line, secrets redacted (see src/core/redact.ts). */
+  private logStderr(text: string, flush = false): void {
+    const pending = this.stderrPartial + text;
+    const cut = flush || pending.length > MAX_LINE_BYTES ? pending.length : pending.lastIndexOf("\n") + 1;
+    this.stderrPartial = pending.slice(cut);
+    if (cut > 0) this.log?.write(redactSecrets(pending.slice(0, cut)));
   }
 
   /** Splits stdout into lines; a line that is not a JSON-RPC message is kept to explain failures, not fatal. */
@@ -107,7 +119,7 @@ export class ProcessTreeStdioTransport implements Transport {
       try {
         message = deserializeMessage(line);
       } catch {
-        this.strayStdout = line.slice(0, 500);
+        this.strayStdout = redactSecrets(line.slice(0, 500));
         continue;
       }
       this.onmessage?.(message);
@@ -141,6 +153,7 @@ export class ProcessTreeStdioTransport implements Transport {
     }
     process.off("exit", this.killOnExit);
     this.stdoutBuffer = Buffer.alloc(0);
+    this.logStderr("", true);
     await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
   }
 }

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { badInput } from "../../core/errors.js";
+import { readTextFile } from "../../core/files.js";
 import { jsonSyntaxError, lineColumn } from "./json-syntax.js";
 
 export type Syntax = "json" | "yaml";
@@ -18,12 +18,7 @@ export interface SourceFile {
 
 /** Reads and parses a JSON or YAML file (by extension, else by content); syntax errors exit 2 with line and column. */
 export async function readSource(path: string): Promise<SourceFile> {
-  let text: string;
-  try {
-    text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
-  } catch (error) {
-    throw badInput(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const text = await readTextFile(path, "tools file");
   const syntax = syntaxOf(path, text);
   const value = syntax === "json" ? parseJson(path, text) : parseYaml(path, text);
   return { path, syntax, text, value, lineOf: locator(text) };
@@ -55,7 +50,12 @@ function parseYaml(path: string, text: string): unknown {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     throw badInput(`${path}:${line}:${col}: not valid YAML: ${error.message}`, "fix the YAML syntax at that line and column");
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml refuses alias bombs (billion laughs) here: "Excessive alias count…".
+    throw badInput(`${path}: not usable YAML: ${(error as Error).message}`, "expand the aliases (*name) by hand; a tools file needs few");
+  }
 }
 
 /** Finds lines for JSON pointers by reading the text as YAML, which also covers JSON. */
