@@ -48,7 +48,7 @@ const FACTS: Array<[string, string]> = [
   ["How many continents are there?", "There are seven continents."],
   ["Who wrote Romeo and Juliet?", "William Shakespeare wrote Romeo and Juliet."],
   ["What's the chemical symbol for gold?", "The chemical symbol for gold is Au."],
-  ["How many minutes are in an hour?", "There are 60 minutes in an hour."],
+  ["How many weeks are in a year?", "There are 52 weeks in a year."],
   ["What is the freezing point of water in Fahrenheit?", "Water freezes at 32 °F."],
   ["Which ocean is the largest?", "The Pacific Ocean is the largest."],
   ["How many sides does a hexagon have?", "A hexagon has six sides."],
@@ -57,8 +57,8 @@ const FACTS: Array<[string, string]> = [
 ];
 
 const CAPITALS: Array<[string, string]> = [
-  ["France", "Paris"], ["Japan", "Tokyo"], ["Canada", "Ottawa"], ["Australia", "Canberra"], ["Brazil", "Brasília"], ["Italy", "Rome"],
-  ["Spain", "Madrid"], ["Germany", "Berlin"], ["Egypt", "Cairo"], ["Kenya", "Nairobi"], ["Norway", "Oslo"], ["Portugal", "Lisbon"],
+  ["France", "Paris"], ["Japan", "Tokyo"], ["Canada", "Ottawa"], ["Chile", "Santiago"], ["Brazil", "Brasília"], ["Italy", "Rome"],
+  ["Spain", "Madrid"], ["Germany", "Berlin"], ["Egypt", "Cairo"], ["Kenya", "Nairobi"], ["Norway", "Oslo"], ["Austria", "Vienna"],
   ["Mexico", "Mexico City"], ["India", "New Delhi"], ["Argentina", "Buenos Aires"], ["Turkey", "Ankara"], ["Poland", "Warsaw"], ["Ireland", "Dublin"],
   ["Greece", "Athens"], ["Sweden", "Stockholm"],
 ];
@@ -103,6 +103,9 @@ const MONTHS: Array<[string, string]> = [
   ["January", "31"], ["February", "28, or 29 in a leap year"], ["March", "31"], ["April", "30"], ["May", "31"], ["June", "30"],
   ["July", "31"], ["August", "31"], ["September", "30"], ["October", "31"], ["November", "30"], ["December", "31"],
 ];
+
+/** The bank's tables, for the check that the hand-written eval sets never fed the generator. */
+export const NO_TOOL_TABLES = { SMALL_TALK, FACTS, CAPITALS, SYNONYMS, PHRASES, UNITS, TIPS, MONTHS };
 
 const FAMILIES: Family[] = [
   {

@@ -10,6 +10,8 @@ import { readEvalSet, type EvalSet } from "../../src/eval/samples.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { textJaccard } from "../../src/data/near-dup.js";
 import { userText } from "../../src/data/sample.js";
+import * as pools from "../../src/data/values/pools.js";
+import { NO_TOOL_TABLES } from "../../src/data/no-tool-bank.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const human = join(root, "tests/fixtures/human");
@@ -110,5 +112,76 @@ describe.each(["memory", "filesystem"])("the hand-written %s set", (name) => {
       const closest = Math.max(...generated.map((g) => textJaccard(request, g)));
       expect(closest, `${c.id}: ${request}`).toBeLessThan(0.5);
     }
+  });
+});
+
+/** Keys whose values are the schema's own vocabulary (a type, a relation, a sort order, a glob), not names or facts. */
+const VOCABULARY_KEYS = /^(entityType|relationType|sortBy|pattern|excludePatterns)$/;
+
+/** Every argument value of the hand-written sets (expected and acceptable) and of the graph they are graded on; paths as their segments. */
+async function humanValues(): Promise<string[]> {
+  const out = new Set<string>();
+  const walk = (value: unknown, key = ""): void => {
+    if (VOCABULARY_KEYS.test(key)) return;
+    if (typeof value === "string") {
+      if (value.includes("{{ROOT}}")) value.replace("{{ROOT}}", "").split("/").forEach((s) => out.add(s));
+      else out.add(value.trim());
+    } else if (Array.isArray(value)) value.forEach((v) => walk(v, key));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  for (const name of ["memory", "filesystem"]) {
+    for (const line of (await readFile(join(human, `${name}.jsonl`), "utf8")).trim().split("\n")) {
+      const c = JSON.parse(line);
+      for (const m of c.messages) for (const call of m.tool_calls ?? []) walk(call.function.arguments);
+      walk(c.acceptable ?? []);
+    }
+  }
+  for (const line of (await readFile(join(human, "memory-graph.jsonl"), "utf8")).trim().split("\n")) walk(JSON.parse(line));
+  return [...out].filter((v) => v.replace(/[^\p{L}]/gu, "").length >= 3 && !/\*/.test(v));
+}
+
+const MONTH_NAMES = new Set(NO_TOOL_TABLES.MONTHS.map(([m]) => m));
+
+/** Every string the generator's value pools and banks hold, read through their exports. */
+function poolValues(): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (out.push(k), walk(x));
+  };
+  walk(Object.values(pools));
+  walk(Object.values(NO_TOOL_TABLES));
+  // Month names are the calendar, not a name or fact of anyone's.
+  return out.filter((s) => !MONTH_NAMES.has(s));
+}
+
+const words = (s: string) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+const holdsWord = (text: string, word: string, caseSensitive = false) =>
+  new RegExp(`(^|[^\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\p{L}\\p{N}])`, caseSensitive ? "u" : "iu").test(text);
+function jaccard(a: string, b: string): number {
+  const [x, y] = [new Set(words(a)), new Set(words(b))];
+  const shared = [...x].filter((w) => y.has(w)).length;
+  return shared / (x.size + y.size - shared);
+}
+/** A name as people write one: one to four capitalised words. */
+const isProperName = (s: string) => /^\p{Lu}\p{L}+( \p{Lu}\p{L}+){0,3}$/u.test(s);
+
+describe("the generator's pools and banks hold nothing from the hand-written sets", () => {
+  it("no human value, name or fact (or a close variant of one) is a generator value", async () => {
+    const human = await humanValues();
+    const pool = poolValues();
+    expect(human.length).toBeGreaterThan(50);
+    expect(pool.length).toBeGreaterThan(100);
+    const leaks: string[] = [];
+    for (const h of human) {
+      for (const p of pool) {
+        const same = holdsWord(p, h) || ((/^\p{Lu}/u.test(p) || /\s/.test(p)) && p.length >= 4 && holdsWord(h, p));
+        const close = words(h).length >= 2 && words(p).length >= 2 && jaccard(h, p) >= 0.5;
+        const sharesName = isProperName(h) && h.split(" ").some((token) => token.length >= 3 && holdsWord(p, token, true));
+        if (same || close || sharesName) leaks.push(`${JSON.stringify(h)} ~ ${JSON.stringify(p)}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });

@@ -17,8 +17,6 @@ export interface SemanticValue {
   source: "server" | "semantic";
 }
 
-const MAILBOXES = ["ada.lovelace", "alan.turing", "grace.hopper", "maria.garcia", "j.smith", "li.wei", "sam.okafor", "emma.berg"];
-
 /** A realistic value for a parameter of a known kind, or undefined when the kind has none of the asked type. */
 export function semanticValue(kind: ParamKind, p: SemanticParam, rng: Rng, values?: ServerValues): SemanticValue | undefined {
   if (p.numeric) {
@@ -54,7 +52,7 @@ export function semanticValue(kind: ParamKind, p: SemanticParam, rng: Rng, value
     case "url":
       return semantic(rng.pick(pools.URLS));
     case "email":
-      return semantic(`${rng.pick(MAILBOXES)}@${rng.pick(pools.EMAIL_DOMAINS)}`);
+      return semantic(`${rng.pick(pools.MAILBOXES)}@${rng.pick(pools.EMAIL_DOMAINS)}`);
     case "sql":
       return sql(rng, values);
     case "gitref":
