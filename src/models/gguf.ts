@@ -180,6 +180,10 @@ export class GgufBackend implements ModelBackend {
     this.ahead.set(messages, { tools, prompt: this.template.render(messages, tools, true) });
   }
 
+  countPromptTokens(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): number {
+    return this.model.tokenize(this.template.render(messages, tools, true), true).length;
+  }
+
   /**
    * Hands `onText` the text of the tokens not streamed yet and returns how many are streamed,
    * holding them while they end inside a character split over tokens (it decodes to U+FFFD).

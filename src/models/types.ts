@@ -82,5 +82,7 @@ export interface ModelBackend {
    * the rendering when it is given the same messages array (which must not change since) and tools.
    */
   prepare?(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): void;
+  /** Tokens the rendered prompt takes in the context (backends in process: gguf). */
+  countPromptTokens?(messages: readonly ChatMessage[], tools: readonly FunctionTool[]): number;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { findRefCycle, findSchemaProblem } from "../core/json-schema.js";
 import type { ChatMessage, FunctionTool, ToolCall } from "../models/types.js";
 
 /** A request OpenAI would refuse: answered with HTTP `status` and OpenAI's error object. */
@@ -33,7 +34,7 @@ const ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
  * strings, `developer` as a system turn, text content parts joined. Sampling settings
  * (temperature, top_p, seed) are accepted; decoding is greedy, as the model was validated.
  */
-export function parseCompletionRequest(body: unknown): CompletionRequest {
+export function parseCompletionRequest(body: unknown, options: { constrained?: boolean } = {}): CompletionRequest {
   if (!isObject(body)) throw new RequestError(400, "the request body must be a JSON object");
   if (typeof body.model !== "string" || body.model === "") throw new RequestError(400, "you must provide a model parameter", "model");
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
@@ -58,24 +59,25 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   return {
     model: body.model,
     messages,
-    tools: toolsFor(body),
+    tools: toolsFor(body, options.constrained === true),
     ...(typeof maxTokens === "number" ? { maxTokens } : {}),
     stream,
     includeUsage,
   };
 }
 
-function toolsFor(body: Json): FunctionTool[] {
+function toolsFor(body: Json, constrained: boolean): FunctionTool[] {
+  const choice = body.tool_choice;
+  if (choice !== undefined && choice !== null && choice !== "auto" && choice !== "none") {
+    throw new RequestError(400, "tool_choice supports \"auto\" and \"none\": the model decides itself whether to call a tool", "tool_choice", "unsupported_value");
+  }
   if (body.tools === undefined || body.tools === null) return [];
   if (!Array.isArray(body.tools)) throw new RequestError(400, "'tools' must be an array", "tools");
-  const tools = body.tools.map((t, i) => parseTool(t, `tools[${i}]`));
-  const choice = body.tool_choice;
-  if (choice === undefined || choice === null || choice === "auto") return tools;
-  if (choice === "none") return [];
-  throw new RequestError(400, "tool_choice supports \"auto\" and \"none\": the model decides itself whether to call a tool", "tool_choice", "unsupported_value");
+  const tools = body.tools.map((t, i) => parseTool(t, `tools[${i}]`, constrained));
+  return choice === "none" ? [] : tools;
 }
 
-function parseTool(value: unknown, where: string): FunctionTool {
+function parseTool(value: unknown, where: string, constrained: boolean): FunctionTool {
   if (!isObject(value) || value.type !== "function" || !isObject(value.function)) {
     throw new RequestError(400, `${where} must be {"type": "function", "function": {...}}`, where);
   }
@@ -86,17 +88,29 @@ function parseTool(value: unknown, where: string): FunctionTool {
   if (fn.description !== undefined && typeof fn.description !== "string") {
     throw new RequestError(400, `${where}.function.description must be a string`, `${where}.function.description`);
   }
-  if (fn.parameters !== undefined && !isObject(fn.parameters)) {
-    throw new RequestError(400, `${where}.function.parameters must be a JSON Schema object`, `${where}.function.parameters`);
-  }
+  if (fn.parameters !== undefined) checkParameters(fn.parameters, `${where}.function.parameters`, constrained);
   return {
     type: "function",
     function: {
       name: fn.name,
       ...(fn.description !== undefined ? { description: fn.description } : {}),
-      parameters: fn.parameters ?? { type: "object", properties: {} },
+      parameters: (fn.parameters as Json | undefined) ?? { type: "object", properties: {} },
     },
   };
+}
+
+/** Parameters are a valid JSON Schema for an object; under a grammar, one that does not refer to itself. */
+function checkParameters(schema: unknown, where: string, constrained: boolean): asserts schema is Json {
+  if (!isObject(schema)) throw new RequestError(400, `${where} must be a JSON Schema object`, where);
+  if (schema.type !== undefined && schema.type !== "object") {
+    throw new RequestError(400, `${where}.type must be "object" (a function's arguments are an object), got ${JSON.stringify(schema.type)?.slice(0, 40)}`, where);
+  }
+  const problem = findSchemaProblem(schema, "");
+  if (problem) throw new RequestError(400, `${where}: invalid JSON Schema at ${problem.pointer}: ${problem.message}`, where);
+  const cycle = constrained ? findRefCycle(schema) : undefined;
+  if (cycle !== undefined) {
+    throw new RequestError(400, `${where}: the $ref at ${cycle} leads back to itself; --constrained cannot build a grammar for a recursive schema`, where, "unsupported_value");
+  }
 }
 
 function parseMessage(value: unknown, where: string): ChatMessage {

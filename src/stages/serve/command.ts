@@ -3,7 +3,8 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import { badInput } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
-import { startServer } from "../../serve/server.js";
+import { DEFAULT_MAX_QUEUE, DEFAULT_REQUEST_TIMEOUT_MS, startServer } from "../../serve/server.js";
+import { parseCount, parseSeconds } from "../../cli/bounds.js";
 
 interface ServeCliOptions {
   workdir: string;
@@ -13,6 +14,8 @@ interface ServeCliOptions {
   host: string;
   quiet: boolean;
   constrained: boolean;
+  maxQueue: string;
+  requestTimeout: string;
 }
 
 export function serveCommand(): Command {
@@ -21,6 +24,8 @@ export function serveCommand(): Command {
     .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
     .option("--port <n>", "TCP port (0 picks a free one)", "8080")
     .option("--host <address>", "address to listen on; anything but loopback exposes the model to the network", "127.0.0.1")
+    .option("--max-queue <n>", "requests waiting or running at most; more are answered 429 with Retry-After", String(DEFAULT_MAX_QUEUE))
+    .option("--request-timeout <seconds>", "limit on one generation; a request past it is answered 504", String(DEFAULT_REQUEST_TIMEOUT_MS / 1000))
     .option("--constrained", "decode with a grammar built from each request's tools: every tool call parses and fits its schema", false)
     .option("-q, --quiet", "no line per request on stderr", false)
     .addHelpText(
@@ -38,11 +43,13 @@ export function serveCommand(): Command {
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw badInput(`--port ${opts.port}: expected a port number from 0 to 65535`, "e.g. --port 8080");
     if (opts.host.trim() === "") throw badInput("--host is empty", "e.g. --host 127.0.0.1");
+    const maxQueue = parseCount(opts.maxQueue, "--max-queue", { min: 1, max: 10_000 });
+    const requestTimeoutMs = parseSeconds(opts.requestTimeout, "--request-timeout") * 1000;
     const bundle = await openBundle(opts.bundle);
     const backend = await loadBundleModel(bundle, { constrained: opts.constrained });
     let running;
     try {
-      running = await startServer({ bundle, backend, host: opts.host, port, ...(opts.quiet ? {} : { log: output.info }) });
+      running = await startServer({ bundle, backend, host: opts.host, port, maxQueue, requestTimeoutMs, ...(opts.quiet ? {} : { log: output.info }) });
     } catch (error) {
       await backend.close();
       const code = (error as NodeJS.ErrnoException).code;
