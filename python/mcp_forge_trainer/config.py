@@ -64,6 +64,14 @@ class TrainConfig:
     lr_scheduler: str = "cosine"
     min_seq_length: int = 1024  # OOM recovery shortens sequences down to this
     backend: str = "auto"  # auto | unsloth | qlora | transformers
+    # CPU speed (measure with `python -m mcp_forge_trainer.cpu_bench`): `cpu_bf16` autocasts to bf16
+    # where the CPU computes it natively (AVX512-BF16 or AMX); `packing` lays sequences end to end in
+    # rows of max_seq_length, no token attending across samples; `group_by_length` batches sequences
+    # of like length (less padding); `torch_compile` compiles the model before training.
+    cpu_bf16: bool = False
+    packing: bool = False
+    group_by_length: bool = False
+    torch_compile: bool = False
     tiny: TinyConfig = field(default_factory=TinyConfig)
     # Tests only: raise a CUDA out-of-memory error when this optimizer step begins (first attempt).
     inject_oom_at_step: int = 0

@@ -90,13 +90,28 @@ def describe_added_tokens(tokenizer, config_file: Path) -> None:
     config_file.write_text(json.dumps(config, indent=2))
 
 
-def convert(merged: Path, out_file: Path, outtype: str) -> None:
+# The converter with any BPE pre-tokenizer accepted: for a GGUF base, whose vocabulary the export takes
+# from the base file itself (add_metadata), transformers' rebuilt tokenizer (Gemma 3's) need not be
+# one the converter knows by hash.
+ANY_PRE_TOKENIZER = """import runpy, sys
+from pathlib import Path
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+sys.path[:0] = [str(Path(script).parent / "gguf-py"), str(Path(script).parent)]
+from conversion.base import TextModel
+TextModel.get_vocab_base_pre = lambda self, tokenizer: "default"
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def convert(merged: Path, out_file: Path, outtype: str, vocab_from_base: bool = False) -> None:
     script = converter_path()
     if not script.is_file():
         raise TrainerError("environment", f"llama.cpp's converter is missing ({script})",
                            "run `npm run setup:python`, or set MCP_FORGE_CONVERTER to convert_hf_to_gguf.py")
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}
-    proc = subprocess.run([sys.executable, str(script), str(merged), "--outfile", str(out_file), "--outtype", outtype],
+    command = [sys.executable, *(["-c", ANY_PRE_TOKENIZER] if vocab_from_base else []), str(script)]
+    proc = subprocess.run([*command, str(merged), "--outfile", str(out_file), "--outtype", outtype],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         log.error("%s", proc.stdout)
@@ -231,11 +246,12 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
         emit("step", phase="export", stage="merge", step=1, total=4)
         t = time.time()
         converted = work / "converted.gguf"
-        convert(work / "merged", converted, "f16")
+        base_file = gguf_base.source_file(str(record.get("baseModel") or ""))
+        convert(work / "merged", converted, "f16", vocab_from_base=base_file is not None)
         timings["convertSeconds"] = round(time.time() - t, 2)
         emit("step", phase="export", stage="convert", step=2, total=4)
         with_meta = work / "f16.gguf"
-        add_metadata(converted, with_meta, meta, tokenizer_from=gguf_base.source_file(str(record.get("baseModel") or "")))
+        add_metadata(converted, with_meta, meta, tokenizer_from=base_file)
         converted.unlink()
         t = time.time()
         final = work / "final.gguf"

@@ -18,6 +18,7 @@ from .protocol import TrainerError, emit, log
 CACHE_ENV = "MCP_FORGE_CACHE"
 RECORD = "mcp_forge_gguf.json"
 TOKENIZER_PREFIX = "tokenizer.ggml."
+FORMAT_VERSION = 2  # of the dequantised folders: raised when what they hold changes
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def architecture(path: Path) -> str:
 def dequantised(path: Path) -> Path:
     """The float32 model folder for a GGUF file, dequantised on first use and cached by its sha256."""
     digest = file_sha256(str(path))
-    folder = cache_root() / "gguf-base" / digest.removeprefix("sha256:")[:16]
+    folder = cache_root() / "gguf-base" / f"{digest.removeprefix('sha256:')[:16]}-v{FORMAT_VERSION}"
     if (folder / RECORD).is_file():
         log.info("reusing the dequantised %s in %s", path, folder)
         emit("gguf_base", source=str(path), path=str(folder), sha256=digest, cached=True)
@@ -180,6 +181,45 @@ def load_and_save(path: Path, out: Path) -> None:
     special_tokens_from_file(tokenizer, path)
     model.save_pretrained(str(out), safe_serialization=True)
     tokenizer.save_pretrained(str(out))
+    sentencepiece_as_llama_cpp(out / "tokenizer.json", path)
+
+
+def sentencepiece_as_llama_cpp(tokenizer_json: Path, path: Path) -> None:
+    """A SentencePiece vocabulary (tokenizer.ggml.model "llama": Llama 2, Gemma) rebuilt by
+    transformers to tokenize as llama.cpp does with the file, which training must match.
+
+    Gemma's comes back as a Unigram model over the file's scores, in which single characters score 0
+    and every longer piece below, so it splits all text into characters. SentencePiece's BPE, as
+    llama.cpp runs it, merges the pair whose merged piece scores highest: the same vocabulary as a
+    BPE model with merges in that order tokenizes the same (HF's own Gemma tokenizer.json is built
+    so). And llama.cpp matches control and user-defined tokens (turn markers, runs of spaces or
+    newlines) whole before anything else: they become added tokens."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(path), "r")
+    if reader.fields[gguf.Keys.Tokenizer.MODEL].contents() != "llama":
+        return
+    state = json.loads(tokenizer_json.read_text())
+    if state["model"]["type"] == "Unigram":
+        pieces = state["model"]["vocab"]
+        ids = {piece: i for i, (piece, _) in enumerate(pieces)}
+        merges = sorted((-score, ids[piece[:cut]], ids[piece[cut:]], piece[:cut], piece[cut:])
+                        for piece, score in pieces for cut in range(1, len(piece))
+                        if piece[:cut] in ids and piece[cut:] in ids)
+        unk = state["model"].get("unk_id")
+        state["model"] = {"type": "BPE", "dropout": None, "unk_token": pieces[unk][0] if unk is not None else None,
+                          "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": True,
+                          "byte_fallback": True, "ignore_merges": False, "vocab": ids,
+                          "merges": [[left, right] for *_, left, right in merges]}
+    tokens = reader.fields[gguf.Keys.Tokenizer.LIST].contents()
+    types = reader.fields[gguf.Keys.Tokenizer.TOKEN_TYPE].contents()
+    added = {t["id"]: t for t in state.get("added_tokens", [])}
+    for i, (token, kind) in enumerate(zip(tokens, types)):
+        if kind in (gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED) and i not in added:
+            added[i] = {"id": i, "content": token, "single_word": False, "lstrip": False, "rstrip": False,
+                        "normalized": False, "special": kind == gguf.TokenType.CONTROL}
+    state["added_tokens"] = [added[i] for i in sorted(added)]
+    tokenizer_json.write_text(json.dumps(state, ensure_ascii=False))
 
 
 def tokenizer_fields(path: Path) -> dict:

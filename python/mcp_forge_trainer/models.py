@@ -42,6 +42,14 @@ def hub_cache() -> str:
     return constants.HF_HUB_CACHE
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere bf16 is slower than fp32."""
+    import torch
+
+    return any(getattr(torch.cpu, probe, lambda: False)()
+               for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
 @dataclass
 class Backend:
     name: str  # unsloth | qlora | transformers
@@ -130,9 +138,7 @@ def load_tokenizer(model_id: str, revision: str | None):
         if Path(model_id).exists():
             raise TrainerError("bad_input", f"{model_id}: not a model folder with a tokenizer ({e})") from None
         raise _missing(model_id, revision, e) from None
-    if not getattr(tokenizer, "chat_template", None):
-        raise TrainerError("bad_input", f"model {model_id} has no chat template",
-                           "use an Instruct/chat model, or a preset (qwen2.5-0.5b, llama-3.2-1b, …)")
+    # A missing chat template (Gemma 3 270M's GGUF has none) is chat_templates.ensure_tool_template's to settle.
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

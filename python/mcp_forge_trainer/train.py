@@ -132,11 +132,16 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         report_to=[],
         disable_tqdm=True,
         use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
+        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and models.cpu_has_bf16()),
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
-        packing=False,
+        # Packed rows go through padding-free batches with position ids restarting at each sequence,
+        # from which transformers builds a block-diagonal mask: no token attends across samples.
+        packing=cfg.packing and not pretrain,
+        packing_strategy="bfd",
+        train_sampling_strategy="group_by_length" if cfg.group_by_length and not pretrain else "random",
+        torch_compile=cfg.torch_compile and not pretrain,
         dataset_num_proc=None,
     )
 

