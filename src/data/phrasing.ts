@@ -129,7 +129,8 @@ function objectClause(obj: Record<string, unknown>, quote: boolean): Piece[] {
   const to = entries.find(([k]) => TO_KEY.test(k));
   const relation = entries.find(([k, v]) => RELATION_KEY.test(k) && typeof v === "string");
   if (from && to && relation && entries.length === 3) {
-    return [...valueWords(from[1], "from", false), " ", ...valueWords(relation[1], "relation", false), " ", ...valueWords(to[1], "to", false)];
+    // The relation as words ("reports_to" → "reports to"); the call keeps the identifier.
+    return [...valueWords(from[1], "from", false), " ", { value: humanize(relation[1] as string) }, " ", ...valueWords(to[1], "to", false)];
   }
   const subject = entries.find(([k, v]) => NAME_KEY.test(k) && typeof v === "string");
   const type = entries.find(([k, v]) => k !== subject?.[0] && TYPE_KEY.test(k) && typeof v === "string" && v.trim() !== "");
@@ -139,7 +140,7 @@ function objectClause(obj: Record<string, unknown>, quote: boolean): Piece[] {
   if (subject && !type && others.length === 1 && typeof subject[1] === "string" && subject[1].trim() !== "" && typeof others[0]![1] !== "boolean") {
     return [...valueWords(subject[1], humanize(subject[0]), false), ": ", ...valueWords(others[0]![1], humanize(others[0]![0]), quote)];
   }
-  if (type) out.push(out.length > 0 ? ", a " : "a ", ...valueWords(type[1], humanize(type[0]), false));
+  if (type) out.push(`${out.length > 0 ? ", " : ""}${/^[aeiou]/i.test(type[1] as string) ? "an" : "a"} `, ...valueWords(type[1], humanize(type[0]), false));
   if (others.length > 0) {
     out.push(out.length > 0 ? (type ? ", with " : " with ") : "");
     out.push(...listOf(others.map(([k, v]) => labelled(humanize(k), v, quote))));

@@ -2,7 +2,7 @@ import type { McpTool } from "../core/toolset.js";
 import { describeResult, errorAdvice, errorReason } from "./answers.js";
 import { intentOf, labelled, LEXICON, listOf, primaryKey, valueWords, type Intent, type Piece } from "./phrasing.js";
 import type { Rng } from "./rng.js";
-import { labelOf, oneLine, purposeOf } from "./text.js";
+import { humanize, labelOf, oneLine, purposeOf } from "./text.js";
 
 /**
  * Which split a request is written for. The held-out split has sentence frames, joiners and
@@ -219,22 +219,125 @@ function subjectOf(tool: McpTool, args: Record<string, unknown>): string | undef
   return text && text.length <= 80 && !/[{}[\]\n]/.test(text) && !/^(no|an empty) /.test(text) ? text : undefined;
 }
 
-/** The answer after a successful call: what happened, in words, from the result itself. */
+/** The answer after a successful call: what happened, in words, from the result itself (for a change, from the call). */
 export function renderAnswer(tool: McpTool, result: string, w: Wording, args: Record<string, unknown> = {}): string {
   const intent = intentOf(tool);
+  if (intent.kind === "add" || intent.kind === "remove" || intent.kind === "change") return changeAnswer(tool, intent.kind, result, w, args);
   const summary = describeResult(result);
   const subject = subjectOf(tool, args);
   const target = subject ? `${intent.object} for ${subject}` : intent.object;
-  const lead: Record<Intent["kind"], string[]> = {
+  const lead: Record<"find" | "show" | "do", string[]> = {
     find: [`I searched ${target}.`, subject ? `Here's what I found for ${subject}.` : "Here's what I found.", ""],
     show: ["", `Here's ${intent.object}.`, subject ? `I checked ${subject}.` : ""],
-    add: [subject ? `Done, I added ${subject}.` : "Done, it's saved.", "Saved.", subject ? `I've recorded ${subject}.` : "I've recorded that."],
-    remove: [subject ? `Done, ${subject} is removed.` : "Done, it's removed.", "Removed.", subject ? `I deleted ${subject}.` : "I deleted it."],
-    change: [subject ? `Done, I updated ${subject}.` : "Done, it's updated.", "Updated.", "The change is made."],
     do: ["Done.", subject ? `I ran it for ${subject}.` : "", ""],
   };
   const head = lead[intent.kind][w.answer % lead[intent.kind].length]!;
   return head ? `${head} ${summary}` : summary;
+}
+
+type ChangeKind = "add" | "remove" | "change";
+
+/** What a state-changing call acted on, in words: names, or relations as "Ann knows Bob", and whether the names are what changed or only where. */
+interface Acted {
+  items: string[];
+  relations: boolean;
+  /** The names are what the change was made to ("the observations for Ann"), not the things changed. */
+  owners: boolean;
+}
+
+const OWN_NAME = /^(name|title|path|id|key|label|uri|url)$/i;
+const REF_NAME = /(name|id)$/i;
+
+function actedOn(value: unknown): Acted | undefined {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) return undefined;
+  if (list.every((v) => typeof v === "string" || typeof v === "number")) return { items: list.map(String), relations: false, owners: false };
+  if (!list.every((v) => v && typeof v === "object" && !Array.isArray(v))) return undefined;
+  const objects = list as Array<Record<string, unknown>>;
+  if (objects.every((o) => typeof o.from === "string" && typeof o.to === "string")) {
+    return { items: objects.map((o) => [o.from, Object.entries(o).find(([k, v]) => /relation|type/i.test(k) && typeof v === "string")?.[1], o.to]).map(([a, r, b]) => (r ? `${a} ${humanize(String(r))} ${b}` : `${a} and ${b}`)), relations: true, owners: false };
+  }
+  const key = Object.keys(objects[0]!).find((k) => OWN_NAME.test(k)) ?? Object.keys(objects[0]!).find((k) => REF_NAME.test(k));
+  if (!key || !objects.every((o) => typeof o[key] === "string")) return undefined;
+  return { items: objects.map((o) => o[key] as string), relations: false, owners: !OWN_NAME.test(key) };
+}
+
+const be = (n: number) => (n === 1 ? "is" : "are");
+
+/** Up to four items, then how many more: "A, B and C". */
+function itemList(items: string[]): string {
+  const shown = items.slice(0, 4).map((s) => oneLine(s, 60));
+  if (items.length > shown.length) return `${shown.join(", ")} and ${items.length - shown.length} more`;
+  return shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
+}
+
+/**
+ * The answer after a state-changing call: what was done, with the request's own values ("I've
+ * added Ann and Bob", "Removed the relation Ann knows Bob"); a result that names fewer than were
+ * sent says which were already there. Never a listing read back as "found".
+ */
+function changeAnswer(tool: McpTool, kind: ChangeKind, result: string, w: Wording, args: Record<string, unknown>): string {
+  const key = primaryKey(tool, args);
+  const value = key !== undefined ? args[key] : undefined;
+  if (Array.isArray(value) && value.length === 0) return `There was nothing to ${PLAIN[kind]}, so nothing changed.`;
+  const acted = actedOn(value);
+  const object = intentOf(tool).object;
+  let forms: string[];
+  if (!acted) {
+    forms = { add: ["Done, it's saved.", "Saved.", "I've recorded that."], remove: ["Done, it's removed.", "Removed.", "I deleted it."], change: ["Done, it's updated.", "Updated.", "The change is made."] }[kind];
+  } else {
+    const s = itemList(acted.items);
+    const n = acted.items.length;
+    if (acted.owners) {
+      const prep = kind === "remove" ? "from" : "for";
+      forms = [`I've ${PAST_OF[kind]} the ${object} ${prep} ${s}.`, `Done: the ${object} ${prep} ${s} ${kind === "remove" ? "are gone" : "are saved"}.`];
+    } else if (acted.relations) {
+      const noun = n === 1 ? "relation" : "relations";
+      forms = {
+        add: [`I've noted that ${s}.`, `Recorded: ${s}.`, `Done, the ${noun} ${s} ${be(n)} saved.`],
+        remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${n === 1 ? "is" : "are"} gone.`, `I've deleted the ${noun} ${s}.`],
+        change: [`I've updated the ${noun} ${s}.`, `Updated: ${s}.`],
+      }[kind];
+    } else {
+      forms = {
+        add: [`I've added ${s}.`, `Done, ${s} ${be(n)} saved.`, `Saved ${s}.`],
+        remove: [`I've removed ${s}.`, `Done, ${s} ${be(n)} gone.`, `Deleted ${s}.`],
+        change: [`I've updated ${s}.`, `Done, ${s} ${be(n)} updated.`, `Updated ${s}.`],
+      }[kind];
+    }
+    if (kind === "add" && !acted.relations && !acted.owners) {
+      const skipped = alreadyThere(result, acted.items);
+      if (skipped.length > 0 && skipped.length < n) return `I've added ${itemList(acted.items.filter((i) => !skipped.includes(i)))}; ${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there.`;
+      if (skipped.length === n) return `${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there, so nothing changed.`;
+    }
+  }
+  const head = forms[w.answer % forms.length]!;
+  const said = resultSays(result);
+  return said ? `${head} ${said}` : head;
+}
+
+const PAST_OF: Record<ChangeKind, string> = { add: "added", remove: "removed", change: "updated" };
+
+/** For a JSON result that lists what was added: the requested names it leaves out (they existed already). */
+function alreadyThere(result: string, items: string[]): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result);
+  } catch {
+    return [];
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return [];
+  const list = Object.values(parsed as Record<string, unknown>).find((v): v is unknown[] => Array.isArray(v));
+  if (!list) return [];
+  const named = new Set(list.map((v) => (v && typeof v === "object" ? Object.values(v as Record<string, unknown>).find((x) => typeof x === "string" && items.includes(x)) : v)).filter((v): v is string => typeof v === "string"));
+  return items.filter((i) => !named.has(i));
+}
+
+/** What a plain-text result adds to the answer: nothing for JSON or a bare confirmation, else the result in words. */
+function resultSays(result: string): string {
+  const text = result.trim();
+  if (text === "" || /^[[{]/.test(text) || /^(successfully|success|done|ok|added|created|deleted|removed|updated|saved)\b/i.test(text)) return "";
+  return describeResult(text);
 }
 
 /** The answer after an error result: what failed, why in short, and what to do; no invented data. */
@@ -267,7 +370,7 @@ export function renderClarifyingQuestion(tool: McpTool, missing: string, w: Word
 
 /** A request that fits two tools, for toolsets where no tool has a required argument. */
 export function renderVagueRequest(topic: string, w: Wording): string {
-  const forms = [`Can you help me with ${topic}?`, `I need something done about ${topic}.`, `Do the thing for ${topic}, please.`];
+  const forms = [`Can you help me with ${topic}?`, `I need a hand with ${topic}.`, `Could you sort out ${topic}, please?`];
   const closers = inSplit(CLOSERS, w.split);
   return forms[w.frame % forms.length]! + closers[w.closer % closers.length]!.text;
 }

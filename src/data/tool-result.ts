@@ -3,8 +3,9 @@ import type { McpTool } from "../core/toolset.js";
 import { ArgGenerator } from "./schema-args.js";
 import type { Rng } from "./rng.js";
 import { Grounding } from "./values/grounding.js";
+import { alignWithCall, confirmation } from "./stub-result.js";
 import type { ResultSource } from "./sample.js";
-import { formatValue, humanize } from "./text.js";
+import { formatValue } from "./text.js";
 
 /** A tool result as the tool message carries it. */
 export interface ToolResult {
@@ -48,19 +49,17 @@ export function stubResult(tool: McpTool, args: Record<string, unknown>, rng: Rn
     }
     stubGenerators.set(key, gen);
   }
-  // A stub success never reads as a failure ({"success": false}): a few draws, then the text result.
+  // A stub success agrees with the call and never reads as a failure ({"success": false}): a few draws, then the text result.
   for (let i = 0; gen && i < 5; i++) {
     try {
-      const content = clip(JSON.stringify(gen.generate(rng)));
-      if (!looksLikeError(content)) return { content, isError: false, source: "stub" };
+      const output = alignWithCall(tool, gen.generate(rng), args);
+      const content = clip(JSON.stringify(output));
+      if (gen.isValid(output) && !looksLikeError(content)) return { content, isError: false, source: "stub" };
     } catch {
       break;
     }
   }
-  const summary = Object.entries(args)
-    .map(([k, v]) => `${humanize(k)} ${formatValue(v)}`)
-    .join(", ");
-  return { content: clip(`${humanize(tool.name)} completed${summary ? ` for ${summary}` : ""}.`), isError: false, source: "text" };
+  return { content: confirmation(tool, args), isError: false, source: "text" };
 }
 
 const ERRORS = [

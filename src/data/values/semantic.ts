@@ -128,3 +128,20 @@ function uuid(rng: Rng): string {
   const hex = (n: number) => Array.from({ length: n }, () => rng.int(0, 15).toString(16)).join("");
   return `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[rng.int(0, 3)]}${hex(3)}-${hex(12)}`;
 }
+
+const PERSON_NAMES: ReadonlySet<string> = new Set(pools.PEOPLE);
+const POOL_TYPES: ReadonlySet<string> = new Set(pools.ENTITY_TYPES);
+
+/**
+ * A copy of drawn arguments where an entity named after a person from the pool has the type
+ * "person" (a type drawn from the pool, never one the server showed): "Ada, a company" reads wrong.
+ */
+export function withFittingTypes<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withFittingTypes) as T;
+  if (!value || typeof value !== "object") return value;
+  const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withFittingTypes(v)]));
+  const name = Object.entries(out).find(([k, v]) => /^(entity_?)?name$/i.test(k) && typeof v === "string")?.[1] as string | undefined;
+  const typeKey = Object.keys(out).find((k) => /^entity_?type$/i.test(k));
+  if (name && typeKey && PERSON_NAMES.has(name) && POOL_TYPES.has(out[typeKey] as string)) out[typeKey] = "person";
+  return out as T;
+}

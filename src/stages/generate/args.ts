@@ -7,6 +7,7 @@ import { isObject, type Schema } from "../../data/schema-walk.js";
 import { parseDescriptionHints } from "../../data/values/description-hints.js";
 import type { ServerUse } from "../../data/values/grounding.js";
 import { paramKind } from "../../data/values/param-kind.js";
+import { withFittingTypes } from "../../data/values/semantic.js";
 import type { GenContext } from "./context.js";
 
 /**
@@ -21,8 +22,10 @@ export function drawArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng
   const use = server ?? (scenario === "error" ? "avoid" : "normal");
   try {
     const drawn = (like && drawLike(ctx, tool, rng, mode, use, like)) || gen.draw(rng, mode, use);
-    ctx.argSources.set(drawn.value, drawn.sources);
-    return drawn.value;
+    const fitted = withFittingTypes(drawn.value);
+    const value = gen.isValid(fitted) ? fitted : drawn.value;
+    ctx.argSources.set(value, drawn.sources);
+    return value;
   } catch (error) {
     if (!(error instanceof ArgumentError)) throw error;
     throw badInput(`tool "${tool.name}": cannot generate arguments valid for its inputSchema: ${error.message}`, "check the schema for contradictions (e.g. minimum above maximum, a pattern that excludes every allowed length)");

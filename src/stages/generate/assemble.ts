@@ -50,7 +50,7 @@ export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rn
   // The server accepted every call meant to fail: only a transient failure cannot contradict it.
   else result = transientError(rng);
   if (result.isError) scenario = "error";
-  const answer = result.isError ? renderErrorAnswer(tool, result.content, draft.wording) : renderAnswer(tool, result.content, draft.wording);
+  const answer = result.isError ? renderErrorAnswer(tool, result.content, draft.wording, args) : renderAnswer(tool, result.content, draft.wording, args);
   const messages: Message[] = [
     system,
     { role: "user", content: user },

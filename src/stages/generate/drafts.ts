@@ -2,7 +2,6 @@ import type { McpTool } from "../../core/toolset.js";
 import { drawQuestion } from "../../data/no-tool-bank.js";
 import type { Rng } from "../../data/rng.js";
 import type { Scenario } from "../../data/sample.js";
-import { withFaker } from "../../data/schema-args.js";
 import {
   drawWording,
   renderClarifyingQuestion,
@@ -62,8 +61,15 @@ export function claim(ctx: GenContext, text: string): boolean {
   return true;
 }
 
+/** Everyday reasons people add to a request; what a repeated request gets rather than made-up filler. */
+const CONTEXTS = [
+  "Just curious.", "It's for my kid's homework.", "We were arguing about it at lunch.", "Quick question before my meeting.",
+  "Asking for a quiz night.", "I need it for a presentation later.", "No rush.", "I'm about to head out.",
+  "My manager asked me.", "I keep forgetting this.", "Need it for an email I'm writing.", "Settling a bet here.",
+];
+
 export function contextClause(rng: Rng): string {
-  return withFaker(rng, (f) => rng.pick([`It's for the ${f.word.adjective()} ${f.word.noun()} project.`, `This is for my ${f.word.noun()} notes.`, `(${f.word.adjective()} ${f.word.noun()} task)`]));
+  return rng.pick(CONTEXTS);
 }
 
 function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined, rng: Rng, split: Split, variantOf?: Draft): Draft {
@@ -104,8 +110,11 @@ function drawPooledArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng:
   return best!.args;
 }
 
+/** What people call something without saying what they want done with it. */
+const VAGUE_TOPICS = ["the stuff from yesterday", "that thing we talked about", "my list", "the usual", "the records", "last week's notes", "the project stuff", "what I sent you earlier"];
+
 function vagueDraft(ctx: GenContext, rng: Rng, wording: Wording, systemVariant: number): Draft {
-  const topic = withFaker(rng, (f) => `my ${f.word.adjective()} ${f.word.noun()}`);
+  const topic = rng.pick(VAGUE_TOPICS);
   const [a, b] = rng.shuffle([...ctx.tools]);
   const reply = b ? renderWhichTool(a!, b) : renderOffer(a!);
   return { scenario: "ambiguous", user: renderVagueRequest(topic, wording), reply, wording, systemVariant };
