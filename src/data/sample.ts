@@ -64,6 +64,11 @@ export interface Sample {
    * nothing stateful ran), "reset", or "shared" (a stateful server whose state other samples saw).
    */
   serverState?: "fresh" | "reset" | "shared";
+  /**
+   * The scenario the call was drawn as, where running it changed the sample's scenario (a standard
+   * call the server kept rejecting is an error sample): QC's server success share still counts it.
+   */
+  drawnAs?: Scenario;
 }
 
 /** An MCP tool in the OpenAI `tools` form the chat templates take. */

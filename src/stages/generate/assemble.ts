@@ -58,7 +58,7 @@ export async function assemble(ctx: GenContext, draft: Draft, ids: SampleIds, rn
     { role: "tool", tool_call_id: "call_1", name: tool.name, content: result.content },
     { role: "assistant", content: answer },
   ];
-  return { ...base, scenario, messages, resultSource: result.source, resultIsError: result.isError, argSources: argSourcesOf(ctx, tool, args), serverState: state };
+  return { ...base, scenario, messages, resultSource: result.source, resultIsError: result.isError, argSources: argSourcesOf(ctx, tool, args), serverState: state, ...(scenario !== draft.scenario ? { drawnAs: draft.scenario } : {}) };
 }
 
 /** Runs a call when the policy allows, and learns from the answer: values it shows, or values an error names as allowed. */

@@ -121,7 +121,8 @@ export class CountedChecks {
 
     const isError = sample.resultIsError === true;
     if (sample.resultSource === "server") this.executed.add(String(calls[0]!.function?.name));
-    if (sample.scenario === "standard") {
+    // A standard call the server rejected is an error sample now; it still counts against the share.
+    if (sample.scenario === "standard" || sample.drawnAs === "standard") {
       const ok = sample.resultSource === "server" && !isError;
       this.standardCalls.push({ line, id, tool: String(calls[0]!.function?.name), ok, detail: isError ? "the server returned an error" : `result from ${sample.resultSource ?? "nowhere"}, not the server` });
     }
