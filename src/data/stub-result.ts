@@ -41,12 +41,13 @@ function nounOf(key: string): string {
  */
 export function alignWithCall(tool: McpTool, output: Record<string, unknown>, args: Record<string, unknown>): Record<string, unknown> {
   const props = isObject(tool.outputSchema?.properties) ? (tool.outputSchema.properties as Record<string, Schema>) : {};
+  const inputProps = isObject(tool.inputSchema.properties) ? (tool.inputSchema.properties as Record<string, Schema>) : {};
   const key = primaryKey(tool, args);
   const primary = key !== undefined ? args[key] : undefined;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(output)) {
     if (k in args && kindOf(args[k]) === kindOf(v)) out[k] = args[k];
-    else if (Array.isArray(v)) out[k] = alignList(v, itemKeys(props[k]), args) ?? v;
+    else if (Array.isArray(v)) out[k] = alignList(v, itemKeys(props[k]), args, inputProps) ?? v;
     else if (typeof v === "string" && SENTENCE_KEY.test(k)) out[k] = confirmation(tool, args);
     else if (typeof v === "number" && COUNT_KEY.test(k) && Array.isArray(primary)) out[k] = primary.length;
     else out[k] = v;
@@ -61,11 +62,12 @@ function itemKeys(schema: Schema | undefined): string[] {
   return items && isObject(items.properties) ? Object.keys(items.properties) : [];
 }
 
-function alignList(drawn: unknown[], keys: string[], args: Record<string, unknown>): unknown[] | undefined {
+function alignList(drawn: unknown[], keys: string[], args: Record<string, unknown>, inputProps: Record<string, Schema>): unknown[] | undefined {
   if (keys.length === 0) return undefined;
-  const source = Object.values(args).find(
-    (a): a is Array<Record<string, unknown>> => Array.isArray(a) && a.length > 0 && a.every(isRecord) && a.some((item) => keys.some((k) => k in item)),
-  );
+  // The list argument whose items share fields with the output's items (by schema, so an empty list counts too).
+  const source = Object.entries(args).find(
+    ([name, a]) => Array.isArray(a) && a.every(isRecord) && [...itemKeys(inputProps[name]), ...a.flatMap((item) => Object.keys(item))].some((k) => keys.includes(k)),
+  )?.[1] as Array<Record<string, unknown>> | undefined;
   if (!source) return undefined;
   return source.map((item, i) => {
     const template = isRecord(drawn[i % Math.max(1, drawn.length)]) ? (drawn[i % drawn.length] as Record<string, unknown>) : {};

@@ -61,6 +61,7 @@ describe("server-memory samples are consistent with their calls", () => {
       }
       if (call.name === "create_entities" && parsed?.entities) expect(parsed.entities.map((e: Row) => e.name), r.id).toEqual(call.arguments.entities.map((e: Row) => e.name));
       if (call.name === "create_relations" && parsed?.relations) expect(parsed.relations, r.id).toEqual(call.arguments.relations);
+      if (call.name === "add_observations" && parsed?.results) expect(parsed.results.map((e: Row) => e.entityName), r.id).toEqual(call.arguments.observations.map((o: Row) => o.entityName));
     }
   });
 
