@@ -6,6 +6,8 @@ import { humanize } from "./text.js";
 const PAST: Record<Exclude<IntentKind, "do">, string> = { find: "Found", show: "Fetched", add: "Added", remove: "Deleted", change: "Updated" };
 /** Output fields that carry a sentence about the call, never data of their own. */
 const SENTENCE_KEY = /^(message|msg|status_?text|detail|details|summary|info|note)$/i;
+/** Output text that, after a state-changing call, is the server's word on it: a confirmation, never a sentence from a pool. */
+const REPLY_KEY = /^(content|text|result|output|response)$/i;
 /** Output numbers that count what the call acted on. */
 const COUNT_KEY = /^(count|total|deleted|created|added|updated|removed|affected|n)(_?count)?$/i;
 /** Nouns that name the change, not the things changed ("deletions"): the tool's object says those. */
@@ -37,16 +39,19 @@ function nounOf(key: string): string {
  * An output drawn from the outputSchema, made to agree with the call: a field named like an
  * argument takes the argument; a list whose items share fields with a list argument's items holds
  * one item per argument item, those fields copied (a lone leftover field of the same kind fills the
- * one left: `contents` → `addedObservations`); a message is a confirmation; a count counts the call's items.
+ * one left: `contents` → `addedObservations`); a message (and, for a state-changing call, its text
+ * reply) is a confirmation; a count counts the call's items.
  */
 export function alignWithCall(tool: McpTool, output: Record<string, unknown>, args: Record<string, unknown>): Record<string, unknown> {
   const props = isObject(tool.outputSchema?.properties) ? (tool.outputSchema.properties as Record<string, Schema>) : {};
   const inputProps = isObject(tool.inputSchema.properties) ? (tool.inputSchema.properties as Record<string, Schema>) : {};
   const key = primaryKey(tool, args);
   const primary = key !== undefined ? args[key] : undefined;
+  const changes = intentOf(tool).kind !== "find" && intentOf(tool).kind !== "show";
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(output)) {
-    if (k in args && kindOf(args[k]) === kindOf(v)) out[k] = args[k];
+    if (typeof v === "string" && changes && REPLY_KEY.test(k)) out[k] = confirmation(tool, args);
+    else if (k in args && kindOf(args[k]) === kindOf(v)) out[k] = args[k];
     else if (Array.isArray(v)) out[k] = alignList(v, itemKeys(props[k]), args, inputProps) ?? v;
     else if (typeof v === "string" && SENTENCE_KEY.test(k)) out[k] = confirmation(tool, args);
     else if (typeof v === "number" && COUNT_KEY.test(k) && Array.isArray(primary)) out[k] = primary.length;

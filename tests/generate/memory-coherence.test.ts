@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { generateDataset } from "../../src/stages/generate/generate.js";
@@ -95,4 +95,25 @@ describe("server-memory samples are consistent with their calls", () => {
     expect(entities.length).toBeGreaterThan(5);
     for (const e of entities) if (PEOPLE.includes(e.name)) expect(e.entityType, e.name).toBe("person");
   });
+});
+
+describe("server-filesystem stub results", () => {
+  it("a state-changing call's stub result is a confirmation about its own path, never a sentence from a pool", async () => {
+    const served = join(scratch, "served");
+    await mkdir(join(served, "docs"), { recursive: true });
+    await writeFile(join(served, "docs", "plan.md"), "# plan\n");
+    const command = `node ${join(root, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")} ${served}`;
+    const result = await generateDataset({ workdir: join(scratch, "fs"), server: { kind: "stdio", command }, samples: 150, seed: 21, progress: "quiet", gate: false });
+    const stubs = (await readFile(result.trainPath, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Row)
+      .filter((r) => callOf(r) && /^(write_file|edit_file|create_directory|move_file)$/.test(callOf(r)!.name) && !r.resultIsError && r.resultSource !== "server");
+    expect(stubs.length).toBeGreaterThan(10);
+    for (const r of stubs) {
+      const reply = resultOf(r);
+      for (const sentence of MESSAGES) expect(reply, r.id).not.toContain(sentence);
+      expect(reply, r.id).toContain(String(callOf(r)!.arguments.path ?? callOf(r)!.arguments.source));
+    }
+  }, 120_000);
 });
