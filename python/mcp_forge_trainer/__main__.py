@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="LoRA fine-tune on the contract's JSONL")
     t.add_argument("--config", required=True, help="JSON config: data, output_dir, model, profile, overrides")
     t.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
+    t.add_argument("--dry-run", action="store_true", help="print only the estimate: train and write nothing")
     e = sub.add_parser("export", help="merge the adapter and write a quantised GGUF")
     e.add_argument("--adapter", required=True, help="adapter folder written by train")
     e.add_argument("--out", required=True, help="GGUF file to write")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             from .train import install_signal_handlers, train
 
             install_signal_handlers()
-            train(read_config_file(args.config), resume=args.resume)
+            train(read_config_file(args.config), resume=args.resume, dry_run=args.dry_run)
         elif args.command == "export":
             from .export import export
 

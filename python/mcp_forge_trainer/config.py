@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from .protocol import TrainerError
+from .protocol import TrainerError, log
 
 PROFILES: dict[str, dict] = {
     "fast_dev": {"max_seq_length": 2048, "lora_r": 8, "batch_size": 4, "grad_accum": 2,
@@ -72,6 +72,12 @@ class TrainConfig:
     packing: bool = False
     group_by_length: bool = False
     torch_compile: bool = False
+    # Wall-clock seconds for the whole `train` (0: no limit): the loops are planned to fit and stopped at it.
+    # Not part of the hash: what it changes (epochs, max_steps) is set in the config before training.
+    time_budget_seconds: float = 0.0
+    # Raise max_seq_length to the data's longest sequence, so long samples are not cut (off when
+    # max_seq_length is set explicitly). Not part of the hash: max_seq_length itself is.
+    fit_seq_length: bool = True
     tiny: TinyConfig = field(default_factory=TinyConfig)
     # Tests only: raise a CUDA out-of-memory error when this optimizer step begins (first attempt).
     inject_oom_at_step: int = 0
@@ -85,7 +91,8 @@ class TrainConfig:
     def hash(self) -> str:
         """What the model learned from: everything but paths and test hooks."""
         d = self.to_dict()
-        for k in ("data", "output_dir", "eval_data", "inject_oom_at_step", "save_steps", "save_total_limit"):
+        for k in ("data", "output_dir", "eval_data", "inject_oom_at_step", "save_steps", "save_total_limit",
+                  "time_budget_seconds", "fit_seq_length"):
             d.pop(k, None)
         return "sha256:" + hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
@@ -141,6 +148,10 @@ def load_config(raw: dict) -> TrainConfig:
     for key in ("batch_size", "grad_accum", "max_seq_length", "lora_r"):
         if getattr(cfg, key) < 1:
             raise TrainerError("bad_input", f"config /{key} must be at least 1, got {getattr(cfg, key)}")
+    if "max_seq_length" in raw:
+        cfg.fit_seq_length = False
+    if cfg.time_budget_seconds < 0:
+        raise TrainerError("bad_input", f"config /time_budget_seconds must be 0 (no limit) or more, got {cfg.time_budget_seconds}")
     if not Path(cfg.data).is_file():
         raise TrainerError("bad_input", f"training data {cfg.data} does not exist",
                            "run `mcp-forge generate` first, or pass --data <file.jsonl>")
@@ -157,3 +168,13 @@ def read_config_file(path: str) -> TrainConfig:
     if not isinstance(raw, dict):
         raise TrainerError("bad_input", f"{path}: expected a JSON object")
     return load_config(raw)
+
+
+def fit_seq_length(cfg: TrainConfig, columns: dict, limit: int) -> None:
+    """Raises max_seq_length (to a multiple of 256, at most `limit`) when the data's longest sequence
+    is longer, unless max_seq_length was set explicitly."""
+    longest = max((len(ids) for ids in columns["input_ids"]), default=0)
+    if cfg.fit_seq_length and longest > cfg.max_seq_length:
+        fitted = min(limit, -(-longest // 256) * 256)
+        log.info("sequences up to %d tokens: max_seq_length %d → %d", longest, cfg.max_seq_length, fitted)
+        cfg.max_seq_length = max(cfg.max_seq_length, fitted)

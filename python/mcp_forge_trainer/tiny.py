@@ -29,6 +29,7 @@ MARKER_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_respo
 NEWLINE = "\n"
 USER_DEFINED_TOKENS = CONTROL_TOKENS + MARKER_TOKENS + [NEWLINE]
 FORMAT_VERSION = 4
+MAX_POSITIONS = 4096  # the longest sequence the tiny model is built for, at least
 
 
 def render_plain(messages, tools, add_generation_prompt=False) -> str:
@@ -41,8 +42,11 @@ def render_plain(messages, tools, add_generation_prompt=False) -> str:
                                             add_generation_prompt=add_generation_prompt)
 
 
-def cache_key(data_hash: str, tiny: TinyConfig, seed: int) -> str:
-    text = json.dumps({"data": data_hash, "tiny": tiny.__dict__, "seed": seed, "v": FORMAT_VERSION}, sort_keys=True)
+def cache_key(data_hash: str, tiny: TinyConfig, seed: int, stopped_early: bool = False) -> str:
+    fields = {"data": data_hash, "tiny": tiny.__dict__, "seed": seed, "v": FORMAT_VERSION}
+    if stopped_early:  # the time budget ended pre-training before the planned steps
+        fields["stoppedEarly"] = True
+    text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -104,7 +108,7 @@ def build_model(tokenizer, tiny: TinyConfig, max_len: int, seed: int):
         num_hidden_layers=tiny.num_layers,
         num_attention_heads=tiny.num_heads,
         num_key_value_heads=tiny.num_heads,
-        max_position_embeddings=max(max_len, 4096),
+        max_position_embeddings=max(max_len, MAX_POSITIONS),
         tie_word_embeddings=True,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
@@ -114,23 +118,31 @@ def build_model(tokenizer, tiny: TinyConfig, max_len: int, seed: int):
     return LlamaForCausalLM(config)
 
 
-def ensure_tiny_base(samples: list[dict], data_hash: str, cfg, run_sft, events) -> Path:
-    """Builds (or reuses) the tiny base for these samples under <output_dir>/base-<key>."""
+def ensure_tiny_base(samples: list[dict], data_hash: str, cfg, run_sft, events, work_dir: Path | None = None) -> Path:
+    """Builds (or reuses) the tiny base for these samples under <output_dir>/tiny-base-<key>. It is built
+    in `work_dir` (default output_dir) and moved there when whole. `run_sft` pre-trains and returns
+    whether it ran all its planned steps; it may lower cfg.tiny.pretrain_epochs to fit a time budget."""
     key = cache_key(data_hash, cfg.tiny, cfg.seed)
     base_dir = Path(cfg.output_dir) / f"tiny-base-{key}"
     if (base_dir / "model.safetensors").is_file() and (base_dir / "tokenizer.model").is_file():
         log.info("reusing the tiny base model in %s", base_dir)
         return base_dir
-    tmp = Path(cfg.output_dir) / f".tiny-base-{key}.tmp"
+    tmp = Path(work_dir or cfg.output_dir) / f".tiny-base-{key}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     pre = samples[: cfg.tiny.max_samples] if cfg.tiny.max_samples else samples
     log.info("building the tiny base: tokenizer on %d samples, then pre-training from scratch", len(pre))
-    tokenizer = train_tokenizer(pre, tmp, cfg.tiny.vocab_size)
-    model = build_model(tokenizer, cfg.tiny, cfg.max_seq_length, cfg.seed)
-    events("tiny_base", path=str(base_dir), parameters=sum(p.numel() for p in model.parameters()),
-           vocabSize=len(tokenizer))
-    run_sft(model, tokenizer, pre, phase="pretrain", out_dir=tmp / "run")
+    try:
+        tokenizer = train_tokenizer(pre, tmp, cfg.tiny.vocab_size)
+        model = build_model(tokenizer, cfg.tiny, cfg.max_seq_length, cfg.seed)
+        events("tiny_base", path=str(base_dir), parameters=sum(p.numel() for p in model.parameters()),
+               vocabSize=len(tokenizer))
+        complete = run_sft(model, tokenizer, pre, phase="pretrain", out_dir=tmp / "run")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     shutil.rmtree(tmp / "run", ignore_errors=True)
+    # Kept under the key of what it learned: the budget's plan may have changed the epochs.
+    base_dir = Path(cfg.output_dir) / f"tiny-base-{cache_key(data_hash, cfg.tiny, cfg.seed, not complete)}"
     model.save_pretrained(str(tmp))
     tokenizer.save_pretrained(str(tmp))
     (tmp / "mcp_forge_tiny.json").write_text(json.dumps({"dataHash": data_hash, "tiny": cfg.tiny.__dict__}))

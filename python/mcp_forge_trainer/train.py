@@ -5,18 +5,22 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import budget as budgeting
 from . import models
 from .chat_templates import ensure_tool_template
-from .config import TrainConfig
+from .config import TrainConfig, fit_seq_length
 from .data import dataset_stats, encode_all, file_sha256, read_samples
 from .protocol import TrainerError, emit, log
 
 STOP = threading.Event()
+# The longest max_seq_length fitted to the data (a model may allow more; memory seldom does).
+SEQ_LENGTH_LIMIT = 32768
 
 
 def install_signal_handlers() -> None:
@@ -146,11 +150,17 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
     )
 
 
+def phase_dataset(phase: str, cfg: TrainConfig, columns: dict):
+    from datasets import Dataset
+
+    full_loss = phase == "pretrain" and cfg.tiny.pretrain_loss == "all"
+    return Dataset.from_dict({"input_ids": columns["input_ids"]} if full_loss else columns)
+
+
 def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig, out_dir: Path,
-              backend: models.Backend, resume: bool) -> dict:
+              backend: models.Backend, resume: bool, extra_callbacks: tuple = ()) -> dict:
     """Trains one phase to the end, recovering from out-of-memory errors. Returns the summary."""
     import torch
-    from datasets import Dataset
     from trl import SFTTrainer
 
     settings = Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length)
@@ -160,16 +170,16 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
         model = make_model()
         trainer = None
         try:
-            full_loss = phase == "pretrain" and cfg.tiny.pretrain_loss == "all"
-            dataset = Dataset.from_dict({"input_ids": columns["input_ids"]} if full_loss else columns)
             trainer = SFTTrainer(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
-                                 train_dataset=dataset, processing_class=tokenizer,
-                                 callbacks=[make_callback(phase, cfg, attempt)])
+                                 train_dataset=phase_dataset(phase, cfg, columns), processing_class=tokenizer,
+                                 callbacks=[make_callback(phase, cfg, attempt), *extra_callbacks])
             checkpoint = latest_checkpoint(out_dir) if (resume or retried) and phase == "lora" else None
             if checkpoint:
                 log.info("resuming from %s", checkpoint)
                 emit("resume", phase=phase, checkpoint=str(checkpoint))
+            t_loop, cpu_loop = time.time(), time.process_time()
             result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+            loop_seconds, loop_cpu_seconds = time.time() - t_loop, time.process_time() - cpu_loop
             history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
             summary = {"steps": trainer.state.global_step, "maxSteps": trainer.state.max_steps,
                        "finalLoss": history[-1] if history else None, "firstLoss": history[0] if history else None,
@@ -177,7 +187,9 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
                        "gradAccum": settings.grad_accum, "maxSeqLength": settings.max_seq_length,
                        "tokensSeen": trainer.state.num_input_tokens_seen,
                        "runtimeSeconds": round(result.metrics.get("train_runtime", 0.0), 2),
-                       "interrupted": STOP.is_set()}
+                       "interrupted": STOP.is_set(), "loopSeconds": round(loop_seconds, 2),
+                       "loopCpuSeconds": round(loop_cpu_seconds, 2),
+                       "stepsRun": trainer.state.global_step - (int(checkpoint.name.split("-")[1]) if checkpoint else 0)}
             return {"summary": summary, "model": trainer.model, "trainer": trainer}
         except BaseException as error:  # noqa: BLE001 - OOM may surface as several types
             if not is_oom(error):
@@ -200,17 +212,33 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
                 torch.cuda.empty_cache()
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> dict:
-    t_start = time.time()
+def train(cfg: TrainConfig, resume: bool = False, dry_run: bool = False) -> dict:
+    """Trains within cfg.time_budget_seconds (0: no limit). With `dry_run`, only measures and emits the
+    estimate: nothing is trained and nothing is written to the output folder."""
+    budget = budgeting.Budget(cfg.time_budget_seconds, time.time(), dry_run)
+    scratch = Path(tempfile.mkdtemp(prefix="mcp-forge-dry-run-")) if dry_run else None
+    try:
+        return train_within(cfg, resume, budget, scratch)
+    except budgeting.DryRun:
+        emit("done", dryRun=True, estimate=budget.estimated)
+        return {"dryRun": True, "estimate": budget.estimated}
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scratch: Path | None) -> dict:
+    t_start = budget.started
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if not budget.dry_run:
+        out.mkdir(parents=True, exist_ok=True)
     samples = read_samples(cfg.data)
     data_hash = file_sha256(cfg.data)
     backend = models.choose_backend(cfg.backend)
     timings: dict = {}
 
     if cfg.model == "tiny":
-        from .tiny import ensure_tiny_base
+        from .tiny import MAX_POSITIONS, ensure_tiny_base
 
         backend = models.Backend("transformers", backend.device, backend.gpus)
 
@@ -219,13 +247,21 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
             emit("start", phase=phase, backend=backend.name, device=backend.device, model="tiny",
                  trainableParameters=sum(p.numel() for p in model.parameters()),
                  sequences=len(columns["input_ids"]))
-            result = run_phase(phase, lambda: model, tokenizer, columns, cfg, out_dir, backend, resume=False)
-            if result["summary"]["interrupted"]:
+            t_encode = time.time()
+            lora_columns = encode_all(tokenizer, samples)
+            fit_seq_length(cfg, {"input_ids": columns["input_ids"] + lora_columns["input_ids"]}, MAX_POSITIONS)
+            budgeting.plan_tiny(budget, model, tokenizer, columns, lora_columns, cfg, backend, time.time() - t_encode)
+            result = run_phase(phase, lambda: model, tokenizer, columns, cfg, out_dir, backend, resume=False,
+                               extra_callbacks=(budget.deadline_callback(phase, checkpoint=False),))
+            done = result["summary"]
+            if done["interrupted"]:
                 raise TrainerError("interrupted", "interrupted while pre-training the tiny base model",
                                    "run `mcp-forge train --resume` to start again")
+            budget.record(phase, done["steps"], done["stepsRun"], done["loopSeconds"], done["loopCpuSeconds"])
+            return done["steps"] >= done["maxSteps"]
 
         t0 = time.time()
-        model_id = str(ensure_tiny_base(samples, data_hash, cfg, pretrain, emit))
+        model_id = str(ensure_tiny_base(samples, data_hash, cfg, pretrain, emit, work_dir=scratch))
         timings["tinyBaseSeconds"] = round(time.time() - t0, 2)
         revision = None
     else:
@@ -234,6 +270,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     tokenizer = models.load_tokenizer(model_id, revision)
     ensure_tool_template(tokenizer)
     columns = encode_all(tokenizer, samples)
+    fit_seq_length(cfg, columns, min(tokenizer.model_max_length, SEQ_LENGTH_LIMIT))
     stats = dataset_stats(columns, cfg.max_seq_length)
     if stats["truncated"]:
         emit("warning", message=f"{stats['truncated']} of {stats['sequences']} sequences exceed max_seq_length "
@@ -253,10 +290,14 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     def reuse_first():
         return models_made.pop() if models_made else make_model()
 
+    checkpoint = latest_checkpoint(out / "checkpoints") if resume else None
+    budgeting.plan_lora(budget, probe, tokenizer, columns, cfg, backend, checkpoint)
     t0 = time.time()
-    result = run_phase("lora", reuse_first, tokenizer, columns, cfg, out / "checkpoints", backend, resume)
+    result = run_phase("lora", reuse_first, tokenizer, columns, cfg, out / "checkpoints", backend, resume,
+                       extra_callbacks=(budget.deadline_callback("lora", checkpoint=True),))
     timings["trainSeconds"] = round(time.time() - t0, 2)
     summary = result["summary"]
+    budget.record("lora", summary["steps"], summary["stepsRun"], summary["loopSeconds"], summary["loopCpuSeconds"])
     if summary["interrupted"]:
         ckpt = latest_checkpoint(out / "checkpoints")
         raise TrainerError("interrupted", f"training interrupted at step {summary['steps']} of {summary['maxSteps']}; "
@@ -264,7 +305,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
                            "run `mcp-forge train --resume` to continue from it")
 
     eval_loss = None
-    if cfg.eval_data:
+    if cfg.eval_data and budget.past_deadline():
+        emit("warning", message="the time budget has run out: the eval loss is not computed")
+    elif cfg.eval_data:
         from datasets import Dataset
 
         eval_columns = encode_all(tokenizer, read_samples(cfg.eval_data))
@@ -282,7 +325,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         "baseModelPath": model_id, "revision": revision,
         "backend": backend.name, "device": backend.device, "trainingConfigHash": cfg.hash(),
         "config": cfg.to_dict(), "dataHash": data_hash, "datasetStats": stats, "summary": summary,
-        "evalLoss": eval_loss, "timings": timings,
+        "evalLoss": eval_loss, "timings": timings, "budget": budget.report(),
     }
     (tmp / "mcp_forge_training.json").write_text(json.dumps(record, indent=2, default=str))
     shutil.rmtree(adapter_dir, ignore_errors=True)
@@ -290,7 +333,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     done = {"finalLoss": summary["finalLoss"], "firstLoss": summary["firstLoss"], "evalLoss": eval_loss,
             "adapterPath": str(adapter_dir), "steps": summary["steps"], "timings": timings,
             "tokensPerSecond": round(summary["tokensSeen"] / max(timings["trainSeconds"], 1e-6), 1),
-            "datasetStats": stats, "trainingConfigHash": cfg.hash(), "backend": backend.name}
+            "datasetStats": stats, "trainingConfigHash": cfg.hash(), "backend": backend.name,
+            "budget": record["budget"]}
     emit("done", **done)
     return done
 

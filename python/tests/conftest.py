@@ -29,12 +29,14 @@ def run_trainer(args: list[str], env: dict | None = None) -> tuple[int, list[dic
     return proc.returncode, events, proc.stderr
 
 
-def train(tmp: Path, data: Path, extra: dict | None = None, resume: bool = False, out: Path | None = None):
+def train(tmp: Path, data: Path, extra: dict | None = None, resume: bool = False, out: Path | None = None,
+          dry_run: bool = False, env: dict | None = None):
     config = {"data": str(data), "output_dir": str(out or tmp / "model"), "model": "tiny", "profile": "fast_dev",
               **TINY, **(extra or {})}
     cfg_file = tmp / f"config-{len(list(tmp.glob('config-*.json')))}.json"
     cfg_file.write_text(json.dumps(config))
-    return run_trainer(["train", "--config", str(cfg_file), *(["--resume"] if resume else [])])
+    return run_trainer(["train", "--config", str(cfg_file), *(["--resume"] if resume else []),
+                        *(["--dry-run"] if dry_run else [])], env)
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,8 @@ export function buildManifest(
     training: {
       configHash: hashOrNull(pick([gguf.forge, training], ["training_config_hash", "training.config_hash", "configHash"])),
       profile: text(pick([gguf.forge, training], ["training.profile", "profile"])),
+      fractionTrained: numberOrNull(pick([training], ["fractionTrained"])),
+      timeBudgetMinutes: numberOrNull(pick([training], ["timeBudgetMinutes"])),
     },
     toolset: { hash: tools.toolsetHash, file: BUNDLE_FILES.tools, tools: tools.tools.map((t) => t.name) },
     dataset: {
@@ -95,6 +97,10 @@ export function buildPromptTemplate(inputs: PackInputs, stop: string[]): PromptT
 
 function text(value: string | number | undefined): string | null {
   return value === undefined ? null : String(value);
+}
+
+function numberOrNull(value: string | number | undefined): number | null {
+  return typeof value === "number" ? value : null;
 }
 
 function hashOrNull(value: string | number | undefined): string | null {

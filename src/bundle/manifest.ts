@@ -31,7 +31,8 @@ export interface AgentManifest {
   server: { name: string; version: string };
   baseModel: { id: string | null; revision: string | null };
   model: { file: "model.gguf"; sha256: string; sizeBytes: number; architecture: string | null; quantization: string | null };
-  training: { configHash: string | null; profile: string | null };
+  /** `fractionTrained`: the share of the recipe's tokens trained (below 1 when a time budget cut it); null when unknown. */
+  training: { configHash: string | null; profile: string | null; fractionTrained?: number | null; timeBudgetMinutes?: number | null };
   toolset: { hash: string; file: "tools.json"; tools: string[] };
   dataset: { trainSamples: number | null; evalSamples: number | null; scenarios: Record<string, number>; validationPrompts: number };
   validation: QualitySummary;

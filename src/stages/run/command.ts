@@ -2,11 +2,14 @@ import { Command, CommanderError, Option } from "commander";
 import { join, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
-import { STAGES, type Stage } from "../../core/state.js";
+import { loadState, STAGES, type Stage } from "../../core/state.js";
+import { countGpus } from "../../core/trainer-process.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { QUANTS } from "../export/command.js";
+import { missingMinutes, parseTimeBudget, type BudgetReport } from "../train/budget.js";
 import { PROFILES } from "../train/command.js";
 import { checkEvalFile } from "../validate/options.js";
+import { DEFAULT_CPU_BUDGET_MINUTES } from "./budget.js";
 import { readRunConfig, type RunConfig } from "./config.js";
 import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
 
@@ -22,6 +25,7 @@ interface RunCliOptions extends Record<string, unknown> {
   json: boolean;
   config?: string;
   resume: boolean;
+  dryRun: boolean;
   from: Stage;
   to: Stage;
 }
@@ -44,6 +48,11 @@ export function runCommand(): Command {
     .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
     .option("--stub", "validate against a stub server built from the recorded results, not the live server")
     .option("--eval <file>", "grade validate and benchmark on this hand-written eval set (the JSONL chat format of data/eval.jsonl) instead of the generated held-out split; the bundle records its name and hash")
+    .option(
+      "--time-budget <minutes>",
+      `minutes the whole run may take: training is planned to fit what the other stages leave, from the throughput measured here (default ${DEFAULT_CPU_BUDGET_MINUTES} on a machine without a GPU, else no limit; 0: no limit)`,
+    )
+    .option("--dry-run", "prepare the data (inspect, generate, qa), print training's estimate and stop: nothing is trained", false)
     .option("-o, --output <dir>", "bundle folder (default <workdir>/bundle)")
     .option("--resume", "continue an interrupted run; training goes on from its last checkpoint", false)
     .addOption(new Option("--from <stage>", "first stage to run").choices([...STAGES]).default(STAGES[0]))
@@ -57,6 +66,8 @@ export function runCommand(): Command {
         "mcp-forge run --eval tests/human.jsonl",
         "mcp-forge run --resume",
         "mcp-forge run --from TRAINING --to EXPORTING",
+        'mcp-forge run --server "npx -y @modelcontextprotocol/server-sequential-thinking" --dry-run',
+        "mcp-forge run --time-budget 30",
       ),
     );
   return withCommonOptions(addServerOptions(command)).action(async (opts: RunCliOptions) => {
@@ -71,6 +82,10 @@ export function runCommand(): Command {
     if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
     const model = String(merged.model ?? "tiny");
     const evalSet = merged.eval !== undefined ? await checkEvalFile(String(merged.eval)) : undefined;
+    const timeBudget = await runBudget(merged.timeBudget);
+    if (opts.dryRun && STAGES.indexOf(opts.from) > STAGES.indexOf("TRAINING")) {
+      throw badInput(`--dry-run estimates training: --from ${opts.from} comes after TRAINING`);
+    }
     const outcomes = await runPipeline(
       {
         workdir,
@@ -90,8 +105,10 @@ export function runCommand(): Command {
         trainSettings: (merged.set as string[] | undefined) ?? [],
         resume: opts.resume,
         from: opts.from,
-        to: opts.to,
+        to: opts.dryRun && STAGES.indexOf(opts.to) > STAGES.indexOf("TRAINING") ? "TRAINING" : opts.to,
         timeoutMs: timeoutMsFromOptions(merged),
+        ...(timeBudget ? { timeBudgetMinutes: timeBudget } : {}),
+        dryRun: opts.dryRun,
       },
       runInProcess(output.json),
       ({ stage, index, total, phase, outcome }) => {
@@ -102,8 +119,16 @@ export function runCommand(): Command {
     const failed = outcomes.find((o) => o.status === "failed");
     const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
     const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
-    output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle });
+    const training = outcomes.some((o) => o.stage === "TRAINING" && o.status !== "failed") && !opts.dryRun ? await trainingBudget(workdir) : undefined;
+    output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle, ...(opts.dryRun ? { dryRun: true } : {}), ...(training ? { training } : {}) });
     output.say(`\n${summaryTable(outcomes)}`);
+    if (opts.dryRun && !failed) output.say("\ndry run: the data are ready; nothing was trained (the estimate is above)");
+    if (training?.cut) {
+      output.say(
+        `\nthe time budget cut training to ${Math.round(training.fraction * 100)} % of the recipe; ` +
+          `for all of it: mcp-forge run --time-budget ${Math.ceil((timeBudget ?? 0) + missingMinutes(training))} (or --time-budget 0: no limit)`,
+      );
+    }
     if (failed) {
       output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
       process.exitCode = failed.exitCode;
@@ -143,6 +168,18 @@ const runInProcess = (json: boolean): CommandRunner => async (args) => {
     process.stdout.write = stdoutWrite;
   }
 };
+
+/** The run's budget in minutes: the option or mcp-forge.yaml's timeBudget, else the default without a GPU; 0 (none) as undefined. */
+async function runBudget(value: unknown): Promise<number | undefined> {
+  const minutes = value !== undefined ? parseTimeBudget(value) : (await countGpus()) === 0 ? DEFAULT_CPU_BUDGET_MINUTES : 0;
+  return minutes > 0 ? minutes : undefined;
+}
+
+/** How much of the recipe TRAINING did, as its stage summary in state.json records it. */
+async function trainingBudget(workdir: string): Promise<BudgetReport | undefined> {
+  const summary = (await loadState(workdir)).stages.TRAINING?.summary;
+  return (summary?.budget as BudgetReport | undefined) ?? undefined;
+}
 
 function definedOnly(opts: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));

@@ -5,7 +5,7 @@ import { badInput } from "../../core/errors.js";
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in
  * camelCase (`server`, `url`, `env` as a map, `header` as a map, `cwd`, `timeout`, `tools`,
- * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `eval`, `set` as a map of trainer settings). Options given on the
+ * `model`, `profile`, `samples`, `seed`, `quant`, `output`, `stub`, `execute`, `eval`, `timeBudget` (minutes), `set` as a map of trainer settings). Options given on the
  * command line win. The `generate:` and `qa:` sections are read by those stages.
  */
 export const RUN_CONFIG_KEYS = {
@@ -22,6 +22,7 @@ export const RUN_CONFIG_KEYS = {
   output: "string",
   execute: "string",
   eval: "string",
+  timeBudget: "number",
   stub: "boolean",
   env: "map",
   header: "map",

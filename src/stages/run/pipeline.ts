@@ -9,6 +9,7 @@ import { readToolsFile } from "../../core/toolset.js";
 import type { ServerTarget } from "../../mcp/connect.js";
 import { inspectServer } from "../inspect/inspect.js";
 import { exists } from "../../core/files.js";
+import { withTrainingBudget } from "./budget.js";
 
 /** What `run` was asked to do, after the CLI and mcp-forge.yaml were merged and validated. */
 export interface RunPlanInput {
@@ -35,6 +36,10 @@ export interface RunPlanInput {
   from: Stage;
   to: Stage;
   timeoutMs: number;
+  /** Minutes the whole run may take (budget.ts); training gets what is left when it starts. */
+  timeBudgetMinutes?: number;
+  /** Prepare the data, print training's estimate, and stop: nothing is trained. */
+  dryRun?: boolean;
 }
 
 export interface StageOutcome {
@@ -87,7 +92,8 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
       "--no-gate",
     ],
     QC_VALIDATING: ["qa", ...w, ...config],
-    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : [])],
+    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : []),
+      ...(input.timeBudgetMinutes ? ["--time-budget", String(input.timeBudgetMinutes)] : []), ...(input.dryRun ? ["--dry-run"] : [])],
     EXPORTING: ["export", ...w, "--quant", input.quant],
     VALIDATING: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
     BENCHMARKING: ["benchmark", ...w, ...graded],
@@ -150,6 +156,7 @@ export async function runPipeline(
   const commands = await stageCommands(input);
   const selected = STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
   const outcomes: StageOutcome[] = [];
+  const runStarted = performance.now();
   for (const [index, stage] of selected.entries()) {
     const args = commands[stage];
     const command = `mcp-forge ${args.join(" ")}`;
@@ -157,17 +164,20 @@ export async function runPipeline(
     const print = fingerprint(state, stage, args, input.config?.text ?? "", GRADING.includes(stage) ? input.evalSet?.hash : undefined);
     onStage({ stage, index, total: selected.length, phase: "start" });
     const started = performance.now();
-    const previous = await upToDate(input.workdir, state, stage, print);
+    // A dry run's TRAINING only estimates: it always runs and is never recorded as done.
+    const estimateOnly = Boolean(input.dryRun) && stage === "TRAINING";
+    const previous = estimateOnly ? undefined : await upToDate(input.workdir, state, stage, print);
     const fresh = previous !== undefined && (stage !== "INSPECTING" || (await toolsetUnchanged(input)));
     let outcome: StageOutcome;
     if (fresh) {
       outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
     } else {
-      const exitCode = await runCommand(args);
+      const budgeted = stage === "TRAINING" && input.timeBudgetMinutes;
+      const exitCode = await runCommand(budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args);
       const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
       const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
       outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };
-      if (status !== "failed") await recordFingerprint(input.workdir, stage, print, exitCode);
+      if (status !== "failed" && !estimateOnly) await recordFingerprint(input.workdir, stage, print, exitCode);
     }
     outcomes.push(outcome);
     onStage({ stage, index, total: selected.length, phase: "end", outcome });

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { writeJsonAtomic } from "../../core/atomic.js";
@@ -10,6 +11,7 @@ import { finishStage, startStage } from "../../core/state.js";
 import { countGpus, requireTrainerPython, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
 import { makeProgressView } from "./progress.js";
 import { exists } from "../../core/files.js";
+import { estimateOf, outcomeText, parseTimeBudget, type BudgetReport } from "./budget.js";
 
 export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const RESUME_COMMAND = "mcp-forge train --resume";
@@ -24,6 +26,8 @@ interface TrainOptions {
   profile: string;
   resume: boolean;
   set: string[];
+  timeBudget?: string;
+  dryRun: boolean;
 }
 
 /** `--set key=value`: numbers and booleans as such, everything else a string. */
@@ -53,12 +57,16 @@ export function trainCommand(): Command {
       .addOption(new Option("--profile <name>", "training profile").choices([...PROFILES]).default("fast_dev"))
       .option("--resume", "continue from the latest checkpoint in <workdir>/model/checkpoints", false)
       .option("--set <key=value>", "override a setting (repeatable): learning_rate, epochs, max_steps, lora_r, batch_size, save_steps, tiny.pretrain_epochs …", collect, [])
+      .option("--time-budget <minutes>", "finish training within this many minutes: steps (and the tiny model's pre-training) are planned from the throughput measured here, and training stops cleanly at the budget (default: no limit)")
+      .option("--dry-run", "print only the estimate (tokens, tokens/s measured here, minutes): train nothing, write nothing", false)
       .addHelpText(
         "after",
         examples(
           "mcp-forge train",
           "mcp-forge train --model qwen2.5-0.5b --profile balanced",
           "mcp-forge train --data data/train.jsonl --set max_steps=20 --set save_steps=5",
+          "mcp-forge train --time-budget 15",
+          "mcp-forge train --dry-run",
           RESUME_COMMAND,
         ),
       ),
@@ -72,8 +80,10 @@ export function trainCommand(): Command {
     const defaultEval = join(workdir, "data", "eval.jsonl");
     const evalData = opts.evalData ? resolve(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
     const modelDir = join(workdir, "model");
+    const budgetMinutes = opts.timeBudget === undefined ? 0 : parseTimeBudget(opts.timeBudget);
     const config = {
       ...parseSets(opts.set),
+      ...(budgetMinutes > 0 ? { time_budget_seconds: budgetMinutes * 60 } : {}),
       data,
       ...(evalData ? { eval_data: evalData } : {}),
       output_dir: modelDir,
@@ -81,13 +91,17 @@ export function trainCommand(): Command {
       ...(opts.revision ? { revision: opts.revision } : {}),
       profile: opts.profile,
     };
+    const gpus = opts.model === "tiny" ? 0 : await countGpus();
+    if (opts.dryRun) {
+      await dryRun(config, gpus, output);
+      return;
+    }
     const configFile = join(modelDir, "train-config.json");
     await writeJsonAtomic(configFile, config);
     await startStage(workdir, "TRAINING", { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` });
 
     const logFile = join(workdir, "logs", "train.log");
     const view = makeProgressView(process.stderr);
-    const gpus = opts.model === "tiny" ? 0 : await countGpus();
     const running = runTrainer(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
       logFile,
       gpus,
@@ -119,17 +133,55 @@ export function trainCommand(): Command {
     }
     const adapterDir = String(run.done.adapterPath);
     const weights = join(adapterDir, "adapter_model.safetensors");
-    const summary = { ...run.done, event: undefined, time: undefined, model: opts.model, profile: opts.profile, log: logFile };
+    const budget = run.done.budget as BudgetReport;
+    const summary = {
+      ...run.done,
+      event: undefined,
+      time: undefined,
+      model: opts.model,
+      profile: opts.profile,
+      log: logFile,
+      timeBudgetMinutes: budgetMinutes || null,
+      fractionTrained: budget.fraction,
+      estimate: estimateOf(run.events.find((e) => e.event === "estimate")),
+    };
+    const report = join(workdir, "reports", "train_report.json");
+    await writeJsonAtomic(report, summary);
     await finishStage(workdir, "TRAINING", {
       outputs: { [relative(workdir, weights)]: await fileHash(weights) },
-      summary,
+      summary: { ...summary, report },
     });
-    output.result({ adapter: adapterDir, ...summary });
+    output.result({ adapter: adapterDir, ...summary, report });
     output.say(
       `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
-        ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}\nnext: mcp-forge export --quant q8_0`,
+        ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}` +
+        `\n${outcomeText(budget)}\nreport: ${report}\nnext: mcp-forge export --quant q8_0`,
     );
   });
+}
+
+/**
+ * `train --dry-run`: the trainer measures and estimates in scratch folders; the config and its log
+ * live in a temporary folder too, so the work directory is left as it was.
+ */
+async function dryRun(config: Record<string, unknown>, gpus: number, output: ReturnType<typeof globalOptions>["output"]): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), "mcp-forge-dry-run-"));
+  try {
+    const configFile = join(scratch, "train-config.json");
+    await writeJsonAtomic(configFile, config);
+    const logFile = join(scratch, "train.log");
+    const view = makeProgressView(process.stderr);
+    const run = await runTrainer(["train", "--config", configFile, "--dry-run"], { logFile, gpus, onEvent: (e) => view.onEvent(e) });
+    view.stop();
+    if (!run.done || run.exitCode !== 0) {
+      const error = trainerError(run, logFile);
+      throw new ForgeError(error.exitCode, error.message, run.error?.hint ? String(run.error.hint) : undefined);
+    }
+    output.result({ dryRun: true, estimate: run.done.estimate });
+    output.say("dry run: nothing was trained or written");
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 function lastStep(run: TrainerRun | undefined): number | undefined {

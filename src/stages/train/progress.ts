@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import type { TrainerEvent } from "../../core/trainer-process.js";
+import { estimateText, estimateOf } from "./budget.js";
 
 /** Renders the trainer's events: a progress bar on a terminal, plain lines otherwise. */
 export interface ProgressView {
@@ -57,6 +58,14 @@ export function makeProgressView(stream: NodeJS.WriteStream = process.stderr, qu
         }
         case "checkpoint":
           if (!tty) say(`checkpoint: ${String(e.path)}`);
+          break;
+        case "estimate":
+          stopBar();
+          say(estimateText(estimateOf(e)!));
+          break;
+        case "budget_reached":
+          stopBar();
+          say(`${String(e.phase)}: the time budget is reached at step ${String(e.step)} of ${String(e.total)}; stopping here`);
           break;
         case "oom":
           stopBar();
