@@ -28,6 +28,8 @@ export interface ActionConfig {
   seed: number;
   /** `key=value` settings for `train --set`, in input order. */
   trainSettings: string[];
+  /** Minutes for `train --time-budget` (0: no limit). */
+  timeBudget: number;
   quant: (typeof QUANTS)[number];
   /** Release thresholds that override the contract's defaults, metric → minimum. */
   thresholds: Record<string, number>;
@@ -64,6 +66,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionConfig {
     samples: integer("samples", get("samples") || "500", 10),
     seed: integer("seed", get("seed") || "0", 0),
     trainSettings: readTrainSettings(get("train-settings")),
+    timeBudget: integer("time-budget", get("time-budget") || "0", 0),
     quant: oneOf("quant", get("quant") || "q8_0", QUANTS),
     thresholds: readThresholds(get("thresholds")),
     baseline: readBaseline(get("baseline") || "auto", workingDirectory),

@@ -60,7 +60,7 @@ export async function train(): Promise<void> {
   const restored = await restore("LoRA checkpoints", [join(config.workdir, "model")], key, [prefix]);
   const resume = restored.result === "hit" || restored.result === "partial";
   if (resume) core.notice(`resuming training from the cached checkpoints (${restored.matchedKey})`, { title: "MCP-Forge cache hit" });
-  await stage(config, ["train", "--data", join(config.workdir, "data", "train.jsonl"), "--model", config.model, "--profile", config.profile, ...config.trainSettings.flatMap((s) => ["--set", s]), ...(resume ? ["--resume"] : [])]);
+  await stage(config, ["train", "--data", join(config.workdir, "data", "train.jsonl"), "--model", config.model, "--profile", config.profile, ...config.trainSettings.flatMap((s) => ["--set", s]), ...(config.timeBudget ? ["--time-budget", String(config.timeBudget)] : []), ...(resume ? ["--resume"] : [])]);
 }
 
 /** Runs after train whatever happened (always()), so a failed or cancelled job leaves its checkpoints for the next. */

@@ -17,6 +17,7 @@ const BENCHES: Array<() => Promise<Bench>> = [
   async () => (await import("./action.js")).actionDriftBench(),
   async () => (await import("./action.js")).actionSelfTestBench(),
   async () => (await import("./train.js")).trainBench(),
+  async () => (await import("./train.js")).trainEstimateBench(),
 ];
 
 async function main(filter: string | undefined): Promise<void> {

@@ -1,6 +1,9 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
+import { PACKAGE_ROOT } from "../core/python.js";
 import { runTrainer } from "../core/trainer-process.js";
 import type { Bench } from "./index.js";
 
@@ -18,6 +21,56 @@ export function trainBench(samples = 2000): Bench {
           .filter(([k]) => k !== "event" && k !== "time")
           .map(([k, v]) => [k, typeof v === "number" ? v : String(v)]),
       );
+    },
+  };
+}
+
+const require = createRequire(import.meta.url);
+
+/** The reference servers the estimate is checked on: a stdio command for a fresh scratch folder. */
+const ESTIMATE_SERVERS: Record<string, (scratch: string) => Promise<{ command: string; env: string[] }>> = {
+  memory: async (scratch) => ({ command: nodeCommand("@modelcontextprotocol/server-memory"), env: [`MEMORY_FILE_PATH=${join(scratch, "memory.jsonl")}`] }),
+  filesystem: async (scratch) => {
+    await mkdir(join(scratch, "files"), { recursive: true });
+    return { command: `${nodeCommand("@modelcontextprotocol/server-filesystem")} ${JSON.stringify(join(scratch, "files"))}`, env: [] };
+  },
+  everything: async () => ({ command: `${nodeCommand("@modelcontextprotocol/server-everything")} stdio`, env: [] }),
+  "sequential-thinking": async () => ({ command: nodeCommand("@modelcontextprotocol/server-sequential-thinking"), env: [] }),
+};
+
+function nodeCommand(pkg: string): string {
+  return `node ${JSON.stringify(require.resolve(`${pkg}/dist/index.js`))}`;
+}
+
+/**
+ * Training's estimate against the time it took, with the default recipe (tiny model, 4,000 samples)
+ * and no time budget, from an empty work directory for each reference server: `run --to TRAINING`.
+ * Run it alone on the machine: the figures are minutes of CPU time.
+ */
+export function trainEstimateBench(): Bench {
+  return {
+    name: "training estimate",
+    async run() {
+      const figures: Record<string, number | string> = {};
+      for (const [name, server] of Object.entries(ESTIMATE_SERVERS)) {
+        const dir = await mkdtemp(join(tmpdir(), `forge-bench-estimate-${name}-`));
+        const { command, env } = await server(dir);
+        const args = ["run", "--workdir", join(dir, "work"), "--server", command, ...env.flatMap((e) => ["--env", e]), "--to", "TRAINING", "--time-budget", "0", "--json"];
+        const run = await execa("node", [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), ...args], { reject: false, cwd: dir });
+        const report = JSON.parse(await readFile(join(dir, "work", "reports", "train_report.json"), "utf8").catch(() => "null")) as {
+          estimate?: { tokens: number; tokensPerSecond: number; seconds: number };
+          budget?: { estimatedSeconds: number; actualSeconds: number; estimateError: number | null };
+          timings?: { totalSeconds: number };
+        } | null;
+        if (!report?.estimate || !report.budget) throw new Error(`run on ${name} left no train report (exit ${run.exitCode}): ${String(run.stderr).slice(-2000)}`);
+        figures[`${name} tokens`] = report.estimate.tokens;
+        figures[`${name} tokens/s measured`] = report.estimate.tokensPerSecond;
+        figures[`${name} estimated min`] = Math.round(report.estimate.seconds / 6) / 10;
+        figures[`${name} actual min (training loops)`] = Math.round(report.budget.actualSeconds / 6) / 10;
+        figures[`${name} estimate error`] = report.budget.estimateError === null ? "-" : `${Math.round(report.budget.estimateError * 100)} %`;
+        figures[`${name} whole TRAINING stage min`] = Math.round((report.timings?.totalSeconds ?? 0) / 6) / 10;
+      }
+      return figures;
     },
   };
 }
