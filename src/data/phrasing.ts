@@ -136,7 +136,7 @@ function objectClause(obj: Record<string, unknown>, quote: boolean): Piece[] {
   const type = entries.find(([k, v]) => k !== subject?.[0] && TYPE_KEY.test(k) && typeof v === "string" && v.trim() !== "");
   const others = entries.filter((e) => e !== subject && e !== type);
   const out: Piece[] = subject ? valueWords(subject[1], humanize(subject[0]), quote) : [];
-  // A name and one fact about it reads as a note: "Bob Smith: moved to Lisbon".
+  // A name and one fact about it reads as a note: "Nadia Rahman: moved to Seville".
   if (subject && !type && others.length === 1 && typeof subject[1] === "string" && subject[1].trim() !== "" && typeof others[0]![1] !== "boolean") {
     return [...valueWords(subject[1], humanize(subject[0]), false), ": ", ...valueWords(others[0]![1], humanize(others[0]![0]), quote)];
   }
