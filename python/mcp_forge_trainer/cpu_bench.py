@@ -25,8 +25,9 @@ def batches(columns: dict, batch_size: int, max_len: int, packed: bool) -> list[
     turns into a block-diagonal mask: no token attends across samples."""
     import torch
 
-    seqs = [ids[:max_len] for ids in columns["input_ids"]]
-    labels = [[t if m else -100 for t, m in zip(ids, mask)][:max_len]
+    # The last max_len tokens: a cut sample keeps its assistant turns, so its loss stays defined.
+    seqs = [ids[-max_len:] for ids in columns["input_ids"]]
+    labels = [[t if m else -100 for t, m in zip(ids, mask)][-max_len:]
               for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])]
     out = []
     for i in range(0, len(seqs) - batch_size + 1, batch_size):
