@@ -81,6 +81,10 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
   try {
     compileCached(schema as Record<string, unknown>, draft);
   } catch (error) {
+    if (error instanceof RangeError) {
+      // ajv recurses without end on a $ref that leads only to $refs (a: {$ref: a}).
+      return { pointer: `${pointer}${findRefCycle(schema) ?? ""}` || "/", message: "this $ref leads back to itself through $refs alone; a $ref must reach a schema" };
+    }
     return { pointer: at, message: (error as Error).message };
   }
   return undefined;
