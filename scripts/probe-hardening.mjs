@@ -8,7 +8,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile, 
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import console from "node:console";
+import process from "node:process";
+import { fileURLToPath, URL } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "bin", "mcp-forge.js");
