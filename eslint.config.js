@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "dist/", "node_modules/", "python/"] },
+  { ignores: ["build/", "dist/", "node_modules/", "python/", "tests/fixtures/human/files/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

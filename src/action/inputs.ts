@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { badInput } from "../core/errors.js";
@@ -31,6 +32,8 @@ export interface ActionConfig {
   /** Minutes for `train --time-budget` (0: no limit). */
   timeBudget: number;
   quant: (typeof QUANTS)[number];
+  /** Absolute: a hand-written eval set that validate and benchmark grade on; empty: the generated held-out split. */
+  evalSet: string;
   /** Release thresholds that override the contract's defaults, metric → minimum. */
   thresholds: Record<string, number>;
   baseline: Baseline;
@@ -68,6 +71,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionConfig {
     trainSettings: readTrainSettings(get("train-settings")),
     timeBudget: integer("time-budget", get("time-budget") || "0", 0),
     quant: oneOf("quant", get("quant") || "q8_0", QUANTS),
+    evalSet: readEvalSet(get("eval"), workingDirectory),
     thresholds: readThresholds(get("thresholds")),
     baseline: readBaseline(get("baseline") || "auto", workingDirectory),
     comment: readComment(get("comment") || "always"),
@@ -97,6 +101,13 @@ function readSource(get: (name: string) => string, cwd: string): Source {
   }
   if (name === "tools-file") return { kind: "file", path: isAbsolute(value) ? value : join(cwd, value) };
   return { kind: "server", command: value };
+}
+
+function readEvalSet(value: string, cwd: string): string {
+  if (!value) return "";
+  const path = resolve(cwd, value);
+  if (!existsSync(path)) throw badInput(`input eval: ${path} does not exist`, "give a JSONL eval set relative to working-directory, or leave eval empty to grade on the generated held-out split");
+  return path;
 }
 
 /** `Name: value` lines, e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`. */

@@ -79,7 +79,7 @@ export async function exportModel(): Promise<void> {
 /** Looped validation; thresholds it misses are a warning here, since the benchmark step is the gate (with the thresholds input). */
 export async function validate(): Promise<void> {
   const config = await loadConfig();
-  const code = await stage(config, ["validate", "--model", join(config.workdir, "model.gguf"), ...sourceArgs(config)], [0, 1]);
+  const code = await stage(config, ["validate", "--model", join(config.workdir, "model.gguf"), ...evalArgs(config), ...sourceArgs(config)], [0, 1]);
   if (code === 1) core.warning("validation missed the release thresholds (reports/validation.md); the benchmark step gates the run", { title: "MCP-Forge validation" });
 }
 
@@ -95,8 +95,10 @@ export async function baseline(): Promise<void> {
 export async function benchmark(): Promise<void> {
   const config = await loadConfig();
   const choice = (await readState<BaselineChoice>("baseline.json")) ?? { note: "none" };
-  await stage(config, ["benchmark", "--model", join(config.workdir, "model.gguf"), ...(choice.path ? ["--baseline", choice.path] : []), ...sourceArgs(config)], [0, 1]);
+  await stage(config, ["benchmark", "--model", join(config.workdir, "model.gguf"), ...evalArgs(config), ...(choice.path ? ["--baseline", choice.path] : []), ...sourceArgs(config)], [0, 1]);
 }
+
+const evalArgs = (config: ActionConfig) => (config.evalSet ? ["--eval", config.evalSet] : []);
 
 interface BaselineChoice {
   path?: string;

@@ -45,6 +45,7 @@ describe("the whole composite, as a runner runs action.yml, from a checkout with
     await mkdir(join(dir, "temp"), { recursive: true });
     await mkdir(workspace, { recursive: true });
     await cp(join(ROOT, "tests", "fixtures", "data", "tools.json"), join(workspace, "tools.json"));
+    await cp(join(ROOT, "tests", "fixtures", "human", "memory.jsonl"), join(workspace, "human.jsonl"));
     const log: string[] = [];
     const run = await runComposite(
       {
@@ -72,6 +73,7 @@ describe("the whole composite, as a runner runs action.yml, from a checkout with
           model: "tiny",
           profile: "fast_dev",
           samples: "200",
+          eval: "human.jsonl",
           "train-settings": "tiny.pretrain_epochs=1\nmax_steps=8\nsave_steps=4",
           thresholds: "toolCallParseRate: 0\nschemaConformance: 0\ntoolSelectionAccuracy: 0\nnoToolCorrectness: 0\nerrorHandlingRate: 0\nloopCompletionRate: 0",
           python: join(ROOT, "python", ".venv", "bin", "python"),
@@ -101,6 +103,9 @@ describe("the whole composite, as a runner runs action.yml, from a checkout with
     expect(run.outputs["toolset-hash"]).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await exists(join(run.outputs["bundle-path"]!, "model.gguf"))).toBe(true);
     expect(run.outputs["benchmark-json"]).toBe(join(workspace, ".mcp-forge", "reports", "benchmark.json"));
+    // The eval input: validate and benchmark graded on the hand-written set, not the generated split.
+    const bench = JSON.parse(await readFile(run.outputs["benchmark-json"]!, "utf8")) as { evalSet: string };
+    expect(bench.evalSet).toBe(join(workspace, "human.jsonl"));
     const comments = gh.comments.get(7) ?? [];
     expect(comments).toHaveLength(1);
     expect(run.outputs["comment-url"]).toBe(comments[0]!.html_url);

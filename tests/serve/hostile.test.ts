@@ -39,7 +39,7 @@ describe("serve under hostile requests", () => {
   let cleanup: () => Promise<void>;
   let tiny: TinyBundle;
   let serve: ServeProcess;
-  let valid: { model: string; messages: unknown[]; tools: unknown[]; max_tokens: number };
+  let valid: { model: string; messages: unknown[]; tools: unknown; max_tokens: number };
   let contextSize: number;
 
   const completions = () => `${serve.url}/chat/completions`;
