@@ -17,6 +17,12 @@ describe("execution policy", () => {
     expect(mayExecute(tool({ readOnlyHint: true }), "none")).toBe(false);
   });
 
+  it("does not run tools that reach the outside world in readonly mode, even when marked read-only", () => {
+    expect(mayExecute(tool({ readOnlyHint: true, openWorldHint: true }), "readonly")).toBe(false);
+    expect(mayExecute(tool({ readOnlyHint: true, openWorldHint: false }), "readonly")).toBe(true);
+    expect(mayExecute(tool({ readOnlyHint: true, openWorldHint: true }), "all")).toBe(true);
+  });
+
   it("keeps secret-looking environment values out of recorded results", () => {
     const env = { OPENAI_API_KEY: "sk-live-1234567890", GITHUB_TOKEN: "ghp_abcdefghijk", HOME: "/home/someone" };
     const text = '{"OPENAI_API_KEY":"sk-live-1234567890","GITHUB_TOKEN":"ghp_abcdefghijk","HOME":"/home/someone"}';

@@ -33,6 +33,7 @@ interface GenerateCliOptions {
   cacheDir?: string;
   concurrency?: string;
   gate: boolean;
+  continueOnServerCrash: boolean;
   progress: boolean;
   [key: string]: unknown;
 }
@@ -66,6 +67,7 @@ export function generateCommand(): Command {
     .option("--llm-reword-share <r>", "share of an LLM seed's variants the LLM rewords (default 1); the others are reworded offline")
     .option("--cache-dir <dir>", "LLM response cache (default <workdir>/cache/llm)")
     .option("--concurrency <n>", "parallel LLM requests (default 4)")
+    .option("--continue-on-server-crash", "if the server process dies mid-run, finish with stub results for the calls left (default: stop with exit 2, showing its last stderr lines)", false)
     .option("--no-gate", "skip the QC gate at the end")
     .option("--no-progress", "no progress bar or progress lines")
     .addHelpText(
@@ -119,6 +121,7 @@ export function generateCommand(): Command {
       ...(llm ? { llm } : {}),
       progress: opts.progress ? "auto" : "quiet",
       gate: opts.gate,
+      continueOnServerCrash: opts.continueOnServerCrash,
       qaThresholds: config.qa,
       log: (line) => output.info(line),
     });

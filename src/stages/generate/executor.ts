@@ -1,4 +1,7 @@
+import { badInput } from "../../core/errors.js";
 import type { McpConnection } from "../../mcp/connect.js";
+import { ProcessTreeStdioTransport } from "../../mcp/stdio-transport.js";
+import { printable } from "../../mcp/untrusted-text.js";
 import type { McpTool } from "../../core/toolset.js";
 import type { Sample } from "../../data/sample.js";
 import { looksLikeError, redactSecrets, resultText, type ToolResult } from "../../data/tool-result.js";
@@ -31,11 +34,15 @@ export function formatSuccess(success: ReadonlyMap<string, SuccessTally>, statef
   return `server success: ${ok}/${calls} standard calls (${Math.round((100 * ok) / Math.max(1, calls))} %); lowest: ${worst.join(", ")}${state}`;
 }
 
-/** Whether a tool may be run for real: read-only ones by default; any tool only with `--execute all`. */
+/**
+ * Whether a tool may be run for real: read-only ones by default; any tool only with `--execute all`.
+ * A tool that reaches the outside world (`openWorldHint`) is not read-only whatever else it claims.
+ */
 export function mayExecute(tool: McpTool, mode: ExecuteMode): boolean {
   if (mode === "all") return true;
   if (mode === "none") return false;
-  return tool.annotations?.readOnlyHint === true && tool.annotations?.destructiveHint !== true;
+  const hints = tool.annotations;
+  return hints?.readOnlyHint === true && hints.destructiveHint !== true && hints.openWorldHint !== true;
 }
 
 /**
@@ -61,6 +68,7 @@ export class ToolExecutor {
   /** What the server shows of its state (its listings), taken fresh; a restart that changes it did not reset. */
   private baseline: string | undefined;
   private snapshot: (() => Promise<string>) | undefined;
+  private crashReported = false;
 
   constructor(
     private connection: McpConnection | undefined,
@@ -68,6 +76,8 @@ export class ToolExecutor {
     private readonly callTimeoutMs: number,
     private readonly reconnect?: () => Promise<McpConnection>,
     private readonly log: (line: string) => void = () => undefined,
+    /** After the server process dies mid-call, go on with stubs instead of failing the stage. */
+    private readonly continueOnCrash = false,
   ) {}
 
   canRun(tool: McpTool): boolean {
@@ -162,8 +172,11 @@ export class ToolExecutor {
 
   /** Runs a call outside the counts and the state bookkeeping: discovery's listings and state snapshots. */
   async peek(tool: McpTool, args: Record<string, unknown>): Promise<ToolResult> {
+    const connection = this.connection!;
+    // Taken before the call: the SDK forgets its transport once the connection closes.
+    const transport = connection.client.transport;
     try {
-      const result = await this.connection!.client.callTool({ name: tool.name, arguments: args }, undefined, {
+      const result = await connection.client.callTool({ name: tool.name, arguments: args }, undefined, {
         timeout: this.callTimeoutMs,
       });
       const content = redactSecrets(resultText(result as { content?: unknown }));
@@ -174,10 +187,30 @@ export class ToolExecutor {
       if (/MCP error -32602|MCP error -32603|MCP error -32601/.test(message)) {
         return { content: redactSecrets(message.replace(/^MCP error -?\d+: /, "Error: ")), isError: true, source: "server" };
       }
+      this.failOnCrash(connection, transport, tool);
       this.disabled.add(tool.name);
       const timedOut = /timed? ?out|-32001/i.test(message);
       const content = timedOut ? `Error: the request timed out after ${Math.round(this.callTimeoutMs / 100) / 10} seconds.` : "Error: the server stopped answering.";
       return { content, isError: true, source: "stub" };
     }
+  }
+
+  /**
+   * Exit 2 when the server process died under a call (not one this executor closed to restart it),
+   * naming its last stderr lines; with `continueOnCrash`, a warning and stubs from here on.
+   */
+  private failOnCrash(connection: McpConnection, transport: unknown, tool: McpTool): void {
+    if (connection !== this.connection || !(transport instanceof ProcessTreeStdioTransport) || !transport.exit) return;
+    const { code, signal } = transport.exit;
+    const stderr = printable(transport.recentStderr);
+    const how = `the server process exited (${signal ?? `code ${code}`}) during a call of ${tool.name}, after ${this.executed} tool call(s)`;
+    const tail = stderr ? `\nlast lines of its stderr (full log: ${connection.stderrLogPath}):\n${stderr.replace(/^/gm, "  ")}` : `\n(it wrote nothing to stderr; log: ${connection.stderrLogPath})`;
+    if (this.continueOnCrash) {
+      if (this.crashReported) return;
+      this.crashReported = true;
+      this.log(`warning: ${how}; the rest of the samples use stubs (--continue-on-server-crash)${tail}`);
+      return;
+    }
+    throw badInput(`${how}${tail}`, "fix the server and rerun, or pass --continue-on-server-crash to finish with stub results");
   }
 }

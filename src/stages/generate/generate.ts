@@ -8,6 +8,7 @@ import { connectToServer, describeTarget, type McpConnection, type ServerTarget 
 import { listAllTools } from "../../mcp/list-tools.js";
 import { toolsetHash } from "../../core/canonical.js";
 import { badInput } from "../../core/errors.js";
+import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
 import { toJsonl } from "../../data/jsonl.js";
 import { Rng } from "../../data/rng.js";
 import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../data/sample.js";
@@ -48,6 +49,8 @@ export interface GenerateOptions {
   /** Run the QC gate on the training split at the end (default true). */
   gate?: boolean;
   qaThresholds?: Partial<QcThresholds>;
+  /** When the server process dies mid-call, finish with stub results instead of failing (exit 2). */
+  continueOnServerCrash?: boolean;
   /** Human lines (warnings, the LLM tally). */
   log?: (line: string) => void;
 }
@@ -79,11 +82,10 @@ export const DEFAULTS = { samples: 500, seed: 42, evalRatio: 0.1, augmentFactor:
 export async function generateDataset(options: GenerateOptions): Promise<GenerateResult> {
   const workdir = resolve(options.workdir);
   const log = options.log ?? (() => undefined);
-  const samples = options.samples ?? DEFAULTS.samples;
+  const samples = parseCount(options.samples ?? DEFAULTS.samples, "--samples", { min: 1, max: MAX_SAMPLES });
   const seed = options.seed ?? DEFAULTS.seed;
   const augmentFactor = options.augmentFactor ?? DEFAULTS.augmentFactor;
   const evalRatio = options.evalRatio ?? DEFAULTS.evalRatio;
-  if (!Number.isInteger(samples) || samples < 1) throw badInput(`--samples ${samples}: expected a whole number ≥ 1`);
   if (!Number.isInteger(augmentFactor) || augmentFactor < 1) throw badInput(`--augment-factor ${augmentFactor}: expected a whole number ≥ 1`);
   if (!(evalRatio > 0 && evalRatio < 1)) throw badInput(`--eval-ratio ${evalRatio}: expected a number between 0 and 1`);
   const trainPath = resolve(options.out ?? join(workdir, "data", "train.jsonl"));
@@ -91,7 +93,9 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const planPath = join(workdir, "synthesis_plan.json");
 
   let connection: McpConnection | undefined;
+  let interrupted = false;
   const stop = onShutdown(async () => {
+    interrupted = true;
     await connection?.close();
     await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "interrupted" }).catch(() => undefined);
   });
@@ -130,15 +134,16 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const server = options.server;
     // A new process resets a stdio server; a new connection to an HTTP server resets nothing.
     const reconnect = server?.kind === "stdio" ? () => connectToServer(server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") }) : undefined;
-    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, reconnect, log);
+    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, reconnect, log, options.continueOnServerCrash);
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
     const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
     let result: GenerateResult;
     try {
       const discovery = await discover(ctx, rng.fork("discovery"));
-      const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source);
-      const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source);
+      const breathe = breather(() => interrupted);
+      const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source, breathe);
+      const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source, breathe);
       rng.fork("order").shuffle(train);
       const trainText = toJsonl(train);
       const evalText = toJsonl(held);
@@ -203,8 +208,23 @@ async function loadTools(options: GenerateOptions, workdir: string, connection: 
   return { tools, serverName: connection.serverInfo.name };
 }
 
+/** Samples made between yields to the event loop, so that SIGINT is heard at once even when no call awaits I/O. */
+const YIELD_EVERY = 200;
+
+/**
+ * Called after each sample: every {@link YIELD_EVERY} samples it lets the event loop run; once
+ * interrupted it never returns, so the loop stops competing with the cleanup before the exit.
+ */
+function breather(interrupted: () => boolean): () => Promise<void> {
+  let made = 0;
+  return async () => {
+    if (++made % YIELD_EVERY === 0) await new Promise(setImmediate);
+    if (interrupted()) await new Promise<never>(() => undefined);
+  };
+}
+
 /** A seed and its augmented variants per group; groups never mix scenarios or tools. */
-async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, split: "train" | "eval", rng: Rng, llm: LlmSeeds | undefined): Promise<Sample[]> {
+async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, split: "train" | "eval", rng: Rng, llm: LlmSeeds | undefined, breathe: () => Promise<void>): Promise<Sample[]> {
   const groups: Array<SeedRequest & { seedId: string; size: number; groupRng: Rng }> = [];
   for (const cell of cells) {
     // Every seed gets at least `factor` samples (the remainder is spread over the groups), unless the cell is smaller.
@@ -228,10 +248,12 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
     const written = answers[i] !== undefined;
     const seedDraft = written ? llm!.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng, undefined, split);
     out.push(await finish(ctx, seedDraft, { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" }, g.groupRng.fork("seed-result")));
+    await breathe();
     const rngs = Array.from({ length: g.size - 1 }, (_, k) => g.groupRng.fork(k + 1));
     const drafts = written && seedDraft.family === undefined ? await llmVariants(ctx, llm!, seedDraft, g.key, rngs) : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
     for (const [k, draft] of drafts.entries()) {
       out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(k + 1).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, rngs[k]!.fork("result")));
+      await breathe();
     }
   }
   return out;

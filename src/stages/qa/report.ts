@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
 import { SCENARIOS } from "../../data/sample.js";
+import { printable } from "../../mcp/untrusted-text.js";
 import type { QcReport } from "./qc.js";
 
 const MAX_MD_ISSUES = 200;
@@ -17,7 +18,7 @@ export function escapeMarkdown(text: string): string {
 
 /** A CSV field per RFC 4180, with formula-leading characters neutralised for spreadsheets. */
 export function csvField(value: string | number): string {
-  let text = String(value);
+  let text = printable(String(value));
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -35,7 +36,7 @@ export async function writeQcReports(dir: string, report: QcReport): Promise<{ j
 }
 
 export function qcMarkdown(r: QcReport): string {
-  const e = escapeMarkdown;
+  const e = (t: string) => escapeMarkdown(printable(t));
   const lines = [
     "# QC report",
     "",

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { join, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
 import { loadState, STAGES, type Stage } from "../../core/state.js";
 import { countGpus } from "../../core/trainer-process.js";
@@ -95,7 +96,7 @@ export function runCommand(): Command {
         ...(file ? { config: { file, text } } : {}),
         model,
         profile: String(merged.profile ?? "fast_dev"),
-        ...(merged.samples !== undefined ? { samples: positiveInt(merged.samples, "--samples") } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
+        ...(merged.samples !== undefined ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
         ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
         quant: String(merged.quant ?? "q8_0"),
         output: resolve(String(merged.output ?? join(workdir, "bundle"))),
