@@ -1,4 +1,8 @@
+import { REDACTED, redactSecrets } from "../core/redact.js";
 import type { ActionConfig } from "./inputs.js";
+
+/** How the runner masks a secret in the log; the PR comment and artifacts use the same. */
+const MASK = "***";
 
 /** Values the log and the artifacts must never show: the token and credentials in the server URL. */
 export function secretsOf(config: Pick<ActionConfig, "source">, env: NodeJS.ProcessEnv = process.env): string[] {
@@ -17,7 +21,11 @@ export function secretsOf(config: Pick<ActionConfig, "source">, env: NodeJS.Proc
   return out.filter((s) => s.length >= 4);
 }
 
-/** Text with every secret replaced by `***`, as the runner masks the log. */
+/**
+ * Text with every secret replaced by `***`, as the runner masks the log: the given values, then
+ * whatever the one redaction layer (core/redact.ts) finds (registered values, secret shapes).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((t, s) => t.split(s).join("***"), text);
+  const given = [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join(MASK), text);
+  return redactSecrets(given).split(REDACTED).join(MASK);
 }
