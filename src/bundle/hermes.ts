@@ -1,6 +1,6 @@
 import { Template } from "@huggingface/jinja";
 import { badInput } from "../core/errors.js";
-import { TURN_MARKERS, type TurnMarkers } from "../models/tool-template.js";
+import { turnMarkers, type TurnMarkers } from "../models/tool-template.js";
 import type { ChatMessage, FunctionTool } from "../models/types.js";
 
 export interface TemplateTokens {
@@ -154,7 +154,7 @@ const PROBE_CONVERSATION: ChatMessage[] = [
  * the first place where the renderings differ.
  */
 export function analyzeChatTemplate(source: string, tokens: TemplateTokens, where: string): HermesFormat {
-  const turns = TURN_MARKERS.find((m) => source.includes(m.start) && source.includes(m.end));
+  const turns = turnMarkers().find((m) => source.includes(m.start) && source.includes(m.end));
   if (!turns || !source.includes(TOOL_CALL_OPEN) || !source.includes(TOOL_RESPONSE_OPEN)) {
     throw unsupported(where, "it does not use ChatML's or Gemma's turn markers, <tool_call> and <tool_response>");
   }

@@ -24,9 +24,16 @@ const TRAINER_DIR = join(PACKAGE_ROOT, "python", "mcp_forge_trainer");
  * that tells whether a template carries tools: the trainer's own (chat_templates.py), which trains
  * with them when a model's template cannot render tools and whose export writes them into the GGUF.
  */
-const SPEC = JSON.parse(readFileSync(join(TRAINER_DIR, "tool_templates.json"), "utf8")) as ToolTemplatesFile;
+let spec: ToolTemplatesFile | undefined;
+/** Read on first use, so commands that never meet a chat template (a bundled CLI without python/) do not need the file. */
+function toolTemplates(): ToolTemplatesFile {
+  spec ??= JSON.parse(readFileSync(join(TRAINER_DIR, "tool_templates.json"), "utf8")) as ToolTemplatesFile;
+  return spec;
+}
 
-export const TURN_MARKERS: readonly TurnMarkers[] = SPEC.templates.map(({ start, end, assistant }) => ({ start, end, assistant }));
+export function turnMarkers(): TurnMarkers[] {
+  return toolTemplates().templates.map(({ start, end, assistant }) => ({ start, end, assistant }));
+}
 
 /**
  * Whether a chat template renders a tool call with its name and arguments, and the tool's result.
@@ -35,11 +42,11 @@ export const TURN_MARKERS: readonly TurnMarkers[] = SPEC.templates.map(({ start,
 export function carriesTools(source: string, tokens: TemplateTokens): boolean {
   let text: string;
   try {
-    text = new ChatTemplate(source, tokens).render(SPEC.probe.messages, SPEC.probe.tools, false);
+    text = new ChatTemplate(source, tokens).render(toolTemplates().probe.messages, toolTemplates().probe.tools, false);
   } catch {
     return false;
   }
-  return SPEC.probe.mustAppear.every((s) => text.includes(s));
+  return toolTemplates().probe.mustAppear.every((s) => text.includes(s));
 }
 
 /**
@@ -49,6 +56,6 @@ export function carriesTools(source: string, tokens: TemplateTokens): boolean {
  */
 export async function templateWithTools(own: string | undefined, tokens: TemplateTokens, isToken: (text: string) => boolean): Promise<string | undefined> {
   if (own && carriesTools(own, tokens)) return own;
-  const fallback = SPEC.templates.find(({ start, end }) => isToken(start) && isToken(end));
+  const fallback = toolTemplates().templates.find(({ start, end }) => isToken(start) && isToken(end));
   return fallback ? await readFile(join(TRAINER_DIR, fallback.file), "utf8") : own;
 }

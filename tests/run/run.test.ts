@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "bin", "mcp-forge.js");
+/** Requests written by hand the way people ask (never used for training): what the shipped model is graded on. */
+const HUMAN_MEMORY = join(ROOT, "tests", "fixtures", "human", "memory.jsonl");
 /** Small enough to train in a minute on 2 cores; the checkpoints every 2 steps give `--resume` something to find. */
 const FAST = ["--samples", "200", "--set", "tiny.pretrain_epochs=1", "--set", "max_steps=8", "--set", "save_steps=2"];
 
@@ -30,9 +32,9 @@ const run = (dir: string, ...extra: string[]) =>
   execa("node", [CLI, "run", "--workdir", dir, ...FAST, "--json", ...extra], { reject: false, cwd: dir, timeout: 900_000 });
 
 describe("mcp-forge run on the embedded default", () => {
-  it("goes from an empty work directory to a verified bundle, then does no work the second time", async () => {
+  it("goes from an empty work directory to a verified bundle graded on hand-written requests, then does no work the second time", async () => {
     const dir = await workdir();
-    const first = await run(dir);
+    const first = await run(dir, "--eval", HUMAN_MEMORY);
     const result = JSON.parse(first.stdout) as RunJson;
     expect(result.stages.map((s) => s.stage)).toEqual([
       "INSPECTING", "SYNTHESIZING", "QC_VALIDATING", "TRAINING", "EXPORTING", "VALIDATING", "BENCHMARKING", "PACKAGING",
@@ -47,7 +49,14 @@ describe("mcp-forge run on the embedded default", () => {
     const verify = await execa("node", [CLI, "verify-bundle", join(dir, "bundle"), "--json"], { reject: false });
     expect(verify.exitCode, verify.stderr).toBe(0);
 
-    const second = await run(dir);
+    // The quality figure: the shipped model's scores on the hand-written memory requests, recorded and reported.
+    const bench = JSON.parse(await readFile(join(dir, "reports", "benchmark.json"), "utf8")) as { evalSet: string; metrics: Record<string, number | null> };
+    expect(bench.evalSet).toBe(HUMAN_MEMORY);
+    expect(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")).toMatch(/file: memory\.jsonl/);
+    const scores = Object.entries(bench.metrics).map(([k, v]) => `${k} ${v === null ? "–" : v.toFixed(3)}`);
+    process.stderr.write(`shipped model (embedded default, test recipe) on the hand-written memory requests: ${scores.join(", ")}\n`);
+
+    const second = await run(dir, "--eval", HUMAN_MEMORY);
     const again = JSON.parse(second.stdout) as RunJson;
     expect(again.stages.map((s) => s.status)).toEqual(Array(8).fill("skipped"));
     expect(second.exitCode).toBe(first.exitCode);
