@@ -101,7 +101,9 @@ def test_a_budget_too_short_for_the_recipe_trains_part_of_it_and_finishes(tmp_pa
     data = write_samples(tmp_path / "train.jsonl", 96)
     started = time.time()
     budget_seconds = 60
-    code, events, stderr = train(tmp_path, data, {"tiny.max_samples": 96, "tiny.pretrain_epochs": 60,
+    # 600 epochs: far more than a minute on any 2-core machine (an idle one ran 60 epochs in 56 s).
+    epochs = 600
+    code, events, stderr = train(tmp_path, data, {"tiny.max_samples": 96, "tiny.pretrain_epochs": epochs,
                                                   "time_budget_seconds": budget_seconds})
     took = time.time() - started
     assert code == 0, stderr[-3000:]
@@ -118,7 +120,7 @@ def test_a_budget_too_short_for_the_recipe_trains_part_of_it_and_finishes(tmp_pa
         assert [p["steps"] for p in report["phases"]] == [1, 1]
     record = json.loads((tmp_path / "model" / "adapter" / "mcp_forge_training.json").read_text())
     assert record["budget"]["fraction"] == done["budget"]["fraction"]
-    assert record["config"]["tiny"]["pretrain_epochs"] < 60
+    assert record["config"]["tiny"]["pretrain_epochs"] < epochs
 
 
 def test_max_seq_length_rises_to_the_longest_sequence_unless_it_was_set():
