@@ -32,7 +32,7 @@ export const LEXICON: Record<Exclude<IntentKind, "do">, string[]> = {
 };
 
 /** "echoes" → "echo", "retrieves" → "retrieve", "queries" → "query": a third-person verb in the imperative. */
-export function baseVerb(word: string): string {
+function baseVerb(word: string): string {
   const w = word.toLowerCase();
   if (/[^aeiou]ies$/.test(w)) return `${w.slice(0, -3)}y`;
   if (/(ss|sh|ch|x|z|o)es$/.test(w)) return w.slice(0, -2);

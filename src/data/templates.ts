@@ -28,7 +28,7 @@ export interface Wording {
 }
 
 /** Share of training requests that name the tool's identifier (QC allows up to qa.maxToolNameInUser). */
-export const NAMED_SHARE = 0.03;
+const NAMED_SHARE = 0.03;
 
 export function drawWording(rng: Rng, split: Split = "train"): Wording {
   return {
@@ -133,7 +133,7 @@ function core(intent: Intent, x: Piece[] | undefined, xLabel: string, w: Wording
 }
 
 /** The pieces of a request: template text and argument values, values kept apart so noise never touches them. */
-export function requestPieces(tool: McpTool, args: Record<string, unknown>, w: Wording): Piece[] {
+function requestPieces(tool: McpTool, args: Record<string, unknown>, w: Wording): Piece[] {
   const intent = intentOf(tool);
   const key = primaryKey(tool, args);
   const xLabel = key ? labelOf(tool, key) : "";
@@ -184,7 +184,7 @@ function capitalise(pieces: Piece[]): Piece[] {
 }
 
 /** Casing and typo noise on the template text only: a share lowercased without the final period, a share with one typo. */
-export function withNoise(pieces: Piece[], w: Wording): string {
+function withNoise(pieces: Piece[], w: Wording): string {
   const mode = w.noise % 100;
   const lower = mode < 12;
   const typo = mode >= 12 && mode < 20;
@@ -295,7 +295,7 @@ function changeAnswer(tool: McpTool, kind: ChangeKind, result: string, w: Wordin
       const noun = n === 1 ? "relation" : "relations";
       forms = {
         add: [`I've noted that ${s}.`, `Recorded: ${s}.`, `Done, the ${noun} ${s} ${be(n)} saved.`],
-        remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${n === 1 ? "is" : "are"} gone.`, `I've deleted the ${noun} ${s}.`],
+        remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${be(n)} gone.`, `I've deleted the ${noun} ${s}.`],
         change: [`I've updated the ${noun} ${s}.`, `Updated: ${s}.`],
       }[kind];
     } else {

@@ -1,15 +1,8 @@
 import type { IncomingMessage } from "node:http";
-import { isIP } from "node:net";
+import { isLoopbackName } from "../core/loopback.js";
 import { RequestError } from "./request.js";
 
-/** Whether a host name or address names this machine's loopback interface. */
-export function isLoopbackName(host: string): boolean {
-  const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  if (isIP(name) === 4) return name.startsWith("127.");
-  if (isIP(name) === 6) return name === "::1" || name === "0:0:0:0:0:0:0:1" || /^::ffff:127\./.test(name);
-  return false;
-}
+export { isLoopbackName };
 
 /** The host part of a Host header: `name:port`, `[v6]:port`. */
 function hostOf(header: string): string {

@@ -17,7 +17,7 @@ const HAS_EXTENSION = /\.[A-Za-z0-9]{1,8}$/;
 const CREATE_TABLE = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["`[]?(\w+)["`\]]?\s*\(([^;]*?)\)\s*(?:;|$)/gi;
 
 /** "names" and "entityName" both look up "name"; "entities" looks up "entity". */
-export function keyOf(name: string): string {
+function keyOf(name: string): string {
   return snakeCase(name).replace(/ies$/, "y").replace(/(?<!s)s$/, "");
 }
 

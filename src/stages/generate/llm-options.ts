@@ -1,5 +1,5 @@
-import { isIP } from "node:net";
 import { badInput, environmentMissing } from "../../core/errors.js";
+import { isLoopbackName } from "../../core/loopback.js";
 import { listModels } from "./llm-client.js";
 import type { LlmSettings } from "./llm-seeds.js";
 
@@ -31,7 +31,7 @@ export async function llmSettings(request: LlmRequest): Promise<LlmSettings> {
   } catch {
     throw badInput(`--llm-base-url ${baseUrl}: not a URL`, "e.g. http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama-server)");
   }
-  const local = isLoopbackHost(host);
+  const local = isLoopbackName(host);
   const keyEnv = request.apiKeyEnv ?? (local ? undefined : OPENAI_KEY_ENV);
   const apiKey = keyEnv ? process.env[keyEnv] : undefined;
   if (keyEnv && !apiKey) {
@@ -62,12 +62,4 @@ async function onlyModel(baseUrl: string, apiKey: string | undefined): Promise<s
   if (models.length === 0) throw environmentMissing(`the LLM endpoint ${baseUrl} lists no models`, "load one (e.g. `ollama pull qwen2.5:7b`) or name it with --llm-model");
   const shown = models.slice(0, 12).join(", ") + (models.length > 12 ? ", …" : "");
   throw badInput(`--llm-model: ${baseUrl} serves ${models.length} models (${shown})`, "name one with --llm-model");
-}
-
-/** Whether a URL's host names this machine's loopback interface. */
-function isLoopbackHost(hostname: string): boolean {
-  const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  if (isIP(name) === 4) return name.startsWith("127.");
-  return isIP(name) === 6 && (name === "::1" || /^::ffff:127\./.test(name) || /^::ffff:7f/.test(name));
 }
