@@ -10497,13 +10497,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module"
 
 /***/ }),
 
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
 /***/ 8161:
 /***/ ((module) => {
 
@@ -26966,6 +26959,38 @@ const loadLlamaCpp = () => import(/* webpackIgnore: true */ "node-llama-cpp");
 
 /***/ }),
 
+/***/ 1403:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  x: () => (/* binding */ isLoopbackName)
+});
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: ./build/core/loopback.js
+
+/**
+ * Whether a host name or address names this machine's loopback interface: localhost (and
+ * *.localhost), 127.0.0.0/8, ::1, and IPv4-mapped 127.x in both spellings (`::ffff:127.0.0.1`,
+ * and `::ffff:7f00:1` as the URL parser writes it). Brackets and a trailing dot are ignored.
+ */
+function isLoopbackName(host) {
+    const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+    if (name === "localhost" || name.endsWith(".localhost"))
+        return true;
+    if ((0,external_node_net_namespaceObject.isIP)(name) === 4)
+        return name.startsWith("127.");
+    if ((0,external_node_net_namespaceObject.isIP)(name) === 6)
+        return name === "::1" || name === "0:0:0:0:0:0:0:1" || /^::ffff:(127\.|7f)/.test(name);
+    return false;
+}
+//# sourceMappingURL=loopback.js.map
+
+/***/ }),
+
 /***/ 302:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -37802,7 +37827,7 @@ function changeAnswer(tool, kind, result, w, args) {
             const noun = n === 1 ? "relation" : "relations";
             forms = {
                 add: [`I've noted that ${s}.`, `Recorded: ${s}.`, `Done, the ${noun} ${s} ${be(n)} saved.`],
-                remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${n === 1 ? "is" : "are"} gone.`, `I've deleted the ${noun} ${s}.`],
+                remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${be(n)} gone.`, `I've deleted the ${noun} ${s}.`],
                 change: [`I've updated the ${noun} ${s}.`, `Updated: ${s}.`],
             }[kind];
         }
@@ -41015,8 +41040,8 @@ function formatTally(t) {
     return `LLM: ${t.requests} requests, ${t.cacheHits} cache hits, ${t.retries} retries, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, ${cost}; structured output: ${t.structuredOutput}`;
 }
 //# sourceMappingURL=generate.js.map
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: ./build/core/loopback.js + 1 modules
+var loopback = __nccwpck_require__(1403);
 ;// CONCATENATED MODULE: ./build/stages/generate/llm-options.js
 
 
@@ -41038,7 +41063,7 @@ async function llmSettings(request) {
     catch {
         throw (0,errors/* badInput */.AN)(`--llm-base-url ${baseUrl}: not a URL`, "e.g. http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama-server)");
     }
-    const local = isLoopbackHost(host);
+    const local = (0,loopback/* isLoopbackName */.x)(host);
     const keyEnv = request.apiKeyEnv ?? (local ? undefined : OPENAI_KEY_ENV);
     const apiKey = keyEnv ? process.env[keyEnv] : undefined;
     if (keyEnv && !apiKey) {
@@ -41068,15 +41093,6 @@ async function onlyModel(baseUrl, apiKey) {
         throw (0,errors/* environmentMissing */.ej)(`the LLM endpoint ${baseUrl} lists no models`, "load one (e.g. `ollama pull qwen2.5:7b`) or name it with --llm-model");
     const shown = models.slice(0, 12).join(", ") + (models.length > 12 ? ", …" : "");
     throw (0,errors/* badInput */.AN)(`--llm-model: ${baseUrl} serves ${models.length} models (${shown})`, "name one with --llm-model");
-}
-/** Whether a URL's host names this machine's loopback interface. */
-function isLoopbackHost(hostname) {
-    const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-    if (name === "localhost" || name.endsWith(".localhost"))
-        return true;
-    if ((0,external_node_net_.isIP)(name) === 4)
-        return name.startsWith("127.");
-    return (0,external_node_net_.isIP)(name) === 6 && (name === "::1" || /^::ffff:127\./.test(name) || /^::ffff:7f/.test(name));
 }
 //# sourceMappingURL=llm-options.js.map
 // EXTERNAL MODULE: ./build/stages/qa/command.js
@@ -44126,8 +44142,8 @@ const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var parsers = __nccwpck_require__(9291);
 // EXTERNAL MODULE: ./build/mcp/untrusted-text.js
 var untrusted_text = __nccwpck_require__(6481);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: ./build/core/loopback.js + 1 modules
+var loopback = __nccwpck_require__(1403);
 // EXTERNAL MODULE: ./build/core/json-schema.js
 var json_schema = __nccwpck_require__(2204);
 ;// CONCATENATED MODULE: ./build/serve/request.js
@@ -44324,17 +44340,7 @@ function optionalType(value, param, type) {
 ;// CONCATENATED MODULE: ./build/serve/guard.js
 
 
-/** Whether a host name or address names this machine's loopback interface. */
-function isLoopbackName(host) {
-    const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
-    if (name === "localhost" || name.endsWith(".localhost"))
-        return true;
-    if ((0,external_node_net_.isIP)(name) === 4)
-        return name.startsWith("127.");
-    if ((0,external_node_net_.isIP)(name) === 6)
-        return name === "::1" || name === "0:0:0:0:0:0:0:1" || /^::ffff:127\./.test(name);
-    return false;
-}
+
 /** The host part of a Host header: `name:port`, `[v6]:port`. */
 function hostOf(header) {
     const bracket = /^(\[[^\]]*\])(?::\d*)?$/.exec(header);
@@ -44355,14 +44361,14 @@ function refuseForeignRequest(req, loopbackOnly) {
     if (origin === "null")
         throw new RequestError(403, "requests from opaque origins (Origin: null) are refused", null, "forbidden_origin");
     const host = req.headers.host;
-    if (loopbackOnly && (host === undefined || !isLoopbackName(hostOf(host)))) {
+    if (loopbackOnly && (host === undefined || !(0,loopback/* isLoopbackName */.x)(hostOf(host)))) {
         throw new RequestError(403, `the Host header ${host === undefined ? "is missing" : `names ${host.slice(0, 100)}`}; on loopback this server answers only localhost, 127.0.0.1 and [::1]`, null, "forbidden_host");
     }
 }
 function isLoopbackOrigin(origin) {
     try {
         const url = new URL(origin);
-        return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackName(url.hostname);
+        return (url.protocol === "http:" || url.protocol === "https:") && (0,loopback/* isLoopbackName */.x)(url.hostname);
     }
     catch {
         return false;
@@ -44491,7 +44497,7 @@ async function startServer(options) {
         options,
         queue,
         format: (0,parsers/* callFormatForTemplate */.tb)(options.bundle.chatTemplate, `${options.bundle.dir} (prompt_template.json)`),
-        loopbackOnly: isLoopbackName(options.host),
+        loopbackOnly: (0,loopback/* isLoopbackName */.x)(options.host),
         stopping: stopping.signal,
     };
     const server = (0,external_node_http_namespaceObject.createServer)((req, res) => {
