@@ -43,8 +43,9 @@ function nodeCommand(pkg: string): string {
 }
 
 /**
- * Training's estimate against the time it took, with the default recipe (tiny model, 4,000 samples)
- * and no time budget, from an empty work directory for each reference server: `run --to TRAINING`.
+ * Training's estimate against the time it took, with the default recipe (tiny model, 4,000 samples,
+ * `run`'s default budget on a machine without a GPU), from an empty work directory for each
+ * reference server: `run --to TRAINING`.
  * Run it alone on the machine: the figures are minutes of CPU time.
  */
 export function trainEstimateBench(): Bench {
@@ -55,17 +56,20 @@ export function trainEstimateBench(): Bench {
       for (const [name, server] of Object.entries(ESTIMATE_SERVERS)) {
         const dir = await mkdtemp(join(tmpdir(), `forge-bench-estimate-${name}-`));
         const { command, env } = await server(dir);
-        const args = ["run", "--workdir", join(dir, "work"), "--server", command, ...env.flatMap((e) => ["--env", e]), "--to", "TRAINING", "--time-budget", "0", "--json"];
+        const args = ["run", "--workdir", join(dir, "work"), "--server", command, ...env.flatMap((e) => ["--env", e]), "--to", "TRAINING", "--json"];
         const run = await execa("node", [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), ...args], { reject: false, cwd: dir });
         const report = JSON.parse(await readFile(join(dir, "work", "reports", "train_report.json"), "utf8").catch(() => "null")) as {
-          estimate?: { tokens: number; tokensPerSecond: number; seconds: number };
+          estimate?: { tokens: number; tokensPerSecond: number; seconds: number; fullSeconds: number; fraction: number };
+          fractionTrained?: number;
           budget?: { estimatedSeconds: number; actualSeconds: number; estimateError: number | null };
           timings?: { totalSeconds: number };
         } | null;
         if (!report?.estimate || !report.budget) throw new Error(`run on ${name} left no train report (exit ${run.exitCode}): ${String(run.stderr).slice(-2000)}`);
         figures[`${name} tokens`] = report.estimate.tokens;
         figures[`${name} tokens/s measured`] = report.estimate.tokensPerSecond;
+        figures[`${name} estimated min without a budget`] = Math.round(report.estimate.fullSeconds / 6) / 10;
         figures[`${name} estimated min`] = Math.round(report.estimate.seconds / 6) / 10;
+        figures[`${name} fraction trained`] = report.fractionTrained ?? "-";
         figures[`${name} actual min (training loops)`] = Math.round(report.budget.actualSeconds / 6) / 10;
         figures[`${name} estimate error`] = report.budget.estimateError === null ? "-" : `${Math.round(report.budget.estimateError * 100)} %`;
         figures[`${name} whole TRAINING stage min`] = Math.round((report.timings?.totalSeconds ?? 0) / 6) / 10;

@@ -1,4 +1,5 @@
 import { access } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { badInput, environmentMissing } from "../core/errors.js";
 import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
@@ -11,7 +12,7 @@ export interface GgufBackendOptions {
   /** Constrain decoding with a grammar built from the tools' schemas. */
   constrained?: boolean;
   seed?: number;
-  /** Threads for llama.cpp; 0 or absent lets it decide. */
+  /** Threads for llama.cpp; 0 or absent: chosen by the model's size (defaultThreads). */
   threads?: number;
   /** Context size in tokens (default: the model's, at most 8192). */
   contextSize?: number;
@@ -28,11 +29,13 @@ const MAX_SPLIT_CHARACTER_TOKENS = 4;
 let llamaPromise: Promise<Llama> | undefined;
 
 /**
- * A model under 64 MiB does so little work per token that syncing several threads costs more
- * than it saves (tens of ms per token on a busy machine, against a fraction of a ms on one).
+ * Threads for llama.cpp, always a number: 0 ("the hardware's maximum") made a 135M model write
+ * one token in 3 s on a 2-core VM, against 10 ms on one thread (docs/benchmarks.md, "llama.cpp
+ * threads"). A model under 192 MiB does so little work per token that syncing threads costs more
+ * than it saves; larger ones use every core.
  */
 function defaultThreads(modelBytes: number): number {
-  return modelBytes < 64 * 1024 * 1024 ? 1 : 0;
+  return modelBytes < 192 * 1024 * 1024 ? 1 : availableParallelism();
 }
 
 /** One llama.cpp runtime per process, loaded on first use. */
@@ -95,7 +98,7 @@ export class GgufBackend implements ModelBackend {
     const template = new ChatTemplate(source, tokens);
     const format = callFormatForTemplate(source, `${path} (tokenizer.chat_template)`);
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
-    const context = await model.createContext({ contextSize, threads: options.threads ?? defaultThreads(model.size) });
+    const context = await model.createContext({ contextSize, threads: options.threads || defaultThreads(model.size) });
     return new GgufBackend(path, Boolean(options.constrained), template, format, llama, model, context, context.getSequence(), options);
   }
 

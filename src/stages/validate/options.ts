@@ -25,7 +25,7 @@ export function addEvalOptions(command: Command): Command {
     .option("--max-turns <n>", "model turns per prompt", "4")
     .option("--limit <n>", "only the first N prompts")
     .option("--seed <n>", "seed for decoding, the stub and the bootstrap", "0")
-    .option("--threads <n>", "llama.cpp threads (default: llama.cpp decides)")
+    .option("--threads <n>", "llama.cpp threads (default: 1 for a model under 192 MiB, else every core)")
     .option("--context-size <n>", "context size in tokens (default: the model's, at most 8192)");
   return addServerOptions(command);
 }
