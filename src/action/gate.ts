@@ -1,6 +1,6 @@
 import type { BenchmarkData, GateFailure } from "./report-data.js";
 
-/** The contract's release thresholds (CONTRACT.md §4), for reports that do not carry their own. */
+/** The contract's release thresholds (docs/contract.md §4), for reports that do not carry their own. */
 export const DEFAULT_THRESHOLDS: Record<string, number> = {
   toolCallParseRate: 0.98,
   schemaConformance: 0.95,

@@ -9,7 +9,7 @@ export const MODES = ["full", "drift"] as const;
 /** always: post or update the PR comment; on-change: update it only when a metric, a gate or the drift verdict changed; off. */
 export const COMMENT_MODES = ["always", "on-change", "off"] as const;
 export type CommentMode = (typeof COMMENT_MODES)[number];
-/** The contract's metrics (CONTRACT.md §4), the keys the thresholds input may set. */
+/** The contract's metrics (docs/contract.md §4), the keys the thresholds input may set. */
 export const METRICS = ["toolCallParseRate", "schemaConformance", "toolSelectionAccuracy", "argumentAccuracy", "noToolCorrectness", "errorHandlingRate", "loopCompletionRate"];
 
 export type Source = { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] } | { kind: "file"; path: string };

@@ -1,4 +1,4 @@
-/** The parts of the contract's reports the action reads (CONTRACT.md §3); anything else is ignored. */
+/** The parts of the contract's reports the action reads (docs/contract.md §3); anything else is ignored. */
 
 export type MetricValues = Record<string, number | null | undefined>;
 

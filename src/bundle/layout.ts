@@ -1,4 +1,4 @@
-/** The bundle's files (CONTRACT.md §5), relative to the bundle folder. */
+/** The bundle's files (docs/contract.md §5), relative to the bundle folder. */
 export const BUNDLE_FILES = {
   model: "model.gguf",
   tools: "tools.json",

@@ -38,7 +38,7 @@ export interface PackResult {
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
- * The PACKAGING stage: writes the agent bundle (CONTRACT.md §5) into a fresh folder beside
+ * The PACKAGING stage: writes the agent bundle (docs/contract.md §5) into a fresh folder beside
  * `output` and renames it into place at the end, so `output` is always a whole bundle or absent.
  */
 export async function packBundle(options: PackOptions): Promise<PackResult> {

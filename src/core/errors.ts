@@ -1,4 +1,4 @@
-/** Exit codes of the contract (CONTRACT.md §2). */
+/** Exit codes of the contract (docs/contract.md §2). */
 export const ExitCode = {
   ok: 0,
   gateFailed: 1,

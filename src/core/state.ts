@@ -4,7 +4,7 @@ import { writeJsonAtomic } from "./atomic.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
 
-/** Pipeline stages in the contract's order (CONTRACT.md §1). */
+/** Pipeline stages in the contract's order (docs/contract.md §1). */
 export const STAGES = [
   "INSPECTING",
   "SYNTHESIZING",

@@ -4,7 +4,7 @@ import type { McpTool } from "../core/toolset.js";
 export const SCENARIOS = ["standard", "no_tool", "error", "ambiguous", "edge"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-/** The contract's default scenario mix (CONTRACT.md §4). */
+/** The contract's default scenario mix (docs/contract.md §4). */
 export const DEFAULT_SCENARIO_MIX: Record<Scenario, number> = {
   standard: 0.6,
   no_tool: 0.15,

@@ -3,7 +3,7 @@ import type { RunRecord } from "./loop.js";
 import { receivedError } from "./loop.js";
 import type { EvalCase } from "./samples.js";
 
-/** The contract's metrics (CONTRACT.md §4), in report order. */
+/** The contract's metrics (docs/contract.md §4), in report order. */
 export const METRICS = [
   "toolCallParseRate",
   "schemaConformance",

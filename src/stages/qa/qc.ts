@@ -35,7 +35,7 @@ export interface QcThresholds extends CheckThresholds {
   requiredScenarios: Scenario[];
 }
 
-/** The contract's QC defaults (CONTRACT.md §4); maxDropRate is ours. */
+/** The contract's QC defaults (docs/contract.md §4); maxDropRate is ours. */
 export const DEFAULT_THRESHOLDS: QcThresholds = {
   minSchemaPassRate: 0.98,
   minPerTool: 10,
