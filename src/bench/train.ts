@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,14 +28,27 @@ export function trainBench(samples = 2000): Bench {
 const require = createRequire(import.meta.url);
 
 /** The reference servers the estimate is checked on: a stdio command for a fresh scratch folder. */
-const ESTIMATE_SERVERS: Record<string, (scratch: string) => Promise<{ command: string; env: string[] }>> = {
+const ESTIMATE_SERVERS: Record<string, (scratch: string) => Promise<{ command: string; env: string[]; yaml?: string }>> = {
   memory: async (scratch) => ({ command: nodeCommand("@modelcontextprotocol/server-memory"), env: [`MEMORY_FILE_PATH=${join(scratch, "memory.jsonl")}`] }),
   filesystem: async (scratch) => {
-    await mkdir(join(scratch, "files"), { recursive: true });
+    // A few files to read, list and search: in an empty folder most calls fail and QC stops the run.
+    const files = join(scratch, "files");
+    await mkdir(join(files, "docs"), { recursive: true });
+    await mkdir(join(files, "src"), { recursive: true });
+    await writeFile(join(files, "notes.txt"), "Call the plumber on Tuesday.\nBuy stamps.\n");
+    await writeFile(join(files, "docs", "plan.md"), "# Plan\n\n- ship the beta\n- write the changelog\n");
+    await writeFile(join(files, "docs", "sales.csv"), "month,total\njan,120\nfeb,135\n");
+    await writeFile(join(files, "src", "app.js"), "console.log('hello');\n");
     return { command: `${nodeCommand("@modelcontextprotocol/server-filesystem")} ${JSON.stringify(join(scratch, "files"))}`, env: [] };
   },
   everything: async () => ({ command: `${nodeCommand("@modelcontextprotocol/server-everything")} stdio`, env: [] }),
-  "sequential-thinking": async () => ({ command: nodeCommand("@modelcontextprotocol/server-sequential-thinking"), env: [] }),
+  // Its `thought` argument is free text that the offline generator can only fill with random words, so
+  // QC's grounded-values check fails the data; the estimate does not depend on what the words say.
+  "sequential-thinking": async () => ({
+    command: nodeCommand("@modelcontextprotocol/server-sequential-thinking"),
+    env: [],
+    yaml: "qa:\n  maxUngroundedValues: 1\n",
+  }),
 };
 
 function nodeCommand(pkg: string): string {
@@ -45,17 +58,18 @@ function nodeCommand(pkg: string): string {
 /**
  * Training's estimate against the time it took, with the default recipe (tiny model, 4,000 samples,
  * `run`'s default budget on a machine without a GPU), from an empty work directory for each
- * reference server: `run --to TRAINING`.
- * Run it alone on the machine: the figures are minutes of CPU time.
+ * reference server: `run --to TRAINING`. `npm run bench -- "training estimate" filesystem everything`
+ * checks only the servers named. Run it alone on the machine: the figures are minutes of CPU time.
  */
 export function trainEstimateBench(): Bench {
   return {
     name: "training estimate",
-    async run() {
+    async run(only) {
       const figures: Record<string, number | string> = {};
-      for (const [name, server] of Object.entries(ESTIMATE_SERVERS)) {
+      for (const [name, server] of Object.entries(ESTIMATE_SERVERS).filter(([name]) => only.length === 0 || only.includes(name))) {
         const dir = await mkdtemp(join(tmpdir(), `forge-bench-estimate-${name}-`));
-        const { command, env } = await server(dir);
+        const { command, env, yaml } = await server(dir);
+        if (yaml) await writeFile(join(dir, "mcp-forge.yaml"), yaml);
         const args = ["run", "--workdir", join(dir, "work"), "--server", command, ...env.flatMap((e) => ["--env", e]), "--to", "TRAINING", "--json"];
         const run = await execa("node", [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), ...args], { reject: false, cwd: dir });
         const report = JSON.parse(await readFile(join(dir, "work", "reports", "train_report.json"), "utf8").catch(() => "null")) as {
