@@ -231,9 +231,7 @@ def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend)
     training that follows is the same as without this."""
     import torch
     from transformers import TrainerCallback
-    from trl import SFTTrainer
-
-    from .train import Settings, phase_dataset, sft_args  # train imports this module
+    from .train import Settings, phase_dataset, sft_args, trainer_class  # train imports this module
 
     per_step = cfg.tiny.pretrain_batch_size if name == "pretrain" else cfg.batch_size * cfg.grad_accum
     rng = random.Random(cfg.seed)
@@ -260,7 +258,7 @@ def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend)
 
     kept = {key: p.detach().clone() for key, p in model.named_parameters() if p.requires_grad}
     with tempfile.TemporaryDirectory(prefix="mcp-forge-calibrate-") as out:
-        trainer = SFTTrainer(model=model, args=sft_args(trial, Path(out), Settings(cfg.batch_size, cfg.grad_accum,
+        trainer = trainer_class(cfg, name)(model=model, args=sft_args(trial, Path(out), Settings(cfg.batch_size, cfg.grad_accum,
                                                                                   cfg.max_seq_length), name, backend),
                              train_dataset=phase_dataset(name, cfg, sample), processing_class=tokenizer,
                              callbacks=[Timer()])

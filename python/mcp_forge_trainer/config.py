@@ -72,6 +72,9 @@ class TrainConfig:
     packing: bool = False
     group_by_length: bool = False
     torch_compile: bool = False
+    # Pretrained models: batches of samples sharing their system turn and tools run that prefix once,
+    # without gradient (shared_prefix.py).
+    shared_prefix: bool = True
     # Wall-clock seconds for the whole `train` (0: no limit): the loops are planned to fit and stopped at it.
     # Not part of the hash: what it changes (epochs, max_steps) is set in the config before training.
     time_budget_seconds: float = 0.0

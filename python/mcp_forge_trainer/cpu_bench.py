@@ -10,13 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from . import models
+from . import models, shared_prefix
 from .config import load_config
 from .data import encode_all, read_samples
 from .protocol import emit
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "train.jsonl"
-VARIANTS = ("fp32", "bf16", "fp32-packed", "bf16-packed", "fp32-compiled")
+VARIANTS = ("fp32", "fp32-shared-prefix", "bf16", "bf16-shared-prefix", "fp32-packed", "bf16-packed", "fp32-compiled")
 
 
 def batches(columns: dict, batch_size: int, max_len: int, packed: bool) -> list[dict]:
@@ -58,7 +58,8 @@ def run_variant(variant: str, model_id: str, cfg, data: list[dict], steps: int) 
     for step, batch in enumerate(data[: steps + 1]):
         t0, c0 = time.perf_counter(), time.process_time()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype is not None):
-            loss = forward(**batch).loss
+            inputs = shared_prefix.with_cached_prefix(model, batch) if variant.endswith("shared-prefix") else batch
+            loss = forward(**inputs).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     from .chat_templates import ensure_tool_template
 
     ensure_tool_template(tokenizer)
-    samples = read_samples(args.data)[: (args.steps + 1) * args.batch_size]
+    # Four times the rows a variant trains on, so that shared-prefix batches can be formed as in training.
+    samples = read_samples(args.data)[: (args.steps + 1) * args.batch_size * 4]
     columns = encode_all(tokenizer, samples)
     machine = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
                "bf16Native": bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()),
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     emit("cpu_bench_start", model=args.model, sequences=len(columns["input_ids"]),
          meanLength=round(sum(map(len, columns["input_ids"])) / len(columns["input_ids"]), 1), **machine)
     for variant in args.variants.split(","):
-        data = batches(columns, args.batch_size, args.max_seq_length, packed=variant.endswith("packed"))
+        ordered = shared_prefix.order_columns(columns, args.batch_size, 0) if variant.endswith("shared-prefix") else columns
+        data = batches(ordered, args.batch_size, args.max_seq_length, packed=variant.endswith("packed"))
         emit("cpu_bench", model=args.model, batchSize=args.batch_size, **run_variant(variant, model_id, cfg, data, args.steps))
         sys.stdout.flush()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import budget as budgeting
 from . import models
+from . import shared_prefix
 from .chat_templates import ensure_tool_template
 from .config import TrainConfig, fit_seq_length
 from .data import dataset_stats, encode_all, file_sha256, read_samples
@@ -144,7 +145,8 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         # from which transformers builds a block-diagonal mask: no token attends across samples.
         packing=cfg.packing and not pretrain,
         packing_strategy="bfd",
-        train_sampling_strategy="group_by_length" if cfg.group_by_length and not pretrain else "random",
+        train_sampling_strategy=("sequential" if shared_prefix.applies(cfg, phase)
+                                 else "group_by_length" if cfg.group_by_length and not pretrain else "random"),
         torch_compile=cfg.torch_compile and not pretrain,
         dataset_num_proc=None,
     )
@@ -154,14 +156,21 @@ def phase_dataset(phase: str, cfg: TrainConfig, columns: dict):
     from datasets import Dataset
 
     full_loss = phase == "pretrain" and cfg.tiny.pretrain_loss == "all"
+    if shared_prefix.applies(cfg, phase):
+        columns = shared_prefix.order_columns(columns, cfg.batch_size, cfg.seed)
     return Dataset.from_dict({"input_ids": columns["input_ids"]} if full_loss else columns)
+
+
+def trainer_class(cfg: TrainConfig, phase: str):
+    from trl import SFTTrainer
+
+    return shared_prefix.trainer_class() if shared_prefix.applies(cfg, phase) else SFTTrainer
 
 
 def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig, out_dir: Path,
               backend: models.Backend, resume: bool, extra_callbacks: tuple = ()) -> dict:
     """Trains one phase to the end, recovering from out-of-memory errors. Returns the summary."""
     import torch
-    from trl import SFTTrainer
 
     settings = Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length)
     attempt: dict = {}
@@ -170,7 +179,7 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
         model = make_model()
         trainer = None
         try:
-            trainer = SFTTrainer(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
+            trainer = trainer_class(cfg, phase)(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
                                  train_dataset=phase_dataset(phase, cfg, columns), processing_class=tokenizer,
                                  callbacks=[make_callback(phase, cfg, attempt), *extra_callbacks])
             checkpoint = latest_checkpoint(out_dir) if (resume or retried) and phase == "lora" else None
