@@ -25564,7 +25564,7 @@ function record(value) {
 /* harmony export */   H: () => (/* binding */ BUNDLE_FILES),
 /* harmony export */   U: () => (/* binding */ CHECKSUMMED_FILES)
 /* harmony export */ });
-/** The bundle's files (CONTRACT.md §5), relative to the bundle folder. */
+/** The bundle's files (docs/contract.md §5), relative to the bundle folder. */
 const BUNDLE_FILES = {
     model: "model.gguf",
     tools: "tools.json",
@@ -26662,7 +26662,7 @@ function toolsetHash(tools) {
 /* harmony export */   px: () => (/* binding */ gateFailed),
 /* harmony export */   yU: () => (/* binding */ ExitCode)
 /* harmony export */ });
-/** Exit codes of the contract (CONTRACT.md §2). */
+/** Exit codes of the contract (docs/contract.md §2). */
 const ExitCode = {
     ok: 0,
     gateFailed: 1,
@@ -27246,7 +27246,7 @@ function install() {
 
 
 
-/** Pipeline stages in the contract's order (CONTRACT.md §1). */
+/** Pipeline stages in the contract's order (docs/contract.md §1). */
 const STAGES = [
     "INSPECTING",
     "SYNTHESIZING",
@@ -27831,7 +27831,7 @@ function toJsonl(records) {
 /* harmony export */ });
 /** The contract's scenarios, in the order reports list them. */
 const SCENARIOS = ["standard", "no_tool", "error", "ambiguous", "edge"];
-/** The contract's default scenario mix (CONTRACT.md §4). */
+/** The contract's default scenario mix (docs/contract.md §4). */
 const DEFAULT_SCENARIO_MIX = {
     standard: 0.6,
     no_tool: 0.15,
@@ -28565,7 +28565,7 @@ var loop = __nccwpck_require__(7817);
 ;// CONCATENATED MODULE: ./build/eval/metrics.js
 
 
-/** The contract's metrics (CONTRACT.md §4), in report order. */
+/** The contract's metrics (docs/contract.md §4), in report order. */
 const METRICS = [
     "toolCallParseRate",
     "schemaConformance",
@@ -34435,6 +34435,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var errors = __nccwpck_require__(2807);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./build/models/parsers/index.js + 4 modules
 var parsers = __nccwpck_require__(9291);
 // EXTERNAL MODULE: ./build/models/template.js + 1 modules
@@ -34450,6 +34452,7 @@ var llama_cpp = __nccwpck_require__(5211);
 
 
 
+
 const DEFAULT_MAX_TOKENS = 512;
 /** Prompts kept from `prepare` at most (oldest dropped): a loop renders at most two ahead. */
 const MAX_RENDERED_AHEAD = 4;
@@ -34457,11 +34460,13 @@ const MAX_RENDERED_AHEAD = 4;
 const MAX_SPLIT_CHARACTER_TOKENS = 4;
 let llamaPromise;
 /**
- * A model under 64 MiB does so little work per token that syncing several threads costs more
- * than it saves (tens of ms per token on a busy machine, against a fraction of a ms on one).
+ * Threads for llama.cpp, always a number: 0 ("the hardware's maximum") made a 135M model write
+ * one token in 3 s on a 2-core VM, against 10 ms on one thread (docs/benchmarks.md, "llama.cpp
+ * threads"). A model under 192 MiB does so little work per token that syncing threads costs more
+ * than it saves; larger ones use every core.
  */
 function defaultThreads(modelBytes) {
-    return modelBytes < 64 * 1024 * 1024 ? 1 : 0;
+    return modelBytes < 192 * 1024 * 1024 ? 1 : (0,external_node_os_.availableParallelism)();
 }
 /** One llama.cpp runtime per process, loaded on first use. */
 async function runtime() {
@@ -34526,7 +34531,7 @@ class GgufBackend {
         const template = new models_template/* ChatTemplate */.z(source, tokens);
         const format = (0,parsers/* callFormatForTemplate */.tb)(source, `${path} (tokenizer.chat_template)`);
         const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
-        const context = await model.createContext({ contextSize, threads: options.threads ?? defaultThreads(model.size) });
+        const context = await model.createContext({ contextSize, threads: options.threads || defaultThreads(model.size) });
         return new GgufBackend(path, Boolean(options.constrained), template, format, llama, model, context, context.getSequence(), options);
     }
     async generate(request) {
@@ -42238,7 +42243,7 @@ function buildValidationSet(samples, source, toolsetHash) {
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /**
- * The PACKAGING stage: writes the agent bundle (CONTRACT.md §5) into a fresh folder beside
+ * The PACKAGING stage: writes the agent bundle (docs/contract.md §5) into a fresh folder beside
  * `output` and renames it into place at the end, so `output` is always a whole bundle or absent.
  */
 async function packBundle(options) {
@@ -43337,7 +43342,7 @@ function describeFailure(r) {
 
 
 const ISSUE_KINDS = (/* unused pure expression or super */ null && (["parse_error", "bad_structure", "unknown_tool", "schema_violation", "duplicate", "near_duplicate", "coverage"]));
-/** The contract's QC defaults (CONTRACT.md §4); maxDropRate is ours. */
+/** The contract's QC defaults (docs/contract.md §4); maxDropRate is ours. */
 const DEFAULT_THRESHOLDS = {
     minSchemaPassRate: 0.98,
     minPerTool: 10,
@@ -45863,7 +45868,7 @@ function addEvalOptions(command) {
         .option("--max-turns <n>", "model turns per prompt", "4")
         .option("--limit <n>", "only the first N prompts")
         .option("--seed <n>", "seed for decoding, the stub and the bootstrap", "0")
-        .option("--threads <n>", "llama.cpp threads (default: llama.cpp decides)")
+        .option("--threads <n>", "llama.cpp threads (default: 1 for a model under 192 MiB, else every core)")
         .option("--context-size <n>", "context size in tokens (default: the model's, at most 8192)");
     return (0,_mcp_server_options_js__WEBPACK_IMPORTED_MODULE_6__/* .addServerOptions */ .z4)(command);
 }

@@ -68,7 +68,9 @@ class TrainConfig:
     # where the CPU computes it natively (AVX512-BF16 or AMX); `packing` lays sequences end to end in
     # rows of max_seq_length, no token attending across samples; `group_by_length` batches sequences
     # of like length (less padding); `torch_compile` compiles the model before training.
-    cpu_bf16: bool = False
+    # On by default for pretrained models (1.5× SmolLM2's tokens/s, docs/benchmarks.md); the tiny model's
+    # recipe and figures were made in float32 and it keeps it.
+    cpu_bf16: bool = True
     packing: bool = False
     group_by_length: bool = False
     torch_compile: bool = False

@@ -137,7 +137,7 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         report_to=[],
         disable_tqdm=True,
         use_cpu=not cuda,
-        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and models.cpu_has_bf16()),
+        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and cfg.model != "tiny" and models.cpu_has_bf16()),
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
