@@ -44345,7 +44345,6 @@ function optionalType(value, param, type) {
 ;// CONCATENATED MODULE: ./build/serve/guard.js
 
 
-
 /** The host part of a Host header: `name:port`, `[v6]:port`. */
 function hostOf(header) {
     const bracket = /^(\[[^\]]*\])(?::\d*)?$/.exec(header);
@@ -44470,6 +44469,7 @@ class CompletionStream {
 }
 //# sourceMappingURL=sse.js.map
 ;// CONCATENATED MODULE: ./build/serve/server.js
+
 
 
 

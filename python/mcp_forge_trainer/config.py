@@ -87,6 +87,10 @@ class TrainConfig:
     # Tests only: raise a CUDA out-of-memory error when this optimizer step begins (first attempt).
     inject_oom_at_step: int = 0
 
+    def pretrained(self) -> bool:
+        """A real base model, not the tiny model built from scratch for the data."""
+        return self.model != "tiny"
+
     def effective_lora_alpha(self) -> int:
         return self.lora_alpha or 2 * self.lora_r
 

@@ -9,6 +9,7 @@ key/value cache. The loss is the same tokens' loss; what is lost is only the gra
 flow into the adapter through the prefix's keys and values. docs/benchmarks.md has the speed-up.
 """
 
+import functools
 import os
 import random
 
@@ -19,7 +20,7 @@ MIN_PREFIX_TOKENS = 64
 def applies(cfg, phase: str) -> bool:
     """Pretrained models' LoRA phase: the tiny model's template lists no tools, so its prefixes are
     short, and packed rows hold several samples."""
-    return phase == "lora" and cfg.shared_prefix and cfg.model != "tiny" and not cfg.packing
+    return phase == "lora" and cfg.shared_prefix and cfg.pretrained() and not cfg.packing
 
 
 def order_columns(columns: dict, batch_size: int, seed: int) -> dict:
@@ -30,15 +31,12 @@ def order_columns(columns: dict, batch_size: int, seed: int) -> dict:
     random: sorted batches of one kind of sample taught the tiny model nothing (docs/benchmarks.md,
     "Signature-line template")."""
     rng = random.Random(seed)
-
-    def untrained(i: int) -> list[int]:
-        mask = columns["assistant_masks"][i]
-        return columns["input_ids"][i][: mask.index(1) if 1 in mask else None]
-
-    rows = sorted(range(len(columns["input_ids"])), key=untrained)
+    untrained = [ids[: mask.index(1) if 1 in mask else None]
+                 for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])]
+    rows = sorted(range(len(untrained)), key=untrained.__getitem__)
     groups: list[list[int]] = []
     for prev, row in zip([None, *rows], rows):
-        a, b = (untrained(prev), untrained(row)) if prev is not None else ([], [])
+        a, b = (untrained[prev], untrained[row]) if prev is not None else ([], [])
         shared = len(os.path.commonprefix([a, b]))
         if groups and shared >= MIN_PREFIX_TOKENS and 2 * shared >= min(len(a), len(b)):
             groups[-1].append(row)
@@ -83,6 +81,7 @@ def with_cached_prefix(model, inputs: dict) -> dict:
     return {**inputs, "input_ids": ids[:, shared:], "labels": labels[:, shared:], "past_key_values": cache}
 
 
+@functools.cache
 def trainer_class():
     """SFTTrainer with the shared prefix run once per batch (see the module's docstring)."""
     from trl import SFTTrainer

@@ -137,7 +137,7 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         report_to=[],
         disable_tqdm=True,
         use_cpu=not cuda,
-        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and cfg.model != "tiny" and models.cpu_has_bf16()),
+        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and cfg.pretrained() and models.cpu_has_bf16()),
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
@@ -246,7 +246,7 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     backend = models.choose_backend(cfg.backend)
     timings: dict = {}
 
-    if cfg.model == "tiny":
+    if not cfg.pretrained():
         from .tiny import MAX_POSITIONS, ensure_tiny_base
 
         backend = models.Backend("transformers", backend.device, backend.gpus)
@@ -330,7 +330,7 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     tokenizer.save_pretrained(str(tmp))
     timings["totalSeconds"] = round(time.time() - t_start, 2)
     record = {
-        "baseModel": models.record_name(cfg.model, model_id) if cfg.model != "tiny" else "tiny",
+        "baseModel": models.record_name(cfg.model, model_id) if cfg.pretrained() else "tiny",
         "baseModelPath": model_id, "revision": revision,
         "backend": backend.name, "device": backend.device, "trainingConfigHash": cfg.hash(),
         "config": cfg.to_dict(), "dataHash": data_hash, "datasetStats": stats, "summary": summary,

@@ -37,12 +37,12 @@ def test_the_loss_with_the_prefix_run_once_equals_the_loss_of_whole_rows(trained
     shared = shared_prefix.common_prefix(ids, labels, mask)
     # The position before the first trained token predicts it, so it stays with the rows.
     assert shared == len(prefix) - 1 + trained_from
+    batch_ = {"input_ids": ids, "attention_mask": mask, "labels": labels}
     with torch.no_grad():
-        whole = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        cache = model(input_ids=ids[:1, :shared], use_cache=True).past_key_values
-        cache.batch_repeat_interleave(ids.shape[0])
-        split = model(input_ids=ids[:, shared:], attention_mask=mask, labels=labels[:, shared:],
-                      past_key_values=cache).loss
+        whole = model(**batch_).loss
+        inputs = shared_prefix.with_cached_prefix(model, batch_)
+        assert inputs["input_ids"].shape[1] == ids.shape[1] - shared
+        split = model(**inputs).loss
     assert torch.allclose(whole, split, atol=1e-5), (whole, split)
 
 

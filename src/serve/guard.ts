@@ -2,8 +2,6 @@ import type { IncomingMessage } from "node:http";
 import { isLoopbackName } from "../core/loopback.js";
 import { RequestError } from "./request.js";
 
-export { isLoopbackName };
-
 /** The host part of a Host header: `name:port`, `[v6]:port`. */
 function hostOf(header: string): string {
   const bracket = /^(\[[^\]]*\])(?::\d*)?$/.exec(header);
