@@ -5,7 +5,7 @@ import { analyzeChatTemplate } from "../../src/bundle/hermes.js";
 import { GgufBackend } from "../../src/models/gguf.js";
 import { callFormatForTemplate } from "../../src/models/parsers/index.js";
 import { carriesTools, templateWithTools } from "../../src/models/tool-template.js";
-import { ROOT } from "../core/cli.js";
+import { ROOT } from "../support/cli.js";
 
 const TEMPLATES = join(ROOT, "tests", "fixtures", "templates");
 const TRAINER = join(ROOT, "python", "mcp_forge_trainer");
