@@ -1,8 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfirmingExecutor } from "../../src/agent/executor.js";
-import { McpExecutor } from "../../src/eval/executor.js";
+import { ConfirmingExecutor } from "../../src/agent/confirming-executor.js";
+import { McpExecutor } from "../../src/eval/mcp-executor.js";
 import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
 import { StubResponder } from "../../src/mcp/stub-server.js";

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { readToolsFile } from "../../src/core/toolset.js";
 import { Rng } from "../../src/data/rng.js";
 import { makeContext } from "../../src/stages/generate/context.js";
-import { ToolExecutor } from "../../src/stages/generate/executor.js";
+import { ToolExecutor } from "../../src/stages/generate/server-calls.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { LlmSeeds } from "../../src/stages/generate/llm-seeds.js";
 import { startFakeChatServer, type FakeChatOptions, type FakeChatServer, type SeenRequest } from "./fake-chat-server.js";
