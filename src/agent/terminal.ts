@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from "node:readline/promises";
-import { printable } from "../mcp/untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 import type { Confirm } from "./confirming-executor.js";
 
 /**

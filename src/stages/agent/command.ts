@@ -16,7 +16,7 @@ import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { StubResponder } from "../../mcp/stub-server.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import { callFormatForTemplate } from "../../models/parsers/index.js";
 
 interface AgentCliOptions extends Record<string, unknown> {
