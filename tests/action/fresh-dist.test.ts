@@ -7,6 +7,7 @@ describe("tests/action rebuild dist/ when it is older than the sources (global s
     expect(runsActionTests([])).toBe(true);
     expect(runsActionTests(["tests/action/cache.test.ts"])).toBe(true);
     expect(runsActionTests(["cache.test"])).toBe(true);
+    expect(runsActionTests(["./tests/action"])).toBe(true);
     expect(runsActionTests(["tests/qa", "tests/generate/split.test.ts"])).toBe(false);
   });
 

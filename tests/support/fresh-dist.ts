@@ -43,7 +43,7 @@ export function staleDist(): string | null {
 export function runsActionTests(filters: readonly string[] | undefined): boolean {
   if (!filters || filters.length === 0) return true;
   const files = readdirSync(join(ROOT, "tests", "action")).map((name) => join(ROOT, "tests", "action", name));
-  return filters.some((filter) => files.some((file) => file.includes(filter) || relative(process.cwd(), file).includes(filter)));
+  return filters.map((filter) => filter.replace(/^\.\//, "")).some((filter) => files.some((file) => file.includes(filter) || relative(process.cwd(), file).includes(filter)));
 }
 
 /**
