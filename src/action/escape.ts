@@ -4,17 +4,17 @@
  * (inside `<details><summary>`, where Markdown is not parsed) or a label in a Mermaid block. Each is
  * one line: no HTML, links, images, mentions or formatting, and the reader sees the text itself.
  */
+import { flatten, truncate } from "../core/untrusted-text.js";
 
 /** A zero-width space after `@`: GitHub links no mention, the reader sees the `@`. */
 const UNMENTION = "@&#8203;";
 
-/** One line, control characters as spaces, cut to `maxLength` with an ellipsis. */
+/**
+ * One line, cut to `maxLength` with an ellipsis: escape sequences, direction controls and zero-width
+ * characters removed, control characters and line breaks as spaces (src/core/untrusted-text.ts).
+ */
 function flat(text: unknown, maxLength: number): string {
-  const one = String(text ?? "")
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
-    .trim();
-  return one.length > maxLength ? `${one.slice(0, maxLength - 1)}…` : one;
+  return truncate(flatten(String(text ?? "")).trim(), maxLength);
 }
 
 /** Markdown text (a paragraph, list item or table cell). */

@@ -2,7 +2,9 @@ import { performance } from "node:perf_hooks";
 import * as core from "@actions/core";
 import { ForgeError } from "../core/errors.js";
 import { readState, writeState } from "./context.js";
-import { drift, release, report } from "./publish.js";
+import { drift } from "./drift-check.js";
+import { report } from "./job-report.js";
+import { release } from "./release.js";
 import { setup } from "./setup.js";
 import { baseline, benchmark, exportModel, gate, generate, inspect, pack, saveCheckpoints, train, validate } from "./stages.js";
 

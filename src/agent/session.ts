@@ -1,6 +1,6 @@
 import { compileToolSchema, type ValidateFunction } from "../core/json-schema.js";
 import type { McpTool } from "../core/toolset.js";
-import type { ToolExecutor } from "../eval/executor.js";
+import type { ToolExecutor } from "../eval/mcp-executor.js";
 import { runCase, type RunRecord } from "../eval/loop.js";
 import type { ChatMessage, ModelBackend } from "../models/types.js";
 import { withSystemPrompt, type RuntimeBundle } from "./bundle.js";

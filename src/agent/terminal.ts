@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from "node:readline/promises";
-import { printable } from "../mcp/untrusted-text.js";
-import type { Confirm } from "./executor.js";
+import { printable } from "../core/untrusted-text.js";
+import type { Confirm } from "./confirming-executor.js";
 
 /**
  * The user's side of the agent: lines typed (or piped) on stdin, and y/N questions. Questions

@@ -1,5 +1,5 @@
 import { VERSION } from "../core/version.js";
-import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN } from "./hermes.js";
+import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN } from "./chat-format.js";
 import type { PackInputs } from "./inputs.js";
 import { BUNDLE_FILES, type PromptTemplateFile } from "./layout.js";
 import type { AgentManifest, QualitySummary } from "./manifest.js";

@@ -4,7 +4,7 @@ import { badInput } from "../core/errors.js";
 import { readToolsFile, type ToolsFile } from "../core/toolset.js";
 import { sha256File } from "./checksums.js";
 import { readGgufHeader, type GgufHeader } from "./gguf.js";
-import { analyzeChatTemplate, type HermesFormat } from "./hermes.js";
+import { analyzeChatTemplate, type HermesFormat } from "./chat-format.js";
 import { pick, readSamples, stateIfAny, trainingSystemPrompt, type SampleLine } from "./sources.js";
 
 /** Everything pack reads, checked: the toolset, the model, its chat format, the samples, the state. */

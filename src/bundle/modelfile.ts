@@ -1,6 +1,6 @@
 import { badInput } from "../core/errors.js";
 import type { FunctionTool } from "../models/types.js";
-import { pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./hermes.js";
+import { pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./chat-format.js";
 
 export interface ModelfileInput {
   format: HermesFormat;

@@ -1,5 +1,5 @@
 import type { McpTool } from "../core/toolset.js";
-import { printable } from "../mcp/untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 import type { AgentManifest, QualitySummary } from "./manifest.js";
 
 /**

@@ -1,4 +1,5 @@
 import type { McpTool } from "../core/toolset.js";
+import { flatten } from "../core/untrusted-text.js";
 
 /** "get_file_info", "get-sum", "readGraph" → "get file info", "get sum", "read graph". */
 export function humanize(name: string): string {
@@ -15,10 +16,12 @@ export function formatValue(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
 }
 
-/** Untrusted server text made safe for a prompt line: no control characters, one line, bounded. */
+/**
+ * Untrusted server text made safe for a prompt line: one line without control characters, escape
+ * sequences or direction controls (src/core/untrusted-text.ts), whitespace collapsed, bounded.
+ */
 export function oneLine(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, " ").replace(/\s+/g, " ").trim();
+  const flat = flatten(text).replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
 }
 

@@ -6,7 +6,7 @@ import { readToolsFile, type ToolsFile } from "../core/toolset.js";
 import { connectToServer, describeTarget, type ServerTarget } from "../mcp/connect.js";
 import { StubResponder, type Recording } from "../mcp/stub-server.js";
 import type { ModelBackend } from "../models/types.js";
-import { McpExecutor, type ExecutePolicy, type ToolExecutor } from "./executor.js";
+import { McpExecutor, type ExecutePolicy, type ToolExecutor } from "./mcp-executor.js";
 import { runCase, type RunRecord } from "./loop.js";
 import { contributions, type Contributions } from "./metrics.js";
 import { readEvalSet, type EvalCase, type EvalSet } from "./samples.js";

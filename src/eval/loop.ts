@@ -1,7 +1,7 @@
 import { canonicalJson } from "../core/canonical.js";
 import type { ValidateFunction } from "../core/json-schema.js";
 import type { ChatMessage, FunctionTool, GenerationTiming, ModelBackend, RawCall, ToolCall } from "../models/types.js";
-import type { ToolExecutor, ToolResult } from "./executor.js";
+import type { ToolExecutor, ToolResult } from "./mcp-executor.js";
 import type { EvalCase } from "./samples.js";
 
 /** A call is a retry storm when the same failing call (name + arguments) is made this many times. */

@@ -1,4 +1,4 @@
-import { printable } from "../mcp/untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 
 /** Untrusted text (tool names, model output) made inert inside Markdown table cells and prose. */
 export function escapeMd(text: string): string {

@@ -11,7 +11,7 @@ import { redactUrl } from "../core/redact.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
 import { ProcessTreeStdioTransport } from "./stdio-transport.js";
-import { printable } from "./untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 
 export type ServerTarget =
   | { kind: "stdio"; command: string; env?: Record<string, string>; cwd?: string }

@@ -2,7 +2,7 @@ import { ErrorCode, McpError, ResultSchema } from "@modelcontextprotocol/sdk/typ
 import { badInput } from "../core/errors.js";
 import type { McpTool } from "../core/toolset.js";
 import type { McpConnection } from "./connect.js";
-import { printable } from "./untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 
 /** A runaway server (a cursor that never ends) stops here. */
 const MAX_PAGES = 10_000;

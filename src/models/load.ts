@@ -1,5 +1,5 @@
 import { badInput } from "../core/errors.js";
-import { GgufBackend, type GgufBackendOptions } from "./gguf.js";
+import { GgufBackend, type GgufBackendOptions } from "./llama-cpp-backend.js";
 import { OpenAiBackend, type OpenAiBackendOptions } from "./openai.js";
 import type { ModelBackend } from "./types.js";
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { withSystemPrompt, type RuntimeBundle } from "../agent/bundle.js";
 import { callFormatForTemplate, type CallFormat } from "../models/parsers/index.js";
 import type { ModelBackend } from "../models/types.js";
-import { printable } from "../mcp/untrusted-text.js";
+import { printable } from "../core/untrusted-text.js";
 import { isLoopbackName } from "../core/loopback.js";
 import { refuseForeignRequest, requireJsonContentType } from "./guard.js";
 import { SerialQueue } from "./queue.js";

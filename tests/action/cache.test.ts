@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeCacheService } from "../../src/bench/fakes/cache-service.js";
+import { FakeCacheService } from "../support/fakes/cache-service.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");

@@ -2,8 +2,8 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runComposite } from "../../src/bench/composite.js";
-import { FakeGitHub, type Comment } from "../../src/bench/fakes/github-api.js";
+import { runComposite } from "../support/composite.js";
+import { FakeGitHub, type Comment } from "../support/fakes/github-api.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0001";

@@ -5,9 +5,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runComposite } from "../../src/bench/composite.js";
+import { runComposite } from "../support/composite.js";
 import { exists } from "../../src/core/files.js";
-import { FakeGitHub, type Asset } from "../../src/bench/fakes/github-api.js";
+import { FakeGitHub, type Asset } from "../support/fakes/github-api.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0003";

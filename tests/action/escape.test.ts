@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cellCode, code, html, md } from "../../src/action/escape.js";
+import { cellCode, code, html, md, mermaidLabel } from "../../src/action/escape.js";
 import { gateFailures } from "../../src/action/gate.js";
 import { MARKER, renderReport } from "../../src/action/markdown.js";
 import type { BenchmarkData, QcReport } from "../../src/action/report-data.js";
@@ -14,17 +14,27 @@ import { FIXTURES } from "./runner.js";
  */
 const PIECES = [
   "<", ">", "&", "@", "`", "``", "```", "|", "\\", "\\|", "[", "]", "(", ")", "!", "*", "_", "~", "#", ":", ".", "-", "+", "=", '"', "'",
-  "\n", "\r\n", "\n\n", "\t", "\u2028", "\u0000", "\u200b", " ", "  ", "a", "é", "数", "🙂",
+  "\n", "\r\n", "\n\n", "\t", "\u2028", "\u0000", "\u200b", "\u202e", "\u2066", "\u2069", "\ufeff", "\u001b[31m", "\u001b]8;;https://evil.example\u0007", " ", "  ", "a", "é", "数", "🙂",
   "<!--", "-->", MARKER, "<!-- mcp-forge-state x -->", "<details>", "</summary>", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
   "[click](https://evil.example)", "![i](https://evil.example/i.png)", "<https://evil.example>", "https://evil.example", "www.evil.example", "a@b.example",
   "@octocat", "@octo-org/team", "&#64;octocat", "&lt;b&gt;", "&amp;", "&#x3C;", "**bold**", "~~gone~~", "| a | b |", "v0.9.0",
 ];
 const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 });
 
-/** What escaping may lose: control characters become spaces, the ends are trimmed, long text is cut. */
+/**
+ * What escaping may lose: ANSI escape sequences, Unicode direction controls and zero-width characters
+ * go, control characters become spaces, the ends are trimmed, long text is cut.
+ */
 const flat = (s: string, max: number) => {
-  // eslint-disable-next-line no-control-regex
-  const one = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+  const one = s
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, "")
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, "")
+    .replace(/[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g, "")
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
+    .trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 };
 const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#96;": "`", "&#8203;": "\u200b" };
@@ -159,6 +169,16 @@ describe("escaping fits where the text lands", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("Unicode direction controls, zero-width characters and ANSI escape sequences are removed, not kept (#17: one sanitiser)", () => {
+    const hostile = "safe\u202egnp.exe\u2066x\u2069\u200b\ufeff \u001b[31mred\u001b[0m \u001b]8;;https://evil.example\u0007link";
+    for (const out of [md(hostile), html(hostile), code(hostile), cellCode(hostile), mermaidLabel(hostile)]) {
+      expect(out).not.toMatch(/[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/);
+      expect(out).not.toContain("\u001b");
+      expect(out).not.toContain("[31m");
+    }
+    expect(code(hostile)).toBe("`safegnp.exex red link`");
   });
 
   it("a whole report with hostile tool names, QC messages, drift and release tags: only our own elements, one marker first, table rows keep their cells", async () => {

@@ -2,9 +2,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runComposite, type StepRun } from "../../src/bench/composite.js";
-import { FakeCacheService } from "../../src/bench/fakes/cache-service.js";
-import { FakeGitHub } from "../../src/bench/fakes/github-api.js";
+import { runComposite, type StepRun } from "../support/composite.js";
+import { FakeCacheService } from "../support/fakes/cache-service.js";
+import { FakeGitHub } from "../support/fakes/github-api.js";
 import { exists } from "../../src/core/files.js";
 import { FIXTURES, ROOT } from "./runner.js";
 

@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ROOT } from "../support/cli.js";
+export { ROOT } from "../support/cli.js";
 
-export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const ENTRY = join(ROOT, "dist", "action", "index.js");
 export const FIXTURES = join(ROOT, "tests", "fixtures", "github");
 

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeGitHub } from "../../src/bench/fakes/github-api.js";
+import { FakeGitHub } from "../support/fakes/github-api.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0005";

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { ActionStep, ActionYml } from "../../src/bench/composite.js";
+import type { ActionStep, ActionYml } from "../support/composite.js";
 import { ENTRY, ROOT } from "./runner.js";
 
 const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as ActionYml;

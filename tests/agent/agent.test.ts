@@ -3,10 +3,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { McpTool } from "../../src/core/toolset.js";
-import { ROOT, runCli, tempDir } from "../core/cli.js";
+import { CLI, ROOT, runCli, tempDir } from "../support/cli.js";
 import { tinyBundle, type TinyBundle } from "../serve/tiny-bundle.js";
 
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
 const MEMORY_LINE = JSON.stringify({ type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] });
 const WRITE_PROMPTS = [

@@ -1,13 +1,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfirmingExecutor } from "../../src/agent/executor.js";
-import { McpExecutor } from "../../src/eval/executor.js";
+import { ConfirmingExecutor } from "../../src/agent/confirming-executor.js";
+import { McpExecutor } from "../../src/eval/mcp-executor.js";
 import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
 import { StubResponder } from "../../src/mcp/stub-server.js";
 import type { McpTool } from "../../src/core/toolset.js";
-import { ROOT, tempDir } from "../core/cli.js";
+import { ROOT, tempDir } from "../support/cli.js";
 
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
 const GRACE = JSON.stringify({ type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffToolsets } from "../../src/bundle/drift.js";
 import { toolsetHash } from "../../src/core/canonical.js";
 import type { McpTool } from "../../src/core/toolset.js";
-import { runCli, tempDir } from "../core/cli.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { fixtureWorkdir } from "./helpers.js";
 
 const weather: McpTool = {

@@ -1,7 +1,7 @@
 import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeGguf } from "../../src/bundle/gguf-writer.js";
-import { ROOT } from "../core/cli.js";
+import { ROOT } from "../support/cli.js";
 
 export const BUNDLE_FIXTURES = join(ROOT, "tests", "bundle", "fixtures");
 export const QWEN_TEMPLATE = join(BUNDLE_FIXTURES, "qwen2.5-chat-template.jinja");

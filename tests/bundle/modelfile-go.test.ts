@@ -4,10 +4,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { analyzeChatTemplate, renderChatTemplate } from "../../src/bundle/hermes.js";
+import { analyzeChatTemplate, renderChatTemplate } from "../../src/bundle/chat-format.js";
 import { packBundle } from "../../src/bundle/pack.js";
 import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
-import { ROOT, tempDir } from "../core/cli.js";
+import { ROOT, tempDir } from "../support/cli.js";
 import { fixtureWorkdir, QWEN_TEMPLATE, TINY_TEMPLATE } from "./helpers.js";
 
 /** mcp-forge's tool templates, which models whose own template cannot render tools train with. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleReadme, escapeMarkdown } from "../../src/bundle/readme.js";
 import type { AgentManifest } from "../../src/bundle/manifest.js";
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
-import { runCli, tempDir } from "../core/cli.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { fixtureWorkdir, MEMORY_SERVER, type FixtureWorkdir } from "./helpers.js";
 
 const METRICS = {

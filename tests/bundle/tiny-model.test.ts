@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentManifest } from "../../src/bundle/manifest.js";
-import { runCli, tempDir } from "../core/cli.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
 import { TINY_TEMPLATE } from "./helpers.js";
 

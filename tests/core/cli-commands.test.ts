@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./cli.js";
+import { runCli } from "../support/cli.js";
 
 const COMMANDS = ["run", "doctor", "inspect", "tools", "generate", "qa", "train", "export", "status", "stub", "validate", "benchmark", "pack", "verify-bundle", "agent", "serve"];
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { finishStage, loadState, startStage } from "../../src/core/state.js";
-import { ROOT, runCli, tempDir, TOOL_FIXTURES } from "./cli.js";
+import { ROOT, runCli, tempDir, TOOL_FIXTURES } from "../support/cli.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolsetHash } from "../../src/core/canonical.js";
 import { ForgeError } from "../../src/core/errors.js";
 import { readToolsFile, type ToolsFile } from "../../src/core/toolset.js";
-import { ROOT, runCli, tempDir } from "./cli.js";
+import { ROOT, runCli, tempDir } from "../support/cli.js";
 
 const MEMORY_TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, toolsetHash } from "../../src/core/canonical.js";
-import { TOOL_FIXTURES } from "./cli.js";
+import { TOOL_FIXTURES } from "../support/cli.js";
 
 const TOOLS: unknown[] = JSON.parse(readFileSync(join(TOOL_FIXTURES, "mcp-tools.json"), "utf8")).tools;
 

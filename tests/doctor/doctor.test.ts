@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../core/cli.js";
+import { ROOT, runCli } from "../support/cli.js";
 
 interface Check {
   name: string;

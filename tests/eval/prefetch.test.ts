@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openExecutor, prepare, type EvalInputs, type OpenExecutor, type Prepared } from "../../src/eval/engine.js";
-import type { ToolExecutor, ToolResult } from "../../src/eval/executor.js";
+import type { ToolExecutor, ToolResult } from "../../src/eval/mcp-executor.js";
 import { runCase, type RunRecord } from "../../src/eval/loop.js";
-import { GgufBackend } from "../../src/models/gguf.js";
+import { GgufBackend } from "../../src/models/llama-cpp-backend.js";
 import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "../../src/models/types.js";
 import { ensureTinyModel } from "../helpers/tiny-model.js";
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolsetHash } from "../../src/core/canonical.js";
+import { CLI, ROOT } from "../support/cli.js";
 
 interface Message {
   role: string;
@@ -16,9 +17,8 @@ interface Sample {
   messages: Message[];
 }
 
-const root = join(import.meta.dirname, "..", "..");
-const toolsPath = join(root, "tests/fixtures/data/tools.json");
-const evalPath = join(root, "tests/fixtures/data/eval.jsonl");
+const toolsPath = join(ROOT, "tests/fixtures/data/tools.json");
+const evalPath = join(ROOT, "tests/fixtures/data/eval.jsonl");
 
 describe("mcp-forge stub (a real MCP server over stdio)", () => {
   let client: Client;
@@ -27,7 +27,7 @@ describe("mcp-forge stub (a real MCP server over stdio)", () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [join(root, "bin/mcp-forge.js"), "stub", "--tools", toolsPath, "--data", evalPath],
+        args: [CLI, "stub", "--tools", toolsPath, "--data", evalPath],
         stderr: "ignore",
       }),
     );
@@ -101,7 +101,7 @@ describe("mcp-forge stub without recordings", () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [join(root, "bin/mcp-forge.js"), "stub", "--tools", toolsPath, "--error-tool", "broken"],
+        args: [CLI, "stub", "--tools", toolsPath, "--error-tool", "broken"],
         stderr: "ignore",
       }),
     );

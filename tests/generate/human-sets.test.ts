@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
 import { compileToolSchema } from "../../src/core/json-schema.js";
@@ -12,10 +12,10 @@ import { textJaccard } from "../../src/data/near-dup.js";
 import { userText } from "../../src/data/sample.js";
 import * as pools from "../../src/data/values/pools.js";
 import { NO_TOOL_TABLES } from "../../src/data/no-tool-bank.js";
+import { ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const human = join(root, "tests/fixtures/human");
-const serverCmd = (name: string, args = "") => `node ${join(root, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const human = join(ROOT, "tests/fixtures/human");
+const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 
 interface Loaded {
   set: EvalSet;

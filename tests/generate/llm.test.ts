@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { readToolsFile } from "../../src/core/toolset.js";
 import { Rng } from "../../src/data/rng.js";
 import { makeContext } from "../../src/stages/generate/context.js";
-import { ToolExecutor } from "../../src/stages/generate/executor.js";
+import { ToolExecutor } from "../../src/stages/generate/server-calls.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { LlmSeeds } from "../../src/stages/generate/llm-seeds.js";
 import { startFakeChatServer, type FakeChatOptions, type FakeChatServer, type SeenRequest } from "./fake-chat-server.js";
+import { CLI, ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const fixture = join(root, "tests/fixtures/qa/tools.json");
+const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
 const KEY = "sk-test-key-that-must-never-be-printed";
 
 /** The variation a prompt names ("Variation train/3: …"), which keeps requests of one seed apart. */
@@ -36,7 +36,7 @@ function answer(prompt: string): Record<string, unknown> {
 }
 
 const LLM_TEXT = /Lyon|Standup|budget|Hamlet|ticket/;
-const MEMORY_SERVER = join(root, "node_modules/@modelcontextprotocol/server-memory/dist/index.js");
+const MEMORY_SERVER = join(ROOT, "node_modules/@modelcontextprotocol/server-memory/dist/index.js");
 
 let dir: string;
 const servers: FakeChatServer[] = [];
@@ -117,7 +117,7 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     await writeFile(join(dir, "cli", "mcp-forge.yaml"), "qa:\n  minPerTool: 3\n");
     const out = await cli(
       "node",
-      [join(root, "bin/mcp-forge.js"), "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--llm-model", "gpt-4o-mini", "--llm-api-key-env", "FORGE_TEST_KEY", "--no-gate", "--json"],
+      [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--llm-model", "gpt-4o-mini", "--llm-api-key-env", "FORGE_TEST_KEY", "--no-gate", "--json"],
       { cwd: join(dir, "cli"), env: { ...process.env, FORGE_TEST_KEY: KEY } },
     );
     expect(seen.length).toBe(requestsBefore);
@@ -181,13 +181,13 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     await mkdir(workdir, { recursive: true });
     await writeFile(join(workdir, "mcp-forge.yaml"), "qa:\n  minPerTool: 3\n");
     const env = { ...process.env, OPENAI_API_KEY: "sk-openai-key-not-for-local-servers" };
-    const out = await cli("node", [join(root, "bin/mcp-forge.js"), "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--no-progress", "--no-gate", "--json"], { cwd: workdir, env });
+    const out = await cli("node", [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--no-progress", "--no-gate", "--json"], { cwd: workdir, env });
     expect(JSON.parse(out.stdout).llm.requests).toBeGreaterThan(0);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s.auth === undefined && s.model === "qwen2.5:7b-instruct")).toBe(true);
 
     // A remote endpoint still needs a key: exit 3 naming the variable, before any request.
-    const remote = await cli("node", [join(root, "bin/mcp-forge.js"), "generate", "--workdir", workdir, "--tools", fixture, "--llm", "--llm-base-url", "https://llm.example.com/v1", "--llm-model", "m"], {
+    const remote = await cli("node", [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--llm", "--llm-base-url", "https://llm.example.com/v1", "--llm-model", "m"], {
       cwd: workdir,
       env: { ...process.env, OPENAI_API_KEY: "" },
     }).catch((e: { code: number; stderr: string }) => e);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { MESSAGES, PEOPLE, RELATIONS } from "../../src/data/values/pools.js";
+import { ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 
@@ -15,7 +15,7 @@ let scratch: string;
 let rows: Row[];
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "forge-coherent-"));
-  const command = `node ${join(root, "node_modules/@modelcontextprotocol/server-memory/dist/index.js")}`;
+  const command = `node ${join(ROOT, "node_modules/@modelcontextprotocol/server-memory/dist/index.js")}`;
   const result = await generateDataset({ workdir: join(scratch, "w"), server: { kind: "stdio", command, env: { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") } }, samples: 300, seed: 21, progress: "quiet", gate: false });
   rows = [];
   for (const path of [result.trainPath, result.evalPath]) for (const line of (await readFile(path, "utf8")).trim().split("\n")) rows.push(JSON.parse(line));
@@ -102,7 +102,7 @@ describe("server-filesystem stub results", () => {
     const served = join(scratch, "served");
     await mkdir(join(served, "docs"), { recursive: true });
     await writeFile(join(served, "docs", "plan.md"), "# plan\n");
-    const command = `node ${join(root, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")} ${served}`;
+    const command = `node ${join(ROOT, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")} ${served}`;
     const result = await generateDataset({ workdir: join(scratch, "fs"), server: { kind: "stdio", command }, samples: 150, seed: 21, progress: "quiet", gate: false });
     const stubs = (await readFile(result.trainPath, "utf8"))
       .trim()

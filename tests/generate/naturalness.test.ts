@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { generateDataset } from "../../src/stages/generate/generate.js";
+import { ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const serverCmd = (name: string, args = "") => `node ${join(root, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mayExecute } from "../../src/stages/generate/executor.js";
+import { mayExecute } from "../../src/stages/generate/server-calls.js";
 import { redactSecrets } from "../../src/data/tool-result.js";
 import { resolveMix } from "../../src/data/config.js";
 import type { McpTool } from "../../src/core/toolset.js";

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 import { SCENARIOS } from "../../src/data/sample.js";
+import { ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const serverCmd = (name: string, args = "") => `node ${join(root, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 
 let scratch: string;
 beforeAll(async () => {

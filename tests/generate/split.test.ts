@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 import { valuesAppearIn } from "../../src/stages/generate/llm-seeds.js";
 import { loadState } from "../../src/core/state.js";
+import { CLI, ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const fixture = join(root, "tests/fixtures/qa/tools.json");
+const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 
@@ -109,7 +109,7 @@ describe("generate: splits, seeds and augmentation", () => {
     await mkdir(cwd, { recursive: true });
     await writeFile(join(cwd, "mcp-forge.yaml"), "generate:\n  scenarioMix: { edge: 0.25 }\nqa:\n  minPerTool: 40\n");
     const run = promisify(execFile);
-    const out = await run("node", [join(root, "bin/mcp-forge.js"), "generate", "--tools", fixture, "--samples", "100", "--no-tool-ratio", "0.3", "--json"], { cwd }).catch((e) => e);
+    const out = await run("node", [CLI, "generate", "--tools", fixture, "--samples", "100", "--no-tool-ratio", "0.3", "--json"], { cwd }).catch((e) => e);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/tool \S+ has \d+ samples, needs 40/);
     expect(out.stderr).toMatch(/rerun generate with --samples \d+/);

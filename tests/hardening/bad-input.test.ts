@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir, type CliRun } from "../core/cli.js";
+import { CLI, type CliRun, ROOT, runCli, tempDir } from "../support/cli.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
 const TRAIN = join(ROOT, "tests", "fixtures", "data", "train.jsonl");
@@ -82,7 +82,7 @@ describe("bad input gets exit 2 with the place named", () => {
 
   it("status suggests the command that was interrupted, with its arguments", async () => {
     const workdir = join(dir, "interrupted");
-    const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-forge.js"), "inspect", "--server", `node ${HANG}`, "--timeout", "120", "--workdir", workdir], { stdio: "ignore" });
+    const child = spawn(process.execPath, [CLI, "inspect", "--server", `node ${HANG}`, "--timeout", "120", "--workdir", workdir], { stdio: "ignore" });
     // The stage is recorded before the server starts; give it time to get there.
     for (let i = 0; i < 100 && !(await readFile(join(workdir, "state.json"), "utf8").catch(() => "")).includes("running"); i++) await new Promise((r) => setTimeout(r, 100));
     child.kill("SIGINT");

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tempDir } from "../core/cli.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { fixtureWorkdir, MEMORY_SERVER } from "../bundle/helpers.js";
 
 type Verified = { passed: boolean; integrity: { problems: Array<{ file: string; message: string }> } };

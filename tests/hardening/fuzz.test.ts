@@ -7,7 +7,7 @@ import type { McpTool } from "../../src/core/toolset.js";
 import { readEvalSet } from "../../src/eval/samples.js";
 import { runQc } from "../../src/stages/qa/qc.js";
 import { importTools } from "../../src/stages/tools-import/import.js";
-import { ROOT, runCli, tempDir } from "../core/cli.js";
+import { ROOT, runCli, tempDir } from "../support/cli.js";
 
 const TOOLS = JSON.parse(await readFile(join(ROOT, "tests", "fixtures", "data", "tools.json"), "utf8")) as { tools: McpTool[] };
 const SAMPLE = (await readFile(join(ROOT, "tests", "fixtures", "data", "eval.jsonl"), "utf8")).split("\n")[0]!;

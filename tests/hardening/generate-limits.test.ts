@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir } from "../core/cli.js";
+import { CLI, ROOT, runCli, tempDir } from "../support/cli.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
 const TRAIN = join(ROOT, "tests", "fixtures", "data", "train.jsonl");
@@ -52,7 +52,7 @@ describe("generate under crashes, interrupts and large sizes; qa reports with ho
 
   it("SIGINT stops an offline generate of 100,000 samples within a second and a half, leaving no .tmp file", async () => {
     const workdir = join(dir, "sigint");
-    const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-forge.js"), "generate", "--tools", TOOLS, "--samples", "100000", "--workdir", workdir, "--no-progress", "--no-gate"], { stdio: "ignore" });
+    const child = spawn(process.execPath, [CLI, "generate", "--tools", TOOLS, "--samples", "100000", "--workdir", workdir, "--no-progress", "--no-gate"], { stdio: "ignore" });
     const exited = new Promise<number | null>((done) => child.once("exit", done));
     await new Promise((r) => setTimeout(r, 3000));
     const signalled = Date.now();

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir, type CliRun } from "../core/cli.js";
+import { ROOT, runCli, tempDir, type CliRun } from "../support/cli.js";
 
 const SERVER = `node ${join(ROOT, "tests", "hardening", "fixtures", "leaky-server.mjs")}`;
 /** Passed with --env: a secret the user handed over. */

@@ -1,11 +1,9 @@
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
 const TOOLS = join(FIXTURES, "tools.json");
 /**

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyzeChatTemplate } from "../../src/bundle/hermes.js";
-import { GgufBackend } from "../../src/models/gguf.js";
+import { analyzeChatTemplate } from "../../src/bundle/chat-format.js";
+import { GgufBackend } from "../../src/models/llama-cpp-backend.js";
 import { callFormatForTemplate } from "../../src/models/parsers/index.js";
 import { carriesTools, templateWithTools } from "../../src/models/tool-template.js";
-import { ROOT } from "../core/cli.js";
+import { ROOT } from "../support/cli.js";
 
 const TEMPLATES = join(ROOT, "tests", "fixtures", "templates");
 const TRAINER = join(ROOT, "python", "mcp_forge_trainer");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { generateDataset } from "../../src/stages/generate/generate.js";
@@ -9,9 +9,9 @@ import { runQc, type IssueKind, type QcReport } from "../../src/stages/qa/qc.js"
 import type { CheckName } from "../../src/stages/qa/checks.js";
 import { readToolsFile, type McpTool } from "../../src/core/toolset.js";
 import { textJaccard } from "../../src/data/near-dup.js";
+import { CLI, ROOT } from "../support/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const fixture = join(root, "tests/fixtures/qa/tools.json");
+const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
 const run = promisify(execFile);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
@@ -148,7 +148,7 @@ describe("qa on planted defects", () => {
 
     // The CLI: exit 1, the reasons, and Markdown that escapes untrusted names.
     const reports = join(dir, "reports");
-    const cli = await run("node", [join(root, "bin/mcp-forge.js"), "qa", "--data", path, "--tools", fixture, "--report-dir", reports, "--workdir", join(dir, "cli"), "--max-drop-rate", "0.01", "--json"]).catch((e) => e);
+    const cli = await run("node", [CLI, "qa", "--data", path, "--tools", fixture, "--report-dir", reports, "--workdir", join(dir, "cli"), "--max-drop-rate", "0.01", "--json"]).catch((e) => e);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/samples were dropped/);
     expect(JSON.parse(cli.stdout).issueCount).toBe(expected.length);
@@ -240,11 +240,11 @@ describe("qa on planted defects", () => {
     const cwd = join(dir, "checks-cli");
     await mkdir(cwd, { recursive: true });
     await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxJsonInUser: 0.05\n  maxErrorTextInSuccess: 0.05\n  maxAnswerEcho: 0.05\n  maxSharedState: 0.05\n");
-    const cli = await run("node", [join(root, "bin/mcp-forge.js"), "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w"), "--json"], { cwd }).catch((e) => e);
+    const cli = await run("node", [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w"), "--json"], { cwd }).catch((e) => e);
     expect(cli.stderr ?? "").not.toMatch(/QC gate failed/);
     expect(JSON.parse(cli.stdout).passed).toBe(true);
     await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxToolNameInUser: 2\n");
-    const bad = await run("node", [join(root, "bin/mcp-forge.js"), "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w")], { cwd }).catch((e) => e);
+    const bad = await run("node", [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w")], { cwd }).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/mcp-forge\.yaml: \/qa\/maxToolNameInUser must be a share between 0 and 1/);
   });

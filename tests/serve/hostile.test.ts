@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
-import { tempDir } from "../core/cli.js";
+import { tempDir } from "../support/cli.js";
 import { startServe, type ServeProcess } from "./serve-process.js";
 import { tinyBundle, type TinyBundle } from "./tiny-bundle.js";
 

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { ROOT } from "../core/cli.js";
+import { CLI, ROOT } from "../support/cli.js";
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -12,7 +11,7 @@ export interface ServeProcess {
 
 /** `mcp-forge serve --bundle <bundle> --port 0` as its own process, once it prints its URL. */
 export function startServe(bundle: string, args: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-forge.js"), "serve", "--bundle", bundle, "--port", "0", ...args], {
+  const child = spawn(process.execPath, [CLI, "serve", "--bundle", bundle, "--port", "0", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

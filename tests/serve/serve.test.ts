@@ -3,7 +3,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
-import { runCli, tempDir } from "../core/cli.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { startServe, type ServeProcess } from "./serve-process.js";
 import { tinyBundle, type TinyBundle } from "./tiny-bundle.js";
 

@@ -1,6 +1,6 @@
 import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runCli } from "../core/cli.js";
+import { runCli } from "../support/cli.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
 
 export interface TinyBundle {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tempDir, TOOL_FIXTURES } from "../core/cli.js";
+import { runCli, tempDir, TOOL_FIXTURES } from "../support/cli.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;

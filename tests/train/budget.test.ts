@@ -1,12 +1,10 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
 const SMALL = ["--set", "tiny.vocab_size=1024", "--set", "max_seq_length=1024", "--set", "max_steps=8"];
 

@@ -1,12 +1,10 @@
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
 const TOOLS_CHATML = join(ROOT, "python", "mcp_forge_trainer", "tools_chatml.jinja");
 

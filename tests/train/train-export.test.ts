@@ -1,13 +1,12 @@
 import { cp, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Template } from "@huggingface/jinja";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureTinyModel, TRAIN_SETTINGS, type TinyModel } from "../helpers/tiny-model.js";
+import { CLI } from "../support/cli.js";
 
-const CLI = fileURLToPath(new URL("../../bin/mcp-forge.js", import.meta.url));
 let tiny: TinyModel;
 
 beforeAll(async () => {

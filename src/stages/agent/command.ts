@@ -4,19 +4,19 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import type { Output } from "../../cli/output.js";
 import { badInput, ExitCode } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
-import { ConfirmingExecutor, type CallEvents } from "../../agent/executor.js";
+import { ConfirmingExecutor, type CallEvents } from "../../agent/confirming-executor.js";
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
 import { PrintingBackend } from "../../agent/printing-backend.js";
 import { AgentSession } from "../../agent/session.js";
 import { Terminal } from "../../agent/terminal.js";
 import { checkDrift, formatDrift } from "../../bundle/verify.js";
-import { McpExecutor, type ToolResult } from "../../eval/executor.js";
+import { McpExecutor, type ToolResult } from "../../eval/mcp-executor.js";
 import type { RunRecord } from "../../eval/loop.js";
 import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { StubResponder } from "../../mcp/stub-server.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import { callFormatForTemplate } from "../../models/parsers/index.js";
 
 interface AgentCliOptions extends Record<string, unknown> {

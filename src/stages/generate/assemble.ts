@@ -6,7 +6,7 @@ import { stubError, stubResult, transientError, type ToolResult } from "../../da
 import type { GenContext } from "./context.js";
 import { argSourcesOf, drawArgs } from "./args.js";
 import { claim, type Draft } from "./drafts.js";
-import type { Execution, ServerState } from "./executor.js";
+import type { Execution, ServerState } from "./server-calls.js";
 
 /** Further draws when the answer is not the kind wanted: after a rejection, for values the server accepts; after a success of a call meant to fail, for values it rejects. */
 const RETRIES = { afterRejection: 3, afterSuccess: 1 };

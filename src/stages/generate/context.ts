@@ -4,7 +4,7 @@ import { ArgGenerator } from "../../data/schema-args.js";
 import { toOpenAiTool, type OpenAiTool, type ValueSource } from "../../data/sample.js";
 import { Grounding } from "../../data/values/grounding.js";
 import { ServerValues } from "../../data/values/server-values.js";
-import type { ToolExecutor } from "./executor.js";
+import type { ToolExecutor } from "./server-calls.js";
 
 export interface Counters {
   samples: number;

@@ -17,7 +17,7 @@ import { assemble } from "./assemble.js";
 import { makeContext, type Counters, type GenContext } from "./context.js";
 import { offlineDraft, type Draft } from "./drafts.js";
 import { discover, type DiscoveryReport } from "./discovery.js";
-import { formatSuccess, ToolExecutor, type SuccessTally } from "./executor.js";
+import { formatSuccess, ToolExecutor, type SuccessTally } from "./server-calls.js";
 import type { LlmTally } from "./llm-client.js";
 import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
 import { claimVariant, paraphrase, swapValues } from "./augment.js";

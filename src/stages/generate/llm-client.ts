@@ -4,7 +4,7 @@ import OpenAI, { APIConnectionError, APIError } from "openai";
 import { writeJsonAtomic } from "../../core/atomic.js";
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { environmentMissing } from "../../core/errors.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";

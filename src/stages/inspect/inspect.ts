@@ -7,7 +7,7 @@ import { onShutdown } from "../../core/shutdown.js";
 import { makeToolsFile, writeToolsFile, type ToolsFile } from "../../core/toolset.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
 import { countAll, listAllTools } from "../../mcp/list-tools.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 
 export interface InspectOptions {
   workdir: string;

@@ -7,7 +7,7 @@ import { badInput, gateFailed } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
 import { readForgeConfig } from "../../data/config.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import { planThresholds, runQc, type QcReport, type QcThresholds } from "./qc.js";
 
 interface QaCliOptions {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
 import { SCENARIOS } from "../../data/sample.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import type { QcReport } from "./qc.js";
 
 const MAX_MD_ISSUES = 200;

@@ -5,7 +5,7 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import { sha256 } from "../../core/canonical.js";
 import { finishStage, nextCommand, startStage } from "../../core/state.js";
 import { writeToolsFile, type McpTool } from "../../core/toolset.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import { importTools } from "./import.js";
 import { FORMAT_NAMES } from "./shapes.js";
 

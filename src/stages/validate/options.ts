@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { collect } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import type { CallTarget, EvalInputs } from "../../eval/engine.js";
-import type { ExecutePolicy } from "../../eval/executor.js";
+import type { ExecutePolicy } from "../../eval/mcp-executor.js";
 import { readEvalSet } from "../../eval/samples.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import type { LoadBackendOptions } from "../../models/load.js";

@@ -8,7 +8,7 @@ import { checkDrift, checkIntegrity, formatDrift } from "../../bundle/verify.js"
 import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 
 export function verifyBundleCommand(): Command {
   const command = new Command("verify-bundle")

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { toolsetHash } from "../../../src/core/canonical.js";
 import type { Reply, Script } from "./fake-openai.js";
+import { CLI } from "../../support/cli.js";
+export { ROOT } from "../../support/cli.js";
 
-export const ROOT = join(import.meta.dirname, "..", "..", "..");
 
 const str = { type: "string" };
 export const TOOLS = [
@@ -110,5 +111,5 @@ export function writeOracleFiles(tools = TOOLS): { dir: string; toolsPath: strin
 
 /** Runs the real CLI. */
 export function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [join(ROOT, "bin", "mcp-forge.js"), ...args], { reject: false, env: { ...process.env, ...env } });
+  return execa(process.execPath, [CLI, ...args], { reject: false, env: { ...process.env, ...env } });
 }

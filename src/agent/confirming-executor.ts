@@ -1,4 +1,4 @@
-import type { ToolExecutor, ToolResult } from "../eval/executor.js";
+import type { ToolExecutor, ToolResult } from "../eval/mcp-executor.js";
 import type { McpTool } from "../core/toolset.js";
 
 /** Asks whether a call to a tool that is not read-only may run; `prompt` is the question shown. */

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Bench } from "../../bench/index.js";
-import { compileToolSchema } from "../../core/json-schema.js";
-import { importTools } from "./import.js";
+import type { Bench } from "./index.js";
+import { compileToolSchema } from "../core/json-schema.js";
+import { importTools } from "../stages/tools-import/import.js";
 
 const TOOLS = 200;
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Bench } from "./index.js";
 import { writeGguf } from "../bundle/gguf-writer.js";
-import { analyzeChatTemplate } from "../bundle/hermes.js";
+import { analyzeChatTemplate } from "../bundle/chat-format.js";
 import { packBundle } from "../bundle/pack.js";
 import { checkIntegrity } from "../bundle/verify.js";
 import { PACKAGE_ROOT } from "../core/python.js";

@@ -12,7 +12,7 @@ export interface Bench {
  * and `npm run bench -- <name> <word>…` hands them the words (see each bench).
  */
 const BENCHES: Array<() => Promise<Bench>> = [
-  async () => (await import("../stages/tools-import/bench.js")).bench,
+  async () => (await import("./tools-import.js")).bench,
   async () => (await import("./inspect.js")).inspectBench(),
   async () => (await import("./data.js")).dataBench(),
   async () => (await import("./bundle.js")).bundleBench(),

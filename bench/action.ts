@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { PACKAGE_ROOT } from "../core/python.js";
-import { runComposite, type CompositeRun } from "./composite.js";
-import { FakeCacheService } from "./fakes/cache-service.js";
-import { FakeGitHub } from "./fakes/github-api.js";
+import { runComposite, type CompositeRun } from "../tests/support/composite.js";
+import { FakeCacheService } from "../tests/support/fakes/cache-service.js";
+import { FakeGitHub } from "../tests/support/fakes/github-api.js";
 import type { Bench } from "./index.js";
 
 const exec = promisify(execFile);

@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The repository root: every test finds fixtures, bin/ and dist/ from here. */
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The CLI as a user runs it: `node bin/mcp-forge.js` (it loads build/, so run `npm run build` first). */
+export const CLI = join(ROOT, "bin", "mcp-forge.js");
 export const TOOL_FIXTURES = join(ROOT, "tests", "fixtures", "tools");
 
 export interface CliRun {
@@ -18,7 +21,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [join(ROOT, "bin", "mcp-forge.js"), ...args],
+      [CLI, ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, maxBuffer: 16 * 2 ** 20 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

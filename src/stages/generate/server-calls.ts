@@ -1,7 +1,7 @@
 import { badInput } from "../../core/errors.js";
 import type { McpConnection } from "../../mcp/connect.js";
 import { ProcessTreeStdioTransport } from "../../mcp/stdio-transport.js";
-import { printable } from "../../mcp/untrusted-text.js";
+import { printable } from "../../core/untrusted-text.js";
 import type { McpTool } from "../../core/toolset.js";
 import type { Sample } from "../../data/sample.js";
 import { looksLikeError, redactSecrets, resultText, type ToolResult } from "../../data/tool-result.js";
