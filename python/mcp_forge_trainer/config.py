@@ -8,12 +8,33 @@ from pathlib import Path
 from .protocol import TrainerError, log
 
 PROFILES: dict[str, dict] = {
-    "fast_dev": {"max_seq_length": 2048, "lora_r": 8, "batch_size": 4, "grad_accum": 2,
-                 "learning_rate": 5e-4, "epochs": 1, "warmup_steps": 5},
-    "balanced": {"max_seq_length": 4096, "lora_r": 16, "batch_size": 2, "grad_accum": 4,
-                 "learning_rate": 2e-4, "epochs": 1, "warmup_steps": 10},
-    "max_quality": {"max_seq_length": 4096, "lora_r": 32, "batch_size": 1, "grad_accum": 8,
-                    "learning_rate": 1e-4, "epochs": 2, "warmup_steps": 20},
+    "fast_dev": {
+        "max_seq_length": 2048,
+        "lora_r": 8,
+        "batch_size": 4,
+        "grad_accum": 2,
+        "learning_rate": 5e-4,
+        "epochs": 1,
+        "warmup_steps": 5,
+    },
+    "balanced": {
+        "max_seq_length": 4096,
+        "lora_r": 16,
+        "batch_size": 2,
+        "grad_accum": 4,
+        "learning_rate": 2e-4,
+        "epochs": 1,
+        "warmup_steps": 10,
+    },
+    "max_quality": {
+        "max_seq_length": 4096,
+        "lora_r": 32,
+        "batch_size": 1,
+        "grad_accum": 8,
+        "learning_rate": 1e-4,
+        "epochs": 2,
+        "warmup_steps": 20,
+    },
 }
 
 
@@ -64,7 +85,7 @@ class TrainConfig:
     lr_scheduler: str = "cosine"
     min_seq_length: int = 1024  # OOM recovery shortens sequences down to this
     backend: str = "auto"  # auto | unsloth | qlora | transformers
-    # CPU speed (measure with `python -m mcp_forge_trainer.cpu_bench`): `cpu_bf16` autocasts to bf16
+    # CPU speed (measure with `python -m bench.cpu` from python/): `cpu_bf16` autocasts to bf16
     # where the CPU computes it natively (AVX512-BF16 or AMX); `packing` lays sequences end to end in
     # rows of max_seq_length, no token attending across samples; `group_by_length` batches sequences
     # of like length (less padding); `torch_compile` compiles the model before training.
@@ -84,8 +105,6 @@ class TrainConfig:
     # max_seq_length is set explicitly). Not part of the hash: max_seq_length itself is.
     fit_seq_length: bool = True
     tiny: TinyConfig = field(default_factory=TinyConfig)
-    # Tests only: raise a CUDA out-of-memory error when this optimizer step begins (first attempt).
-    inject_oom_at_step: int = 0
 
     def pretrained(self) -> bool:
         """A real base model, not the tiny model built from scratch for the data."""
@@ -98,10 +117,17 @@ class TrainConfig:
         return asdict(self)
 
     def hash(self) -> str:
-        """What the model learned from: everything but paths and test hooks."""
+        """What the model learned from: everything but paths, checkpoint and time settings."""
         d = self.to_dict()
-        for k in ("data", "output_dir", "eval_data", "inject_oom_at_step", "save_steps", "save_total_limit",
-                  "time_budget_seconds", "fit_seq_length"):
+        for k in (
+            "data",
+            "output_dir",
+            "eval_data",
+            "save_steps",
+            "save_total_limit",
+            "time_budget_seconds",
+            "fit_seq_length",
+        ):
             d.pop(k, None)
         return "sha256:" + hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
@@ -123,22 +149,26 @@ def load_config(raw: dict) -> TrainConfig:
     raw = dict(raw)
     profile = raw.get("profile", "fast_dev")
     if profile not in PROFILES:
-        raise TrainerError("bad_input", f"config /profile: unknown profile {profile!r}",
-                           f"use one of {', '.join(PROFILES)}")
+        raise TrainerError(
+            "bad_input", f"config /profile: unknown profile {profile!r}", f"use one of {', '.join(PROFILES)}"
+        )
     for key in ("data", "output_dir"):
         if not raw.get(key):
             raise TrainerError("bad_input", f"config /{key} is missing")
     values = {**PROFILES[profile], **raw}
     tiny_values = dict(values.pop("tiny", {}) or {})
     for key in [k for k in values if k.startswith("tiny.")]:
-        tiny_values[key[len("tiny."):]] = values.pop(key)
+        tiny_values[key[len("tiny.") :]] = values.pop(key)
     known = {f.name: f for f in fields(TrainConfig)}
     tiny_known = {f.name: f for f in fields(TinyConfig)}
     cfg = TrainConfig(data=values["data"], output_dir=values["output_dir"])
     for key, value in values.items():
         if key not in known or key == "tiny":
-            raise TrainerError("bad_input", f"config /{key}: unknown setting",
-                               f"known settings: {', '.join(sorted(k for k in known if k != 'tiny'))}, tiny.<{'|'.join(tiny_known)}>")
+            raise TrainerError(
+                "bad_input",
+                f"config /{key}: unknown setting",
+                f"known settings: {', '.join(sorted(k for k in known if k != 'tiny'))}, tiny.<{'|'.join(tiny_known)}>",
+            )
         if value is None:
             setattr(cfg, key, None)
             continue
@@ -148,8 +178,7 @@ def load_config(raw: dict) -> TrainConfig:
             raise TrainerError("bad_input", f"config /{key}: {value!r} is not a valid value") from None
     for key, value in tiny_values.items():
         if key not in tiny_known:
-            raise TrainerError("bad_input", f"config /tiny/{key}: unknown setting",
-                               f"known: {', '.join(tiny_known)}")
+            raise TrainerError("bad_input", f"config /tiny/{key}: unknown setting", f"known: {', '.join(tiny_known)}")
         try:
             setattr(cfg.tiny, key, _coerce(key, value, getattr(cfg.tiny, key)))
         except (TypeError, ValueError):
@@ -160,10 +189,15 @@ def load_config(raw: dict) -> TrainConfig:
     if "max_seq_length" in raw:
         cfg.fit_seq_length = False
     if cfg.time_budget_seconds < 0:
-        raise TrainerError("bad_input", f"config /time_budget_seconds must be 0 (no limit) or more, got {cfg.time_budget_seconds}")
+        raise TrainerError(
+            "bad_input", f"config /time_budget_seconds must be 0 (no limit) or more, got {cfg.time_budget_seconds}"
+        )
     if not Path(cfg.data).is_file():
-        raise TrainerError("bad_input", f"training data {cfg.data} does not exist",
-                           "run `mcp-forge generate` first, or pass --data <file.jsonl>")
+        raise TrainerError(
+            "bad_input",
+            f"training data {cfg.data} does not exist",
+            "run `mcp-forge generate` first, or pass --data <file.jsonl>",
+        )
     return cfg
 
 

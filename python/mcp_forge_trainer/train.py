@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers import TrainerCallback
+
 from . import budget as budgeting
 from . import models
 from . import shared_prefix
@@ -72,43 +74,36 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
-def make_callback(phase: str, cfg: TrainConfig, attempt: dict):
-    import torch
-    from transformers import TrainerCallback
+class Progress(TrainerCallback):
+    """Reports a phase's steps and checkpoints on the protocol, and stops at the end of the step after
+    SIGINT/SIGTERM (with a checkpoint)."""
 
-    class Progress(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw):
-            self.t0, self.tokens0, self.step0 = time.time(), state.num_input_tokens_seen, state.global_step
+    def __init__(self, phase: str):
+        self.phase = phase
 
-        def on_step_begin(self, args, state, control, **kw):
-            if (phase == "lora" and cfg.inject_oom_at_step and not attempt.get("injected")
-                    and state.global_step + 1 == cfg.inject_oom_at_step):
-                attempt["injected"] = True
-                raise torch.OutOfMemoryError(
-                    f"CUDA out of memory (injected at step {cfg.inject_oom_at_step} by inject_oom_at_step)")
+    def on_train_begin(self, args, state, control, **kw):
+        self.t0, self.tokens0, self.step0 = time.time(), state.num_input_tokens_seen, state.global_step
 
-        def on_step_end(self, args, state, control, **kw):
-            if STOP.is_set() or state.global_step >= state.max_steps:
-                control.should_save = True
-            if STOP.is_set():
-                control.should_training_stop = True
+    def on_step_end(self, args, state, control, **kw):
+        if STOP.is_set() or state.global_step >= state.max_steps:
+            control.should_save = True
+        if STOP.is_set():
+            control.should_training_stop = True
 
-        def on_log(self, args, state, control, logs=None, **kw):
-            if not logs or "loss" not in logs:
-                return
-            elapsed = max(time.time() - self.t0, 1e-6)
-            done = max(state.global_step - self.step0, 1)
-            emit("step", phase=phase, step=state.global_step, total=state.max_steps,
-                 loss=round(float(logs["loss"]), 5), lr=logs.get("learning_rate"),
-                 tokensPerSecond=round((state.num_input_tokens_seen - self.tokens0) / elapsed, 1),
-                 etaSeconds=round(elapsed / done * (state.max_steps - state.global_step), 1),
-                 epoch=round(state.epoch or 0, 3))
+    def on_log(self, args, state, control, logs=None, **kw):
+        if not logs or "loss" not in logs:
+            return
+        elapsed = max(time.time() - self.t0, 1e-6)
+        done = max(state.global_step - self.step0, 1)
+        emit("step", phase=self.phase, step=state.global_step, total=state.max_steps,
+             loss=round(float(logs["loss"]), 5), lr=logs.get("learning_rate"),
+             tokensPerSecond=round((state.num_input_tokens_seen - self.tokens0) / elapsed, 1),
+             etaSeconds=round(elapsed / done * (state.max_steps - state.global_step), 1),
+             epoch=round(state.epoch or 0, 3))
 
-        def on_save(self, args, state, control, **kw):
-            emit("checkpoint", phase=phase, step=state.global_step,
-                 path=str(Path(args.output_dir) / f"checkpoint-{state.global_step}"))
-
-    return Progress()
+    def on_save(self, args, state, control, **kw):
+        emit("checkpoint", phase=self.phase, step=state.global_step,
+             path=str(Path(args.output_dir) / f"checkpoint-{state.global_step}"))
 
 
 def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, backend: models.Backend):
@@ -173,7 +168,6 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
     import torch
 
     settings = Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length)
-    attempt: dict = {}
     retried = False
     while True:
         model = make_model()
@@ -181,7 +175,7 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
         try:
             trainer = trainer_class(cfg, phase)(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
                                  train_dataset=phase_dataset(phase, cfg, columns), processing_class=tokenizer,
-                                 callbacks=[make_callback(phase, cfg, attempt), *extra_callbacks])
+                                 callbacks=[Progress(phase), *extra_callbacks])
             checkpoint = latest_checkpoint(out_dir) if (resume or retried) and phase == "lora" else None
             if checkpoint:
                 log.info("resuming from %s", checkpoint)

@@ -159,5 +159,6 @@ def test_a_missing_preset_package_names_the_exact_install_command(monkeypatch):
 
 def test_smollm2_resolves_to_the_file_in_its_package():
     path = gguf_base.source_file("SmolLM2-135M")
+    assert path is not None
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 90_000_000
     assert gguf_base.architecture(path) == "llama"
