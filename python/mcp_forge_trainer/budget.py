@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from transformers import TrainerCallback
+
 from .protocol import emit, log
 
 CALIBRATION_STEPS = 12  # timed steps at most, after one untimed warm-up step
@@ -174,32 +176,7 @@ class Budget:
     def deadline_callback(self, name: str, checkpoint: bool):
         """Stops phase `name` after the step that would cross its deadline (saving a checkpoint when
         `checkpoint`), so training goes on to its end with what it learned."""
-        from transformers import TrainerCallback
-
-        deadline = self.deadlines.get(name)
-        budget = self
-
-        class Deadline(TrainerCallback):
-            def on_train_begin(self, args, state, control, **kw):
-                self.t0, self.step0 = time.time(), state.global_step
-
-            def on_step_end(self, args, state, control, **kw):
-                if deadline is None or state.global_step >= state.max_steps:
-                    return
-                per_step = (time.time() - self.t0) / max(state.global_step - self.step0, 1)
-                if time.time() + per_step > deadline:
-                    log.warning(
-                        "%s: the time budget is reached at step %d of %d; stopping here",
-                        name,
-                        state.global_step,
-                        state.max_steps,
-                    )
-                    emit("budget_reached", phase=name, step=state.global_step, total=state.max_steps)
-                    budget.cut_by_deadline = True
-                    control.should_training_stop = True
-                    control.should_save = checkpoint
-
-        return Deadline()
+        return Deadline(self, name, self.deadlines.get(name), checkpoint)
 
     def past_deadline(self) -> bool:
         end = self.deadlines.get("end")
@@ -251,6 +228,51 @@ class Budget:
         }
 
 
+class Deadline(TrainerCallback):
+    """Stops phase `name` after the step that would cross `deadline` (None: never), saving a checkpoint
+    when `checkpoint`; marks the budget as cut by its deadline."""
+
+    def __init__(self, budget: Budget, name: str, deadline: float | None, checkpoint: bool):
+        self.budget, self.name, self.deadline, self.checkpoint = budget, name, deadline, checkpoint
+
+    def on_train_begin(self, args, state, control, **kw):
+        self.t0, self.step0 = time.time(), state.global_step
+
+    def on_step_end(self, args, state, control, **kw):
+        if self.deadline is None or state.global_step >= state.max_steps:
+            return
+        per_step = (time.time() - self.t0) / max(state.global_step - self.step0, 1)
+        if time.time() + per_step > self.deadline:
+            log.warning(
+                "%s: the time budget is reached at step %d of %d; stopping here",
+                self.name,
+                state.global_step,
+                state.max_steps,
+            )
+            emit("budget_reached", phase=self.name, step=state.global_step, total=state.max_steps)
+            self.budget.cut_by_deadline = True
+            control.should_training_stop = True
+            control.should_save = self.checkpoint
+
+
+class Timer(TrainerCallback):
+    """Marks the calibration steps: when the first began, and the wall clock, CPU time and tokens seen at
+    the end of each; stops once they span CALIBRATION_SECONDS."""
+
+    def __init__(self):
+        self.marks: list[tuple[float, float, int]] = []  # wall clock, CPU time, tokens seen
+        self.first_step: list[tuple[float, float]] = []
+
+    def on_step_begin(self, args, state, control, **kw):
+        if not self.first_step:
+            self.first_step.append((time.time(), time.process_time()))
+
+    def on_step_end(self, args, state, control, **kw):
+        self.marks.append((time.time(), time.process_time(), state.num_input_tokens_seen))
+        if len(self.marks) >= 2 and self.marks[-1][0] - self.marks[0][0] >= CALIBRATION_SECONDS:
+            control.should_training_stop = True
+
+
 def measure_throughput(
     name: str, model, tokenizer, columns: dict, cfg, backend
 ) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -261,7 +283,6 @@ def measure_throughput(
     it again. The model's trainable weights are restored afterwards; each Trainer seeds itself, so the
     training that follows is the same as without this."""
     import torch
-    from transformers import TrainerCallback
 
     from .train import Settings, phase_dataset, sft_args, trainer_class  # train imports this module
 
@@ -281,19 +302,8 @@ def measure_throughput(
         save_steps=10**6,
         tiny=replace(cfg.tiny, pretrain_epochs=1.0),
     )
-    marks: list[tuple[float, float, int]] = []  # wall clock, CPU time, tokens seen
-    first_step: list[tuple[float, float]] = []
-
-    class Timer(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kw):
-            if not first_step:
-                first_step.append((time.time(), time.process_time()))
-
-        def on_step_end(self, args, state, control, **kw):
-            marks.append((time.time(), time.process_time(), state.num_input_tokens_seen))
-            if len(marks) >= 2 and marks[-1][0] - marks[0][0] >= CALIBRATION_SECONDS:
-                control.should_training_stop = True
-
+    timer = Timer()
+    marks, first_step = timer.marks, timer.first_step
     kept = {key: p.detach().clone() for key, p in model.named_parameters() if p.requires_grad}
     with tempfile.TemporaryDirectory(prefix="mcp-forge-calibrate-") as out:
         trainer = trainer_class(cfg, name)(
@@ -303,7 +313,7 @@ def measure_throughput(
             ),
             train_dataset=phase_dataset(name, cfg, sample),
             processing_class=tokenizer,
-            callbacks=[Timer()],
+            callbacks=[timer],
         )
         begin = (time.time(), time.process_time())
         trainer.train()
