@@ -16,9 +16,27 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
+def require_bench() -> None:
+    """The benchmarks live in python/bench, beside this package in a checkout, not in it: puts that
+    folder's parent on the path when it is there."""
+    import importlib.util
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "bench" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    if importlib.util.find_spec("bench") is None:
+        raise TrainerError(
+            "bad_input",
+            "bench: the benchmarks (python/bench) are not on the Python path",
+            "run it from a checkout of MCP-Forge with python/ on PYTHONPATH (npm run bench does)",
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mcp_forge_trainer",
-                                     description="MCP-Forge trainer: LoRA fine-tuning and GGUF export")
+    parser = argparse.ArgumentParser(
+        prog="python -m mcp_forge_trainer", description="MCP-Forge trainer: LoRA fine-tuning and GGUF export"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="LoRA fine-tune on the contract's JSONL")
@@ -31,19 +49,29 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--quant", default="q8_0", help="q8_0 (default), q4_k_m, q4_k_s, q5_k_m, f16")
     e.add_argument("--tools", help="tools.json whose hash and tools go into the GGUF metadata")
     e.add_argument("--no-verify", action="store_true", help="skip loading the file with llama.cpp")
-    b = sub.add_parser("bench", help="measure tiny-model training and export on this machine, or with "
-                                      "--gpu-shape LoRA throughput for a published model's shape")
+    b = sub.add_parser(
+        "bench",
+        help="measure tiny-model training and export on this machine, or with "
+        "--gpu-shape LoRA throughput for a published model's shape",
+    )
     b.add_argument("--samples", type=int, default=2000)
     b.add_argument("--workdir", default=None)
-    b.add_argument("--gpu-shape", help="build this shape with random weights and time LoRA SFT on it "
-                                       "(qwen2.5-1.5b; toy for a CPU check)")
+    b.add_argument(
+        "--gpu-shape",
+        help="build this shape with random weights and time LoRA SFT on it (qwen2.5-1.5b; toy for a CPU check)",
+    )
     b.add_argument("--backend", default="transformers", help="transformers, qlora, unsloth or unsloth-16bit")
     b.add_argument("--profile", default="balanced", help="contract profile for the --gpu-shape bench")
     b.add_argument("--warmup", type=int, default=5, help="optimizer steps before the clock starts")
     b.add_argument("--steps", type=int, default=40, help="optimizer steps timed")
     b.add_argument("--out", help="write the --gpu-shape figures to this JSON file")
-    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a training setting of the --gpu-shape bench (e.g. batch_size=8)")
+    b.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a training setting of the --gpu-shape bench (e.g. batch_size=8)",
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     claim_stdout()
@@ -61,13 +89,24 @@ def main(argv: list[str] | None = None) -> int:
         elif args.gpu_shape:
             import tempfile
 
-            from .gpu_bench import gpu_bench
+            require_bench()
 
-            gpu_bench(args.gpu_shape, args.backend, args.samples, args.steps, args.warmup, args.profile,
-                      args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"), args.out,
-                      parse_overrides(args.set))
+            from bench.gpu import gpu_bench
+
+            gpu_bench(
+                args.gpu_shape,
+                args.backend,
+                args.samples,
+                args.steps,
+                args.warmup,
+                args.profile,
+                args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"),
+                args.out,
+                parse_overrides(args.set),
+            )
         else:
-            from .bench import bench
+            require_bench()
+            from bench.trainer import bench
 
             bench(args.samples, args.workdir)
         return 0
@@ -77,8 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail(TrainerError("interrupted", "interrupted", "run again with --resume"))
     except Exception as error:  # noqa: BLE001 - reported on the protocol, then re-raised for the traceback
         log.exception("trainer crashed")
-        emit("error", kind="internal", message=f"{type(error).__name__}: {error}",
-             hint="this is a bug in the trainer; the traceback is on stderr")
+        emit(
+            "error",
+            kind="internal",
+            message=f"{type(error).__name__}: {error}",
+            hint="this is a bug in the trainer; the traceback is on stderr",
+        )
         return 1
 
 

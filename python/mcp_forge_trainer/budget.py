@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from transformers import TrainerCallback
+
 from .protocol import emit, log
 
 CALIBRATION_STEPS = 12  # timed steps at most, after one untimed warm-up step
@@ -86,13 +88,18 @@ class Budget:
 
     # --- measuring -----------------------------------------------------------------------------------
 
-    def measure(self, name: str, model, tokenizer, columns: dict, cfg, backend, full_steps: int,
-                full_tokens: int) -> Phase:
+    def measure(
+        self, name: str, model, tokenizer, columns: dict, cfg, backend, full_steps: int, full_tokens: int
+    ) -> Phase:
         """Times a few steps of phase `name` on a random slice of `columns` and keeps the phase."""
         wall, cpu = measure_throughput(name, model, tokenizer, columns, cfg, backend)
         phase = Phase(name, full_steps, full_tokens, *wall, *cpu, steps=full_steps)
-        log.info("%s: %.0f tokens/s measured on this machine (%.1f s to start a loop)", name, phase.tokens_per_second,
-                 phase.overhead_seconds)
+        log.info(
+            "%s: %.0f tokens/s measured on this machine (%.1f s to start a loop)",
+            name,
+            phase.tokens_per_second,
+            phase.overhead_seconds,
+        )
         self.phases[name] = phase
         return phase
 
@@ -114,7 +121,7 @@ class Budget:
             scale = max(0.0, available - sum(p.overhead_seconds for p in phases)) / per_token
             for p in phases:
                 p.steps = max(1, min(p.full_steps, math.floor(p.full_steps * scale)))
-        if available is not None:
+        if available is not None and self.seconds is not None:  # available is None when seconds is
             planned = max(sum(p.seconds(p.steps) for p in phases), 1e-9)
             end = time.time()
             for p in phases:  # each loop may run until the end of its share of the time
@@ -127,14 +134,25 @@ class Budget:
         self.estimated = {
             "tokens": round(tokens),
             "fullTokens": full_tokens,
-            "tokensPerSecond": round(tokens / max(sum(p.tokens(p.steps) / p.tokens_per_second for p in phases), 1e-9), 1),
+            "tokensPerSecond": round(
+                tokens / max(sum(p.tokens(p.steps) / p.tokens_per_second for p in phases), 1e-9), 1
+            ),
             "seconds": round(seconds, 1),
             "fullSeconds": round(full_seconds, 1),
             "budgetSeconds": self.seconds,
             "fraction": round(tokens / max(full_tokens, 1), 4),
-            "phases": [{"phase": p.name, "steps": p.steps, "fullSteps": p.full_steps, "tokens": round(p.tokens(p.steps)),
-                        "fullTokens": p.full_tokens, "tokensPerSecond": round(p.tokens_per_second, 1),
-                        "seconds": round(p.seconds(p.steps), 1)} for p in phases],
+            "phases": [
+                {
+                    "phase": p.name,
+                    "steps": p.steps,
+                    "fullSteps": p.full_steps,
+                    "tokens": round(p.tokens(p.steps)),
+                    "fullTokens": p.full_tokens,
+                    "tokensPerSecond": round(p.tokens_per_second, 1),
+                    "seconds": round(p.seconds(p.steps), 1),
+                }
+                for p in phases
+            ],
             "dryRun": self.dry_run,
         }
         emit("estimate", **self.estimated)
@@ -158,28 +176,7 @@ class Budget:
     def deadline_callback(self, name: str, checkpoint: bool):
         """Stops phase `name` after the step that would cross its deadline (saving a checkpoint when
         `checkpoint`), so training goes on to its end with what it learned."""
-        from transformers import TrainerCallback
-
-        deadline = self.deadlines.get(name)
-        budget = self
-
-        class Deadline(TrainerCallback):
-            def on_train_begin(self, args, state, control, **kw):
-                self.t0, self.step0 = time.time(), state.global_step
-
-            def on_step_end(self, args, state, control, **kw):
-                if deadline is None or state.global_step >= state.max_steps:
-                    return
-                per_step = (time.time() - self.t0) / max(state.global_step - self.step0, 1)
-                if time.time() + per_step > deadline:
-                    log.warning("%s: the time budget is reached at step %d of %d; stopping here",
-                                name, state.global_step, state.max_steps)
-                    emit("budget_reached", phase=name, step=state.global_step, total=state.max_steps)
-                    budget.cut_by_deadline = True
-                    control.should_training_stop = True
-                    control.should_save = checkpoint
-
-        return Deadline()
+        return Deadline(self, name, self.deadlines.get(name), checkpoint)
 
     def past_deadline(self) -> bool:
         end = self.deadlines.get("end")
@@ -206,10 +203,19 @@ class Budget:
             "budgetSeconds": self.seconds,
             "fraction": fraction,
             "cut": None if fraction >= 1 else "deadline" if self.cut_by_deadline else "plan",
-            "phases": [{"phase": p.name, "steps": p.steps_done, "plannedSteps": p.steps, "fullSteps": p.full_steps,
-                        "tokens": round(p.tokens(p.steps_done)), "fullTokens": p.full_tokens,
-                        "seconds": round(p.seconds_taken, 2), "estimatedSeconds": round(p.seconds(p.steps_run), 2)}
-                       for p in phases],
+            "phases": [
+                {
+                    "phase": p.name,
+                    "steps": p.steps_done,
+                    "plannedSteps": p.steps,
+                    "fullSteps": p.full_steps,
+                    "tokens": round(p.tokens(p.steps_done)),
+                    "fullTokens": p.full_tokens,
+                    "seconds": round(p.seconds_taken, 2),
+                    "estimatedSeconds": round(p.seconds(p.steps_run), 2),
+                }
+                for p in phases
+            ],
             "estimatedSeconds": round(estimated, 2),
             "actualSeconds": round(taken, 2),
             "estimateError": round(taken / estimated - 1, 4) if estimated > 0 else None,
@@ -222,7 +228,54 @@ class Budget:
         }
 
 
-def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend) -> tuple[tuple, tuple]:
+class Deadline(TrainerCallback):
+    """Stops phase `name` after the step that would cross `deadline` (None: never), saving a checkpoint
+    when `checkpoint`; marks the budget as cut by its deadline."""
+
+    def __init__(self, budget: Budget, name: str, deadline: float | None, checkpoint: bool):
+        self.budget, self.name, self.deadline, self.checkpoint = budget, name, deadline, checkpoint
+
+    def on_train_begin(self, args, state, control, **kw):
+        self.t0, self.step0 = time.time(), state.global_step
+
+    def on_step_end(self, args, state, control, **kw):
+        if self.deadline is None or state.global_step >= state.max_steps:
+            return
+        per_step = (time.time() - self.t0) / max(state.global_step - self.step0, 1)
+        if time.time() + per_step > self.deadline:
+            log.warning(
+                "%s: the time budget is reached at step %d of %d; stopping here",
+                self.name,
+                state.global_step,
+                state.max_steps,
+            )
+            emit("budget_reached", phase=self.name, step=state.global_step, total=state.max_steps)
+            self.budget.cut_by_deadline = True
+            control.should_training_stop = True
+            control.should_save = self.checkpoint
+
+
+class Timer(TrainerCallback):
+    """Marks the calibration steps: when the first began, and the wall clock, CPU time and tokens seen at
+    the end of each; stops once they span CALIBRATION_SECONDS."""
+
+    def __init__(self):
+        self.marks: list[tuple[float, float, int]] = []  # wall clock, CPU time, tokens seen
+        self.first_step: list[tuple[float, float]] = []
+
+    def on_step_begin(self, args, state, control, **kw):
+        if not self.first_step:
+            self.first_step.append((time.time(), time.process_time()))
+
+    def on_step_end(self, args, state, control, **kw):
+        self.marks.append((time.time(), time.process_time(), state.num_input_tokens_seen))
+        if len(self.marks) >= 2 and self.marks[-1][0] - self.marks[0][0] >= CALIBRATION_SECONDS:
+            control.should_training_stop = True
+
+
+def measure_throughput(
+    name: str, model, tokenizer, columns: dict, cfg, backend
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """(tokens per second, seconds to start a loop) of phase `name`, in wall-clock time and in this
     process's CPU time: up to CALIBRATION_STEPS timed
     optimizer steps after a warm-up step, on sequences drawn at random from `columns`. The warm-up
@@ -230,7 +283,7 @@ def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend)
     it again. The model's trainable weights are restored afterwards; each Trainer seeds itself, so the
     training that follows is the same as without this."""
     import torch
-    from transformers import TrainerCallback
+
     from .train import Settings, phase_dataset, sft_args, trainer_class  # train imports this module
 
     per_step = cfg.tiny.pretrain_batch_size if name == "pretrain" else cfg.batch_size * cfg.grad_accum
@@ -239,29 +292,29 @@ def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend)
     rows = [rng.randrange(n) for _ in range(per_step * (CALIBRATION_STEPS + 1))]
     if name == "lora" and packed(cfg):  # enough sequences to fill the packed rows of every step
         while sum(len(columns["input_ids"][i]) for i in rows) < per_step * (CALIBRATION_STEPS + 1) * cfg.max_seq_length:
-            rows += rows[: per_step]
+            rows += rows[:per_step]
     sample = {key: [values[i] for i in rows] for key, values in columns.items()}
-    trial = replace(cfg, max_steps=CALIBRATION_STEPS + 1, warmup_steps=0, logging_steps=10 ** 6, save_steps=10 ** 6,
-                    tiny=replace(cfg.tiny, pretrain_epochs=1.0))
-    marks: list[tuple[float, float, int]] = []  # wall clock, CPU time, tokens seen
-    first_step: list[tuple[float, float]] = []
-
-    class Timer(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kw):
-            if not first_step:
-                first_step.append((time.time(), time.process_time()))
-
-        def on_step_end(self, args, state, control, **kw):
-            marks.append((time.time(), time.process_time(), state.num_input_tokens_seen))
-            if len(marks) >= 2 and marks[-1][0] - marks[0][0] >= CALIBRATION_SECONDS:
-                control.should_training_stop = True
-
+    trial = replace(
+        cfg,
+        max_steps=CALIBRATION_STEPS + 1,
+        warmup_steps=0,
+        logging_steps=10**6,
+        save_steps=10**6,
+        tiny=replace(cfg.tiny, pretrain_epochs=1.0),
+    )
+    timer = Timer()
+    marks, first_step = timer.marks, timer.first_step
     kept = {key: p.detach().clone() for key, p in model.named_parameters() if p.requires_grad}
     with tempfile.TemporaryDirectory(prefix="mcp-forge-calibrate-") as out:
-        trainer = trainer_class(cfg, name)(model=model, args=sft_args(trial, Path(out), Settings(cfg.batch_size, cfg.grad_accum,
-                                                                                  cfg.max_seq_length), name, backend),
-                             train_dataset=phase_dataset(name, cfg, sample), processing_class=tokenizer,
-                             callbacks=[Timer()])
+        trainer = trainer_class(cfg, name)(
+            model=model,
+            args=sft_args(
+                trial, Path(out), Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length), name, backend
+            ),
+            train_dataset=phase_dataset(name, cfg, sample),
+            processing_class=tokenizer,
+            callbacks=[timer],
+        )
         begin = (time.time(), time.process_time())
         trainer.train()
         del trainer
@@ -273,8 +326,10 @@ def measure_throughput(name: str, model, tokenizer, columns: dict, cfg, backend)
         marks.insert(0, (*first_step[0], 0))
     (t0, c0, tokens0), (t1, c1, tokens1) = marks[0], marks[-1]
     tokens = max(tokens1 - tokens0, 1)
-    return ((tokens / max(t1 - t0, 1e-6), first_step[0][0] - begin[0]),
-            (tokens / max(c1 - c0, 1e-6), first_step[0][1] - begin[1]))
+    return (
+        (tokens / max(t1 - t0, 1e-6), first_step[0][0] - begin[0]),
+        (tokens / max(c1 - c0, 1e-6), first_step[0][1] - begin[1]),
+    )
 
 
 def pretrain_recipe(cfg, columns: dict) -> tuple[int, int]:
@@ -309,8 +364,9 @@ def eval_seconds(budget: Budget, eval_data: str | None, mean_tokens: float) -> f
     return count * mean_tokens / (lora.tokens_per_second * EVAL_SPEEDUP)
 
 
-def plan_tiny(budget: Budget, model, tokenizer, columns: dict, lora_columns: dict, cfg, backend,
-              between_seconds: float) -> None:
+def plan_tiny(
+    budget: Budget, model, tokenizer, columns: dict, lora_columns: dict, cfg, backend, between_seconds: float
+) -> None:
     """Before the tiny model's pre-training: measures both loops (LoRA on a copy of the model), plans
     them, and sets the pre-training epochs and the LoRA steps the plan gives. `between_seconds`: the
     work between the loops (encoding the samples again)."""
@@ -319,8 +375,15 @@ def plan_tiny(budget: Budget, model, tokenizer, columns: dict, lora_columns: dic
     from . import models
 
     budget.measure("pretrain", model, tokenizer, columns, cfg, backend, *pretrain_recipe(cfg, columns))
-    budget.measure("lora", models.add_lora(copy.deepcopy(model), cfg, backend), tokenizer, lora_columns, cfg,
-                   backend, *lora_recipe(cfg, lora_columns))
+    budget.measure(
+        "lora",
+        models.add_lora(copy.deepcopy(model), cfg, backend),
+        tokenizer,
+        lora_columns,
+        cfg,
+        backend,
+        *lora_recipe(cfg, lora_columns),
+    )
     budget.plan(between_seconds + eval_seconds(budget, cfg.eval_data, mean_length(lora_columns)))
     pretrain = budget.phases["pretrain"]
     if pretrain.steps < pretrain.full_steps:

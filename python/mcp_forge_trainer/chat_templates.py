@@ -28,8 +28,9 @@ def carries_tools(tokenizer, template: str | None = None) -> bool:
     if not template:
         return False
     try:
-        text = tokenizer.apply_chat_template(PROBE["messages"], tools=PROBE["tools"], chat_template=template,
-                                             tokenize=False)
+        text = tokenizer.apply_chat_template(
+            PROBE["messages"], tools=PROBE["tools"], chat_template=template, tokenize=False
+        )
     except Exception as e:  # noqa: BLE001 - a template may raise anything (Gemma's: raise_exception)
         log.debug("the chat template fails on the tool probe: %s", e)
         return False
@@ -50,15 +51,25 @@ def ensure_tool_template(tokenizer) -> str | None:
     name = getattr(tokenizer, "name_or_path", "") or "the base model"
     family = marker_family(tokenizer)
     if family is None:
-        own = "has no chat template" if not getattr(tokenizer, "chat_template", None) else "has a chat template that cannot render tool calls"
+        own = (
+            "has no chat template"
+            if not getattr(tokenizer, "chat_template", None)
+            else "has a chat template that cannot render tool calls"
+        )
         raise TrainerError(
             "bad_input",
             f"{name} {own}, and its vocabulary has neither ChatML's (<|im_start|>, <|im_end|>) nor Gemma's "
             "(<start_of_turn>, <end_of_turn>) turn markers to write a tool template on",
             "use a model whose chat template renders tools (e.g. --model qwen2.5-0.5b or llama-3.2-1b), "
-            "or smollm2-135m, gemma3-270m or tiny")
+            "or smollm2-135m, gemma3-270m or tiny",
+        )
     template = tool_template(family)
     tokenizer.chat_template = template
-    log.info("%s: its chat template cannot render tool calls; training with mcp-forge's tool template on its "
-             "%s turn markers (%s)", name, family, TOOL_TEMPLATES[family]["file"])
+    log.info(
+        "%s: its chat template cannot render tool calls; training with mcp-forge's tool template on its "
+        "%s turn markers (%s)",
+        name,
+        family,
+        TOOL_TEMPLATES[family]["file"],
+    )
     return template

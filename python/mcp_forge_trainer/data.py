@@ -18,8 +18,9 @@ def read_samples(path: str) -> list[dict]:
             try:
                 sample = json.loads(line)
             except json.JSONDecodeError as e:
-                raise TrainerError("bad_input", f"{path}:{lineno}: not valid JSON ({e.msg})",
-                                   "run `mcp-forge qa --fix` on the data") from None
+                raise TrainerError(
+                    "bad_input", f"{path}:{lineno}: not valid JSON ({e.msg})", "run `mcp-forge qa --fix` on the data"
+                ) from None
             samples.append(normalise(sample, f"{path}:{lineno}"))
     if not samples:
         raise TrainerError("bad_input", f"{path} holds no samples", "run `mcp-forge generate` first")
@@ -49,10 +50,15 @@ def normalise(sample: dict, where: str) -> dict:
                 try:
                     args = json.loads(args) if args.strip() else {}
                 except json.JSONDecodeError:
-                    raise TrainerError("bad_input", f"{where}: /messages/{i}/tool_calls/{j}/function/arguments is not JSON",
-                                       "run `mcp-forge qa --fix` on the data") from None
+                    raise TrainerError(
+                        "bad_input",
+                        f"{where}: /messages/{i}/tool_calls/{j}/function/arguments is not JSON",
+                        "run `mcp-forge qa --fix` on the data",
+                    ) from None
             if not isinstance(fn.get("name"), str) or not isinstance(args, dict):
-                raise TrainerError("bad_input", f"{where}: /messages/{i}/tool_calls/{j}/function needs a name and object arguments")
+                raise TrainerError(
+                    "bad_input", f"{where}: /messages/{i}/tool_calls/{j}/function needs a name and object arguments"
+                )
             calls.append({**call, "type": "function", "function": {"name": fn["name"], "arguments": args}})
         if calls:
             m["tool_calls"] = calls
@@ -71,8 +77,9 @@ class Encoded:
 
 
 def render(tokenizer, messages, tools, add_generation_prompt=False) -> str:
-    return tokenizer.apply_chat_template(messages, tools=tools or None, tokenize=False,
-                                         add_generation_prompt=add_generation_prompt)
+    return tokenizer.apply_chat_template(
+        messages, tools=tools or None, tokenize=False, add_generation_prompt=add_generation_prompt
+    )
 
 
 def assistant_spans(tokenizer, messages, tools) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -91,9 +98,12 @@ def assistant_spans(tokenizer, messages, tools) -> list[tuple[str, list[tuple[in
         prefix = render(tokenizer, messages[:i], tools, add_generation_prompt=True)
         upto = render(tokenizer, messages[: i + 1], tools)
         if not upto.startswith(prefix):
-            raise TrainerError("bad_input", "the chat template renders the generation prompt differently from an assistant turn",
-                               "this model's template cannot be used for assistant-only loss")
-        check_calls_rendered(m, i, upto[len(prefix):])
+            raise TrainerError(
+                "bad_input",
+                "the chat template renders the generation prompt differently from an assistant turn",
+                "this model's template cannot be used for assistant-only loss",
+            )
+        check_calls_rendered(m, i, upto[len(prefix) :])
         if full.startswith(upto):
             spans.append((len(prefix), len(upto)))
         else:
@@ -113,7 +123,8 @@ def check_calls_rendered(message: dict, index: int, turn: str) -> None:
                 f"the chat template renders the assistant turn /messages/{index} without its tool call "
                 f"{call['function']['name']!r} (as {turn[:80]!r}): training would learn empty replies",
                 "use a base model whose chat template renders tool calls (e.g. qwen2.5-0.5b), or one with ChatML "
-                "or Gemma turn markers, for which mcp-forge writes a tool template")
+                "or Gemma turn markers, for which mcp-forge writes a tool template",
+            )
 
 
 def encode(tokenizer, sample: dict) -> list[Encoded]:
@@ -160,13 +171,17 @@ def texts_for_tokenizer(samples: list[dict]) -> list[str]:
         for m in s["messages"]:
             out.append(m["content"])
             for c in m.get("tool_calls") or []:
-                out.append(json.dumps({"name": c["function"]["name"], "arguments": c["function"]["arguments"]},
-                                      ensure_ascii=False))
+                out.append(
+                    json.dumps(
+                        {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}, ensure_ascii=False
+                    )
+                )
     return [t for t in out if t]
 
 
 def file_sha256(path: str) -> str:
     import hashlib
+
     h = hashlib.sha256()
     with open(Path(path), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

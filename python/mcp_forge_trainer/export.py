@@ -12,8 +12,13 @@ from pathlib import Path
 from . import __version__, gguf_base
 from .protocol import TrainerError, emit, log
 
-QUANTS = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M",
-          "q4_k_s": "LLAMA_FTYPE_MOSTLY_Q4_K_S", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M", "f16": None}
+QUANTS = {
+    "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
+    "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M",
+    "q4_k_s": "LLAMA_FTYPE_MOSTLY_Q4_K_S",
+    "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
+    "f16": None,
+}
 # setup.sh unpacks convert_hf_to_gguf.py, its `conversion` package and the gguf-py it was written
 # against (newer than PyPI's gguf of the same version number) from the llama-cpp-python sdist, so the
 # converter matches the llama.cpp that quantises and loads the file.
@@ -28,8 +33,11 @@ def converter_path() -> Path:
 
 def read_training_record(adapter: Path) -> dict:
     if not (adapter / "adapter_config.json").is_file():
-        raise TrainerError("bad_input", f"{adapter} is not an adapter folder (no adapter_config.json)",
-                           "pass the folder `mcp-forge train` wrote, e.g. .mcp-forge/model/adapter")
+        raise TrainerError(
+            "bad_input",
+            f"{adapter} is not an adapter folder (no adapter_config.json)",
+            "pass the folder `mcp-forge train` wrote, e.g. .mcp-forge/model/adapter",
+        )
     record_file = adapter / "mcp_forge_training.json"
     record = json.loads(record_file.read_text()) if record_file.is_file() else {}
     if "baseModelPath" not in record:
@@ -47,9 +55,11 @@ def base_folder(record: dict) -> str:
         return path
     folder = gguf_base.resolve(name)
     if folder is None or folder.name != Path(path).name:
-        raise TrainerError("bad_input", f"the base model file {name} is not the one the adapter was trained on "
-                                        f"(its sha256 differs)",
-                           "export with the file used in training, or train again on this one")
+        raise TrainerError(
+            "bad_input",
+            f"the base model file {name} is not the one the adapter was trained on (its sha256 differs)",
+            "export with the file used in training, or train again on this one",
+        )
     return str(folder)
 
 
@@ -63,8 +73,11 @@ def merge(adapter: Path, record: dict, out_dir: Path) -> None:
     try:
         base = AutoModelForCausalLM.from_pretrained(base_path, revision=revision, dtype=torch.float32)
     except OSError as e:
-        raise TrainerError("model_not_found", f"cannot load the base model {base_path}: {str(e).splitlines()[0]}",
-                           "the base must be where training found it (local folder or Hugging Face cache)") from None
+        raise TrainerError(
+            "model_not_found",
+            f"cannot load the base model {base_path}: {str(e).splitlines()[0]}",
+            "the base must be where training found it (local folder or Hugging Face cache)",
+        ) from None
     merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     merged.save_pretrained(str(out_dir), safe_serialization=True)
     tokenizer = AutoTokenizer.from_pretrained(str(adapter))
@@ -82,9 +95,16 @@ def describe_added_tokens(tokenizer, config_file: Path) -> None:
     added_tokens_decoder, which transformers 5 no longer writes there."""
     config = json.loads(config_file.read_text())
     config["added_tokens_decoder"] = {
-        str(i): {"content": t.content, "special": t.special, "lstrip": t.lstrip, "rstrip": t.rstrip,
-                 "normalized": t.normalized, "single_word": t.single_word}
-        for i, t in tokenizer.added_tokens_decoder.items()}
+        str(i): {
+            "content": t.content,
+            "special": t.special,
+            "lstrip": t.lstrip,
+            "rstrip": t.rstrip,
+            "normalized": t.normalized,
+            "single_word": t.single_word,
+        }
+        for i, t in tokenizer.added_tokens_decoder.items()
+    }
     if "chat_template" not in config and getattr(tokenizer, "chat_template", None):
         config["chat_template"] = tokenizer.chat_template
     config_file.write_text(json.dumps(config, indent=2))
@@ -107,17 +127,28 @@ runpy.run_path(script, run_name="__main__")
 def convert(merged: Path, out_file: Path, outtype: str, vocab_from_base: bool = False) -> None:
     script = converter_path()
     if not script.is_file():
-        raise TrainerError("environment", f"llama.cpp's converter is missing ({script})",
-                           "run `npm run setup:python`, or set MCP_FORGE_CONVERTER to convert_hf_to_gguf.py")
+        raise TrainerError(
+            "environment",
+            f"llama.cpp's converter is missing ({script})",
+            "run `npm run setup:python`, or set MCP_FORGE_CONVERTER to convert_hf_to_gguf.py",
+        )
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}
     command = [sys.executable, *(["-c", ANY_PRE_TOKENIZER] if vocab_from_base else []), str(script)]
-    proc = subprocess.run([*command, str(merged), "--outfile", str(out_file), "--outtype", outtype],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(
+        [*command, str(merged), "--outfile", str(out_file), "--outtype", outtype],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     if proc.returncode != 0:
         log.error("%s", proc.stdout)
-        raise TrainerError("environment", f"llama.cpp's converter failed (exit {proc.returncode}): "
-                                          f"{proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ''}",
-                           "see the converter's output on stderr (run with -v); the architecture may be unsupported")
+        raise TrainerError(
+            "environment",
+            f"llama.cpp's converter failed (exit {proc.returncode}): "
+            f"{proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ''}",
+            "see the converter's output on stderr (run with -v); the architecture may be unsupported",
+        )
     log.debug("%s", proc.stdout)
 
 
@@ -178,12 +209,15 @@ def quantize(src: Path, dst: Path, quant: str) -> None:
     import llama_cpp
 
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, QUANTS[quant])
+    params.ftype = getattr(llama_cpp, QUANTS[quant])  # type: ignore[arg-type]  # f16 (None) is never quantised
     params.nthread = os.cpu_count() or 2
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
     if rc != 0:
-        raise TrainerError("environment", f"llama.cpp's quantizer failed for {quant} (code {rc})",
-                           "k-quants need tensor rows that are multiples of 256; try --quant q8_0")
+        raise TrainerError(
+            "environment",
+            f"llama.cpp's quantizer failed for {quant} (code {rc})",
+            "k-quants need tensor rows that are multiples of 256; try --quant q8_0",
+        )
 
 
 def read_metadata(path: Path) -> dict:
@@ -192,8 +226,11 @@ def read_metadata(path: Path) -> dict:
     reader = gguf.GGUFReader(str(path), "r")
     out = {}
     for name, field in reader.fields.items():
-        if name.startswith("mcp_forge.") or name in ("general.architecture", "tokenizer.chat_template",
-                                                     "general.file_type"):
+        if name.startswith("mcp_forge.") or name in (
+            "general.architecture",
+            "tokenizer.chat_template",
+            "general.file_type",
+        ):
             out[name] = field.contents()
     return out
 
@@ -223,8 +260,7 @@ def load_and_generate(path: Path, prompt: str = "<|im_start|>user\nhello<|im_end
     return {"generatedTokens": tokens, "sample": text, "seconds": round(time.time() - t0, 2)}
 
 
-def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | None = None,
-           verify: bool = True) -> dict:
+def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | None = None, verify: bool = True) -> dict:
     do_verify = verify
     quant = quant.lower()
     if quant not in QUANTS:
@@ -232,8 +268,14 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
     adapter, out_file = Path(adapter_dir), Path(out)
     record = read_training_record(adapter)
     meta = metadata(record, tools_path, quant)
-    emit("start", phase="export", adapter=str(adapter), quant=quant, out=str(out_file),
-         baseModel=meta["mcp_forge.base_model"])
+    emit(
+        "start",
+        phase="export",
+        adapter=str(adapter),
+        quant=quant,
+        out=str(out_file),
+        baseModel=meta["mcp_forge.base_model"],
+    )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     work = out_file.parent / f".{out_file.name}.work"
     shutil.rmtree(work, ignore_errors=True)
@@ -270,7 +312,13 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
         os.replace(final, out_file)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"path": str(out_file), "sizeBytes": out_file.stat().st_size, "quant": quant, "timings": timings,
-              "verify": check, "metadata": sorted(meta)}
+    result = {
+        "path": str(out_file),
+        "sizeBytes": out_file.stat().st_size,
+        "quant": quant,
+        "timings": timings,
+        "verify": check,
+        "metadata": sorted(meta),
+    }
     emit("done", **result)
     return result

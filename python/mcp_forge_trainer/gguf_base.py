@@ -56,8 +56,9 @@ def install(name: str) -> None:
             return
     except importlib.metadata.PackageNotFoundError:
         pass
-    subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *pkg.install_args()],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *pkg.install_args()], check=True
+    )
 
 
 def cache_root() -> Path:
@@ -73,8 +74,11 @@ def packaged_file(name: str) -> Path:
     pkg = PACKAGED[name]
     spec = importlib.util.find_spec(pkg.module)
     if spec is None or not spec.submodule_search_locations:
-        raise TrainerError("environment", f"model {name} needs the Python package {pkg.dist}, which is not installed",
-                           f"install it: {pkg.install_command()}")
+        raise TrainerError(
+            "environment",
+            f"model {name} needs the Python package {pkg.dist}, which is not installed",
+            f"install it: {pkg.install_command()}",
+        )
     folder = Path(next(iter(spec.submodule_search_locations)))
     if name == "smollm2-135m":
         return folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -84,8 +88,11 @@ def packaged_file(name: str) -> Path:
     try:
         return Path(module.assemble(output_path=cache_root() / "packaged" / module.MODEL_NAME))
     except (FileNotFoundError, ModuleNotFoundError) as e:
-        raise TrainerError("environment", f"model {name}: the package {pkg.dist} is incomplete ({e})",
-                           f"reinstall it: {pkg.install_command()}") from None
+        raise TrainerError(
+            "environment",
+            f"model {name}: the package {pkg.dist} is incomplete ({e})",
+            f"reinstall it: {pkg.install_command()}",
+        ) from None
 
 
 def is_gguf_path(name: str) -> bool:
@@ -105,8 +112,11 @@ def source_file(name: str) -> Path | None:
         return None
     path = Path(name).expanduser()
     if not path.is_file():
-        raise TrainerError("bad_input", f"model file {name} does not exist",
-                           "pass the path of a .gguf file, a Hugging Face model folder or id, or a preset")
+        raise TrainerError(
+            "bad_input",
+            f"model file {name} does not exist",
+            "pass the path of a .gguf file, a Hugging Face model folder or id, or a preset",
+        )
     return path.resolve()
 
 
@@ -123,8 +133,11 @@ def architecture(path: Path) -> str:
         reader = gguf.GGUFReader(str(path), "r")
         return str(reader.fields[gguf.Keys.General.ARCHITECTURE].contents())
     except (ValueError, KeyError, OSError) as e:
-        raise TrainerError("bad_input", f"{path}: not a GGUF model file ({type(e).__name__}: {e})",
-                           "pass a .gguf model file as llama.cpp, Ollama or LM Studio store them") from None
+        raise TrainerError(
+            "bad_input",
+            f"{path}: not a GGUF model file ({type(e).__name__}: {e})",
+            "pass a .gguf model file as llama.cpp, Ollama or LM Studio store them",
+        ) from None
 
 
 def dequantised(path: Path) -> Path:
@@ -143,7 +156,8 @@ def dequantised(path: Path) -> Path:
             "bad_input",
             f"{path}: transformers {transformers.__version__} cannot load GGUF models of architecture {arch!r} "
             f"(it loads {', '.join(supported_architectures())})",
-            "pass the model as a Hugging Face folder (safetensors) instead, or pick a GGUF of a supported architecture")
+            "pass the model as a Hugging Face folder (safetensors) instead, or pick a GGUF of a supported architecture",
+        )
     t0 = time.time()
     log.info("dequantising %s (%s) to float32 in %s", path, arch, folder)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
@@ -158,8 +172,15 @@ def dequantised(path: Path) -> Path:
             tmp.rename(folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    emit("gguf_base", source=str(path), path=str(folder), sha256=digest, cached=False, architecture=arch,
-         seconds=round(time.time() - t0, 2))
+    emit(
+        "gguf_base",
+        source=str(path),
+        path=str(folder),
+        sha256=digest,
+        cached=False,
+        architecture=arch,
+        seconds=round(time.time() - t0, 2),
+    )
     return folder
 
 
@@ -172,12 +193,15 @@ def load_and_save(path: Path, out: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(**where)
         # dequantize=True: every weight unpacked at load, an ordinary dense model that trains and
         # saves (and no look for a packed-matmul kernel on the Hub).
-        model = AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32,
-                                                     quantization_config=GgufConfig(dequantize=True))
+        model = AutoModelForCausalLM.from_pretrained(
+            **where, dtype=torch.float32, quantization_config=GgufConfig(dequantize=True)
+        )
     except (ValueError, KeyError, NotImplementedError, TypeError) as e:
-        raise TrainerError("bad_input", f"{path}: transformers cannot load this GGUF file "
-                                        f"({type(e).__name__}: {str(e).splitlines()[0][:300]})",
-                           "pass the model as a Hugging Face folder (safetensors) instead") from None
+        raise TrainerError(
+            "bad_input",
+            f"{path}: transformers cannot load this GGUF file ({type(e).__name__}: {str(e).splitlines()[0][:300]})",
+            "pass the model as a Hugging Face folder (safetensors) instead",
+        ) from None
     special_tokens_from_file(tokenizer, path)
     model.save_pretrained(str(out), safe_serialization=True)
     tokenizer.save_pretrained(str(out))
@@ -203,14 +227,25 @@ def sentencepiece_as_llama_cpp(tokenizer_json: Path, path: Path) -> None:
     if state["model"]["type"] == "Unigram":
         pieces = state["model"]["vocab"]
         ids = {piece: i for i, (piece, _) in enumerate(pieces)}
-        merges = sorted((-score, ids[piece[:cut]], ids[piece[cut:]], piece[:cut], piece[cut:])
-                        for piece, score in pieces for cut in range(1, len(piece))
-                        if piece[:cut] in ids and piece[cut:] in ids)
+        merges = sorted(
+            (-score, ids[piece[:cut]], ids[piece[cut:]], piece[:cut], piece[cut:])
+            for piece, score in pieces
+            for cut in range(1, len(piece))
+            if piece[:cut] in ids and piece[cut:] in ids
+        )
         unk = state["model"].get("unk_id")
-        state["model"] = {"type": "BPE", "dropout": None, "unk_token": pieces[unk][0] if unk is not None else None,
-                          "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": True,
-                          "byte_fallback": True, "ignore_merges": False, "vocab": ids,
-                          "merges": [[left, right] for *_, left, right in merges]}
+        state["model"] = {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": pieces[unk][0] if unk is not None else None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": True,
+            "byte_fallback": True,
+            "ignore_merges": False,
+            "vocab": ids,
+            "merges": [[left, right] for *_, left, right in merges],
+        }
     tokens = reader.fields[gguf.Keys.Tokenizer.LIST].contents()
     types = reader.fields[gguf.Keys.Tokenizer.TOKEN_TYPE].contents()
     pieces = {i: piece for piece, i in state["model"]["vocab"].items()}
@@ -222,8 +257,15 @@ def sentencepiece_as_llama_cpp(tokenizer_json: Path, path: Path) -> None:
             # the exported vocabulary grows), so it takes the vocabulary's spelling and is matched
             # in the normalized text.
             piece = pieces.get(i, token)
-            added[i] = {"id": i, "content": piece, "single_word": False, "lstrip": False, "rstrip": False,
-                        "normalized": piece != token, "special": kind == gguf.TokenType.CONTROL}
+            added[i] = {
+                "id": i,
+                "content": piece,
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": piece != token,
+                "special": kind == gguf.TokenType.CONTROL,
+            }
     state["added_tokens"] = [added[i] for i in sorted(added)]
     tokenizer_json.write_text(json.dumps(state, ensure_ascii=False))
 
@@ -237,9 +279,15 @@ def tokenizer_fields(path: Path) -> dict:
     from gguf.scripts.gguf_new_metadata import MetadataDetails
 
     reader = gguf.GGUFReader(str(path), "r")
-    return {name: MetadataDetails(field.types[0], field.contents(),
-                                  sub_type=field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None)
-            for name, field in reader.fields.items() if name.startswith(TOKENIZER_PREFIX)}
+    return {
+        name: MetadataDetails(
+            field.types[0],
+            field.contents(),
+            sub_type=field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None,
+        )
+        for name, field in reader.fields.items()
+        if name.startswith(TOKENIZER_PREFIX)
+    }
 
 
 def special_tokens_from_file(tokenizer, path: Path) -> None:
@@ -248,8 +296,11 @@ def special_tokens_from_file(tokenizer, path: Path) -> None:
     import gguf
 
     reader = gguf.GGUFReader(str(path), "r")
-    for attr, key in (("bos_token", gguf.Keys.Tokenizer.BOS_ID), ("eos_token", gguf.Keys.Tokenizer.EOS_ID),
-                      ("pad_token", gguf.Keys.Tokenizer.PAD_ID)):
+    for attr, key in (
+        ("bos_token", gguf.Keys.Tokenizer.BOS_ID),
+        ("eos_token", gguf.Keys.Tokenizer.EOS_ID),
+        ("pad_token", gguf.Keys.Tokenizer.PAD_ID),
+    ):
         if key in reader.fields:
             setattr(tokenizer, attr, tokenizer.convert_ids_to_tokens(int(reader.fields[key].contents())))
 

@@ -46,8 +46,9 @@ def cpu_has_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere bf16 is slower than fp32."""
     import torch
 
-    return any(getattr(torch.cpu, probe, lambda: False)()
-               for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(
+        getattr(torch.cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    )
 
 
 @dataclass
@@ -69,22 +70,32 @@ def choose_backend(requested: str = "auto") -> Backend:
     gpus = torch.cuda.device_count() if cuda else 0
     has = lambda mod: importlib.util.find_spec(mod) is not None  # noqa: E731
     if requested not in ("auto", "unsloth", "qlora", "transformers"):
-        raise TrainerError("bad_input", f"config /backend: unknown backend {requested!r}",
-                           "use auto, unsloth, qlora or transformers")
+        raise TrainerError(
+            "bad_input", f"config /backend: unknown backend {requested!r}", "use auto, unsloth, qlora or transformers"
+        )
     if requested in ("unsloth", "qlora") and not cuda:
-        raise TrainerError("environment", f"backend {requested} needs a CUDA GPU, and none is visible",
-                           "use --set backend=auto to train on the CPU")
+        raise TrainerError(
+            "environment",
+            f"backend {requested} needs a CUDA GPU, and none is visible",
+            "use --set backend=auto to train on the CPU",
+        )
     if requested == "unsloth" or (requested == "auto" and cuda and has("unsloth") and gpus == 1):
         if not has("unsloth"):
-            raise TrainerError("environment", "backend unsloth requested but Unsloth is not installed",
-                               "pip install -e 'python[unsloth]' in python/.venv")
+            raise TrainerError(
+                "environment",
+                "backend unsloth requested but Unsloth is not installed",
+                "pip install -e 'python[unsloth]' in python/.venv",
+            )
         # Unsloth patches transformers, PEFT and TRL when imported: it must come before them.
         importlib.import_module("unsloth")
         return Backend("unsloth", "cuda", gpus)
     if requested == "qlora" or (requested == "auto" and cuda and has("bitsandbytes")):
         if not has("bitsandbytes"):
-            raise TrainerError("environment", "backend qlora requested but bitsandbytes is not installed",
-                               "pip install -e 'python[cuda]' in python/.venv")
+            raise TrainerError(
+                "environment",
+                "backend qlora requested but bitsandbytes is not installed",
+                "pip install -e 'python[cuda]' in python/.venv",
+            )
         return Backend("qlora", "cuda", gpus)
     return Backend("transformers", "cuda" if cuda else "cpu", gpus)
 
@@ -94,7 +105,8 @@ def _missing(model_id: str, revision: str | None, cause: Exception) -> TrainerEr
     return TrainerError(
         "model_not_found",
         f"cannot load model {model_id}{rev}: it is neither a local folder nor in the Hugging Face cache "
-        f"({hub_cache()}), and the Hub could not be reached ({type(cause).__name__}: {str(cause).splitlines()[0][:200]})",
+        f"({hub_cache()}), and the Hub could not be reached "
+        f"({type(cause).__name__}: {str(cause).splitlines()[0][:200]})",
         f"download it where the Hub is reachable (`hf download {model_id}`) and copy the cache folder here, "
         "point HF_HOME at a cache that holds it, pass a local path with --model, or use --model tiny",
     )
@@ -144,8 +156,7 @@ def load_tokenizer(model_id: str, revision: str | None):
     return tokenizer
 
 
-def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_length: int,
-               unsloth_4bit: bool = True):
+def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_length: int, unsloth_4bit: bool = True):
     """Loads the base for LoRA training with the chosen backend. Unsloth loads in 4 bits unless
     `unsloth_4bit` is False (16-bit LoRA, which the GPU bench compares with plain transformers)."""
     import torch
@@ -153,9 +164,14 @@ def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_le
     if backend.name == "unsloth":
         from unsloth import FastLanguageModel
 
-        model, _ = FastLanguageModel.from_pretrained(model_id, revision=revision, max_seq_length=max_seq_length,
-                                                     load_in_4bit=unsloth_4bit, load_in_16bit=not unsloth_4bit,
-                                                     dtype=torch.bfloat16)
+        model, _ = FastLanguageModel.from_pretrained(
+            model_id,
+            revision=revision,
+            max_seq_length=max_seq_length,
+            load_in_4bit=unsloth_4bit,
+            load_in_16bit=not unsloth_4bit,
+            dtype=torch.bfloat16,
+        )
         log.info("loaded %s (unsloth, %s)", model_id, "4-bit" if unsloth_4bit else "16-bit")
         return model
     from transformers import AutoModelForCausalLM
@@ -165,8 +181,11 @@ def load_model(model_id: str, revision: str | None, backend: Backend, max_seq_le
         from transformers import BitsAndBytesConfig
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16)
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
     elif backend.device == "cuda":
         kwargs["dtype"] = torch.bfloat16
@@ -188,13 +207,26 @@ def add_lora(model, cfg, backend: Backend):
     if backend.name == "unsloth":
         from unsloth import FastLanguageModel
 
-        targets = cfg.target_modules if cfg.target_modules != "all-linear" else [
-            "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-        return FastLanguageModel.get_peft_model(model, r=cfg.lora_r, lora_alpha=cfg.effective_lora_alpha(),
-                                                lora_dropout=cfg.lora_dropout, target_modules=targets,
-                                                random_state=cfg.seed)
+        targets = (
+            cfg.target_modules
+            if cfg.target_modules != "all-linear"
+            else ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        )
+        return FastLanguageModel.get_peft_model(
+            model,
+            r=cfg.lora_r,
+            lora_alpha=cfg.effective_lora_alpha(),
+            lora_dropout=cfg.lora_dropout,
+            target_modules=targets,
+            random_state=cfg.seed,
+        )
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.effective_lora_alpha(), lora_dropout=cfg.lora_dropout,
-                        target_modules=cfg.target_modules, task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.effective_lora_alpha(),
+        lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules,
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, config)

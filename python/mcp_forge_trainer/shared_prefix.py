@@ -31,8 +31,10 @@ def order_columns(columns: dict, batch_size: int, seed: int) -> dict:
     random: sorted batches of one kind of sample taught the tiny model nothing (docs/benchmarks.md,
     "Signature-line template")."""
     rng = random.Random(seed)
-    untrained = [ids[: mask.index(1) if 1 in mask else None]
-                 for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])]
+    untrained = [
+        ids[: mask.index(1) if 1 in mask else None]
+        for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])
+    ]
     rows = sorted(range(len(untrained)), key=untrained.__getitem__)
     groups: list[list[int]] = []
     for prev, row in zip([None, *rows], rows):
@@ -45,7 +47,7 @@ def order_columns(columns: dict, batch_size: int, seed: int) -> dict:
     batches = []
     for group in groups:
         rng.shuffle(group)
-        batches += [group[k:k + batch_size] for k in range(0, len(group), batch_size)]
+        batches += [group[k : k + batch_size] for k in range(0, len(group), batch_size)]
     rng.shuffle(batches)
     order = [i for batch in batches for i in batch]
     return {key: [values[i] for i in order] for key, values in columns.items()}

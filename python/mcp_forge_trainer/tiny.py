@@ -38,8 +38,9 @@ def render_plain(messages, tools, add_generation_prompt=False) -> str:
 
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.filters["tojson"] = lambda x, **kw: json.dumps(x, ensure_ascii=False)
-    return env.from_string(TEMPLATE).render(messages=messages, tools=tools or None,
-                                            add_generation_prompt=add_generation_prompt)
+    return env.from_string(TEMPLATE).render(
+        messages=messages, tools=tools or None, add_generation_prompt=add_generation_prompt
+    )
 
 
 def cache_key(data_hash: str, tiny: TinyConfig, seed: int, stopped_early: bool = False) -> str:
@@ -74,23 +75,47 @@ def train_tokenizer(samples: list[dict], out_dir: Path, vocab_size: int):
         max_sentencepiece_length=16,
         max_sentence_length=1 << 20,
         user_defined_symbols=USER_DEFINED_TOKENS,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
         num_threads=2,
         minloglevel=2,
     )
     shutil.move(f"{prefix}.model", out_dir / "tokenizer.model")
     Path(f"{prefix}.vocab").unlink(missing_ok=True)
     sp = spm.SentencePieceProcessor(model_file=str(out_dir / "tokenizer.model"))
-    added = {str(sp.piece_to_id(t)): {"content": t, "special": t in CONTROL_TOKENS, "lstrip": False, "rstrip": False,
-                                      "normalized": False, "single_word": False}
-             for t in USER_DEFINED_TOKENS}
-    (out_dir / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "LlamaTokenizer",
-        "add_bos_token": False, "add_eos_token": False, "add_prefix_space": False, "legacy": False,
-        "bos_token": "<s>", "eos_token": "<|im_end|>", "unk_token": "<unk>", "pad_token": "<unk>",
-        "model_max_length": 8192, "added_tokens_decoder": added, "chat_template": TEMPLATE,
-        "clean_up_tokenization_spaces": False,
-    }, indent=2))
+    added = {
+        str(sp.piece_to_id(t)): {
+            "content": t,
+            "special": t in CONTROL_TOKENS,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "single_word": False,
+        }
+        for t in USER_DEFINED_TOKENS
+    }
+    (out_dir / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "LlamaTokenizer",
+                "add_bos_token": False,
+                "add_eos_token": False,
+                "add_prefix_space": False,
+                "legacy": False,
+                "bos_token": "<s>",
+                "eos_token": "<|im_end|>",
+                "unk_token": "<unk>",
+                "pad_token": "<unk>",
+                "model_max_length": 8192,
+                "added_tokens_decoder": added,
+                "chat_template": TEMPLATE,
+                "clean_up_tokenization_spaces": False,
+            },
+            indent=2,
+        )
+    )
     tokenizer = LlamaTokenizer.from_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
     return tokenizer
@@ -134,8 +159,12 @@ def ensure_tiny_base(samples: list[dict], data_hash: str, cfg, run_sft, events, 
     try:
         tokenizer = train_tokenizer(pre, tmp, cfg.tiny.vocab_size)
         model = build_model(tokenizer, cfg.tiny, cfg.max_seq_length, cfg.seed)
-        events("tiny_base", path=str(base_dir), parameters=sum(p.numel() for p in model.parameters()),
-               vocabSize=len(tokenizer))
+        events(
+            "tiny_base",
+            path=str(base_dir),
+            parameters=sum(p.numel() for p in model.parameters()),
+            vocabSize=len(tokenizer),
+        )
         complete = run_sft(model, tokenizer, pre, phase="pretrain", out_dir=tmp / "run")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

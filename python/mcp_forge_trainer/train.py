@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers import TrainerCallback
+
 from . import budget as budgeting
-from . import models
-from . import shared_prefix
+from . import models, shared_prefix
 from .chat_templates import ensure_tool_template
 from .config import TrainConfig, fit_seq_length
 from .data import dataset_stats, encode_all, file_sha256, read_samples
@@ -64,7 +65,8 @@ def is_oom(error: BaseException) -> bool:
     import torch
 
     return isinstance(error, torch.OutOfMemoryError) or (
-        isinstance(error, RuntimeError) and "out of memory" in str(error).lower())
+        isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    )
 
 
 def latest_checkpoint(directory: Path) -> Path | None:
@@ -72,43 +74,46 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
-def make_callback(phase: str, cfg: TrainConfig, attempt: dict):
-    import torch
-    from transformers import TrainerCallback
+class Progress(TrainerCallback):
+    """Reports a phase's steps and checkpoints on the protocol, and stops at the end of the step after
+    SIGINT/SIGTERM (with a checkpoint)."""
 
-    class Progress(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw):
-            self.t0, self.tokens0, self.step0 = time.time(), state.num_input_tokens_seen, state.global_step
+    def __init__(self, phase: str):
+        self.phase = phase
 
-        def on_step_begin(self, args, state, control, **kw):
-            if (phase == "lora" and cfg.inject_oom_at_step and not attempt.get("injected")
-                    and state.global_step + 1 == cfg.inject_oom_at_step):
-                attempt["injected"] = True
-                raise torch.OutOfMemoryError(
-                    f"CUDA out of memory (injected at step {cfg.inject_oom_at_step} by inject_oom_at_step)")
+    def on_train_begin(self, args, state, control, **kw):
+        self.t0, self.tokens0, self.step0 = time.time(), state.num_input_tokens_seen, state.global_step
 
-        def on_step_end(self, args, state, control, **kw):
-            if STOP.is_set() or state.global_step >= state.max_steps:
-                control.should_save = True
-            if STOP.is_set():
-                control.should_training_stop = True
+    def on_step_end(self, args, state, control, **kw):
+        if STOP.is_set() or state.global_step >= state.max_steps:
+            control.should_save = True
+        if STOP.is_set():
+            control.should_training_stop = True
 
-        def on_log(self, args, state, control, logs=None, **kw):
-            if not logs or "loss" not in logs:
-                return
-            elapsed = max(time.time() - self.t0, 1e-6)
-            done = max(state.global_step - self.step0, 1)
-            emit("step", phase=phase, step=state.global_step, total=state.max_steps,
-                 loss=round(float(logs["loss"]), 5), lr=logs.get("learning_rate"),
-                 tokensPerSecond=round((state.num_input_tokens_seen - self.tokens0) / elapsed, 1),
-                 etaSeconds=round(elapsed / done * (state.max_steps - state.global_step), 1),
-                 epoch=round(state.epoch or 0, 3))
+    def on_log(self, args, state, control, logs=None, **kw):
+        if not logs or "loss" not in logs:
+            return
+        elapsed = max(time.time() - self.t0, 1e-6)
+        done = max(state.global_step - self.step0, 1)
+        emit(
+            "step",
+            phase=self.phase,
+            step=state.global_step,
+            total=state.max_steps,
+            loss=round(float(logs["loss"]), 5),
+            lr=logs.get("learning_rate"),
+            tokensPerSecond=round((state.num_input_tokens_seen - self.tokens0) / elapsed, 1),
+            etaSeconds=round(elapsed / done * (state.max_steps - state.global_step), 1),
+            epoch=round(state.epoch or 0, 3),
+        )
 
-        def on_save(self, args, state, control, **kw):
-            emit("checkpoint", phase=phase, step=state.global_step,
-                 path=str(Path(args.output_dir) / f"checkpoint-{state.global_step}"))
-
-    return Progress()
+    def on_save(self, args, state, control, **kw):
+        emit(
+            "checkpoint",
+            phase=self.phase,
+            step=state.global_step,
+            path=str(Path(args.output_dir) / f"checkpoint-{state.global_step}"),
+        )
 
 
 def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, backend: models.Backend):
@@ -137,7 +142,9 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         report_to=[],
         disable_tqdm=True,
         use_cpu=not cuda,
-        bf16=torch.cuda.is_bf16_supported() if cuda else (not pretrain and cfg.cpu_bf16 and cfg.pretrained() and models.cpu_has_bf16()),
+        bf16=torch.cuda.is_bf16_supported()
+        if cuda
+        else (not pretrain and cfg.cpu_bf16 and cfg.pretrained() and models.cpu_has_bf16()),
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
@@ -145,8 +152,13 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         # from which transformers builds a block-diagonal mask: no token attends across samples.
         packing=cfg.packing and not pretrain,
         packing_strategy="bfd",
-        train_sampling_strategy=("sequential" if shared_prefix.applies(cfg, phase)
-                                 else "group_by_length" if cfg.group_by_length and not pretrain else "random"),
+        train_sampling_strategy=(
+            "sequential"
+            if shared_prefix.applies(cfg, phase)
+            else "group_by_length"
+            if cfg.group_by_length and not pretrain
+            else "random"
+        ),
         torch_compile=cfg.torch_compile and not pretrain,
         dataset_num_proc=None,
     )
@@ -167,21 +179,33 @@ def trainer_class(cfg: TrainConfig, phase: str):
     return shared_prefix.trainer_class() if shared_prefix.applies(cfg, phase) else SFTTrainer
 
 
-def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig, out_dir: Path,
-              backend: models.Backend, resume: bool, extra_callbacks: tuple = ()) -> dict:
+def run_phase(
+    phase: str,
+    make_model,
+    tokenizer,
+    columns: dict,
+    cfg: TrainConfig,
+    out_dir: Path,
+    backend: models.Backend,
+    resume: bool,
+    extra_callbacks: tuple = (),
+) -> dict:
     """Trains one phase to the end, recovering from out-of-memory errors. Returns the summary."""
     import torch
 
     settings = Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length)
-    attempt: dict = {}
     retried = False
     while True:
         model = make_model()
         trainer = None
         try:
-            trainer = trainer_class(cfg, phase)(model=model, args=sft_args(cfg, out_dir, settings, phase, backend),
-                                 train_dataset=phase_dataset(phase, cfg, columns), processing_class=tokenizer,
-                                 callbacks=[make_callback(phase, cfg, attempt), *extra_callbacks])
+            trainer = trainer_class(cfg, phase)(
+                model=model,
+                args=sft_args(cfg, out_dir, settings, phase, backend),
+                train_dataset=phase_dataset(phase, cfg, columns),
+                processing_class=tokenizer,
+                callbacks=[Progress(phase), *extra_callbacks],
+            )
             checkpoint = latest_checkpoint(out_dir) if (resume or retried) and phase == "lora" else None
             if checkpoint:
                 log.info("resuming from %s", checkpoint)
@@ -190,15 +214,22 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
             result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
             loop_seconds, loop_cpu_seconds = time.time() - t_loop, time.process_time() - cpu_loop
             history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-            summary = {"steps": trainer.state.global_step, "maxSteps": trainer.state.max_steps,
-                       "finalLoss": history[-1] if history else None, "firstLoss": history[0] if history else None,
-                       "trainLoss": result.training_loss, "batchSize": settings.batch_size,
-                       "gradAccum": settings.grad_accum, "maxSeqLength": settings.max_seq_length,
-                       "tokensSeen": trainer.state.num_input_tokens_seen,
-                       "runtimeSeconds": round(result.metrics.get("train_runtime", 0.0), 2),
-                       "interrupted": STOP.is_set(), "loopSeconds": round(loop_seconds, 2),
-                       "loopCpuSeconds": round(loop_cpu_seconds, 2),
-                       "stepsRun": trainer.state.global_step - (int(checkpoint.name.split("-")[1]) if checkpoint else 0)}
+            summary = {
+                "steps": trainer.state.global_step,
+                "maxSteps": trainer.state.max_steps,
+                "finalLoss": history[-1] if history else None,
+                "firstLoss": history[0] if history else None,
+                "trainLoss": result.training_loss,
+                "batchSize": settings.batch_size,
+                "gradAccum": settings.grad_accum,
+                "maxSeqLength": settings.max_seq_length,
+                "tokensSeen": trainer.state.num_input_tokens_seen,
+                "runtimeSeconds": round(result.metrics.get("train_runtime", 0.0), 2),
+                "interrupted": STOP.is_set(),
+                "loopSeconds": round(loop_seconds, 2),
+                "loopCpuSeconds": round(loop_cpu_seconds, 2),
+                "stepsRun": trainer.state.global_step - (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
+            }
             return {"summary": summary, "model": trainer.model, "trainer": trainer}
         except BaseException as error:  # noqa: BLE001 - OOM may surface as several types
             if not is_oom(error):
@@ -206,12 +237,13 @@ def run_phase(phase: str, make_model, tokenizer, columns: dict, cfg: TrainConfig
             nxt = settings.after_oom(cfg.min_seq_length)
             if nxt is None:
                 raise TrainerError(
-                    "oom", f"out of memory even at batch size 1 and max sequence length {settings.max_seq_length}",
+                    "oom",
+                    f"out of memory even at batch size 1 and max sequence length {settings.max_seq_length}",
                     "use a smaller model (e.g. --model qwen2.5-0.5b), a smaller LoRA rank (--set lora_r=8), "
-                    "a GPU with more memory, or install the CUDA extras for 4-bit QLoRA (pip install -e 'python[cuda]')",
+                    "a GPU with more memory, "
+                    "or install the CUDA extras for 4-bit QLoRA (pip install -e 'python[cuda]')",
                 ) from None
-            emit("oom", phase=phase, message=str(error).splitlines()[0],
-                 previous=settings.__dict__, next=nxt.__dict__)
+            emit("oom", phase=phase, message=str(error).splitlines()[0], previous=settings.__dict__, next=nxt.__dict__)
             log.warning("out of memory: retrying with %s from the last checkpoint", nxt)
             settings, retried = nxt, True
         finally:
@@ -253,19 +285,37 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
 
         def pretrain(model, tokenizer, pre_samples, phase, out_dir):
             columns = encode_all(tokenizer, pre_samples)
-            emit("start", phase=phase, backend=backend.name, device=backend.device, model="tiny",
-                 trainableParameters=sum(p.numel() for p in model.parameters()),
-                 sequences=len(columns["input_ids"]))
+            emit(
+                "start",
+                phase=phase,
+                backend=backend.name,
+                device=backend.device,
+                model="tiny",
+                trainableParameters=sum(p.numel() for p in model.parameters()),
+                sequences=len(columns["input_ids"]),
+            )
             t_encode = time.time()
             lora_columns = encode_all(tokenizer, samples)
             fit_seq_length(cfg, {"input_ids": columns["input_ids"] + lora_columns["input_ids"]}, MAX_POSITIONS)
             budgeting.plan_tiny(budget, model, tokenizer, columns, lora_columns, cfg, backend, time.time() - t_encode)
-            result = run_phase(phase, lambda: model, tokenizer, columns, cfg, out_dir, backend, resume=False,
-                               extra_callbacks=(budget.deadline_callback(phase, checkpoint=False),))
+            result = run_phase(
+                phase,
+                lambda: model,
+                tokenizer,
+                columns,
+                cfg,
+                out_dir,
+                backend,
+                resume=False,
+                extra_callbacks=(budget.deadline_callback(phase, checkpoint=False),),
+            )
             done = result["summary"]
             if done["interrupted"]:
-                raise TrainerError("interrupted", "interrupted while pre-training the tiny base model",
-                                   "run `mcp-forge train --resume` to start again")
+                raise TrainerError(
+                    "interrupted",
+                    "interrupted while pre-training the tiny base model",
+                    "run `mcp-forge train --resume` to start again",
+                )
             budget.record(phase, done["steps"], done["stepsRun"], done["loopSeconds"], done["loopCpuSeconds"])
             return done["steps"] >= done["maxSteps"]
 
@@ -282,8 +332,11 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     fit_seq_length(cfg, columns, min(tokenizer.model_max_length, SEQ_LENGTH_LIMIT))
     stats = dataset_stats(columns, cfg.max_seq_length)
     if stats["truncated"]:
-        emit("warning", message=f"{stats['truncated']} of {stats['sequences']} sequences exceed max_seq_length "
-                                f"{cfg.max_seq_length} and are cut ({stats['truncatedAssistantTokens']} assistant tokens lost)")
+        emit(
+            "warning",
+            message=f"{stats['truncated']} of {stats['sequences']} sequences exceed max_seq_length "
+            f"{cfg.max_seq_length} and are cut ({stats['truncatedAssistantTokens']} assistant tokens lost)",
+        )
 
     def make_model():
         return models.add_lora(models.load_model(model_id, revision, backend, cfg.max_seq_length), cfg, backend)
@@ -291,9 +344,21 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     probe = make_model()
     trainable = sum(p.numel() for p in probe.parameters() if p.requires_grad)
     total = sum(p.numel() for p in probe.parameters())
-    emit("start", phase="lora", backend=backend.name, device=backend.device, model=cfg.model, modelId=model_id,
-         revision=revision, trainableParameters=trainable, totalParameters=total, gpus=backend.gpus,
-         sequences=stats["sequences"], tokens=stats["tokens"], profile=cfg.profile)
+    emit(
+        "start",
+        phase="lora",
+        backend=backend.name,
+        device=backend.device,
+        model=cfg.model,
+        modelId=model_id,
+        revision=revision,
+        trainableParameters=trainable,
+        totalParameters=total,
+        gpus=backend.gpus,
+        sequences=stats["sequences"],
+        tokens=stats["tokens"],
+        profile=cfg.profile,
+    )
     models_made = [probe]
 
     def reuse_first():
@@ -302,16 +367,27 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     checkpoint = latest_checkpoint(out / "checkpoints") if resume else None
     budgeting.plan_lora(budget, probe, tokenizer, columns, cfg, backend, checkpoint)
     t0 = time.time()
-    result = run_phase("lora", reuse_first, tokenizer, columns, cfg, out / "checkpoints", backend, resume,
-                       extra_callbacks=(budget.deadline_callback("lora", checkpoint=True),))
+    result = run_phase(
+        "lora",
+        reuse_first,
+        tokenizer,
+        columns,
+        cfg,
+        out / "checkpoints",
+        backend,
+        resume,
+        extra_callbacks=(budget.deadline_callback("lora", checkpoint=True),),
+    )
     timings["trainSeconds"] = round(time.time() - t0, 2)
     summary = result["summary"]
     budget.record("lora", summary["steps"], summary["stepsRun"], summary["loopSeconds"], summary["loopCpuSeconds"])
     if summary["interrupted"]:
         ckpt = latest_checkpoint(out / "checkpoints")
-        raise TrainerError("interrupted", f"training interrupted at step {summary['steps']} of {summary['maxSteps']}; "
-                                          f"checkpoint saved in {ckpt}",
-                           "run `mcp-forge train --resume` to continue from it")
+        raise TrainerError(
+            "interrupted",
+            f"training interrupted at step {summary['steps']} of {summary['maxSteps']}; checkpoint saved in {ckpt}",
+            "run `mcp-forge train --resume` to continue from it",
+        )
 
     eval_loss = None
     if cfg.eval_data and budget.past_deadline():
@@ -331,19 +407,34 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     timings["totalSeconds"] = round(time.time() - t_start, 2)
     record = {
         "baseModel": models.record_name(cfg.model, model_id) if cfg.pretrained() else "tiny",
-        "baseModelPath": model_id, "revision": revision,
-        "backend": backend.name, "device": backend.device, "trainingConfigHash": cfg.hash(),
-        "config": cfg.to_dict(), "dataHash": data_hash, "datasetStats": stats, "summary": summary,
-        "evalLoss": eval_loss, "timings": timings, "budget": budget.report(),
+        "baseModelPath": model_id,
+        "revision": revision,
+        "backend": backend.name,
+        "device": backend.device,
+        "trainingConfigHash": cfg.hash(),
+        "config": cfg.to_dict(),
+        "dataHash": data_hash,
+        "datasetStats": stats,
+        "summary": summary,
+        "evalLoss": eval_loss,
+        "timings": timings,
+        "budget": budget.report(),
     }
     (tmp / "mcp_forge_training.json").write_text(json.dumps(record, indent=2, default=str))
     shutil.rmtree(adapter_dir, ignore_errors=True)
     tmp.rename(adapter_dir)
-    done = {"finalLoss": summary["finalLoss"], "firstLoss": summary["firstLoss"], "evalLoss": eval_loss,
-            "adapterPath": str(adapter_dir), "steps": summary["steps"], "timings": timings,
-            "tokensPerSecond": round(summary["tokensSeen"] / max(timings["trainSeconds"], 1e-6), 1),
-            "datasetStats": stats, "trainingConfigHash": cfg.hash(), "backend": backend.name,
-            "budget": record["budget"]}
+    done = {
+        "finalLoss": summary["finalLoss"],
+        "firstLoss": summary["firstLoss"],
+        "evalLoss": eval_loss,
+        "adapterPath": str(adapter_dir),
+        "steps": summary["steps"],
+        "timings": timings,
+        "tokensPerSecond": round(summary["tokensSeen"] / max(timings["trainSeconds"], 1e-6), 1),
+        "datasetStats": stats,
+        "trainingConfigHash": cfg.hash(),
+        "backend": backend.name,
+        "budget": record["budget"],
+    }
     emit("done", **done)
     return done
-

@@ -36,7 +36,10 @@ def write_f32(path: Path, arch: str = "llama", seed: int = 0) -> None:
 
     tokens, scores, types = vocabulary()
     rng = np.random.default_rng(seed)
-    w = lambda *shape: (rng.standard_normal(shape) * 0.05).astype(np.float32)  # noqa: E731
+
+    def w(*shape: int):
+        return (rng.standard_normal(shape) * 0.05).astype(np.float32)
+
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_name("forge-test-llama")
     writer.add_context_length(2048)

@@ -2,15 +2,23 @@ import json
 import math
 import time
 
-from conftest import train, write_samples
-
 from mcp_forge_trainer.budget import Budget, Phase, pretrain_epochs_for, steps_per_epoch
 from mcp_forge_trainer.config import load_config
 
+from conftest import train, write_samples
+
 
 def phase(name, full_steps, tokens_per_second=1000.0, tokens_per_step=1000, overhead=1.0):
-    return Phase(name, full_steps, full_steps * tokens_per_step, tokens_per_second, overhead,
-                 2 * tokens_per_second, overhead, steps=full_steps)
+    return Phase(
+        name,
+        full_steps,
+        full_steps * tokens_per_step,
+        tokens_per_second,
+        overhead,
+        2 * tokens_per_second,
+        overhead,
+        steps=full_steps,
+    )
 
 
 def planned(seconds, phases, reserve=0.0, dry_run=False):
@@ -85,8 +93,12 @@ def test_the_estimate_of_a_short_training_is_within_half_of_the_time_its_loops_t
     wall-clock time alone; the estimate's wall-clock error is reported beside it. One thread: two
     threads that wait on each other spin, and burn CPU time in proportion to the machine's load."""
     data = write_samples(tmp_path / "train.jsonl", 96)
-    code, events, stderr = train(tmp_path, data, {"tiny.max_samples": 96, "tiny.pretrain_epochs": 3, "max_steps": 12},
-                                 env={"OMP_NUM_THREADS": "1"})
+    code, events, stderr = train(
+        tmp_path,
+        data,
+        {"tiny.max_samples": 96, "tiny.pretrain_epochs": 3, "max_steps": 12},
+        env={"OMP_NUM_THREADS": "1"},
+    )
     assert code == 0, stderr[-3000:]
     [estimate] = [e for e in events if e["event"] == "estimate"]
     [done] = [e for e in events if e["event"] == "done"]
@@ -103,8 +115,9 @@ def test_a_budget_too_short_for_the_recipe_trains_part_of_it_and_finishes(tmp_pa
     budget_seconds = 60
     # 600 epochs: far more than a minute on any 2-core machine (an idle one ran 60 epochs in 56 s).
     epochs = 600
-    code, events, stderr = train(tmp_path, data, {"tiny.max_samples": 96, "tiny.pretrain_epochs": epochs,
-                                                  "time_budget_seconds": budget_seconds})
+    code, events, stderr = train(
+        tmp_path, data, {"tiny.max_samples": 96, "tiny.pretrain_epochs": epochs, "time_budget_seconds": budget_seconds}
+    )
     took = time.time() - started
     assert code == 0, stderr[-3000:]
     [estimate] = [e for e in events if e["event"] == "estimate"]

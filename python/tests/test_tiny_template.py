@@ -6,19 +6,31 @@ from transformers.utils.chat_template_utils import render_jinja_template
 from mcp_forge_trainer.tiny import TEMPLATE
 
 TOOLS = [
-    {"type": "function", "function": {
-        "name": "search_nodes", "description": "Search the graph",
-        "parameters": {"type": "object", "properties": {
-            "query": {"type": "string"}, "limit": {"type": "integer"},
-            "tags": {"type": "array", "items": {"type": "string"}}, "mode": {"type": ["string", "null"]}},
-            "required": ["query"]}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "search_nodes",
+            "description": "Search the graph",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                    "limit": {"type": "integer"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "mode": {"type": ["string", "null"]},
+                },
+                "required": ["query"],
+            },
+        },
+    },
     {"type": "function", "function": {"name": "read_graph", "parameters": {"type": "object", "properties": {}}}},
 ]
 
 
 def render(messages, tools=None, add_generation_prompt=True) -> str:
-    rendered, _ = render_jinja_template([messages], tools=tools, chat_template=TEMPLATE,
-                                        add_generation_prompt=add_generation_prompt)
+    rendered, _ = render_jinja_template(
+        [messages], tools=tools, chat_template=TEMPLATE, add_generation_prompt=add_generation_prompt
+    )
     return rendered[0]
 
 
@@ -31,16 +43,21 @@ def test_neither_the_tools_nor_a_system_prompt_are_rendered():
 def test_calls_and_results_keep_the_hermes_format():
     messages = [
         {"role": "user", "content": "find Ada"},
-        {"role": "assistant", "content": "", "tool_calls": [
-            {"type": "function", "function": {"name": "search_nodes", "arguments": {"query": "Ada"}}}]},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"type": "function", "function": {"name": "search_nodes", "arguments": {"query": "Ada"}}}],
+        },
         {"role": "tool", "content": '{"entities": []}'},
         {"role": "assistant", "content": "Nothing found."},
     ]
     text = render(messages, TOOLS, add_generation_prompt=False)
     assert text.endswith(
-        '<|im_start|>assistant\n<tool_call>\n{"name": "search_nodes", "arguments": {"query": "Ada"}}\n</tool_call><|im_end|>\n'
+        "<|im_start|>assistant\n<tool_call>\n"
+        '{"name": "search_nodes", "arguments": {"query": "Ada"}}\n</tool_call><|im_end|>\n'
         '<|im_start|>user\n<tool_response>\n{"entities": []}\n</tool_response><|im_end|>\n'
-        "<|im_start|>assistant\nNothing found.<|im_end|>\n")
+        "<|im_start|>assistant\nNothing found.<|im_end|>\n"
+    )
     assert text.startswith("<|im_start|>user\nfind Ada<|im_end|>\n")
 
 
@@ -49,8 +66,9 @@ def test_a_newline_is_always_a_token_of_its_own(tmp_path):
     ever precede <tool_call> in training, and every answer that opens with a quote would become a call."""
     import json
 
-    from conftest import FIXTURES
     from mcp_forge_trainer.tiny import train_tokenizer
+
+    from conftest import FIXTURES
 
     samples = [json.loads(line) for line in (FIXTURES / "train.jsonl").read_text().splitlines()[:200]]
     tokenizer = train_tokenizer(samples, tmp_path / "tok", 1024)

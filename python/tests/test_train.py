@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_trainer, train
-
 from mcp_forge_trainer.data import encode, read_samples
+
+from conftest import FIXTURES, run_trainer, train
 
 
 def steps(events, phase="lora"):
@@ -43,7 +43,10 @@ def test_only_assistant_tokens_carry_loss(tiny_run):
     learned = tokenizer.decode([t for t, m in zip(enc.input_ids, enc.assistant_masks) if m])
     ignored = tokenizer.decode([t for t, m in zip(enc.input_ids, enc.assistant_masks) if not m])
     call = sample["messages"][2]["tool_calls"][0]["function"]
-    assert f'<tool_call>\n{{"name": "{call["name"]}", "arguments": {json.dumps(call["arguments"])}}}\n</tool_call>' in learned
+    assert (
+        f'<tool_call>\n{{"name": "{call["name"]}", "arguments": {json.dumps(call["arguments"])}}}\n</tool_call>'
+        in learned
+    )
     assert sample["messages"][4]["content"] in learned
     assert learned.count("<|im_end|>") == 2
     for hidden in (sample["messages"][1]["content"], "<tool_response>", "<|im_start|>assistant"):
@@ -70,7 +73,7 @@ def test_resume_continues_at_the_next_step_with_the_same_schedule(tiny_run, data
 def test_injected_oom_halves_the_batch_and_finishes(tiny_run, data_file, tmp_path):
     out = tmp_path / "model"
     shutil.copytree(tiny_run["model_dir"], out, ignore=shutil.ignore_patterns("adapter", "checkpoints"))
-    code, events, stderr = train(tmp_path, data_file, {"max_steps": 4, "inject_oom_at_step": 3}, out=out)
+    code, events, stderr = train(tmp_path, data_file, {"max_steps": 4}, out=out, inject_oom_at_step=3)
     assert code == 0, stderr[-3000:]
     [oom] = [e for e in events if e["event"] == "oom"]
     assert oom["previous"]["batch_size"] == 4 and oom["previous"]["grad_accum"] == 2
@@ -92,7 +95,9 @@ def test_oom_at_batch_one_and_shortest_sequences_fails_with_advice(tiny_run, dat
 def test_missing_model_names_the_model_and_the_cache(tmp_path, data_file):
     config = {"data": str(data_file), "output_dir": str(tmp_path / "m"), "model": "qwen2.5-0.5b"}
     (tmp_path / "c.json").write_text(json.dumps(config))
-    code, events, _ = run_trainer(["train", "--config", str(tmp_path / "c.json")], env={"HF_HOME": str(tmp_path / "hf")})
+    code, events, _ = run_trainer(
+        ["train", "--config", str(tmp_path / "c.json")], env={"HF_HOME": str(tmp_path / "hf")}
+    )
     assert code == 3
     [error] = [e for e in events if e["event"] == "error"]
     assert error["kind"] == "model_not_found"
@@ -101,7 +106,9 @@ def test_missing_model_names_the_model_and_the_cache(tmp_path, data_file):
 
 
 def test_bad_config_names_the_setting(tmp_path, data_file):
-    (tmp_path / "c.json").write_text(json.dumps({"data": str(data_file), "output_dir": str(tmp_path), "lerning_rate": 1}))
+    (tmp_path / "c.json").write_text(
+        json.dumps({"data": str(data_file), "output_dir": str(tmp_path), "lerning_rate": 1})
+    )
     code, events, _ = run_trainer(["train", "--config", str(tmp_path / "c.json")])
     assert code == 2
     assert "/lerning_rate" in events[-1]["message"] and events[-1]["kind"] == "bad_input"

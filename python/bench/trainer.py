@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import load_config
-from .export import export
-from .train import train
+from mcp_forge_trainer.config import load_config
+from mcp_forge_trainer.export import export
+from mcp_forge_trainer.train import train
 
 FIXTURE_SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "make_memory_data.py"
 
@@ -25,8 +25,14 @@ def bench(samples: int, workdir: str | None = None) -> dict:
     script.write_text(FIXTURE_SCRIPT.read_text())
     (data_dir / "tools.json").write_text((FIXTURE_SCRIPT.parent / "tools.json").read_text())
     subprocess.run([sys.executable, str(script), str(samples), "40"], check=True)
-    cfg = load_config({"data": str(data_dir / "train.jsonl"), "output_dir": str(work / "model"), "model": "tiny",
-                       "profile": "fast_dev"})
+    cfg = load_config(
+        {
+            "data": str(data_dir / "train.jsonl"),
+            "output_dir": str(work / "model"),
+            "model": "tiny",
+            "profile": "fast_dev",
+        }
+    )
     t0 = time.time()
     done = train(cfg)
     train_wall = time.time() - t0
@@ -46,7 +52,7 @@ def bench(samples: int, workdir: str | None = None) -> dict:
         "ggufBytes": exported["sizeBytes"],
     }
     print(json.dumps({"event": "bench", **figures}), file=sys.stderr)
-    from .protocol import emit
+    from mcp_forge_trainer.protocol import emit
 
     emit("bench", **figures)
     return figures

@@ -1,19 +1,18 @@
-"""LoRA training throughput on the CPU, setting by setting: `python -m mcp_forge_trainer.cpu_bench
+"""LoRA training throughput on the CPU, setting by setting: `python -m bench.cpu
 --model smollm2-135m`. Each variant runs the same optimizer steps (forward, backward, AdamW on the
 adapter) on the same rendered samples and reports non-padding tokens per second (wall and CPU
 time), so settings can be compared on the machine that will train. Measure alone on the machine."""
 
 import argparse
-import json
 import platform
 import sys
 import time
 from pathlib import Path
 
-from . import models, shared_prefix
-from .config import load_config
-from .data import encode_all, read_samples
-from .protocol import emit
+from mcp_forge_trainer import models, shared_prefix
+from mcp_forge_trainer.config import load_config
+from mcp_forge_trainer.data import encode_all, read_samples
+from mcp_forge_trainer.protocol import emit
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "train.jsonl"
 VARIANTS = ("fp32", "fp32-shared-prefix", "bf16", "bf16-shared-prefix", "fp32-packed", "bf16-packed", "fp32-compiled")
@@ -27,20 +26,30 @@ def batches(columns: dict, batch_size: int, max_len: int, packed: bool) -> list[
 
     # The last max_len tokens: a cut sample keeps its assistant turns, so its loss stays defined.
     seqs = [ids[-max_len:] for ids in columns["input_ids"]]
-    labels = [[t if m else -100 for t, m in zip(ids, mask)][-max_len:]
-              for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])]
+    labels = [
+        [t if m else -100 for t, m in zip(ids, mask)][-max_len:]
+        for ids, mask in zip(columns["input_ids"], columns["assistant_masks"])
+    ]
     out = []
     for i in range(0, len(seqs) - batch_size + 1, batch_size):
-        group, group_labels = seqs[i:i + batch_size], labels[i:i + batch_size]
+        group, group_labels = seqs[i : i + batch_size], labels[i : i + batch_size]
         if packed:
-            out.append({"input_ids": torch.tensor([sum(group, [])]),
-                        "labels": torch.tensor([sum(group_labels, [])]),
-                        "position_ids": torch.tensor([[p for s in group for p in range(len(s))]])})
+            out.append(
+                {
+                    "input_ids": torch.tensor([sum(group, [])]),
+                    "labels": torch.tensor([sum(group_labels, [])]),
+                    "position_ids": torch.tensor([[p for s in group for p in range(len(s))]]),
+                }
+            )
         else:
             width = max(len(s) for s in group)
-            out.append({"input_ids": torch.tensor([s + [0] * (width - len(s)) for s in group]),
-                        "labels": torch.tensor([s + [-100] * (width - len(s)) for s in group_labels]),
-                        "attention_mask": torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in group])})
+            out.append(
+                {
+                    "input_ids": torch.tensor([s + [0] * (width - len(s)) for s in group]),
+                    "labels": torch.tensor([s + [-100] * (width - len(s)) for s in group_labels]),
+                    "attention_mask": torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in group]),
+                }
+            )
     return out
 
 
@@ -71,9 +80,15 @@ def run_variant(variant: str, model_id: str, cfg, data: list[dict], steps: int) 
         tokens += int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()
         losses.append(round(float(loss), 4))
     # Per CPU-second too: on a machine shared with other work, wall time says little.
-    return {"variant": variant, "tokensPerSecond": round(tokens / seconds, 1),
-            "tokensPerCpuSecond": round(tokens / cpu_seconds, 1), "steps": len(losses),
-            "tokens": tokens, "firstStepSeconds": round(first, 1), "losses": losses}
+    return {
+        "variant": variant,
+        "tokensPerSecond": round(tokens / seconds, 1),
+        "tokensPerCpuSecond": round(tokens / cpu_seconds, 1),
+        "steps": len(losses),
+        "tokens": tokens,
+        "firstStepSeconds": round(first, 1),
+        "losses": losses,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,25 +105,41 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_config({"data": args.data, "output_dir": "/dev/null", "model": args.model,
-                       "max_seq_length": args.max_seq_length})
+    cfg = load_config(
+        {"data": args.data, "output_dir": "/dev/null", "model": args.model, "max_seq_length": args.max_seq_length}
+    )
     model_id = models.resolve(args.model)
     tokenizer = models.load_tokenizer(model_id, None)
-    from .chat_templates import ensure_tool_template
+    from mcp_forge_trainer.chat_templates import ensure_tool_template
 
     ensure_tool_template(tokenizer)
     # Four times the rows a variant trains on, so that shared-prefix batches can be formed as in training.
     samples = read_samples(args.data)[: (args.steps + 1) * args.batch_size * 4]
     columns = encode_all(tokenizer, samples)
-    machine = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-               "bf16Native": bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()),
-               "amx": bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())}
-    emit("cpu_bench_start", model=args.model, sequences=len(columns["input_ids"]),
-         meanLength=round(sum(map(len, columns["input_ids"])) / len(columns["input_ids"]), 1), **machine)
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "bf16Native": bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()),
+        "amx": bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()),
+    }
+    emit(
+        "cpu_bench_start",
+        model=args.model,
+        sequences=len(columns["input_ids"]),
+        meanLength=round(sum(map(len, columns["input_ids"])) / len(columns["input_ids"]), 1),
+        **machine,
+    )
     for variant in args.variants.split(","):
-        ordered = shared_prefix.order_columns(columns, args.batch_size, 0) if variant.endswith("shared-prefix") else columns
+        ordered = (
+            shared_prefix.order_columns(columns, args.batch_size, 0) if variant.endswith("shared-prefix") else columns
+        )
         data = batches(ordered, args.batch_size, args.max_seq_length, packed=variant.endswith("packed"))
-        emit("cpu_bench", model=args.model, batchSize=args.batch_size, **run_variant(variant, model_id, cfg, data, args.steps))
+        emit(
+            "cpu_bench",
+            model=args.model,
+            batchSize=args.batch_size,
+            **run_variant(variant, model_id, cfg, data, args.steps),
+        )
         sys.stdout.flush()
 
 

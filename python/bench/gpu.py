@@ -10,34 +10,66 @@ import sys
 import time
 from pathlib import Path
 
-from . import models
-from .config import load_config
-from .data import dataset_stats, encode_all, read_samples, texts_for_tokenizer
-from .protocol import TrainerError, emit, log
-from .train import Settings, sft_args
+from mcp_forge_trainer import models
+from mcp_forge_trainer.config import load_config
+from mcp_forge_trainer.data import dataset_stats, encode_all, read_samples, texts_for_tokenizer
+from mcp_forge_trainer.protocol import TrainerError, emit, log
+from mcp_forge_trainer.train import Settings, sft_args
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 # Qwen2.5-1.5B-Instruct's config.json, less the token ids (the bench tokenizer has its own).
 # "toy" is the same architecture small enough for a CPU test.
 SHAPES: dict[str, dict] = {
-    "qwen2.5-1.5b": {"hidden_size": 1536, "intermediate_size": 8960, "num_hidden_layers": 28,
-                     "num_attention_heads": 12, "num_key_value_heads": 2, "vocab_size": 151936,
-                     "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 1e6,
-                     "tie_word_embeddings": True, "max_window_layers": 21, "sliding_window": 32768},
-    "toy": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "vocab_size": 4096, "max_position_embeddings": 4096, "rms_norm_eps": 1e-6,
-            "rope_theta": 1e6, "tie_word_embeddings": True, "max_window_layers": 2, "sliding_window": 4096},
+    "qwen2.5-1.5b": {
+        "hidden_size": 1536,
+        "intermediate_size": 8960,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "max_position_embeddings": 32768,
+        "rms_norm_eps": 1e-6,
+        "rope_theta": 1e6,
+        "tie_word_embeddings": True,
+        "max_window_layers": 21,
+        "sliding_window": 32768,
+    },
+    "toy": {
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": 4096,
+        "max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-6,
+        "rope_theta": 1e6,
+        "tie_word_embeddings": True,
+        "max_window_layers": 2,
+        "sliding_window": 4096,
+    },
 }
 TEMPLATES = {"qwen2": FIXTURES / "templates" / "qwen2.5-instruct.jinja"}
 # Qwen2.5's added tokens that its template writes.
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>",
-                  "<tool_response>", "</tool_response>"]
+SPECIAL_TOKENS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<tool_call>",
+    "</tool_call>",
+    "<tool_response>",
+    "</tool_response>",
+]
 # backend → (the trainer's backend, Unsloth loads in 4 bits)
 # Unsloth's fast LoRA kernels need dropout 0; every backend gets the same.
 BENCH_OVERRIDES = {"lora_dropout": 0.0}
-VARIANTS = {"transformers": ("transformers", True), "qlora": ("qlora", True), "unsloth": ("unsloth", True),
-            "unsloth-16bit": ("unsloth", False)}
+VARIANTS = {
+    "transformers": ("transformers", True),
+    "qlora": ("qlora", True),
+    "unsloth": ("unsloth", True),
+    "unsloth-16bit": ("unsloth", False),
+}
 
 
 def qwen2_config(shape: str, tokenizer):
@@ -48,13 +80,21 @@ def qwen2_config(shape: str, tokenizer):
     dims = dict(SHAPES[shape])
     rope_theta = dims.pop("rope_theta")
     if len(tokenizer) > dims["vocab_size"]:
-        raise TrainerError("bad_input", f"the bench tokenizer has {len(tokenizer)} tokens, more than shape "
-                                        f"{shape}'s vocabulary of {dims['vocab_size']}")
-    return Qwen2Config(**dims, rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
-                       use_sliding_window=False, hidden_act="silu", attention_dropout=0.0,
-                       bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
-                       eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-                       pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
+        raise TrainerError(
+            "bad_input",
+            f"the bench tokenizer has {len(tokenizer)} tokens, more than shape "
+            f"{shape}'s vocabulary of {dims['vocab_size']}",
+        )
+    return Qwen2Config(
+        **dims,
+        rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
+        use_sliding_window=False,
+        hidden_act="silu",
+        attention_dropout=0.0,
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+    )
 
 
 def build_tokenizer(samples: list[dict], vocab_size: int, max_length: int):
@@ -67,13 +107,23 @@ def build_tokenizer(samples: list[dict], vocab_size: int, max_length: int):
     raw = Tokenizer(BPE())
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
-    raw.train_from_iterator(texts_for_tokenizer(samples) + [template],
-                            trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                                show_progress=False))
-    return PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   additional_special_tokens=SPECIAL_TOKENS[1:], chat_template=template,
-                                   model_max_length=max_length)
+    raw.train_from_iterator(
+        texts_for_tokenizer(samples) + [template],
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=SPECIAL_TOKENS,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        ),
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=raw,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=SPECIAL_TOKENS[1:],
+        chat_template=template,
+        model_max_length=max_length,
+    )
 
 
 def build_model(shape: str, samples: list[dict], out: Path, seed: int = 0) -> Path:
@@ -112,8 +162,9 @@ def write_data(samples: int, data_dir: Path) -> Path:
         # The generator writes beside itself; run a copy so the repository stays untouched.
         (data_dir / script.name).write_text(script.read_text())
         (data_dir / "tools.json").write_text((script.parent / "tools.json").read_text())
-        subprocess.run([sys.executable, str(data_dir / script.name), str(samples), "0"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(data_dir / script.name), str(samples), "0"], check=True, stdout=subprocess.DEVNULL
+        )
         (data_dir / "train.jsonl").rename(target)
     return target
 
@@ -121,9 +172,18 @@ def write_data(samples: int, data_dir: Path) -> Path:
 def versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
-    for name in ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "bitsandbytes", "unsloth",
-                 "unsloth_zoo"):
+    out: dict[str, str | None] = {}
+    for name in (
+        "torch",
+        "transformers",
+        "peft",
+        "trl",
+        "accelerate",
+        "datasets",
+        "bitsandbytes",
+        "unsloth",
+        "unsloth_zoo",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -148,8 +208,7 @@ def step_timer(warmup: int, measured: int, counted: dict):
         def on_step_end(self, args, state, control, **kw):
             if state.global_step in (warmup, warmup + measured):
                 sync()
-                self.marks[state.global_step] = (time.perf_counter(), state.num_input_tokens_seen,
-                                                 counted["tokens"])
+                self.marks[state.global_step] = (time.perf_counter(), state.num_input_tokens_seen, counted["tokens"])
 
         def on_log(self, args, state, control, logs=None, **kw):
             if logs and "loss" in logs:
@@ -171,8 +230,16 @@ def counting(collator, counted: dict):
     return collate
 
 
-def measure(model_dir: Path, data: Path, variant: str, profile: str, warmup: int, steps: int, work: Path,
-            overrides: dict | None = None) -> dict:
+def measure(
+    model_dir: Path,
+    data: Path,
+    variant: str,
+    profile: str,
+    warmup: int,
+    steps: int,
+    work: Path,
+    overrides: dict | None = None,
+) -> dict:
     """Trains `warmup` + `steps` optimizer steps and times the last `steps`."""
     import torch
     from datasets import Dataset
@@ -181,9 +248,20 @@ def measure(model_dir: Path, data: Path, variant: str, profile: str, warmup: int
     if variant not in VARIANTS:
         raise TrainerError("bad_input", f"--backend {variant!r} is not known", f"use one of {', '.join(VARIANTS)}")
     backend_name, unsloth_4bit = VARIANTS[variant]
-    cfg = load_config({"data": str(data), "output_dir": str(work / f"run-{variant}"), "model": str(model_dir),
-                       "profile": profile, "backend": backend_name, "max_steps": warmup + steps,
-                       "save_steps": 10**9, "logging_steps": 1, **BENCH_OVERRIDES, **(overrides or {})})
+    cfg = load_config(
+        {
+            "data": str(data),
+            "output_dir": str(work / f"run-{variant}"),
+            "model": str(model_dir),
+            "profile": profile,
+            "backend": backend_name,
+            "max_steps": warmup + steps,
+            "save_steps": 10**9,
+            "logging_steps": 1,
+            **BENCH_OVERRIDES,
+            **(overrides or {}),
+        }
+    )
     backend = models.choose_backend(cfg.backend)
     cuda = backend.device == "cuda"
     tokenizer = models.load_tokenizer(str(model_dir), None)
@@ -193,40 +271,67 @@ def measure(model_dir: Path, data: Path, variant: str, profile: str, warmup: int
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    model = models.add_lora(models.load_model(str(model_dir), None, backend, cfg.max_seq_length, unsloth_4bit),
-                            cfg, backend)
+    model = models.add_lora(
+        models.load_model(str(model_dir), None, backend, cfg.max_seq_length, unsloth_4bit), cfg, backend
+    )
     load_seconds = time.perf_counter() - t0
     counted = {"tokens": 0}
     timer = step_timer(warmup, steps, counted)
-    trainer = SFTTrainer(model=model, args=sft_args(cfg, Path(cfg.output_dir), Settings(
-        cfg.batch_size, cfg.grad_accum, cfg.max_seq_length), "lora", backend),
-                         train_dataset=Dataset.from_dict(columns), processing_class=tokenizer, callbacks=[timer])
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_args(
+            cfg, Path(cfg.output_dir), Settings(cfg.batch_size, cfg.grad_accum, cfg.max_seq_length), "lora", backend
+        ),
+        train_dataset=Dataset.from_dict(columns),
+        processing_class=tokenizer,
+        callbacks=[timer],
+    )
     trainer.data_collator = counting(trainer.data_collator, counted)
     t0 = time.perf_counter()
     trainer.train()
     train_seconds = time.perf_counter() - t0
     if warmup not in timer.marks or warmup + steps not in timer.marks:
-        raise TrainerError("internal", f"training stopped at step {trainer.state.global_step} before "
-                                       f"{warmup + steps} steps")
+        raise TrainerError(
+            "internal", f"training stopped at step {trainer.state.global_step} before {warmup + steps} steps"
+        )
     (ta, seen_a, counted_a), (tb, seen_b, counted_b) = timer.marks[warmup], timer.marks[warmup + steps]
     # The trainer's own count when it keeps one; else what the collator handed out (one batch ahead).
     tokens, source = (seen_b - seen_a, "trainer") if seen_b > seen_a else (counted_b - counted_a, "collator")
     seconds = tb - ta
-    gib = 1024 ** 3
+    gib = 1024**3
     result = {
-        "shape": model_dir.name, "backend": variant, "trainerBackend": backend.name,
+        "shape": model_dir.name,
+        "backend": variant,
+        "trainerBackend": backend.name,
         "weights": "4-bit NF4" if variant in ("qlora", "unsloth") else "bf16",
-        "device": torch.cuda.get_device_name() if cuda else "cpu", "versions": versions(), "profile": profile,
-        "settings": {"maxSeqLength": cfg.max_seq_length, "batchSize": cfg.batch_size, "gradAccum": cfg.grad_accum,
-                     "loraR": cfg.lora_r, "loraAlpha": cfg.effective_lora_alpha(), "loraDropout": cfg.lora_dropout,
-                     "targetModules": cfg.target_modules, "learningRate": cfg.learning_rate},
+        "device": torch.cuda.get_device_name() if cuda else "cpu",
+        "versions": versions(),
+        "profile": profile,
+        "settings": {
+            "maxSeqLength": cfg.max_seq_length,
+            "batchSize": cfg.batch_size,
+            "gradAccum": cfg.grad_accum,
+            "loraR": cfg.lora_r,
+            "loraAlpha": cfg.effective_lora_alpha(),
+            "loraDropout": cfg.lora_dropout,
+            "targetModules": cfg.target_modules,
+            "learningRate": cfg.learning_rate,
+        },
         "totalParameters": sum(p.numel() for p in model.parameters()),
         "trainableParameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "samples": len(samples), "sequences": stats["sequences"], "meanTokensPerSequence": stats["meanLength"],
-        "warmupSteps": warmup, "measuredSteps": steps, "measuredTokens": tokens, "tokenCount": source,
-        "measuredSeconds": round(seconds, 3), "secondsPerStep": round(seconds / steps, 4),
-        "tokensPerSecond": round(tokens / seconds, 1), "loadSeconds": round(load_seconds, 1),
-        "trainSeconds": round(train_seconds, 1), "firstLoss": timer.losses[0] if timer.losses else None,
+        "samples": len(samples),
+        "sequences": stats["sequences"],
+        "meanTokensPerSequence": stats["meanLength"],
+        "warmupSteps": warmup,
+        "measuredSteps": steps,
+        "measuredTokens": tokens,
+        "tokenCount": source,
+        "measuredSeconds": round(seconds, 3),
+        "secondsPerStep": round(seconds / steps, 4),
+        "tokensPerSecond": round(tokens / seconds, 1),
+        "loadSeconds": round(load_seconds, 1),
+        "trainSeconds": round(train_seconds, 1),
+        "firstLoss": timer.losses[0] if timer.losses else None,
         "lastLoss": timer.losses[-1] if timer.losses else None,
     }
     if cuda:
@@ -235,8 +340,17 @@ def measure(model_dir: Path, data: Path, variant: str, profile: str, warmup: int
     return result
 
 
-def gpu_bench(shape: str, variant: str, samples: int, steps: int, warmup: int, profile: str, workdir: str,
-              out: str | None, overrides: dict | None = None) -> dict:
+def gpu_bench(
+    shape: str,
+    variant: str,
+    samples: int,
+    steps: int,
+    warmup: int,
+    profile: str,
+    workdir: str,
+    out: str | None,
+    overrides: dict | None = None,
+) -> dict:
     if variant not in VARIANTS:
         raise TrainerError("bad_input", f"--backend {variant!r} is not known", f"use one of {', '.join(VARIANTS)}")
     # Fails fast without the GPU or package the backend needs, and imports Unsloth before transformers.
