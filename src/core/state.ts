@@ -1,21 +1,11 @@
 import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonAtomic } from "./atomic.js";
+import { STAGES, type Stage } from "./contract.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
 
-/** Pipeline stages in the contract's order (docs/contract.md §1). */
-export const STAGES = [
-  "INSPECTING",
-  "SYNTHESIZING",
-  "QC_VALIDATING",
-  "TRAINING",
-  "EXPORTING",
-  "VALIDATING",
-  "BENCHMARKING",
-  "PACKAGING",
-] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage };
 export type PipelineStage = Stage | "COMPLETE";
 
 /** The command that runs each stage, shown by `status` as the next step. */

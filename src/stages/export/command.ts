@@ -2,14 +2,13 @@ import { Command, Option } from "commander";
 import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { fileHash } from "../../core/canonical.js";
+import { QUANTS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
-import { fileHash } from "../train/command.js";
 import { makeProgressView } from "../train/progress.js";
 import { exists } from "../../core/files.js";
-
-export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
 
 interface ExportOptions {
   workdir: string;

@@ -1,10 +1,11 @@
 import { Command, Option } from "commander";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { writeJsonAtomic } from "../../core/atomic.js";
-import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { canonicalJson, fileHash, sha256 } from "../../core/canonical.js";
+import { PROFILES } from "../../core/contract.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
@@ -13,7 +14,6 @@ import { makeProgressView } from "./progress.js";
 import { exists } from "../../core/files.js";
 import { estimateOf, outcomeText, parseTimeBudget, type BudgetReport } from "./budget.js";
 
-export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const RESUME_COMMAND = "mcp-forge train --resume";
 
 interface TrainOptions {
@@ -40,10 +40,6 @@ export function parseSets(sets: string[]): Record<string, unknown> {
     out[key] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   return out;
-}
-
-export async function fileHash(path: string): Promise<string> {
-  return `sha256:${sha256(await readFile(path))}`;
 }
 
 export function trainCommand(): Command {
