@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -56,7 +57,31 @@ const SOFT_GATES: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 /** The stages that grade the model on an eval set (`--eval`). */
 const GRADING: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 
-/** Runs one CLI command in this process and returns its exit code. */
+/**
+ * The command of each stage by its name (the first of `stageCommands`' arguments), loaded when it
+ * runs; `run` calls its stage function in this process (`callStage`). INSPECTING runs `inspect`,
+ * or `tools import` for a file.
+ */
+const STAGE_COMMAND_MODULES: Record<string, () => Promise<Command>> = {
+  inspect: async () => (await import(/* webpackMode: "eager" */ "../inspect/command.js")).inspectCommand(),
+  tools: async () => (await import(/* webpackMode: "eager" */ "../tools-import/command.js")).toolsCommand(),
+  generate: async () => (await import(/* webpackMode: "eager" */ "../generate/command.js")).generateCommand(),
+  qa: async () => (await import(/* webpackMode: "eager" */ "../qa/command.js")).qaCommand(),
+  train: async () => (await import(/* webpackMode: "eager" */ "../train/command.js")).trainCommand(),
+  export: async () => (await import(/* webpackMode: "eager" */ "../export/command.js")).exportCommand(),
+  validate: async () => (await import(/* webpackMode: "eager" */ "../validate/command.js")).validateCommand(),
+  benchmark: async () => (await import(/* webpackMode: "eager" */ "../benchmark/command.js")).benchmarkCommand(),
+  pack: async () => (await import(/* webpackMode: "eager" */ "../pack/command.js")).packCommand(),
+};
+
+/** A new instance of the command that `stageCommands` names first. */
+export async function stageCommand(name: string): Promise<Command> {
+  const load = STAGE_COMMAND_MODULES[name];
+  if (!load) throw new ForgeError(ExitCode.environment, `run has no stage command ${name}`);
+  return load();
+}
+
+/** Runs one stage's command in this process and returns its exit code. */
 export type CommandRunner = (args: string[]) => Promise<number>;
 
 const require = createRequire(import.meta.url);
