@@ -160,3 +160,33 @@ export async function finishStage(
   await saveState(workdir, state);
   return state;
 }
+
+/** How a stage ended, as its work tells `withStage`: `finishStage`'s record (status `done` unless given). */
+export type StageFinish = Pick<StageRecord, "outputs" | "summary"> & { status?: StageRecord["status"]; error?: string };
+
+/**
+ * The state.json bookkeeping around a stage's work: records that it started with its inputs
+ * (`startStage`), runs `work`, and records how it ended (`finishStage`) as `finish` tells from
+ * work's value. When `work` throws, the stage is recorded as failed with the error's message and the
+ * error goes on. Returns work's value and what `finish` made of it.
+ */
+export async function withStage<T>(
+  workdir: string,
+  stage: Stage,
+  inputs: Record<string, string>,
+  work: () => Promise<T>,
+  finish: (value: T) => StageFinish | Promise<StageFinish>,
+  options: { force?: boolean } = {},
+): Promise<{ value: T; finish: StageFinish }> {
+  await startStage(workdir, stage, inputs, options);
+  let value: T;
+  try {
+    value = await work();
+  } catch (error) {
+    await finishStage(workdir, stage, { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
+    throw error;
+  }
+  const record = await finish(value);
+  await finishStage(workdir, stage, record);
+  return { value, finish: record };
+}

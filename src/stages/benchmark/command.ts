@@ -4,7 +4,7 @@ import { relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { withStage } from "../../core/state.js";
 import { DEFAULT_TOLERANCE, runBenchmark, type BenchmarkReport, type Decoding, type Gate } from "../../eval/benchmark.js";
 import { METRICS, type MetricName } from "../../eval/metrics.js";
 import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "../validate/options.js";
@@ -55,32 +55,31 @@ export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output):
   const { workdir } = globalOptions(opts);
   const inputs = evalInputsFromOptions(opts, workdir);
   const tolerance = tolerances(opts);
-  await startStage(workdir, "BENCHMARKING", { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath });
-  let report: BenchmarkReport;
-  try {
-    report = await runBenchmark({
-      ...inputs,
-      ...(opts.baseline ? { baseline: resolve(opts.baseline) } : {}),
-      ...(opts.baselineModel ? { baselineModel: opts.baselineModel } : {}),
-      decoding: opts.constrained ? "constrained" : opts.decoding,
-      tolerance,
-      gate: opts.gate,
-      allowMismatch: opts.allowMismatch,
-      ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
-      onProgress: progressPrinter(output.info),
-    });
-  } catch (error) {
-    await finishStage(workdir, "BENCHMARKING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
-    throw error;
-  }
-  await finishStage(workdir, "BENCHMARKING", {
-    outputs: {
-      [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
-      [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
-    },
-    summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
-    ...(report.passed ? {} : { status: "failed" as const, error: failureText(report) }),
-  });
+  const { value: report } = await withStage(
+    workdir,
+    "BENCHMARKING",
+    { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+    () =>
+      runBenchmark({
+        ...inputs,
+        ...(opts.baseline ? { baseline: resolve(opts.baseline) } : {}),
+        ...(opts.baselineModel ? { baselineModel: opts.baselineModel } : {}),
+        decoding: opts.constrained ? "constrained" : opts.decoding,
+        tolerance,
+        gate: opts.gate,
+        allowMismatch: opts.allowMismatch,
+        ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
+        onProgress: progressPrinter(output.info),
+      }),
+    async (report) => ({
+      outputs: {
+        [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
+        [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
+      },
+      summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
+      ...(report.passed ? {} : { status: "failed" as const, error: failureText(report) }),
+    }),
+  );
   output.result({
     passed: report.passed,
     metrics: report.metrics,

@@ -5,7 +5,7 @@ import { examples, globalOptions, withCommonOptions } from "../../cli/options.js
 import { fileHash } from "../../core/canonical.js";
 import { QUANTS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { withStage } from "../../core/state.js";
 import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
 import { makeProgressView } from "../train/progress.js";
 import { exists } from "../../core/files.js";
@@ -55,25 +55,31 @@ export async function exportStage(opts: ExportOptions, output: Output): Promise<
   const tools = opts.tools ? resolve(opts.tools) : (await exists(defaultTools)) ? defaultTools : undefined;
   if (tools && !(await exists(tools))) throw badInput(`--tools ${tools} does not exist`);
   const weights = join(adapter, "adapter_model.safetensors");
-  await startStage(workdir, "EXPORTING", {
-    adapter: await fileHash(weights),
-    quant: opts.quant,
-    ...(tools ? { tools: await fileHash(tools) } : {}),
-  });
   const logFile = join(workdir, "logs", "export.log");
-  const view = makeProgressView(process.stderr);
-  const args = ["export", "--adapter", adapter, "--out", out, "--quant", opts.quant, ...(tools ? ["--tools", tools] : [])];
-  const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], { logFile, onEvent: (e) => view.onEvent(e) });
-  view.stop();
-  if (!run.done || run.exitCode !== 0) {
-    const error = trainerError(run, logFile);
-    await finishStage(workdir, "EXPORTING", { status: "failed", outputs: {}, summary: {}, error: error.message });
-    throw error;
-  }
-  const size = (await stat(out)).size;
-  const summary = { path: out, quant: opts.quant, sizeBytes: size, timings: run.done.timings, verify: run.done.verify, metadata: run.done.metadata };
-  const inside = !relative(workdir, out).startsWith("..");
-  await finishStage(workdir, "EXPORTING", { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary });
-  output.result(summary);
+  const { finish } = await withStage(
+    workdir,
+    "EXPORTING",
+    {
+      adapter: await fileHash(weights),
+      quant: opts.quant,
+      ...(tools ? { tools: await fileHash(tools) } : {}),
+    },
+    async () => {
+      const view = makeProgressView(process.stderr);
+      const args = ["export", "--adapter", adapter, "--out", out, "--quant", opts.quant, ...(tools ? ["--tools", tools] : [])];
+      const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], { logFile, onEvent: (e) => view.onEvent(e) });
+      view.stop();
+      if (!run.done || run.exitCode !== 0) throw trainerError(run, logFile);
+      return run.done;
+    },
+    async (done) => {
+      const size = (await stat(out)).size;
+      const summary = { path: out, quant: opts.quant, sizeBytes: size, timings: done.timings, verify: done.verify, metadata: done.metadata };
+      const inside = !relative(workdir, out).startsWith("..");
+      return { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary };
+    },
+  );
+  const size = finish.summary.sizeBytes as number;
+  output.result(finish.summary);
   output.say(`wrote ${out} (${opts.quant}, ${(size / 1024 / 1024).toFixed(1)} MiB)\nnext: mcp-forge validate --stub`);
 }
