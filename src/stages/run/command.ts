@@ -11,7 +11,7 @@ import { missingMinutes, parseTimeBudget, type BudgetReport } from "../train/bud
 import { checkEvalFile } from "../validate/options.js";
 import { DEFAULT_CPU_BUDGET_MINUTES } from "./budget.js";
 import { readRunConfig, type RunConfig } from "./config.js";
-import { defaultServer, runPipeline, stageCommand, type CommandRunner, type StageOutcome } from "./pipeline.js";
+import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
 import type { Output } from "../../cli/output.js";
 import { callStage, stageAction, type StageResult } from "../stage.js";
 
@@ -151,7 +151,7 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
  * function is called directly, with an output whose human text goes to stdout, or to stderr under
  * `run --json` (keeping stdout for run's result); its own result is not printed.
  */
-const runInProcess = (json: boolean): CommandRunner => async (args) => {
+const runInProcess = (json: boolean): CommandRunner => async (command, args) => {
   const output: Output = {
     json: false,
     say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
@@ -159,7 +159,7 @@ const runInProcess = (json: boolean): CommandRunner => async (args) => {
     result: () => undefined,
   };
   try {
-    return await callStage(await stageCommand(args[0]!), args.slice(1), output);
+    return await callStage(await command(), args, output);
   } catch (error) {
     if (error instanceof ForgeError) {
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
