@@ -1,14 +1,8 @@
+import { THRESHOLDS } from "../core/contract.js";
 import type { BenchmarkData, GateFailure } from "./report-data.js";
 
 /** The contract's release thresholds (docs/contract.md §4), for reports that do not carry their own. */
-export const DEFAULT_THRESHOLDS: Record<string, number> = {
-  toolCallParseRate: 0.98,
-  schemaConformance: 0.95,
-  toolSelectionAccuracy: 0.9,
-  noToolCorrectness: 0.85,
-  errorHandlingRate: 0.8,
-  loopCompletionRate: 0.95,
-};
+export const DEFAULT_THRESHOLDS: Record<string, number> = { ...THRESHOLDS };
 
 /** The contract's regression tolerance: a fall by more than this against the baseline is a regression. */
 export const DEFAULT_TOLERANCE = 0.02;

@@ -3,14 +3,15 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { badInput } from "../core/errors.js";
 
-export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
-export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
+import { METRICS as CONTRACT_METRICS, PROFILES, QUANTS } from "../core/contract.js";
+
+export { PROFILES, QUANTS };
 export const MODES = ["full", "drift"] as const;
 /** always: post or update the PR comment; on-change: update it only when a metric, a gate or the drift verdict changed; off. */
 export const COMMENT_MODES = ["always", "on-change", "off"] as const;
 export type CommentMode = (typeof COMMENT_MODES)[number];
 /** The contract's metrics (docs/contract.md §4), the keys the thresholds input may set. */
-export const METRICS = ["toolCallParseRate", "schemaConformance", "toolSelectionAccuracy", "argumentAccuracy", "noToolCorrectness", "errorHandlingRate", "loopCompletionRate"];
+export const METRICS: readonly string[] = CONTRACT_METRICS;
 
 export type Source = { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] } | { kind: "file"; path: string };
 export type Baseline = { kind: "auto" } | { kind: "none" } | { kind: "path"; path: string };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { canonicalJson } from "../core/canonical.js";
+import { canonicalJson, fileHash as contentHash } from "../core/canonical.js";
 import { VERSION } from "../core/version.js";
 import type { ActionConfig } from "./inputs.js";
 
@@ -40,4 +40,5 @@ export function baselineKeyPrefix(branch: string, datasetKeyValue: string): stri
   return `mcp-forge-baseline-${branch}-${datasetKeyValue}-`;
 }
 
-export const fileHash = async (path: string) => short(await readFile(path));
+/** A file's content hash for cache keys: the first 24 hex digits of its sha256. */
+export const fileHash = async (path: string) => (await contentHash(path)).slice("sha256:".length, "sha256:".length + 24);

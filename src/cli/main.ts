@@ -4,6 +4,7 @@ import { redactSecrets } from "../core/redact.js";
 import { recordInvocation } from "../core/state.js";
 import { onShutdown } from "../core/shutdown.js";
 import { VERSION } from "../core/version.js";
+import { stageExitCode } from "../stages/stage.js";
 import { checkSharedOptionBounds } from "./bounds.js";
 import { recordCliEntry } from "./entry.js";
 
@@ -61,15 +62,18 @@ function commandsFor(args: readonly string[]): CommandEntry[] {
   return COMMANDS;
 }
 
-/** Runs the CLI and returns the contract's exit code; never throws. */
+/** Runs the CLI and returns the contract's exit code (the entry script sets the process's from it); never throws. */
 export async function main(argv: string[]): Promise<number> {
   recordCliEntry(argv[1]);
   recordInvocation(argv.slice(2));
-  exitQuietlyWhenStdoutCloses();
+  let program: Command | undefined;
+  exitQuietlyWhenStdoutCloses(() => (program ? stageExitCode(program) : ExitCode.ok));
   const stopOnSignal = onShutdown(() => undefined);
   try {
-    await (await buildProgram(argv)).parseAsync(argv);
-    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+    program = await buildProgram(argv);
+    await program.parseAsync(argv);
+    // The exit code the command's stage function returned; a thrown error's is reportError's.
+    return stageExitCode(program);
   } catch (error) {
     return reportError(error);
   } finally {
@@ -78,10 +82,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // `mcp-forge … | head` closes the pipe early; like other CLIs, stop without a stack trace.
-function exitQuietlyWhenStdoutCloses(): void {
+function exitQuietlyWhenStdoutCloses(exitCode: () => number): void {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
-    process.exit(typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok);
+    process.exit(exitCode());
   });
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 
 /** JSON with object keys sorted and no whitespace, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -12,6 +13,11 @@ export function canonicalJson(value: unknown): string {
 
 export function sha256(text: string | Uint8Array): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/** A file's content hash as state.json records it: `sha256:<hex>`. */
+export async function fileHash(path: string): Promise<string> {
+  return `sha256:${sha256(await readFile(path))}`;
 }
 
 /** The contract's `toolsetHash`: sha256 over the canonical JSON of the tools array. */

@@ -1,12 +1,6 @@
-/** Exit codes of the contract (docs/contract.md §2). */
-export const ExitCode = {
-  ok: 0,
-  gateFailed: 1,
-  badInput: 2,
-  environment: 3,
-  interrupted: 130,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+import { ExitCode } from "./contract.js";
+
+export { ExitCode };
 
 /** An error a user can act on: what went wrong, where, and how to fix it. */
 export class ForgeError extends Error {

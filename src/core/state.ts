@@ -1,21 +1,11 @@
 import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonAtomic } from "./atomic.js";
+import { STAGES, type Stage } from "./contract.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
 
-/** Pipeline stages in the contract's order (docs/contract.md §1). */
-export const STAGES = [
-  "INSPECTING",
-  "SYNTHESIZING",
-  "QC_VALIDATING",
-  "TRAINING",
-  "EXPORTING",
-  "VALIDATING",
-  "BENCHMARKING",
-  "PACKAGING",
-] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage };
 export type PipelineStage = Stage | "COMPLETE";
 
 /** The command that runs each stage, shown by `status` as the next step. */
@@ -169,4 +159,34 @@ export async function finishStage(
   state.stage = currentStage(state);
   await saveState(workdir, state);
   return state;
+}
+
+/** How a stage ended, as its work tells `withStage`: `finishStage`'s record (status `done` unless given). */
+export type StageFinish = Pick<StageRecord, "outputs" | "summary"> & { status?: StageRecord["status"]; error?: string };
+
+/**
+ * The state.json bookkeeping around a stage's work: records that it started with its inputs
+ * (`startStage`), runs `work`, and records how it ended (`finishStage`) as `finish` tells from
+ * work's value. When `work` throws, the stage is recorded as failed with the error's message and the
+ * error goes on. Returns work's value and what `finish` made of it.
+ */
+export async function withStage<T>(
+  workdir: string,
+  stage: Stage,
+  inputs: Record<string, string>,
+  work: () => Promise<T>,
+  finish: (value: T) => StageFinish | Promise<StageFinish>,
+  options: { force?: boolean } = {},
+): Promise<{ value: T; finish: StageFinish }> {
+  await startStage(workdir, stage, inputs, options);
+  let value: T;
+  try {
+    value = await work();
+  } catch (error) {
+    await finishStage(workdir, stage, { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
+    throw error;
+  }
+  const record = await finish(value);
+  await finishStage(workdir, stage, record);
+  return { value, finish: record };
 }

@@ -51,22 +51,30 @@ const NUMBER_KEYS = {
   ],
 } as const;
 
-/** Reads `mcp-forge.yaml` (or `path`); a missing default file is an empty config, a missing named one an error. */
-export async function readForgeConfig(path: string | undefined): Promise<ForgeConfig> {
+/**
+ * The one reader of `mcp-forge.yaml` (or `path`): its text and parsed YAML. A missing default file
+ * is empty (no `file`, text "", doc undefined); a missing named file or invalid YAML is bad input.
+ * Each section is checked by its reader: `readForgeConfig` (generate:, qa:), `readRunConfig` (run:).
+ */
+export async function readConfigFile(path: string | undefined): Promise<{ file?: string; text: string; doc: unknown }> {
   const file = path ?? "mcp-forge.yaml";
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch {
-    if (path === undefined) return { generate: {}, qa: {} };
+    if (path === undefined) return { text: "", doc: undefined };
     throw badInput(`--config ${file}: cannot read the file`, "pass an existing mcp-forge.yaml");
   }
-  let doc: unknown;
   try {
-    doc = parse(text);
+    return { file, text, doc: parse(text) };
   } catch (error) {
     throw badInput(`${file}: not valid YAML (${(error as Error).message})`);
   }
+}
+
+/** Reads `mcp-forge.yaml` (or `path`); a missing default file is an empty config, a missing named one an error. */
+export async function readForgeConfig(path: string | undefined): Promise<ForgeConfig> {
+  const { file = "mcp-forge.yaml", doc } = await readConfigFile(path);
   const root = (doc ?? {}) as Record<string, unknown>;
   const config: ForgeConfig = { generate: {}, qa: {} };
   for (const section of ["generate", "qa"] as const) {

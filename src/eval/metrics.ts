@@ -1,29 +1,10 @@
+import { METRICS, THRESHOLDS, type MetricName } from "../core/contract.js";
 import { callMatches } from "./argmatch.js";
 import type { RunRecord } from "./loop.js";
 import { receivedError } from "./loop.js";
 import type { EvalCase } from "./samples.js";
 
-/** The contract's metrics (docs/contract.md §4), in report order. */
-export const METRICS = [
-  "toolCallParseRate",
-  "schemaConformance",
-  "toolSelectionAccuracy",
-  "argumentAccuracy",
-  "noToolCorrectness",
-  "errorHandlingRate",
-  "loopCompletionRate",
-] as const;
-export type MetricName = (typeof METRICS)[number];
-
-/** Release thresholds; argumentAccuracy is reported, not gated. */
-export const THRESHOLDS: Partial<Record<MetricName, number>> = {
-  toolCallParseRate: 0.98,
-  schemaConformance: 0.95,
-  toolSelectionAccuracy: 0.9,
-  noToolCorrectness: 0.85,
-  errorHandlingRate: 0.8,
-  loopCompletionRate: 0.95,
-};
+export { METRICS, THRESHOLDS, type MetricName };
 
 /** A metric's value; null when no prompt of the set counts toward it. */
 export type Metrics = Record<MetricName, number | null>;

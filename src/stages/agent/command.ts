@@ -18,6 +18,7 @@ import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from 
 import { StubResponder } from "../../mcp/stub-server.js";
 import { printable } from "../../core/untrusted-text.js";
 import { callFormatForTemplate } from "../../models/parsers/index.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 interface AgentCliOptions extends Record<string, unknown> {
   workdir: string;
@@ -53,77 +54,78 @@ export function agentCommand(): Command {
       'mcp-forge agent --bundle bundle --server "node server.js" --allow-drift --json -p "…"',
     ),
   );
-  return withCommonOptions(command).action(async (opts: AgentCliOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    if (!opts.bundle) throw badInput("agent needs --bundle <dir>: the folder `mcp-forge pack` wrote", "e.g. mcp-forge agent --bundle bundle --server \"node server.js\"");
-    const target = serverTargetFromOptions(opts);
-    if (!target) throw badInput("agent needs a live server: --server \"<command>\" or --url <url>", 'e.g. --server "npx -y @modelcontextprotocol/server-memory"');
-    const maxTurns = Number(opts.maxTurns);
-    if (!Number.isInteger(maxTurns) || maxTurns < 1) throw badInput(`--max-turns ${opts.maxTurns}: expected a whole number, 1 or more`, "e.g. --max-turns 4");
-    if (opts.prompt !== undefined && opts.prompt.trim() === "") throw badInput("-p is empty", 'e.g. -p "What do you remember about Ada?"');
-    const timeoutMs = timeoutMsFromOptions(opts);
-    const bundle = await openBundle(opts.bundle);
+  return stageAction(withCommonOptions(command), agentStage);
+}
 
-    const connection = await connectToServer(target, { timeoutMs, logDir: join(workdir, "logs") });
-    const terminal = new Terminal();
-    let backend: Awaited<ReturnType<typeof loadBundleModel>> | undefined;
-    let closing: Promise<void> | undefined;
-    const close = () =>
-      (closing ??= (async () => {
-        terminal.close();
-        await connection.close();
-        await backend?.close();
-      })());
-    const stopOnSignal = onShutdown(close);
-    try {
-      const liveTools = await listAllTools(connection, { timeoutMs });
-      const drift = checkDrift(bundle.tools, liveTools);
-      if (drift) {
-        const lines = formatDrift(drift, printable);
-        if (!opts.allowDrift) {
-          output.info(
-            [`the tools of ${printable(describeTarget(target))} differ from the ones ${bundle.name} was trained on (${bundle.toolsetHash})`, ...lines].join("\n"),
-          );
-          output.info("hint: retrain on the server's current tools, or pass --allow-drift to start anyway");
-          output.result({ started: false, drift });
-          process.exitCode = ExitCode.gateFailed;
-          return;
-        }
-        output.info(["warning: starting despite toolset drift (--allow-drift)", ...lines].join("\n"));
-      }
-      backend = await loadBundleModel(bundle, { constrained: opts.constrained });
-      const log: CallLog[] = [];
-      const events = callEvents(output, opts.verbose, log);
-      const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
-      const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
-      // A chat on the terminal shows the answer as the model writes it.
-      const streaming = opts.prompt === undefined && !output.json;
-      const model = streaming
-        ? new PrintingBackend(backend, callFormatForTemplate(bundle.chatTemplate, `${bundle.dir} (prompt_template.json)`), (text) => process.stdout.write(printable(text)))
-        : backend;
-      const session = new AgentSession(bundle, model, executor, liveTools, maxTurns);
+/** The command's work, called by its action and by `run`. */
+export async function agentStage(opts: AgentCliOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  if (!opts.bundle) throw badInput("agent needs --bundle <dir>: the folder `mcp-forge pack` wrote", "e.g. mcp-forge agent --bundle bundle --server \"node server.js\"");
+  const target = serverTargetFromOptions(opts);
+  if (!target) throw badInput("agent needs a live server: --server \"<command>\" or --url <url>", 'e.g. --server "npx -y @modelcontextprotocol/server-memory"');
+  const maxTurns = Number(opts.maxTurns);
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) throw badInput(`--max-turns ${opts.maxTurns}: expected a whole number, 1 or more`, "e.g. --max-turns 4");
+  if (opts.prompt !== undefined && opts.prompt.trim() === "") throw badInput("-p is empty", 'e.g. -p "What do you remember about Ada?"');
+  const timeoutMs = timeoutMsFromOptions(opts);
+  const bundle = await openBundle(opts.bundle);
 
-      const reply = (run: RunRecord) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
-      if (opts.prompt !== undefined) {
-        const run = await session.ask(opts.prompt);
-        output.result(reply(run));
-        report(run, output, maxTurns);
-        if (run.outcome !== "answered") process.exitCode = ExitCode.gateFailed;
-        return;
+  const connection = await connectToServer(target, { timeoutMs, logDir: join(workdir, "logs") });
+  const terminal = new Terminal();
+  let backend: Awaited<ReturnType<typeof loadBundleModel>> | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      terminal.close();
+      await connection.close();
+      await backend?.close();
+    })());
+  const stopOnSignal = onShutdown(close);
+  try {
+    const liveTools = await listAllTools(connection, { timeoutMs });
+    const drift = checkDrift(bundle.tools, liveTools);
+    if (drift) {
+      const lines = formatDrift(drift, printable);
+      if (!opts.allowDrift) {
+        output.info(
+          [`the tools of ${printable(describeTarget(target))} differ from the ones ${bundle.name} was trained on (${bundle.toolsetHash})`, ...lines].join("\n"),
+        );
+        output.info("hint: retrain on the server's current tools, or pass --allow-drift to start anyway");
+        output.result({ started: false, drift });
+        return ExitCode.gateFailed;
       }
-      output.info(`${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`);
-      for await (const line of terminal.lines("you> ")) {
-        log.length = 0;
-        const run = await session.ask(line);
-        // A chat under --json is JSON Lines: one reply object per message, as it happens.
-        if (output.json) process.stdout.write(`${JSON.stringify(reply(run))}\n`);
-        report(run, output, maxTurns, streaming);
-      }
-    } finally {
-      stopOnSignal();
-      await close();
+      output.info(["warning: starting despite toolset drift (--allow-drift)", ...lines].join("\n"));
     }
-  });
+    backend = await loadBundleModel(bundle, { constrained: opts.constrained });
+    const log: CallLog[] = [];
+    const events = callEvents(output, opts.verbose, log);
+    const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
+    const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
+    // A chat on the terminal shows the answer as the model writes it.
+    const streaming = opts.prompt === undefined && !output.json;
+    const model = streaming
+      ? new PrintingBackend(backend, callFormatForTemplate(bundle.chatTemplate, `${bundle.dir} (prompt_template.json)`), (text) => process.stdout.write(printable(text)))
+      : backend;
+    const session = new AgentSession(bundle, model, executor, liveTools, maxTurns);
+
+    const reply = (run: RunRecord) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
+    if (opts.prompt !== undefined) {
+      const run = await session.ask(opts.prompt);
+      output.result(reply(run));
+      report(run, output, maxTurns);
+      return run.outcome !== "answered" ? ExitCode.gateFailed : undefined;
+    }
+    output.info(`${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`);
+    for await (const line of terminal.lines("you> ")) {
+      log.length = 0;
+      const run = await session.ask(line);
+      // A chat under --json is JSON Lines: one reply object per message, as it happens.
+      if (output.json) process.stdout.write(`${JSON.stringify(reply(run))}\n`);
+      report(run, output, maxTurns, streaming);
+    }
+  } finally {
+    stopOnSignal();
+    await close();
+  }
 }
 
 interface CallLog {

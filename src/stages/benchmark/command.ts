@@ -4,10 +4,12 @@ import { relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { withStage } from "../../core/state.js";
 import { DEFAULT_TOLERANCE, runBenchmark, type BenchmarkReport, type Decoding, type Gate } from "../../eval/benchmark.js";
 import { METRICS, type MetricName } from "../../eval/metrics.js";
 import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "../validate/options.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 interface BenchmarkCliOptions extends EvalCliOptions {
   json: boolean;
@@ -45,14 +47,20 @@ export function benchmarkCommand(): Command {
         "mcp-forge benchmark --model openai:gpt-4o-mini --base-url http://127.0.0.1:8080/v1 --json",
       ),
     );
-  return withCommonOptions(command).action(async (opts: BenchmarkCliOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    const inputs = evalInputsFromOptions(opts, workdir);
-    const tolerance = tolerances(opts);
-    await startStage(workdir, "BENCHMARKING", { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath });
-    let report: BenchmarkReport;
-    try {
-      report = await runBenchmark({
+  return stageAction(withCommonOptions(command), benchmarkStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const inputs = evalInputsFromOptions(opts, workdir);
+  const tolerance = tolerances(opts);
+  const { value: report } = await withStage(
+    workdir,
+    "BENCHMARKING",
+    { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+    () =>
+      runBenchmark({
         ...inputs,
         ...(opts.baseline ? { baseline: resolve(opts.baseline) } : {}),
         ...(opts.baselineModel ? { baselineModel: opts.baselineModel } : {}),
@@ -62,32 +70,28 @@ export function benchmarkCommand(): Command {
         allowMismatch: opts.allowMismatch,
         ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
         onProgress: progressPrinter(output.info),
-      });
-    } catch (error) {
-      await finishStage(workdir, "BENCHMARKING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
-      throw error;
-    }
-    await finishStage(workdir, "BENCHMARKING", {
+      }),
+    async (report) => ({
       outputs: {
         [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
         [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
       },
       summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
       ...(report.passed ? {} : { status: "failed" as const, error: failureText(report) }),
-    });
-    output.result({
-      passed: report.passed,
-      metrics: report.metrics,
-      deltas: report.deltas,
-      regressions: report.regressions,
-      thresholdFailures: report.thresholdFailures,
-      latencyMs: report.latencyMs,
-      evalSet: { path: report.evalSet, hash: report.evalSetHash },
-      files: report.files,
-    });
-    output.say(summaryLines(report));
-    if (!report.passed) process.exitCode = ExitCode.gateFailed;
+    }),
+  );
+  output.result({
+    passed: report.passed,
+    metrics: report.metrics,
+    deltas: report.deltas,
+    regressions: report.regressions,
+    thresholdFailures: report.thresholdFailures,
+    latencyMs: report.latencyMs,
+    evalSet: { path: report.evalSet, hash: report.evalSetHash },
+    files: report.files,
   });
+  output.say(summaryLines(report));
+  if (!report.passed) return ExitCode.gateFailed;
 }
 
 function tolerances(opts: BenchmarkCliOptions): Partial<Record<MetricName, number>> {

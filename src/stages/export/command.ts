@@ -2,14 +2,15 @@ import { Command, Option } from "commander";
 import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import { fileHash } from "../../core/canonical.js";
+import { QUANTS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { withStage } from "../../core/state.js";
 import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
-import { fileHash } from "../train/command.js";
 import { makeProgressView } from "../train/progress.js";
 import { exists } from "../../core/files.js";
-
-export const QUANTS = ["q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "f16"] as const;
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 interface ExportOptions {
   workdir: string;
@@ -29,7 +30,7 @@ async function adapterDir(path: string): Promise<string> {
 }
 
 export function exportCommand(): Command {
-  return withCommonOptions(
+  return stageAction(withCommonOptions(
     new Command("export")
       .description("merge the LoRA adapter into its base and write a quantised GGUF with mcp_forge.* metadata")
       .option("--model <dir>", "adapter folder, or the train output folder (default: <workdir>/model)")
@@ -41,35 +42,44 @@ export function exportCommand(): Command {
         "after",
         examples("mcp-forge export", "mcp-forge export --quant q4_k_m --out weather.gguf", "mcp-forge export --model runs/a/model/adapter --tools tools.json --json"),
       ),
-  ).action(async (opts: ExportOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    await requireTrainerPython();
-    const adapter = await adapterDir(resolve(opts.model ?? join(workdir, "model")));
-    const out = resolve(opts.out ?? join(workdir, "model.gguf"));
-    const defaultTools = join(workdir, "tools.json");
-    const tools = opts.tools ? resolve(opts.tools) : (await exists(defaultTools)) ? defaultTools : undefined;
-    if (tools && !(await exists(tools))) throw badInput(`--tools ${tools} does not exist`);
-    const weights = join(adapter, "adapter_model.safetensors");
-    await startStage(workdir, "EXPORTING", {
+  ), exportStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function exportStage(opts: ExportOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  await requireTrainerPython();
+  const adapter = await adapterDir(resolve(opts.model ?? join(workdir, "model")));
+  const out = resolve(opts.out ?? join(workdir, "model.gguf"));
+  const defaultTools = join(workdir, "tools.json");
+  const tools = opts.tools ? resolve(opts.tools) : (await exists(defaultTools)) ? defaultTools : undefined;
+  if (tools && !(await exists(tools))) throw badInput(`--tools ${tools} does not exist`);
+  const weights = join(adapter, "adapter_model.safetensors");
+  const logFile = join(workdir, "logs", "export.log");
+  const { finish } = await withStage(
+    workdir,
+    "EXPORTING",
+    {
       adapter: await fileHash(weights),
       quant: opts.quant,
       ...(tools ? { tools: await fileHash(tools) } : {}),
-    });
-    const logFile = join(workdir, "logs", "export.log");
-    const view = makeProgressView(process.stderr);
-    const args = ["export", "--adapter", adapter, "--out", out, "--quant", opts.quant, ...(tools ? ["--tools", tools] : [])];
-    const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], { logFile, onEvent: (e) => view.onEvent(e) });
-    view.stop();
-    if (!run.done || run.exitCode !== 0) {
-      const error = trainerError(run, logFile);
-      await finishStage(workdir, "EXPORTING", { status: "failed", outputs: {}, summary: {}, error: error.message });
-      throw error;
-    }
-    const size = (await stat(out)).size;
-    const summary = { path: out, quant: opts.quant, sizeBytes: size, timings: run.done.timings, verify: run.done.verify, metadata: run.done.metadata };
-    const inside = !relative(workdir, out).startsWith("..");
-    await finishStage(workdir, "EXPORTING", { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary });
-    output.result(summary);
-    output.say(`wrote ${out} (${opts.quant}, ${(size / 1024 / 1024).toFixed(1)} MiB)\nnext: mcp-forge validate --stub`);
-  });
+    },
+    async () => {
+      const view = makeProgressView(process.stderr);
+      const args = ["export", "--adapter", adapter, "--out", out, "--quant", opts.quant, ...(tools ? ["--tools", tools] : [])];
+      const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], { logFile, onEvent: (e) => view.onEvent(e) });
+      view.stop();
+      if (!run.done || run.exitCode !== 0) throw trainerError(run, logFile);
+      return run.done;
+    },
+    async (done) => {
+      const size = (await stat(out)).size;
+      const summary = { path: out, quant: opts.quant, sizeBytes: size, timings: done.timings, verify: done.verify, metadata: done.metadata };
+      const inside = !relative(workdir, out).startsWith("..");
+      return { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary };
+    },
+  );
+  const size = finish.summary.sizeBytes as number;
+  output.result(finish.summary);
+  output.say(`wrote ${out} (${opts.quant}, ${(size / 1024 / 1024).toFixed(1)} MiB)\nnext: mcp-forge validate --stub`);
 }

@@ -8,6 +8,8 @@ import { DEFAULTS, formatTally, generateDataset, type GenerateResult } from "./g
 import { llmSettings } from "./llm-options.js";
 import type { ExecuteMode } from "./plan.js";
 import { formatQcSummary } from "../qa/command.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 interface GenerateCliOptions {
   workdir: string;
@@ -82,55 +84,58 @@ export function generateCommand(): Command {
     );
   addServerOptions(command);
   withCommonOptions(command);
-  return command.action(async (opts: GenerateCliOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    const config = await readForgeConfig(opts.config);
-    const g = config.generate;
-    const server = serverTargetFromOptions(opts);
-    const execute = (opts.execute ?? g.execute ?? DEFAULTS.execute) as ExecuteMode;
-    const fixed = { no_tool: num(typeof opts.toolRatio === "string" ? opts.toolRatio : undefined, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
-    const llm = opts.llm
-      ? await llmSettings({
-          baseUrl: opts.llmBaseUrl ?? g.llmBaseUrl,
-          model: opts.llmModel ?? g.llmModel,
-          apiKeyEnv: opts.llmApiKeyEnv,
-          cacheDir: resolve(opts.cacheDir ?? join(workdir, "cache", "llm")),
-          concurrency: num(opts.concurrency, "--concurrency") ?? g.concurrency ?? 4,
-          seedShare: num(opts.llmSeedShare, "--llm-seed-share"),
-          rewordShare: num(opts.llmRewordShare, "--llm-reword-share"),
-        })
-      : undefined;
-    const samples = num(opts.samples, "--samples") ?? g.samples;
-    const seed = num(opts.seed, "--seed") ?? g.seed;
-    const evalRatio = num(opts.evalRatio, "--eval-ratio") ?? g.evalRatio;
-    const augmentFactor = num(opts.augmentFactor, "--augment-factor") ?? g.augmentFactor;
-    const callTimeout = num(opts.callTimeout, "--call-timeout");
-    const result = await generateDataset({
-      workdir,
-      ...(opts.tools ? { toolsPath: resolve(opts.tools) } : {}),
-      ...(server ? { server, timeoutMs: timeoutMsFromOptions(opts) } : {}),
-      ...(callTimeout !== undefined ? { callTimeoutMs: callTimeout * 1000 } : {}),
-      ...(opts.out ? { out: resolve(opts.out) } : {}),
-      ...(samples !== undefined ? { samples } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(evalRatio !== undefined ? { evalRatio } : {}),
-      ...(augmentFactor !== undefined ? { augmentFactor } : {}),
-      ...(g.toolWeights ? { toolWeights: g.toolWeights } : {}),
-      scenarioMix: resolveMix(g.scenarioMix, fixed),
-      execute,
-      ...(llm ? { llm } : {}),
-      progress: opts.progress ? "auto" : "quiet",
-      gate: opts.gate,
-      continueOnServerCrash: opts.continueOnServerCrash,
-      qaThresholds: config.qa,
-      log: (line) => output.info(line),
-    });
-    output.result(summary(result));
-    output.say(formatGenerate(result));
-    if (result.qc && !result.qc.passed) {
-      throw gateFailed(`QC gate failed on ${result.trainPath}: ${result.qc.failures.join("; ")}`, result.qc.remediation.join("; "));
-    }
+  return stageAction(command, generateStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function generateStage(opts: GenerateCliOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const config = await readForgeConfig(opts.config);
+  const g = config.generate;
+  const server = serverTargetFromOptions(opts);
+  const execute = (opts.execute ?? g.execute ?? DEFAULTS.execute) as ExecuteMode;
+  const fixed = { no_tool: num(typeof opts.toolRatio === "string" ? opts.toolRatio : undefined, "--no-tool-ratio") ?? g.noToolRatio, error: num(opts.errorRatio, "--error-ratio") ?? g.errorRatio };
+  const llm = opts.llm
+    ? await llmSettings({
+        baseUrl: opts.llmBaseUrl ?? g.llmBaseUrl,
+        model: opts.llmModel ?? g.llmModel,
+        apiKeyEnv: opts.llmApiKeyEnv,
+        cacheDir: resolve(opts.cacheDir ?? join(workdir, "cache", "llm")),
+        concurrency: num(opts.concurrency, "--concurrency") ?? g.concurrency ?? 4,
+        seedShare: num(opts.llmSeedShare, "--llm-seed-share"),
+        rewordShare: num(opts.llmRewordShare, "--llm-reword-share"),
+      })
+    : undefined;
+  const samples = num(opts.samples, "--samples") ?? g.samples;
+  const seed = num(opts.seed, "--seed") ?? g.seed;
+  const evalRatio = num(opts.evalRatio, "--eval-ratio") ?? g.evalRatio;
+  const augmentFactor = num(opts.augmentFactor, "--augment-factor") ?? g.augmentFactor;
+  const callTimeout = num(opts.callTimeout, "--call-timeout");
+  const result = await generateDataset({
+    workdir,
+    ...(opts.tools ? { toolsPath: resolve(opts.tools) } : {}),
+    ...(server ? { server, timeoutMs: timeoutMsFromOptions(opts) } : {}),
+    ...(callTimeout !== undefined ? { callTimeoutMs: callTimeout * 1000 } : {}),
+    ...(opts.out ? { out: resolve(opts.out) } : {}),
+    ...(samples !== undefined ? { samples } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(evalRatio !== undefined ? { evalRatio } : {}),
+    ...(augmentFactor !== undefined ? { augmentFactor } : {}),
+    ...(g.toolWeights ? { toolWeights: g.toolWeights } : {}),
+    scenarioMix: resolveMix(g.scenarioMix, fixed),
+    execute,
+    ...(llm ? { llm } : {}),
+    progress: opts.progress ? "auto" : "quiet",
+    gate: opts.gate,
+    continueOnServerCrash: opts.continueOnServerCrash,
+    qaThresholds: config.qa,
+    log: (line) => output.info(line),
   });
+  output.result(summary(result));
+  output.say(formatGenerate(result));
+  if (result.qc && !result.qc.passed) {
+    throw gateFailed(`QC gate failed on ${result.trainPath}: ${result.qc.failures.join("; ")}`, result.qc.remediation.join("; "));
+  }
 }
 
 function summary(r: GenerateResult) {

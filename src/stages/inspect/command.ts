@@ -5,6 +5,8 @@ import { badInput } from "../../core/errors.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { inspectServer } from "./inspect.js";
 import { formatSummary, jsonResult } from "./summary.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 export function inspectCommand(): Command {
   const command = new Command("inspect")
@@ -20,16 +22,19 @@ export function inspectCommand(): Command {
       'mcp-forge inspect --server "python -m my_server" --timeout 90 --json',
     ),
   );
-  return withCommonOptions(command).action(async (opts: Record<string, unknown> & { workdir: string; json: boolean }) => {
-    const { workdir, output } = globalOptions(opts);
-    const target = serverTargetFromOptions(opts);
-    if (!target) {
-      throw badInput("inspect needs a server: pass --server \"<command>\" or --url <url>", 'e.g. mcp-forge inspect --server "node server.js"');
-    }
-    const timeoutMs = timeoutMsFromOptions(opts);
-    const out = typeof opts.out === "string" ? resolve(opts.out) : join(workdir, "tools.json");
-    const result = await inspectServer(target, { workdir, out, timeoutMs, info: output.info });
-    output.result(jsonResult(result));
-    output.say(formatSummary(result));
-  });
+  return stageAction(withCommonOptions(command), inspectStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function inspectStage(opts: Record<string, unknown> & { workdir: string; json: boolean }, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const target = serverTargetFromOptions(opts);
+  if (!target) {
+    throw badInput("inspect needs a server: pass --server \"<command>\" or --url <url>", 'e.g. mcp-forge inspect --server "node server.js"');
+  }
+  const timeoutMs = timeoutMsFromOptions(opts);
+  const out = typeof opts.out === "string" ? resolve(opts.out) : join(workdir, "tools.json");
+  const result = await inspectServer(target, { workdir, out, timeoutMs, info: output.info });
+  output.result(jsonResult(result));
+  output.say(formatSummary(result));
 }

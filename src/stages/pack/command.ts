@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import { packBundle } from "../../bundle/pack.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 export function packCommand(): Command {
   const command = new Command("pack")
@@ -20,30 +22,33 @@ export function packCommand(): Command {
         "mcp-forge pack --workdir runs/memory --output bundle --json",
       ),
     );
-  return withCommonOptions(command).action(async (opts: { workdir: string; json: boolean; model?: string; tools?: string; output?: string; name?: string; version: string }) => {
-    const { workdir, output } = globalOptions(opts);
-    if (!opts.output) throw badInput("pack needs --output <dir>: the folder to write the bundle to", "e.g. mcp-forge pack --output bundle");
-    const result = await packBundle({
-      workdir,
-      model: opts.model ? resolve(opts.model) : join(workdir, "model.gguf"),
-      tools: opts.tools ? resolve(opts.tools) : join(workdir, "tools.json"),
-      output: resolve(opts.output),
-      name: opts.name,
-      version: opts.version,
-      info: output.info,
-    });
-    const { manifest } = result;
-    output.result({ bundle: result.output, name: manifest.name, version: manifest.version, files: result.files, toolsetHash: manifest.toolset.hash, validation: manifest.validation.status, benchmark: manifest.benchmark.status });
-    output.say(
-      [
-        `bundle: ${result.output}`,
-        `  ${manifest.name} ${manifest.version} · ${manifest.toolset.tools.length} tools · toolset ${manifest.toolset.hash}`,
-        `  validation: ${manifest.validation.status} · benchmark: ${manifest.benchmark.status}`,
-        `  files: ${result.files.join(", ")}`,
-        "",
-        `next: mcp-forge verify-bundle ${result.output}`,
-        `      ollama create ${manifest.name} -f ${join(result.output, "Modelfile")}`,
-      ].join("\n"),
-    );
+  return stageAction(withCommonOptions(command), packStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function packStage(opts: { workdir: string; json: boolean; model?: string; tools?: string; output?: string; name?: string; version: string }, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  if (!opts.output) throw badInput("pack needs --output <dir>: the folder to write the bundle to", "e.g. mcp-forge pack --output bundle");
+  const result = await packBundle({
+    workdir,
+    model: opts.model ? resolve(opts.model) : join(workdir, "model.gguf"),
+    tools: opts.tools ? resolve(opts.tools) : join(workdir, "tools.json"),
+    output: resolve(opts.output),
+    name: opts.name,
+    version: opts.version,
+    info: output.info,
   });
+  const { manifest } = result;
+  output.result({ bundle: result.output, name: manifest.name, version: manifest.version, files: result.files, toolsetHash: manifest.toolset.hash, validation: manifest.validation.status, benchmark: manifest.benchmark.status });
+  output.say(
+    [
+      `bundle: ${result.output}`,
+      `  ${manifest.name} ${manifest.version} · ${manifest.toolset.tools.length} tools · toolset ${manifest.toolset.hash}`,
+      `  validation: ${manifest.validation.status} · benchmark: ${manifest.benchmark.status}`,
+      `  files: ${result.files.join(", ")}`,
+      "",
+      `next: mcp-forge verify-bundle ${result.output}`,
+      `      ollama create ${manifest.name} -f ${join(result.output, "Modelfile")}`,
+    ].join("\n"),
+  );
 }

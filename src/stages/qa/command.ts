@@ -9,6 +9,8 @@ import { readToolsFile } from "../../core/toolset.js";
 import { readForgeConfig } from "../../data/config.js";
 import { printable } from "../../core/untrusted-text.js";
 import { planThresholds, runQc, type QcReport, type QcThresholds } from "./qc.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 interface QaCliOptions {
   workdir: string;
@@ -32,7 +34,7 @@ const rate = (value: string | undefined, flag: string, max = 1): number | undefi
 };
 
 export function qaCommand(): Command {
-  return withCommonOptions(
+  return stageAction(withCommonOptions(
     new Command("qa")
       .description("the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage, and counted checks for nonsense (JSON or tool names in requests, ungrounded values, server success, error text kept as success, echoed results, shared state; thresholds in mcp-forge.yaml qa:)")
       .option("--data <file>", "dataset to check (default <workdir>/data/train.jsonl)")
@@ -48,42 +50,45 @@ export function qaCommand(): Command {
         "after",
         examples("mcp-forge qa", "mcp-forge qa --data data/train.jsonl --tools tools.json --fix", "mcp-forge qa --min-per-tool 20 --report-dir out/qc --json"),
       ),
-  ).action(async (opts: QaCliOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
-    const toolsPath = opts.tools ? resolve(opts.tools) : join(workdir, "tools.json");
-    const tools = opts.tools || (await stat(toolsPath).catch(() => undefined)) ? (await readToolsFile(toolsPath)).tools : undefined;
-    const config = await readForgeConfig(opts.config);
-    const plan = await planThresholds(workdir);
-    const cli: Partial<QcThresholds> = {};
-    const setIf = <K extends keyof QcThresholds>(k: K, v: QcThresholds[K] | undefined) => v !== undefined && (cli[k] = v);
-    setIf("minSchemaPassRate", rate(opts.minSchemaPassRate, "--min-schema-pass-rate"));
-    setIf("minPerTool", rate(opts.minPerTool, "--min-per-tool", Number.MAX_SAFE_INTEGER));
-    setIf("nearDuplicateThreshold", rate(opts.nearDuplicateThreshold, "--near-duplicate-threshold"));
-    setIf("maxDropRate", rate(opts.maxDropRate, "--max-drop-rate"));
-    const reportDir = resolve(opts.reportDir ?? join(workdir, "reports"));
-    await startStage(workdir, "QC_VALIDATING", { data });
-    const report = await runQc({
-      data,
-      ...(tools ? { tools } : {}),
-      fix: opts.fix,
-      reportDir,
-      ...(plan.samples !== undefined ? { plannedSamples: plan.samples } : {}),
-      thresholds: { ...plan.thresholds, ...config.qa, ...cli },
-    });
-    await finishStage(workdir, "QC_VALIDATING", {
-      status: report.passed ? "done" : "failed",
-      outputs: Object.fromEntries(
-        await Promise.all(Object.values(report.reports ?? {}).map(async (p) => [relative(workdir, p), `sha256:${sha256(await readFile(p))}`])),
-      ),
-      summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
-      ...(report.passed ? {} : { error: report.failures.join("; ") }),
-    });
-    const { issues, ...rest } = report;
-    output.result({ ...rest, issueCount: issues.length, issues: issues.slice(0, 1000) });
-    output.say(formatQcSummary(report));
-    if (!report.passed) throw gateFailed(`QC gate failed: ${report.failures.join("; ")}`, report.remediation.join("; "));
+  ), qaStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function qaStage(opts: QaCliOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
+  const toolsPath = opts.tools ? resolve(opts.tools) : join(workdir, "tools.json");
+  const tools = opts.tools || (await stat(toolsPath).catch(() => undefined)) ? (await readToolsFile(toolsPath)).tools : undefined;
+  const config = await readForgeConfig(opts.config);
+  const plan = await planThresholds(workdir);
+  const cli: Partial<QcThresholds> = {};
+  const setIf = <K extends keyof QcThresholds>(k: K, v: QcThresholds[K] | undefined) => v !== undefined && (cli[k] = v);
+  setIf("minSchemaPassRate", rate(opts.minSchemaPassRate, "--min-schema-pass-rate"));
+  setIf("minPerTool", rate(opts.minPerTool, "--min-per-tool", Number.MAX_SAFE_INTEGER));
+  setIf("nearDuplicateThreshold", rate(opts.nearDuplicateThreshold, "--near-duplicate-threshold"));
+  setIf("maxDropRate", rate(opts.maxDropRate, "--max-drop-rate"));
+  const reportDir = resolve(opts.reportDir ?? join(workdir, "reports"));
+  await startStage(workdir, "QC_VALIDATING", { data });
+  const report = await runQc({
+    data,
+    ...(tools ? { tools } : {}),
+    fix: opts.fix,
+    reportDir,
+    ...(plan.samples !== undefined ? { plannedSamples: plan.samples } : {}),
+    thresholds: { ...plan.thresholds, ...config.qa, ...cli },
   });
+  await finishStage(workdir, "QC_VALIDATING", {
+    status: report.passed ? "done" : "failed",
+    outputs: Object.fromEntries(
+      await Promise.all(Object.values(report.reports ?? {}).map(async (p) => [relative(workdir, p), `sha256:${sha256(await readFile(p))}`])),
+    ),
+    summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
+    ...(report.passed ? {} : { error: report.failures.join("; ") }),
+  });
+  const { issues, ...rest } = report;
+  output.result({ ...rest, issueCount: issues.length, issues: issues.slice(0, 1000) });
+  output.say(formatQcSummary(report));
+  if (!report.passed) throw gateFailed(`QC gate failed: ${report.failures.join("; ")}`, report.remediation.join("; "));
 }
 
 /** A short human summary of a QC report. */

@@ -2,17 +2,18 @@ import { Command, CommanderError, Option } from "commander";
 import { join, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
-import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
+import { ExitCode, PROFILES, QUANTS } from "../../core/contract.js";
+import { badInput, ForgeError } from "../../core/errors.js";
 import { loadState, STAGES, type Stage } from "../../core/state.js";
 import { countGpus } from "../../core/trainer-process.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
-import { QUANTS } from "../export/command.js";
 import { missingMinutes, parseTimeBudget, type BudgetReport } from "../train/budget.js";
-import { PROFILES } from "../train/command.js";
 import { checkEvalFile } from "../validate/options.js";
 import { DEFAULT_CPU_BUDGET_MINUTES } from "./budget.js";
 import { readRunConfig, type RunConfig } from "./config.js";
 import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
+import type { Output } from "../../cli/output.js";
+import { callStage, stageAction, type StageResult } from "../stage.js";
 
 /**
  * The tiny model starts from nothing, so it learns from many samples, not from many passes over
@@ -71,93 +72,94 @@ export function runCommand(): Command {
         "mcp-forge run --time-budget 30",
       ),
     );
-  return withCommonOptions(addServerOptions(command)).action(async (opts: RunCliOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    const { file, text, config } = await readRunConfig(opts.config);
-    const merged = { ...config, ...definedOnly(opts) } as RunConfig & RunCliOptions;
-    if (STAGES.indexOf(opts.from) > STAGES.indexOf(opts.to)) throw badInput(`--from ${opts.from} comes after --to ${opts.to}`);
-    const tools = typeof merged.tools === "string" ? resolve(merged.tools) : undefined;
-    let target = serverTargetFromOptions(merged);
-    let serverArgs = serverArgsOf(merged);
-    if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
-    if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
-    const model = String(merged.model ?? "tiny");
-    const evalSet = merged.eval !== undefined ? await checkEvalFile(String(merged.eval)) : undefined;
-    const timeBudget = await runBudget(merged.timeBudget);
-    if (opts.dryRun && STAGES.indexOf(opts.from) > STAGES.indexOf("TRAINING")) {
-      throw badInput(`--dry-run estimates training: --from ${opts.from} comes after TRAINING`);
-    }
-    const outcomes = await runPipeline(
-      {
-        workdir,
-        ...(target ? { target } : {}),
-        serverArgs,
-        ...(tools ? { toolsFile: tools } : {}),
-        ...(file ? { config: { file, text } } : {}),
-        model,
-        profile: String(merged.profile ?? "fast_dev"),
-        ...(merged.samples !== undefined ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
-        ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
-        quant: String(merged.quant ?? "q8_0"),
-        output: resolve(String(merged.output ?? join(workdir, "bundle"))),
-        stub: Boolean(merged.stub),
-        ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
-        ...(evalSet ? { evalSet } : {}),
-        trainSettings: (merged.set as string[] | undefined) ?? [],
-        resume: opts.resume,
-        from: opts.from,
-        to: opts.dryRun && STAGES.indexOf(opts.to) > STAGES.indexOf("TRAINING") ? "TRAINING" : opts.to,
-        timeoutMs: timeoutMsFromOptions(merged),
-        ...(timeBudget ? { timeBudgetMinutes: timeBudget } : {}),
-        dryRun: opts.dryRun,
-      },
-      runInProcess(output.json),
-      ({ stage, index, total, phase, outcome }) => {
-        if (phase === "start") output.info(`\n▶ [${index + 1}/${total}] ${stage}`);
-        else if (outcome) output.info(`${outcome.exitCode === ExitCode.ok ? "✓" : "✗"} ${stage} ${describe(outcome)}`);
-      },
+  return stageAction(withCommonOptions(addServerOptions(command)), runStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function runStage(opts: RunCliOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const { file, text, config } = await readRunConfig(opts.config);
+  const merged = { ...config, ...definedOnly(opts) } as RunConfig & RunCliOptions;
+  if (STAGES.indexOf(opts.from) > STAGES.indexOf(opts.to)) throw badInput(`--from ${opts.from} comes after --to ${opts.to}`);
+  const tools = typeof merged.tools === "string" ? resolve(merged.tools) : undefined;
+  let target = serverTargetFromOptions(merged);
+  let serverArgs = serverArgsOf(merged);
+  if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
+  if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
+  const model = String(merged.model ?? "tiny");
+  const evalSet = merged.eval !== undefined ? await checkEvalFile(String(merged.eval)) : undefined;
+  const timeBudget = await runBudget(merged.timeBudget);
+  if (opts.dryRun && STAGES.indexOf(opts.from) > STAGES.indexOf("TRAINING")) {
+    throw badInput(`--dry-run estimates training: --from ${opts.from} comes after TRAINING`);
+  }
+  const outcomes = await runPipeline(
+    {
+      workdir,
+      ...(target ? { target } : {}),
+      serverArgs,
+      ...(tools ? { toolsFile: tools } : {}),
+      ...(file ? { config: { file, text } } : {}),
+      model,
+      profile: String(merged.profile ?? "fast_dev"),
+      ...(merged.samples !== undefined ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
+      ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
+      quant: String(merged.quant ?? "q8_0"),
+      output: resolve(String(merged.output ?? join(workdir, "bundle"))),
+      stub: Boolean(merged.stub),
+      ...(merged.execute !== undefined ? { execute: String(merged.execute) } : {}),
+      ...(evalSet ? { evalSet } : {}),
+      trainSettings: (merged.set as string[] | undefined) ?? [],
+      resume: opts.resume,
+      from: opts.from,
+      to: opts.dryRun && STAGES.indexOf(opts.to) > STAGES.indexOf("TRAINING") ? "TRAINING" : opts.to,
+      timeoutMs: timeoutMsFromOptions(merged),
+      ...(timeBudget ? { timeBudgetMinutes: timeBudget } : {}),
+      dryRun: opts.dryRun,
+    },
+    runInProcess(output.json),
+    ({ stage, index, total, phase, outcome }) => {
+      if (phase === "start") output.info(`\n▶ [${index + 1}/${total}] ${stage}`);
+      else if (outcome) output.info(`${outcome.exitCode === ExitCode.ok ? "✓" : "✗"} ${stage} ${describe(outcome)}`);
+    },
+  );
+  const failed = outcomes.find((o) => o.status === "failed");
+  const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
+  const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
+  const training = outcomes.some((o) => o.stage === "TRAINING" && o.status !== "failed") && !opts.dryRun ? await trainingBudget(workdir) : undefined;
+  output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle, ...(opts.dryRun ? { dryRun: true } : {}), ...(training ? { training } : {}) });
+  output.say(`\n${summaryTable(outcomes)}`);
+  if (opts.dryRun && !failed) output.say("\ndry run: the data are ready; nothing was trained (the estimate is above)");
+  if (training?.cut) {
+    output.say(
+      `\nthe time budget cut training to ${Math.round(training.fraction * 100)} % of the recipe; ` +
+        `for all of it: mcp-forge run --time-budget ${Math.ceil((timeBudget ?? 0) + missingMinutes(training))} (or --time-budget 0: no limit)`,
     );
-    const failed = outcomes.find((o) => o.status === "failed");
-    const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
-    const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
-    const training = outcomes.some((o) => o.stage === "TRAINING" && o.status !== "failed") && !opts.dryRun ? await trainingBudget(workdir) : undefined;
-    output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle, ...(opts.dryRun ? { dryRun: true } : {}), ...(training ? { training } : {}) });
-    output.say(`\n${summaryTable(outcomes)}`);
-    if (opts.dryRun && !failed) output.say("\ndry run: the data are ready; nothing was trained (the estimate is above)");
-    if (training?.cut) {
-      output.say(
-        `\nthe time budget cut training to ${Math.round(training.fraction * 100)} % of the recipe; ` +
-          `for all of it: mcp-forge run --time-budget ${Math.ceil((timeBudget ?? 0) + missingMinutes(training))} (or --time-budget 0: no limit)`,
-      );
-    }
-    if (failed) {
-      output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
-      process.exitCode = failed.exitCode;
-      return;
-    }
-    if (bundle) output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
-    if (gates.length > 0) {
-      output.say(`\nquality gate failed at ${gates.map((g) => g.stage).join(", ")}: see ${join(workdir, "reports")}`);
-      process.exitCode = ExitCode.gateFailed;
-    }
-  });
+  }
+  if (failed) {
+    output.say(`\nstopped at ${failed.stage} (exit ${failed.exitCode}); fix the cause, then: mcp-forge run --resume`);
+    return failed.exitCode as ExitCode;
+  }
+  if (bundle) output.say(`\nbundle: ${bundle}\nnext: mcp-forge verify-bundle ${bundle}`);
+  if (gates.length > 0) {
+    output.say(`\nquality gate failed at ${gates.map((g) => g.stage).join(", ")}: see ${join(workdir, "reports")}`);
+    return ExitCode.gateFailed;
+  }
 }
 
 /**
- * Each stage runs as its own CLI command in this process, so it behaves exactly as when typed.
- * Under `run --json` the stages' human text is moved to stderr, keeping stdout for run's result.
+ * Each stage's command runs in this process on the arguments `stageCommands` gave it: its stage
+ * function is called directly, with an output whose human text goes to stdout, or to stderr under
+ * `run --json` (keeping stdout for run's result); its own result is not printed.
  */
-const runInProcess = (json: boolean): CommandRunner => async (args) => {
-  const { buildProgram } = await import("../../cli/main.js");
-  process.exitCode = undefined;
-  const stdoutWrite = process.stdout.write;
-  if (json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+const runInProcess = (json: boolean): CommandRunner => async (command, args) => {
+  const output: Output = {
+    json: false,
+    say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
+    info: (text) => process.stderr.write(`${text}\n`),
+    result: () => undefined,
+  };
   try {
-    const argv = ["node", "mcp-forge", ...args];
-    await (await buildProgram(argv)).parseAsync(argv);
-    const code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
-    process.exitCode = undefined;
-    return code;
+    return await callStage(await command(), args, output);
   } catch (error) {
     if (error instanceof ForgeError) {
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
@@ -165,8 +167,6 @@ const runInProcess = (json: boolean): CommandRunner => async (args) => {
     }
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
     throw error;
-  } finally {
-    process.stdout.write = stdoutWrite;
   }
 };
 

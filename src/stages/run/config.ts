@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { parse } from "yaml";
 import { badInput } from "../../core/errors.js";
+import { readConfigFile } from "../../data/config.js";
 
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in
@@ -33,20 +32,8 @@ export type RunConfig = Partial<Record<Key, string | number | boolean | string[]
 
 /** Reads the run: section; a missing default file is empty, a missing named file an error. */
 export async function readRunConfig(path: string | undefined): Promise<{ file?: string; text: string; config: RunConfig }> {
-  const file = path ?? "mcp-forge.yaml";
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    if (path === undefined) return { text: "", config: {} };
-    throw badInput(`--config ${file}: cannot read the file`, "pass an existing mcp-forge.yaml");
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (error) {
-    throw badInput(`${file}: not valid YAML (${(error as Error).message})`);
-  }
+  const { file, text, doc } = await readConfigFile(path);
+  if (file === undefined) return { text, config: {} };
   const section = (doc as Record<string, unknown> | null)?.run;
   if (section === undefined || section === null) return { file, text, config: {} };
   if (typeof section !== "object" || Array.isArray(section)) throw badInput(`${file}: /run must be a mapping`);

@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -56,8 +57,27 @@ const SOFT_GATES: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 /** The stages that grade the model on an eval set (`--eval`). */
 const GRADING: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 
-/** Runs one CLI command in this process and returns its exit code. */
-export type CommandRunner = (args: string[]) => Promise<number>;
+/** The pipeline's commands, each loaded when its stage runs. */
+const load = {
+  inspect: async () => (await import(/* webpackMode: "eager" */ "../inspect/command.js")).inspectCommand(),
+  tools: async () => (await import(/* webpackMode: "eager" */ "../tools-import/command.js")).toolsCommand(),
+  generate: async () => (await import(/* webpackMode: "eager" */ "../generate/command.js")).generateCommand(),
+  qa: async () => (await import(/* webpackMode: "eager" */ "../qa/command.js")).qaCommand(),
+  train: async () => (await import(/* webpackMode: "eager" */ "../train/command.js")).trainCommand(),
+  export: async () => (await import(/* webpackMode: "eager" */ "../export/command.js")).exportCommand(),
+  validate: async () => (await import(/* webpackMode: "eager" */ "../validate/command.js")).validateCommand(),
+  benchmark: async () => (await import(/* webpackMode: "eager" */ "../benchmark/command.js")).benchmarkCommand(),
+  pack: async () => (await import(/* webpackMode: "eager" */ "../pack/command.js")).packCommand(),
+} satisfies Record<string, () => Promise<Command>>;
+
+/** One stage as `run` calls it: its command line (also its fingerprint) and its command. */
+export interface StageCall {
+  args: string[];
+  command: () => Promise<Command>;
+}
+
+/** Runs one stage's command in this process on its arguments (after the command's name) and returns its exit code. */
+export type CommandRunner = (command: () => Promise<Command>, args: string[]) => Promise<number>;
 
 const require = createRequire(import.meta.url);
 
@@ -72,32 +92,40 @@ export function defaultServer(workdir: string): { target: ServerTarget; args: st
   };
 }
 
-/** The CLI arguments of each stage, in pipeline order. */
-export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, string[]>> {
+/** The command and CLI arguments of each stage, in pipeline order. */
+export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, StageCall>> {
   const w = ["--workdir", input.workdir];
   const config = input.config ? ["--config", input.config.file] : [];
   const live = input.toolsFile ? [] : input.serverArgs;
   const resumeTraining = input.resume && (await hasCheckpoint(input.workdir));
   const graded = input.evalSet ? ["--eval", input.evalSet.path] : [];
   return {
-    INSPECTING: input.toolsFile ? ["tools", "import", input.toolsFile, ...w] : ["inspect", ...input.serverArgs, ...w],
-    SYNTHESIZING: [
-      "generate",
-      ...w,
-      ...config,
-      ...live,
-      ...(input.samples !== undefined ? ["--samples", String(input.samples)] : []),
-      ...(input.seed !== undefined ? ["--seed", String(input.seed)] : []),
-      ...(input.execute ? ["--execute", input.execute] : []),
-      "--no-gate",
-    ],
-    QC_VALIDATING: ["qa", ...w, ...config],
-    TRAINING: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : []),
-      ...(input.timeBudgetMinutes ? ["--time-budget", String(input.timeBudgetMinutes)] : []), ...(input.dryRun ? ["--dry-run"] : [])],
-    EXPORTING: ["export", ...w, "--quant", input.quant],
-    VALIDATING: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
-    BENCHMARKING: ["benchmark", ...w, ...graded],
-    PACKAGING: ["pack", ...w, "--output", input.output],
+    INSPECTING: input.toolsFile
+      ? { command: load.tools, args: ["tools", "import", input.toolsFile, ...w] }
+      : { command: load.inspect, args: ["inspect", ...input.serverArgs, ...w] },
+    SYNTHESIZING: {
+      command: load.generate,
+      args: [
+        "generate",
+        ...w,
+        ...config,
+        ...live,
+        ...(input.samples !== undefined ? ["--samples", String(input.samples)] : []),
+        ...(input.seed !== undefined ? ["--seed", String(input.seed)] : []),
+        ...(input.execute ? ["--execute", input.execute] : []),
+        "--no-gate",
+      ],
+    },
+    QC_VALIDATING: { command: load.qa, args: ["qa", ...w, ...config] },
+    TRAINING: {
+      command: load.train,
+      args: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : []),
+        ...(input.timeBudgetMinutes ? ["--time-budget", String(input.timeBudgetMinutes)] : []), ...(input.dryRun ? ["--dry-run"] : [])],
+    },
+    EXPORTING: { command: load.export, args: ["export", ...w, "--quant", input.quant] },
+    VALIDATING: { command: load.validate, args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)] },
+    BENCHMARKING: { command: load.benchmark, args: ["benchmark", ...w, ...graded] },
+    PACKAGING: { command: load.pack, args: ["pack", ...w, "--output", input.output] },
   };
 }
 
@@ -158,7 +186,7 @@ export async function runPipeline(
   const outcomes: StageOutcome[] = [];
   const runStarted = performance.now();
   for (const [index, stage] of selected.entries()) {
-    const args = commands[stage];
+    const { args, command: stageCommand } = commands[stage];
     const command = `mcp-forge ${args.join(" ")}`;
     const state = await loadState(input.workdir);
     const print = fingerprint(state, stage, args, input.config?.text ?? "", GRADING.includes(stage) ? input.evalSet?.hash : undefined);
@@ -173,7 +201,7 @@ export async function runPipeline(
       outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
     } else {
       const budgeted = stage === "TRAINING" && input.timeBudgetMinutes;
-      const exitCode = await runCommand(budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args);
+      const exitCode = await runCommand(stageCommand, (budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args).slice(1));
       const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
       const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
       outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };

@@ -8,6 +8,8 @@ import { writeToolsFile, type McpTool } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
 import { importTools } from "./import.js";
 import { FORMAT_NAMES } from "./shapes.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 /** `mcp-forge tools …`: a group, so more tool-file commands can join `import`. */
 export function toolsCommand(): Command {
@@ -18,7 +20,7 @@ export function toolsCommand(): Command {
 }
 
 function importCommand(): Command {
-  return withCommonOptions(
+  return stageAction(withCommonOptions(
     new Command("import")
       .description("read MCP tools JSON, OpenAI tools/functions JSON, or the same in YAML, and write tools.json")
       .argument("<file>", "the tools file (.json, .yaml or .yml)")
@@ -32,21 +34,25 @@ function importCommand(): Command {
           "mcp-forge tools import tools.json --workdir runs/weather --json",
         ),
       ),
-  ).action(async (file: string, opts: { workdir: string; json: boolean; out?: string; force: boolean }) => {
-    const { workdir, output } = globalOptions(opts);
-    const out = opts.out ? resolve(opts.out) : join(workdir, "tools.json");
-    const imported = await importTools(file);
-    await startStage(workdir, "INSPECTING", { file: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
-    await writeToolsFile(out, imported.file);
-    const { tools, toolsetHash } = imported.file;
-    const state = await finishStage(workdir, "INSPECTING", {
-      outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
-      summary: { source: "file", file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
-    });
-    const next = nextCommand(state);
-    output.result({ out, file, format: imported.format, syntax: imported.syntax, toolsetHash, toolCount: tools.length, tools: tools.map((t) => t.name), next: next ?? null });
-    output.say(summary(file, out, imported.format, tools, toolsetHash, next));
+  ), importStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function importStage(opts: { workdir: string; json: boolean; out?: string; force: boolean } & { file: string }, output: Output): Promise<StageResult> {
+  const file = opts.file;
+  const { workdir } = globalOptions(opts);
+  const out = opts.out ? resolve(opts.out) : join(workdir, "tools.json");
+  const imported = await importTools(file);
+  await startStage(workdir, "INSPECTING", { file: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
+  await writeToolsFile(out, imported.file);
+  const { tools, toolsetHash } = imported.file;
+  const state = await finishStage(workdir, "INSPECTING", {
+    outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
+    summary: { source: "file", file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
   });
+  const next = nextCommand(state);
+  output.result({ out, file, format: imported.format, syntax: imported.syntax, toolsetHash, toolCount: tools.length, tools: tools.map((t) => t.name), next: next ?? null });
+  output.say(summary(file, out, imported.format, tools, toolsetHash, next));
 }
 
 function summary(file: string, out: string, format: keyof typeof FORMAT_NAMES, tools: McpTool[], hash: string, next: string | undefined): string {

@@ -1,10 +1,11 @@
 import { Command, Option } from "commander";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { writeJsonAtomic } from "../../core/atomic.js";
-import { canonicalJson, sha256 } from "../../core/canonical.js";
+import { canonicalJson, fileHash, sha256 } from "../../core/canonical.js";
+import { PROFILES } from "../../core/contract.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
@@ -12,8 +13,9 @@ import { countGpus, requireTrainerPython, runTrainer, trainerError, type Trainer
 import { makeProgressView } from "./progress.js";
 import { exists } from "../../core/files.js";
 import { estimateOf, outcomeText, parseTimeBudget, type BudgetReport } from "./budget.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
-export const PROFILES = ["fast_dev", "balanced", "max_quality"] as const;
 export const RESUME_COMMAND = "mcp-forge train --resume";
 
 interface TrainOptions {
@@ -42,12 +44,8 @@ export function parseSets(sets: string[]): Record<string, unknown> {
   return out;
 }
 
-export async function fileHash(path: string): Promise<string> {
-  return `sha256:${sha256(await readFile(path))}`;
-}
-
 export function trainCommand(): Command {
-  return withCommonOptions(
+  return stageAction(withCommonOptions(
     new Command("train")
       .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
       .option("--data <file>", "training JSONL (default: <workdir>/data/train.jsonl)")
@@ -70,94 +68,97 @@ export function trainCommand(): Command {
           RESUME_COMMAND,
         ),
       ),
-  ).action(async (opts: TrainOptions) => {
-    const { workdir, output } = globalOptions(opts);
-    await requireTrainerPython();
-    const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
-    if (!(await exists(data))) {
-      throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
-    }
-    const defaultEval = join(workdir, "data", "eval.jsonl");
-    const evalData = opts.evalData ? resolve(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
-    const modelDir = join(workdir, "model");
-    const budgetMinutes = opts.timeBudget === undefined ? 0 : parseTimeBudget(opts.timeBudget);
-    const config = {
-      ...parseSets(opts.set),
-      ...(budgetMinutes > 0 ? { time_budget_seconds: budgetMinutes * 60 } : {}),
-      data,
-      ...(evalData ? { eval_data: evalData } : {}),
-      output_dir: modelDir,
-      model: opts.model,
-      ...(opts.revision ? { revision: opts.revision } : {}),
-      profile: opts.profile,
-    };
-    const gpus = opts.model === "tiny" ? 0 : await countGpus();
-    if (opts.dryRun) {
-      await dryRun(config, gpus, output);
-      return;
-    }
-    const configFile = join(modelDir, "train-config.json");
-    await writeJsonAtomic(configFile, config);
-    await startStage(workdir, "TRAINING", { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` });
+  ), trainStage);
+}
 
-    const logFile = join(workdir, "logs", "train.log");
-    const view = makeProgressView(process.stderr);
-    const running = runTrainer(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
-      logFile,
-      gpus,
-      onEvent: (e) => view.onEvent(e),
-    });
-    const recordInterrupt = onShutdown(async () => {
-      const run = await running.catch(() => undefined);
-      view.stop();
-      await finishStage(workdir, "TRAINING", {
-        status: "interrupted",
-        outputs: {},
-        summary: { resume: RESUME_COMMAND, lastStep: lastStep(run) },
-        error: `interrupted; resume with \`${RESUME_COMMAND}\``,
-      });
-    });
-    const run = await running;
-    recordInterrupt();
-    view.stop();
-    if (!run.done || run.exitCode !== 0) {
-      const error = trainerError(run, logFile);
-      const interrupted = error.exitCode === ExitCode.interrupted;
-      await finishStage(workdir, "TRAINING", {
-        status: interrupted ? "interrupted" : "failed",
-        outputs: {},
-        summary: interrupted ? { resume: RESUME_COMMAND, lastStep: lastStep(run) } : {},
-        error: interrupted ? `${error.message}; resume with \`${RESUME_COMMAND}\`` : error.message,
-      });
-      throw interrupted ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``) : error;
-    }
-    const adapterDir = String(run.done.adapterPath);
-    const weights = join(adapterDir, "adapter_model.safetensors");
-    const budget = run.done.budget as BudgetReport;
-    const summary = {
-      ...run.done,
-      event: undefined,
-      time: undefined,
-      model: opts.model,
-      profile: opts.profile,
-      log: logFile,
-      timeBudgetMinutes: budgetMinutes || null,
-      fractionTrained: budget.fraction,
-      estimate: estimateOf(run.events.find((e) => e.event === "estimate")),
-    };
-    const report = join(workdir, "reports", "train_report.json");
-    await writeJsonAtomic(report, summary);
-    await finishStage(workdir, "TRAINING", {
-      outputs: { [relative(workdir, weights)]: await fileHash(weights) },
-      summary: { ...summary, report },
-    });
-    output.result({ adapter: adapterDir, ...summary, report });
-    output.say(
-      `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
-        ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}` +
-        `\n${outcomeText(budget)}\nreport: ${report}\nnext: mcp-forge export --quant q8_0`,
-    );
+/** The command's work, called by its action and by `run`. */
+export async function trainStage(opts: TrainOptions, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  await requireTrainerPython();
+  const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
+  if (!(await exists(data))) {
+    throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
+  }
+  const defaultEval = join(workdir, "data", "eval.jsonl");
+  const evalData = opts.evalData ? resolve(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
+  const modelDir = join(workdir, "model");
+  const budgetMinutes = opts.timeBudget === undefined ? 0 : parseTimeBudget(opts.timeBudget);
+  const config = {
+    ...parseSets(opts.set),
+    ...(budgetMinutes > 0 ? { time_budget_seconds: budgetMinutes * 60 } : {}),
+    data,
+    ...(evalData ? { eval_data: evalData } : {}),
+    output_dir: modelDir,
+    model: opts.model,
+    ...(opts.revision ? { revision: opts.revision } : {}),
+    profile: opts.profile,
+  };
+  const gpus = opts.model === "tiny" ? 0 : await countGpus();
+  if (opts.dryRun) {
+    await dryRun(config, gpus, output);
+    return;
+  }
+  const configFile = join(modelDir, "train-config.json");
+  await writeJsonAtomic(configFile, config);
+  await startStage(workdir, "TRAINING", { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` });
+
+  const logFile = join(workdir, "logs", "train.log");
+  const view = makeProgressView(process.stderr);
+  const running = runTrainer(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
+    logFile,
+    gpus,
+    onEvent: (e) => view.onEvent(e),
   });
+  const recordInterrupt = onShutdown(async () => {
+    const run = await running.catch(() => undefined);
+    view.stop();
+    await finishStage(workdir, "TRAINING", {
+      status: "interrupted",
+      outputs: {},
+      summary: { resume: RESUME_COMMAND, lastStep: lastStep(run) },
+      error: `interrupted; resume with \`${RESUME_COMMAND}\``,
+    });
+  });
+  const run = await running;
+  recordInterrupt();
+  view.stop();
+  if (!run.done || run.exitCode !== 0) {
+    const error = trainerError(run, logFile);
+    const interrupted = error.exitCode === ExitCode.interrupted;
+    await finishStage(workdir, "TRAINING", {
+      status: interrupted ? "interrupted" : "failed",
+      outputs: {},
+      summary: interrupted ? { resume: RESUME_COMMAND, lastStep: lastStep(run) } : {},
+      error: interrupted ? `${error.message}; resume with \`${RESUME_COMMAND}\`` : error.message,
+    });
+    throw interrupted ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``) : error;
+  }
+  const adapterDir = String(run.done.adapterPath);
+  const weights = join(adapterDir, "adapter_model.safetensors");
+  const budget = run.done.budget as BudgetReport;
+  const summary = {
+    ...run.done,
+    event: undefined,
+    time: undefined,
+    model: opts.model,
+    profile: opts.profile,
+    log: logFile,
+    timeBudgetMinutes: budgetMinutes || null,
+    fractionTrained: budget.fraction,
+    estimate: estimateOf(run.events.find((e) => e.event === "estimate")),
+  };
+  const report = join(workdir, "reports", "train_report.json");
+  await writeJsonAtomic(report, summary);
+  await finishStage(workdir, "TRAINING", {
+    outputs: { [relative(workdir, weights)]: await fileHash(weights) },
+    summary: { ...summary, report },
+  });
+  output.result({ adapter: adapterDir, ...summary, report });
+  output.say(
+    `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
+      ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}` +
+      `\n${outcomeText(budget)}\nreport: ${report}\nnext: mcp-forge export --quant q8_0`,
+  );
 }
 
 /**

@@ -4,9 +4,11 @@ import { relative } from "node:path";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { sha256 } from "../../core/canonical.js";
 import { ExitCode } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { withStage } from "../../core/state.js";
 import { runValidation, type ValidationReport } from "../../eval/validation.js";
 import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "./options.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 export function validateCommand(): Command {
   const command = new Command("validate").description(
@@ -25,35 +27,37 @@ export function validateCommand(): Command {
         "mcp-forge validate --model openai:gpt-4o-mini --stub --json",
       ),
     );
-  return withCommonOptions(command).action(async (opts: EvalCliOptions & { json: boolean; constrained: boolean; transcripts: boolean; reportDir?: string }) => {
-    const { workdir, output } = globalOptions(opts);
-    const inputs = evalInputsFromOptions(opts, workdir);
-    await startStage(workdir, "VALIDATING", { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath });
-    let report: ValidationReport;
-    try {
-      report = await runValidation({
+  return stageAction(withCommonOptions(command), validateStage);
+}
+
+/** The command's work, called by its action and by `run`. */
+export async function validateStage(opts: EvalCliOptions & { json: boolean; constrained: boolean; transcripts: boolean; reportDir?: string }, output: Output): Promise<StageResult> {
+  const { workdir } = globalOptions(opts);
+  const inputs = evalInputsFromOptions(opts, workdir);
+  const { value: report } = await withStage(
+    workdir,
+    "VALIDATING",
+    { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+    () =>
+      runValidation({
         ...inputs,
         backendOptions: { ...inputs.backendOptions, constrained: opts.constrained },
         transcripts: opts.transcripts,
         ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
         onProgress: (done, total) => progressPrinter(output.info)("validate", done, total),
-      });
-    } catch (error) {
-      await finishStage(workdir, "VALIDATING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
-      throw error;
-    }
-    await finishStage(workdir, "VALIDATING", {
+      }),
+    async (report) => ({
       outputs: {
         [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
         [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
       },
       summary: { passed: report.passed, metrics: report.metrics, counts: report.counts },
       ...(report.passed ? {} : { status: "failed" as const, error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}` }),
-    });
-    output.result({ passed: report.passed, metrics: report.metrics, counts: report.counts, thresholdFailures: report.thresholdFailures, files: report.files });
-    output.say(summaryLines(report));
-    if (!report.passed) process.exitCode = ExitCode.gateFailed;
-  });
+    }),
+  );
+  output.result({ passed: report.passed, metrics: report.metrics, counts: report.counts, thresholdFailures: report.thresholdFailures, files: report.files });
+  output.say(summaryLines(report));
+  if (!report.passed) return ExitCode.gateFailed;
 }
 
 function summaryLines(report: ValidationReport): string {

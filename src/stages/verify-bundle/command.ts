@@ -9,6 +9,8 @@ import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { printable } from "../../core/untrusted-text.js";
+import type { Output } from "../../cli/output.js";
+import { stageAction, type StageResult } from "../stage.js";
 
 export function verifyBundleCommand(): Command {
   const command = new Command("verify-bundle")
@@ -27,65 +29,69 @@ export function verifyBundleCommand(): Command {
       'mcp-forge verify-bundle bundle --quick 5 --server "npx -y @modelcontextprotocol/server-memory"',
     ),
   );
-  return withCommonOptions(command).action(async (dir: string, opts: Record<string, unknown> & { workdir: string; json: boolean; tools?: string; quick?: string }) => {
-    const { workdir, output } = globalOptions(opts);
-    const bundle = resolve(dir);
-    const target = serverTargetFromOptions(opts);
-    if (target && opts.tools) throw badInput("pass either --tools or --server/--url, not both", "--tools compares with a file, --server/--url with a live server");
-    const quick = opts.quick === undefined ? undefined : Number(opts.quick);
-    if (quick !== undefined && !(Number.isInteger(quick) && quick > 0)) throw badInput(`--quick ${String(opts.quick)}: expected a number of prompts, 1 or more`, "e.g. --quick 5");
-    const integrity = await checkIntegrity(bundle);
+  return stageAction(withCommonOptions(command), verifyBundleStage);
+}
 
-    let live: { source: string; tools: McpTool[] } | undefined;
-    if (opts.tools) {
-      live = { source: resolve(opts.tools), tools: (await readToolsFile(resolve(opts.tools))).tools };
-    } else if (target) {
-      const connection = await connectToServer(target, { timeoutMs: timeoutMsFromOptions(opts), logDir: join(workdir, "logs") });
-      try {
-        live = { source: describeTarget(target), tools: await listAllTools(connection, { timeoutMs: timeoutMsFromOptions(opts) }) };
-      } finally {
-        await connection.close();
-      }
-    }
-    const drift = live && integrity.tools ? checkDrift(integrity.tools, live.tools) : undefined;
-    let smoke: SmokeResult | undefined;
-    if (quick !== undefined && integrity.problems.length === 0 && integrity.manifest) {
-      smoke = await runSmokeTest(bundle, integrity.manifest, {
-        prompts: quick,
-        ...(target ? { server: target } : {}),
-        timeoutMs: timeoutMsFromOptions(opts),
-        onProgress: (done, total) => output.info(`smoke test: ${done}/${total}`),
-      });
-    }
-    const passed = integrity.problems.length === 0 && drift === undefined && (smoke?.passed ?? true);
+/** The command's work, called by its action and by `run`. */
+export async function verifyBundleStage(opts: Record<string, unknown> & { workdir: string; json: boolean; tools?: string; quick?: string } & { dir: string }, output: Output): Promise<StageResult> {
+  const dir = opts.dir;
+  const { workdir } = globalOptions(opts);
+  const bundle = resolve(dir);
+  const target = serverTargetFromOptions(opts);
+  if (target && opts.tools) throw badInput("pass either --tools or --server/--url, not both", "--tools compares with a file, --server/--url with a live server");
+  const quick = opts.quick === undefined ? undefined : Number(opts.quick);
+  if (quick !== undefined && !(Number.isInteger(quick) && quick > 0)) throw badInput(`--quick ${String(opts.quick)}: expected a number of prompts, 1 or more`, "e.g. --quick 5");
+  const integrity = await checkIntegrity(bundle);
 
-    output.result({
-      bundle,
-      passed,
-      integrity: { checked: integrity.checked, problems: integrity.problems },
-      drift: live ? { source: live.source, matches: drift === undefined, ...(drift ?? {}) } : null,
-      smoke: smoke ?? null,
+  let live: { source: string; tools: McpTool[] } | undefined;
+  if (opts.tools) {
+    live = { source: resolve(opts.tools), tools: (await readToolsFile(resolve(opts.tools))).tools };
+  } else if (target) {
+    const connection = await connectToServer(target, { timeoutMs: timeoutMsFromOptions(opts), logDir: join(workdir, "logs") });
+    try {
+      live = { source: describeTarget(target), tools: await listAllTools(connection, { timeoutMs: timeoutMsFromOptions(opts) }) };
+    } finally {
+      await connection.close();
+    }
+  }
+  const drift = live && integrity.tools ? checkDrift(integrity.tools, live.tools) : undefined;
+  let smoke: SmokeResult | undefined;
+  if (quick !== undefined && integrity.problems.length === 0 && integrity.manifest) {
+    smoke = await runSmokeTest(bundle, integrity.manifest, {
+      prompts: quick,
+      ...(target ? { server: target } : {}),
+      timeoutMs: timeoutMsFromOptions(opts),
+      onProgress: (done, total) => output.info(`smoke test: ${done}/${total}`),
     });
-    const lines = [`bundle: ${bundle}`];
-    if (integrity.problems.length === 0) lines.push(`integrity: ok (${integrity.checked} files match SHA256SUMS; agent.yaml, tools.json and model metadata agree)`);
-    else {
-      lines.push(`integrity: FAILED`);
-      for (const p of integrity.problems) lines.push(`  ${p.file}: ${printable(p.message)}`);
-    }
-    if (live) {
-      if (drift === undefined) lines.push(`toolset: matches ${printable(live.source)} (${integrity.manifest?.toolset.hash ?? ""})`);
-      else lines.push(`toolset: differs from ${printable(live.source)}`, ...formatDrift(drift, printable));
-    }
-    if (quick !== undefined && !smoke) lines.push("smoke test: not run, the bundle failed its integrity check");
-    if (smoke) {
-      lines.push(`smoke test: ${smoke.passed ? "passed" : "FAILED"} on ${smoke.prompts} prompts (calls: ${printable(smoke.calls)})`);
-      for (const [metric, value] of Object.entries(smoke.metrics)) {
-        const threshold = smoke.thresholds[metric];
-        lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}${threshold !== undefined ? `  (≥ ${threshold})` : ""}`);
-      }
-    }
-    lines.push(passed ? "verify-bundle: passed" : "verify-bundle: FAILED");
-    output.say(lines.join("\n"));
-    if (!passed) process.exitCode = ExitCode.gateFailed;
+  }
+  const passed = integrity.problems.length === 0 && drift === undefined && (smoke?.passed ?? true);
+
+  output.result({
+    bundle,
+    passed,
+    integrity: { checked: integrity.checked, problems: integrity.problems },
+    drift: live ? { source: live.source, matches: drift === undefined, ...(drift ?? {}) } : null,
+    smoke: smoke ?? null,
   });
+  const lines = [`bundle: ${bundle}`];
+  if (integrity.problems.length === 0) lines.push(`integrity: ok (${integrity.checked} files match SHA256SUMS; agent.yaml, tools.json and model metadata agree)`);
+  else {
+    lines.push(`integrity: FAILED`);
+    for (const p of integrity.problems) lines.push(`  ${p.file}: ${printable(p.message)}`);
+  }
+  if (live) {
+    if (drift === undefined) lines.push(`toolset: matches ${printable(live.source)} (${integrity.manifest?.toolset.hash ?? ""})`);
+    else lines.push(`toolset: differs from ${printable(live.source)}`, ...formatDrift(drift, printable));
+  }
+  if (quick !== undefined && !smoke) lines.push("smoke test: not run, the bundle failed its integrity check");
+  if (smoke) {
+    lines.push(`smoke test: ${smoke.passed ? "passed" : "FAILED"} on ${smoke.prompts} prompts (calls: ${printable(smoke.calls)})`);
+    for (const [metric, value] of Object.entries(smoke.metrics)) {
+      const threshold = smoke.thresholds[metric];
+      lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}${threshold !== undefined ? `  (≥ ${threshold})` : ""}`);
+    }
+  }
+  lines.push(passed ? "verify-bundle: passed" : "verify-bundle: FAILED");
+  output.say(lines.join("\n"));
+  if (!passed) return ExitCode.gateFailed;
 }
