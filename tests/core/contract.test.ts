@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, METRICS, PROFILES, QUANTS, STAGES, THRESHOLDS } from "../../src/core/contract.js";
-import { ROOT } from "./cli.js";
+import { ROOT } from "../support/cli.js";
 
 const PYTHON = join(ROOT, "python", ".venv", "bin", "python");
 

@@ -1,13 +1,11 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 /** Its main tool takes thoughts of 600–900 characters, like server-sequential-thinking's. */
 const SERVER = `node ${join(ROOT, "tests", "fixtures", "servers", "long-args.mjs")}`;
 const BUDGET_MINUTES = 1;

@@ -2,14 +2,12 @@ import { execa } from "execa";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { canonicalJson, sha256 } from "../../src/core/canonical.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 
 const SYSTEM = "You are a helpful assistant with a long-term memory of people, organisations and projects. Use a memory tool when a request needs one.";
 const call = (name: string, args: Record<string, unknown>) => ({ role: "assistant", content: "", tool_calls: [{ id: "call_1", type: "function", function: { name, arguments: args } }] });

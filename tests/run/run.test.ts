@@ -2,11 +2,9 @@ import { execa } from "execa";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLI, ROOT } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "bin", "mcp-forge.js");
 /** Requests written by hand the way people ask (never used for training): what the shipped model is graded on. */
 const HUMAN_MEMORY = join(ROOT, "tests", "fixtures", "human", "memory.jsonl");
 /** Small enough to train in a minute on 2 cores; the checkpoints every 2 steps give `--resume` something to find. */
