@@ -3,8 +3,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+
 import { PACKAGE_ROOT } from "../core/python.js";
-import { runComposite, type CompositeRun } from "../tests/support/composite.js";
+import { type CompositeRun, runComposite } from "../tests/support/composite.js";
 import { FakeCacheService } from "../tests/support/fakes/cache-service.js";
 import { FakeGitHub } from "../tests/support/fakes/github-api.js";
 import type { Bench } from "./index.js";
@@ -24,14 +25,23 @@ const PR_EVENT = join(PACKAGE_ROOT, "tests", "fixtures", "github", "pull_request
  */
 async function checkout(into: string, nodeModules: boolean): Promise<string> {
   const action = join(into, "action");
-  for (const entry of ["action.yml", "package.json", "package-lock.json", "dist", "schemas"]) await cp(join(PACKAGE_ROOT, entry), join(action, entry), { recursive: true });
-  await cp(join(PACKAGE_ROOT, "python"), join(action, "python"), { recursive: true, filter: (src) => ![".venv", "__pycache__", ".pytest_cache"].includes(basename(src)) && !src.endsWith(".egg-info") });
+  for (const entry of ["action.yml", "package.json", "package-lock.json", "dist", "schemas"])
+    await cp(join(PACKAGE_ROOT, entry), join(action, entry), { recursive: true });
+  await cp(join(PACKAGE_ROOT, "python"), join(action, "python"), {
+    recursive: true,
+    filter: (src) => ![".venv", "__pycache__", ".pytest_cache"].includes(basename(src)) && !src.endsWith(".egg-info"),
+  });
   if (nodeModules) await symlink(join(PACKAGE_ROOT, "node_modules"), join(action, "node_modules"));
   return action;
 }
 
 /** A fresh runner for one job (new workspace and RUNNER_TEMP), running the composite with these inputs. */
-async function job(dir: string, action: string, inputs: Record<string, string>, env: Record<string, string>): Promise<CompositeRun> {
+async function job(
+  dir: string,
+  action: string,
+  inputs: Record<string, string>,
+  env: Record<string, string>,
+): Promise<CompositeRun> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, "ws"), { recursive: true });
   await mkdir(join(dir, "temp"));
@@ -62,7 +72,8 @@ const ran = (run: CompositeRun) => run.steps.filter((s) => s.outcome !== "skippe
 
 function check(run: CompositeRun, what: string): void {
   const failed = run.steps.filter((s) => s.outcome === "failure");
-  if (failed.length > 0) throw new Error(`${what}: ${failed.map((s) => `${s.name} failed:\n${s.log.slice(-2000)}`).join("\n")}`);
+  if (failed.length > 0)
+    throw new Error(`${what}: ${failed.map((s) => `${s.name} failed:\n${s.log.slice(-2000)}`).join("\n")}`);
 }
 
 /**
@@ -83,7 +94,20 @@ export function actionDriftBench(): Bench {
         const first = await job(join(dir, "job"), action, inputs, env);
         check(first, "drift job");
         const tools = await readFile(join(dir, "job", "ws", ".mcp-forge", "tools.json"));
-        gh.releases.push({ id: 1, tag_name: "v1.0.0", name: "v1.0.0", assets: [{ id: 2, name: "mcp-forge-bundle-v1.0.0.tools.json", size: tools.length, content_type: "application/json", data: tools }] });
+        gh.releases.push({
+          id: 1,
+          tag_name: "v1.0.0",
+          name: "v1.0.0",
+          assets: [
+            {
+              id: 2,
+              name: "mcp-forge-bundle-v1.0.0.tools.json",
+              size: tools.length,
+              content_type: "application/json",
+              data: tools,
+            },
+          ],
+        });
         const runs: CompositeRun[] = [];
         for (let i = 0; i < RUNS; i++) {
           const run = await job(join(dir, "job"), action, inputs, env);
@@ -92,8 +116,11 @@ export function actionDriftBench(): Bench {
           runs.push(run);
         }
         const figures: Record<string, string | number> = { runs: RUNS };
-        for (const step of ran(runs[0]!)) figures[`${step.name} (median)`] = `${median(runs.map((r) => r.steps.find((s) => s.id === step.id)!.seconds * 1000)).toFixed(0)} ms`;
-        figures["total of the steps (median, incl. Node start-up per step)"] = `${median(runs.map((r) => ran(r).reduce((t, s) => t + s.seconds * 1000, 0))).toFixed(0)} ms`;
+        for (const step of ran(runs[0]!))
+          figures[`${step.name} (median)`] =
+            `${median(runs.map((r) => r.steps.find((s) => s.id === step.id)!.seconds * 1000)).toFixed(0)} ms`;
+        figures["total of the steps (median, incl. Node start-up per step)"] =
+          `${median(runs.map((r) => ran(r).reduce((t, s) => t + s.seconds * 1000, 0))).toFixed(0)} ms`;
         return figures;
       } finally {
         await gh.stop();
@@ -125,7 +152,8 @@ export function actionSelfTestBench(): Bench {
           samples: "200",
           release: "false",
           "upload-bundle": "true",
-          thresholds: "toolCallParseRate: 0\nschemaConformance: 0\ntoolSelectionAccuracy: 0\nnoToolCorrectness: 0\nerrorHandlingRate: 0\nloopCompletionRate: 0",
+          thresholds:
+            "toolCallParseRate: 0\nschemaConformance: 0\ntoolSelectionAccuracy: 0\nnoToolCorrectness: 0\nerrorHandlingRate: 0\nloopCompletionRate: 0",
           python: join(PACKAGE_ROOT, "python", ".venv", "bin", "python"),
         };
         const env = { GITHUB_API_URL: gh.url, ...cache.env() };
@@ -139,12 +167,18 @@ export function actionSelfTestBench(): Bench {
         const figures: Record<string, string | number> = {};
         for (const step of ran(cold)) {
           const again = warm.steps.find((s) => s.id === step.id)!;
-          figures[step.name] = `cold ${step.seconds.toFixed(1)} s · warm ${again.outcome === "skipped" ? "skipped" : `${again.seconds.toFixed(1)} s`}`;
+          figures[step.name] =
+            `cold ${step.seconds.toFixed(1)} s · warm ${again.outcome === "skipped" ? "skipped" : `${again.seconds.toFixed(1)} s`}`;
         }
-        const total = (run: CompositeRun) => ran(run).reduce((t, s) => t + s.seconds, 0).toFixed(1);
+        const total = (run: CompositeRun) =>
+          ran(run)
+            .reduce((t, s) => t + s.seconds, 0)
+            .toFixed(1);
         figures.total = `cold ${total(cold)} s · warm ${total(warm)} s`;
         const log = (run: CompositeRun, id: string) => run.steps.find((s) => s.id === id)?.log ?? "";
-        figures["warm cache look-ups"] = ["generate", "train"].flatMap((id) => log(warm, id).match(/cache [^\n]*: (hit|partial hit|miss)[^·\n]*/g) ?? []).join("; ");
+        figures["warm cache look-ups"] = ["generate", "train"]
+          .flatMap((id) => log(warm, id).match(/cache [^\n]*: (hit|partial hit|miss)[^·\n]*/g) ?? [])
+          .join("; ");
         figures["PR comment (warm job)"] = comment;
         figures["commit"] = (await exec("git", ["rev-parse", "--short", "HEAD"], { cwd: PACKAGE_ROOT })).stdout.trim();
         return figures;

@@ -1,12 +1,13 @@
 import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Bench } from "./index.js";
-import { writeGguf } from "../bundle/gguf-writer.js";
+
 import { analyzeChatTemplate } from "../bundle/chat-format.js";
+import { writeGguf } from "../bundle/gguf-writer.js";
 import { packBundle } from "../bundle/pack.js";
 import { checkIntegrity } from "../bundle/verify.js";
 import { PACKAGE_ROOT } from "../core/python.js";
+import type { Bench } from "./index.js";
 
 const MODEL_MB = 512;
 const RUNS = 3;
@@ -33,7 +34,10 @@ export async function bundleBench(): Promise<Bench> {
         const workdir = join(dir, "work");
         await cp(join(PACKAGE_ROOT, "tests", "bundle", "fixtures", "workdir"), workdir, { recursive: true });
         const tools = JSON.parse(await readFile(join(workdir, "tools.json"), "utf8")) as { toolsetHash: string };
-        const chatTemplate = await readFile(join(PACKAGE_ROOT, "tests", "bundle", "fixtures", "qwen2.5-chat-template.jinja"), "utf8");
+        const chatTemplate = await readFile(
+          join(PACKAGE_ROOT, "tests", "bundle", "fixtures", "qwen2.5-chat-template.jinja"),
+          "utf8",
+        );
         const model = join(workdir, "model.gguf");
         await writeGguf(
           model,
@@ -46,7 +50,9 @@ export async function bundleBench(): Promise<Bench> {
           },
           MODEL_MB * 2 ** 20,
         );
-        const analyze = await timed(async () => analyzeChatTemplate(chatTemplate, { bosToken: "", eosToken: "<|im_end|>" }, "bench"));
+        const analyze = await timed(async () =>
+          analyzeChatTemplate(chatTemplate, { bosToken: "", eosToken: "<|im_end|>" }, "bench"),
+        );
         const packs: number[] = [];
         const verifies: number[] = [];
         for (let i = 0; i < RUNS; i++) {
@@ -55,7 +61,8 @@ export async function bundleBench(): Promise<Bench> {
           verifies.push(
             await timed(async () => {
               const report = await checkIntegrity(output);
-              if (report.problems.length > 0) throw new Error(report.problems.map((p) => `${p.file}: ${p.message}`).join("; "));
+              if (report.problems.length > 0)
+                throw new Error(report.problems.map((p) => `${p.file}: ${p.message}`).join("; "));
             }),
           );
         }

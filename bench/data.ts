@@ -1,7 +1,8 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeToolsFile, makeToolsFile, type McpTool } from "../core/toolset.js";
+
+import { makeToolsFile, type McpTool, writeToolsFile } from "../core/toolset.js";
 import { generateDataset } from "../stages/generate/generate.js";
 import { runQc } from "../stages/qa/qc.js";
 import type { Bench } from "./index.js";
@@ -31,7 +32,11 @@ const TOOLS: McpTool[] = [
         title: { type: "string", maxLength: 80 },
         date: { type: "string", format: "date" },
         attendees: { type: "array", items: { type: "string", format: "email" }, uniqueItems: true, maxItems: 4 },
-        location: { type: "object", properties: { room: { type: "string" }, floor: { type: "integer" } }, required: ["room"] },
+        location: {
+          type: "object",
+          properties: { room: { type: "string" }, floor: { type: "integer" } },
+          required: ["room"],
+        },
       },
       required: ["title", "date"],
     },
@@ -39,8 +44,16 @@ const TOOLS: McpTool[] = [
   {
     name: "search_notes",
     description: "Search notes by keyword.",
-    inputSchema: { type: "object", properties: { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 50 } }, required: ["query"] },
-    outputSchema: { type: "object", properties: { matches: { type: "array", items: { type: "string" } } }, required: ["matches"] },
+    inputSchema: {
+      type: "object",
+      properties: { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 50 } },
+      required: ["query"],
+    },
+    outputSchema: {
+      type: "object",
+      properties: { matches: { type: "array", items: { type: "string" } } },
+      required: ["matches"],
+    },
   },
 ];
 
@@ -64,9 +77,35 @@ export async function dataBench(): Promise<Bench> {
       const dir = await mkdtemp(join(tmpdir(), "forge-bench-data-"));
       try {
         const toolsPath = join(dir, "tools.json");
-        await writeToolsFile(toolsPath, makeToolsFile({ server: { name: "bench", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, tools: TOOLS }));
-        const [small, genMs, genCpuMs] = await timed(() => generateDataset({ workdir: join(dir, "w1"), toolsPath, samples: 10_000, seed: 1, gate: false, progress: "quiet" }));
-        const [big] = await timed(() => generateDataset({ workdir: join(dir, "w2"), toolsPath, samples: 100_000, seed: 2, gate: false, progress: "quiet" }));
+        await writeToolsFile(
+          toolsPath,
+          makeToolsFile({
+            server: { name: "bench", version: "1" },
+            protocolVersion: "2025-06-18",
+            source: { kind: "file" },
+            tools: TOOLS,
+          }),
+        );
+        const [small, genMs, genCpuMs] = await timed(() =>
+          generateDataset({
+            workdir: join(dir, "w1"),
+            toolsPath,
+            samples: 10_000,
+            seed: 1,
+            gate: false,
+            progress: "quiet",
+          }),
+        );
+        const [big] = await timed(() =>
+          generateDataset({
+            workdir: join(dir, "w2"),
+            toolsPath,
+            samples: 100_000,
+            seed: 2,
+            gate: false,
+            progress: "quiet",
+          }),
+        );
         const bytes = (await stat(big.trainPath)).size;
         await runQc({ data: small.trainPath, tools: TOOLS });
         const [report, qcMs, qcCpuMs] = await timed(() => runQc({ data: big.trainPath, tools: TOOLS }));

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 import { runBenchmark } from "../eval/benchmark.js";
 import type { Bench } from "./index.js";
@@ -28,7 +29,11 @@ export function evalBench(): Bench {
           timeoutMs: 60_000,
         };
         const free = await runBenchmark({ ...common, decoding: "free", reportDir: join(workdir, "free") });
-        const constrained = await runBenchmark({ ...common, decoding: "constrained", reportDir: join(workdir, "constrained") });
+        const constrained = await runBenchmark({
+          ...common,
+          decoding: "constrained",
+          reportDir: join(workdir, "constrained"),
+        });
         return {
           model: gguf,
           cpuCores: cpus().length,
@@ -70,6 +75,9 @@ async function findTinyModel(): Promise<string> {
     built.push({ gguf, at: info.mtimeMs });
   }
   const newest = built.sort((a, b) => b.at - a.at)[0];
-  if (!newest) throw new Error("no tiny model: run the tests once (tests/helpers/tiny-model.ts trains it) or set MCP_FORGE_BENCH_GGUF");
+  if (!newest)
+    throw new Error(
+      "no tiny model: run the tests once (tests/helpers/tiny-model.ts trains it) or set MCP_FORGE_BENCH_GGUF",
+    );
   return newest.gguf;
 }

@@ -25,7 +25,9 @@ const BENCHES: Array<() => Promise<Bench>> = [
 ];
 
 async function main(filter: string | undefined, only: string[]): Promise<void> {
-  console.log(`# ${new Date().toISOString()} · ${cpus().length}× ${cpus()[0]?.model ?? "cpu"} · Node ${process.version}`);
+  console.log(
+    `# ${new Date().toISOString()} · ${cpus().length}× ${cpus()[0]?.model ?? "cpu"} · Node ${process.version}`,
+  );
   for (const load of BENCHES) {
     const bench = await load();
     if (filter && !bench.name.includes(filter)) continue;

@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 import type { ServerTarget } from "../mcp/connect.js";
 import { inspectServer } from "../stages/inspect/inspect.js";
@@ -44,7 +46,9 @@ async function timeSdkStartup(): Promise<number> {
   const client = new Client({ name: "bench", version: "0" });
   const start = performance.now();
   const env = process.env as Record<string, string>;
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, "stdio"], env, stderr: "ignore" }));
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, "stdio"], env, stderr: "ignore" }),
+  );
   const took = performance.now() - start;
   await client.close();
   return took;
@@ -53,7 +57,14 @@ async function timeSdkStartup(): Promise<number> {
 /** The whole CLI as a user runs it: `node bin/mcp-forge.js inspect --server …`, process start → exit. */
 async function timeCli(workdir: string): Promise<number> {
   const start = performance.now();
-  await execFileAsync(process.execPath, [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), "inspect", "--workdir", workdir, "--server", `${process.execPath} ${EVERYTHING} stdio`]);
+  await execFileAsync(process.execPath, [
+    join(PACKAGE_ROOT, "bin", "mcp-forge.js"),
+    "inspect",
+    "--workdir",
+    workdir,
+    "--server",
+    `${process.execPath} ${EVERYTHING} stdio`,
+  ]);
   return performance.now() - start;
 }
 
@@ -96,7 +107,9 @@ export async function inspectBench(): Promise<Bench> {
           "server-everything: spawn → server tree gone (median)": ms(median(runs.map((r) => r.withClose))),
           "server-everything: whole CLI run, process start → exit (median)": ms(median(cli)),
           "1,000 tools over 10 pages: spawn → tools.json written (median / max; target < 1 s)": `${ms(median(large.map((r) => r.total)))} / ${ms(Math.max(...large.map((r) => r.total)))}`,
-          "1,000 tools over 10 pages: listing + writing after initialize (median)": ms(median(large.map((r) => r.total - r.startup))),
+          "1,000 tools over 10 pages: listing + writing after initialize (median)": ms(
+            median(large.map((r) => r.total - r.startup)),
+          ),
         };
       } finally {
         await rm(workdir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import OpenAI from "openai";
+
 import { loadBundleModel, openBundle, withSystemPrompt } from "../agent/bundle.js";
 import { packBundle } from "../bundle/pack.js";
 import type { ValidationSet } from "../bundle/validation-set.js";
@@ -35,10 +37,20 @@ export function serveBench(): Bench {
         await mkdir(workdir);
         await cp(join(source.workdir, "data"), join(workdir, "data"), { recursive: true });
         const bundleDir = join(tmp, "bundle");
-        await packBundle({ workdir, model: source.gguf, tools: join(source.workdir, "tools.json"), output: bundleDir, name: "bench-agent", info: () => undefined });
+        await packBundle({
+          workdir,
+          model: source.gguf,
+          tools: join(source.workdir, "tools.json"),
+          output: bundleDir,
+          name: "bench-agent",
+          info: () => undefined,
+        });
         const bundle = await openBundle(bundleDir);
         const set = JSON.parse(await readFile(join(bundleDir, "tests", "validation.json"), "utf8")) as ValidationSet;
-        const asPrompt = (p: ValidationSet["prompts"][number]) => ({ messages: p.messages as ChatMessage[], tools: p.sample.tools as FunctionTool[] });
+        const asPrompt = (p: ValidationSet["prompts"][number]) => ({
+          messages: p.messages as ChatMessage[],
+          tools: p.sample.tools as FunctionTool[],
+        });
         const prompts = set.prompts
           .filter((p) => p.scenario === "standard" && p.expectedCalls.length > 0)
           .slice(0, PROMPTS)
@@ -107,10 +119,15 @@ export function serveBench(): Bench {
                 completion += res.usage?.completion_tokens ?? 0;
                 if (res.choices[0]!.finish_reason === "tool_calls") calls++;
               } else {
-                const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+                const stream = await client.chat.completions.create({
+                  ...request,
+                  stream: true,
+                  stream_options: { include_usage: true },
+                });
                 for await (const chunk of stream) {
                   const delta = chunk.choices[0]?.delta;
-                  if (firsts.length === ends.length && (delta?.content || delta?.tool_calls?.length)) firsts.push(performance.now() - t);
+                  if (firsts.length === ends.length && (delta?.content || delta?.tool_calls?.length))
+                    firsts.push(performance.now() - t);
                   completion += chunk.usage?.completion_tokens ?? 0;
                   if (chunk.choices[0]?.finish_reason === "tool_calls") calls++;
                 }
@@ -216,6 +233,9 @@ async function findTinyModel(): Promise<{ gguf: string; workdir: string }> {
     found.push({ ...model, at: (await stat(join(cache, entry, "ready.json"))).mtimeMs });
   }
   const newest = found.sort((a, b) => b.at - a.at)[0];
-  if (!newest) throw new Error("no tiny model: run the serve tests once (they train it), or set MCP_FORGE_BENCH_GGUF and MCP_FORGE_BENCH_WORKDIR");
+  if (!newest)
+    throw new Error(
+      "no tiny model: run the serve tests once (they train it), or set MCP_FORGE_BENCH_GGUF and MCP_FORGE_BENCH_WORKDIR",
+    );
   return newest;
 }

@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Bench } from "./index.js";
+
 import { compileToolSchema } from "../core/json-schema.js";
 import { importTools } from "../stages/tools-import/import.js";
+import type { Bench } from "./index.js";
 
 const TOOLS = 200;
 
@@ -16,7 +17,11 @@ function schema(i: number): Record<string, unknown> {
       limit: { type: "integer", minimum: 1, maximum: 100 },
       since: { type: "string", format: "date-time" },
       tags: { type: "array", items: { type: "string", enum: ["a", "b", "c"] }, uniqueItems: true },
-      filter: { type: "object", properties: { owner: { type: "string" }, open: { type: "boolean" } }, additionalProperties: false },
+      filter: {
+        type: "object",
+        properties: { owner: { type: "string" }, open: { type: "boolean" } },
+        additionalProperties: false,
+      },
     },
     required: ["query"],
     additionalProperties: false,
@@ -44,7 +49,13 @@ export const bench: Bench = {
     copies.forEach((s, i) => compileToolSchema(s, `tool ${i}`));
     const equalCopyUs = (ms(t) * 1000) / TOOLS;
 
-    const args = { query: "weather", limit: 5, since: "2026-01-01T00:00:00Z", tags: ["a", "b"], filter: { owner: "me", open: true } };
+    const args = {
+      query: "weather",
+      limit: 5,
+      since: "2026-01-01T00:00:00Z",
+      tags: ["a", "b"],
+      filter: { owner: "me", open: true },
+    };
     const validations = 200_000;
     t = process.hrtime.bigint();
     for (let n = 0; n < validations; n++) validators[n % TOOLS]!(args);
@@ -53,7 +64,10 @@ export const bench: Bench = {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-bench-"));
     try {
       const file = join(dir, "openai-tools.json");
-      const openAi = schemas.map((s, i) => ({ type: "function", function: { name: `tool_${i}`, description: `Tool ${i}.`, parameters: { ...s, title: `t${i}` } } }));
+      const openAi = schemas.map((s, i) => ({
+        type: "function",
+        function: { name: `tool_${i}`, description: `Tool ${i}.`, parameters: { ...s, title: `t${i}` } },
+      }));
       await writeFile(file, JSON.stringify(openAi, null, 2));
       t = process.hrtime.bigint();
       await importTools(file);

@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 import { runTrainer } from "../core/trainer-process.js";
 import type { Bench } from "./index.js";
@@ -13,9 +15,14 @@ export function trainBench(samples = 2000): Bench {
     name: "trainer",
     async run() {
       const dir = await mkdtemp(join(tmpdir(), "forge-bench-train-"));
-      const run = await runTrainer(["bench", "--samples", String(samples), "--workdir", dir], { logFile: join(dir, "bench.log") });
+      const run = await runTrainer(["bench", "--samples", String(samples), "--workdir", dir], {
+        logFile: join(dir, "bench.log"),
+      });
       const figures = run.events.find((e) => e.event === "bench");
-      if (!figures) throw new Error(`the trainer bench failed: ${String(run.error?.message ?? `exit ${run.exitCode}`)} (log: ${dir}/bench.log)`);
+      if (!figures)
+        throw new Error(
+          `the trainer bench failed: ${String(run.error?.message ?? `exit ${run.exitCode}`)} (log: ${dir}/bench.log)`,
+        );
       return Object.fromEntries(
         Object.entries(figures)
           .filter(([k]) => k !== "event" && k !== "time")
@@ -28,8 +35,14 @@ export function trainBench(samples = 2000): Bench {
 const require = createRequire(import.meta.url);
 
 /** The reference servers the estimate is checked on: a stdio command for a fresh scratch folder. */
-const ESTIMATE_SERVERS: Record<string, (scratch: string) => Promise<{ command: string; env: string[]; yaml?: string }>> = {
-  memory: async (scratch) => ({ command: nodeCommand("@modelcontextprotocol/server-memory"), env: [`MEMORY_FILE_PATH=${join(scratch, "memory.jsonl")}`] }),
+const ESTIMATE_SERVERS: Record<
+  string,
+  (scratch: string) => Promise<{ command: string; env: string[]; yaml?: string }>
+> = {
+  memory: async (scratch) => ({
+    command: nodeCommand("@modelcontextprotocol/server-memory"),
+    env: [`MEMORY_FILE_PATH=${join(scratch, "memory.jsonl")}`],
+  }),
   filesystem: async (scratch) => {
     // A few files to read, list and search: in an empty folder most calls fail and QC stops the run.
     const files = join(scratch, "files");
@@ -39,7 +52,10 @@ const ESTIMATE_SERVERS: Record<string, (scratch: string) => Promise<{ command: s
     await writeFile(join(files, "docs", "plan.md"), "# Plan\n\n- ship the beta\n- write the changelog\n");
     await writeFile(join(files, "docs", "sales.csv"), "month,total\njan,120\nfeb,135\n");
     await writeFile(join(files, "src", "app.js"), "console.log('hello');\n");
-    return { command: `${nodeCommand("@modelcontextprotocol/server-filesystem")} ${JSON.stringify(join(scratch, "files"))}`, env: [] };
+    return {
+      command: `${nodeCommand("@modelcontextprotocol/server-filesystem")} ${JSON.stringify(join(scratch, "files"))}`,
+      env: [],
+    };
   },
   everything: async () => ({ command: `${nodeCommand("@modelcontextprotocol/server-everything")} stdio`, env: [] }),
   // Its `thought` argument is free text that the offline generator can only fill with random words, so
@@ -66,26 +82,53 @@ export function trainEstimateBench(): Bench {
     name: "training estimate",
     async run(only) {
       const figures: Record<string, number | string> = {};
-      for (const [name, server] of Object.entries(ESTIMATE_SERVERS).filter(([name]) => only.length === 0 || only.includes(name))) {
+      for (const [name, server] of Object.entries(ESTIMATE_SERVERS).filter(
+        ([name]) => only.length === 0 || only.includes(name),
+      )) {
         const dir = await mkdtemp(join(tmpdir(), `forge-bench-estimate-${name}-`));
         const { command, env, yaml } = await server(dir);
         if (yaml) await writeFile(join(dir, "mcp-forge.yaml"), yaml);
-        const args = ["run", "--workdir", join(dir, "work"), "--server", command, ...env.flatMap((e) => ["--env", e]), "--to", "TRAINING", "--json"];
-        const run = await execa("node", [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), ...args], { reject: false, cwd: dir });
-        const report = JSON.parse(await readFile(join(dir, "work", "reports", "train_report.json"), "utf8").catch(() => "null")) as {
-          estimate?: { tokens: number; tokensPerSecond: number; seconds: number; fullSeconds: number; fraction: number };
+        const args = [
+          "run",
+          "--workdir",
+          join(dir, "work"),
+          "--server",
+          command,
+          ...env.flatMap((e) => ["--env", e]),
+          "--to",
+          "TRAINING",
+          "--json",
+        ];
+        const run = await execa("node", [join(PACKAGE_ROOT, "bin", "mcp-forge.js"), ...args], {
+          reject: false,
+          cwd: dir,
+        });
+        const report = JSON.parse(
+          await readFile(join(dir, "work", "reports", "train_report.json"), "utf8").catch(() => "null"),
+        ) as {
+          estimate?: {
+            tokens: number;
+            tokensPerSecond: number;
+            seconds: number;
+            fullSeconds: number;
+            fraction: number;
+          };
           fractionTrained?: number;
           budget?: { estimatedSeconds: number; actualSeconds: number; estimateError: number | null };
           timings?: { totalSeconds: number };
         } | null;
-        if (!report?.estimate || !report.budget) throw new Error(`run on ${name} left no train report (exit ${run.exitCode}): ${String(run.stderr).slice(-2000)}`);
+        if (!report?.estimate || !report.budget)
+          throw new Error(
+            `run on ${name} left no train report (exit ${run.exitCode}): ${String(run.stderr).slice(-2000)}`,
+          );
         figures[`${name} tokens`] = report.estimate.tokens;
         figures[`${name} tokens/s measured`] = report.estimate.tokensPerSecond;
         figures[`${name} estimated min without a budget`] = Math.round(report.estimate.fullSeconds / 6) / 10;
         figures[`${name} estimated min`] = Math.round(report.estimate.seconds / 6) / 10;
         figures[`${name} fraction trained`] = report.fractionTrained ?? "-";
         figures[`${name} actual min (training loops)`] = Math.round(report.budget.actualSeconds / 6) / 10;
-        figures[`${name} estimate error`] = report.budget.estimateError === null ? "-" : `${Math.round(report.budget.estimateError * 100)} %`;
+        figures[`${name} estimate error`] =
+          report.budget.estimateError === null ? "-" : `${Math.round(report.budget.estimateError * 100)} %`;
         figures[`${name} whole TRAINING stage min`] = Math.round((report.timings?.totalSeconds ?? 0) / 6) / 10;
       }
       return figures;

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+
 import { ensureTinyModel } from "./helpers/tiny-model.js";
 import { ensureFreshDist } from "./support/fresh-dist.js";
 

@@ -1,5 +1,6 @@
 import * as cache from "@actions/cache";
 import * as core from "@actions/core";
+
 import { readState, writeState } from "./context.js";
 
 /** One cache look-up or save, for the log and the job summary. */
@@ -16,13 +17,21 @@ const LOG = "cache.json";
  * Restores `paths` for `key` (or the newest entry under one of `restoreKeys`, a prefix match).
  * A cache service that is down or absent is a miss with a warning: caching never fails the job.
  */
-export async function restore(what: string, paths: string[], key: string, restoreKeys: string[] = []): Promise<CacheEvent> {
+export async function restore(
+  what: string,
+  paths: string[],
+  key: string,
+  restoreKeys: string[] = [],
+): Promise<CacheEvent> {
   let event: CacheEvent;
   if (!cache.isFeatureAvailable()) event = { what, key, result: "unavailable" };
   else {
     try {
       const matchedKey = await cache.restoreCache(paths, key, restoreKeys);
-      event = matchedKey === undefined ? { what, key, result: "miss" } : { what, key, result: matchedKey === key ? "hit" : "partial", matchedKey };
+      event =
+        matchedKey === undefined
+          ? { what, key, result: "miss" }
+          : { what, key, result: matchedKey === key ? "hit" : "partial", matchedKey };
     } catch (error) {
       core.warning(`cache restore for ${what} failed: ${(error as Error).message}`);
       event = { what, key, result: "unavailable" };
@@ -53,7 +62,14 @@ export async function cacheEvents(): Promise<CacheEvent[]> {
 }
 
 async function record(event: CacheEvent): Promise<void> {
-  const label = { hit: "hit", partial: `partial hit (${event.matchedKey})`, miss: "miss", saved: "saved", exists: "already saved", unavailable: "unavailable" }[event.result];
+  const label = {
+    hit: "hit",
+    partial: `partial hit (${event.matchedKey})`,
+    miss: "miss",
+    saved: "saved",
+    exists: "already saved",
+    unavailable: "unavailable",
+  }[event.result];
   core.info(`cache ${event.what}: ${label} · ${event.key}`);
   await writeState(LOG, [...(await cacheEvents()), event]);
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+
 import { actionRoot } from "./context.js";
 
 export interface CliResult {
@@ -12,7 +13,10 @@ export interface CliResult {
  * action's only coupling to them. Stderr streams to the log; stdout is streamed too unless captured
  * (for `--json`).
  */
-export function runCli(args: readonly string[], options: { cwd: string; capture?: boolean; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; capture?: boolean; env?: NodeJS.ProcessEnv },
+): Promise<CliResult> {
   const cli = join(actionRoot(), "dist", "cli", "index.js");
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {
@@ -34,6 +38,10 @@ export function runCli(args: readonly string[], options: { cwd: string; capture?
 }
 
 /** The CLI's arguments that name the MCP server, from the action's source input. */
-export function serverArgs(source: { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] }): string[] {
-  return source.kind === "server" ? ["--server", source.command] : ["--url", source.url, ...source.headers.flatMap((h) => ["--header", h])];
+export function serverArgs(
+  source: { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] },
+): string[] {
+  return source.kind === "server"
+    ? ["--server", source.command]
+    : ["--url", source.url, ...source.headers.flatMap((h) => ["--header", h])];
 }

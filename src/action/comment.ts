@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
-import { statusOf, type GitHub, type Repo } from "./github.js";
+
+import { type GitHub, type Repo, statusOf } from "./github.js";
 import type { CommentMode } from "./inputs.js";
 import { MARKER } from "./markdown.js";
 
@@ -20,7 +21,9 @@ export async function tokenLogin(gh: GitHub): Promise<string> {
   try {
     return (await gh.graphql<{ viewer: { login: string } }>("query { viewer { login } }")).viewer.login;
   } catch (error) {
-    core.info(`the token's bot is not named by GraphQL (${(error as Error).message}); taking ${ACTIONS_BOT}, the workflow token's`);
+    core.info(
+      `the token's bot is not named by GraphQL (${(error as Error).message}); taking ${ACTIONS_BOT}, the workflow token's`,
+    );
     return ACTIONS_BOT;
   }
 }
@@ -36,15 +39,36 @@ export interface CommentResult {
  * or not, is never touched. `on-change` leaves that comment as it is when it already carries `state`
  * (stateMarker: same metrics, gate and drift verdict).
  */
-export async function upsertComment(gh: GitHub, where: Repo & { issue: number }, body: string, options: { mode: Exclude<CommentMode, "off">; state: string }): Promise<CommentResult> {
+export async function upsertComment(
+  gh: GitHub,
+  where: Repo & { issue: number },
+  body: string,
+  options: { mode: Exclude<CommentMode, "off">; state: string },
+): Promise<CommentResult> {
   const login = await tokenLogin(gh);
-  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: where.owner, repo: where.repo, issue_number: where.issue, per_page: 100 });
+  const comments = await gh.paginate(gh.rest.issues.listComments, {
+    owner: where.owner,
+    repo: where.repo,
+    issue_number: where.issue,
+    per_page: 100,
+  });
   const mine = comments.filter((c) => c.user?.login === login && (c.body ?? "").startsWith(MARKER)).at(-1);
   if (!mine) {
-    const { data } = await gh.rest.issues.createComment({ owner: where.owner, repo: where.repo, issue_number: where.issue, body });
+    const { data } = await gh.rest.issues.createComment({
+      owner: where.owner,
+      repo: where.repo,
+      issue_number: where.issue,
+      body,
+    });
     return { url: data.html_url, action: "created" };
   }
-  if (options.mode === "on-change" && (mine.body ?? "").includes(options.state)) return { url: mine.html_url, action: "unchanged" };
-  const { data } = await gh.rest.issues.updateComment({ owner: where.owner, repo: where.repo, comment_id: mine.id, body });
+  if (options.mode === "on-change" && (mine.body ?? "").includes(options.state))
+    return { url: mine.html_url, action: "unchanged" };
+  const { data } = await gh.rest.issues.updateComment({
+    owner: where.owner,
+    repo: where.repo,
+    comment_id: mine.id,
+    body,
+  });
   return { url: data.html_url, action: "updated" };
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
 import { writeJsonAtomic } from "../core/atomic.js";
 import { environmentMissing } from "../core/errors.js";
 import type { ActionConfig } from "./inputs.js";
@@ -8,7 +9,8 @@ import type { ActionConfig } from "./inputs.js";
 /** Where the steps of one job keep what they hand each other: the config, cache results, drift, timings. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   const temp = env.RUNNER_TEMP;
-  if (!temp) throw environmentMissing("RUNNER_TEMP is not set: this runs as a step of the mcp-forge action on a GitHub runner");
+  if (!temp)
+    throw environmentMissing("RUNNER_TEMP is not set: this runs as a step of the mcp-forge action on a GitHub runner");
   return join(temp, "mcp-forge-action");
 }
 
@@ -29,7 +31,10 @@ export async function loadConfig(): Promise<ActionConfig> {
   try {
     return JSON.parse(await readFile(configPath(), "utf8")) as ActionConfig;
   } catch {
-    throw environmentMissing(`${configPath()} is missing: the action's setup step did not run`, "run the steps of action.yml in order");
+    throw environmentMissing(
+      `${configPath()} is missing: the action's setup step did not run`,
+      "run the steps of action.yml in order",
+    );
   }
 }
 
@@ -77,14 +82,23 @@ export async function runContext(env: NodeJS.ProcessEnv = process.env): Promise<
     sha: env.GITHUB_SHA ?? "",
     ...(event.repository?.default_branch ? { defaultBranch: event.repository.default_branch } : {}),
     ...(pr && typeof pr.number === "number"
-      ? { pullRequest: { number: pr.number, fork: Boolean(pr.head?.repo && pr.base?.repo && pr.head.repo.full_name !== pr.base.repo.full_name) } }
+      ? {
+          pullRequest: {
+            number: pr.number,
+            fork: Boolean(pr.head?.repo && pr.base?.repo && pr.head.repo.full_name !== pr.base.repo.full_name),
+          },
+        }
       : {}),
   };
 }
 
 interface EventPayload {
   repository?: { default_branch?: string };
-  pull_request?: { number?: number; head?: { repo?: { full_name?: string } }; base?: { repo?: { full_name?: string } } };
+  pull_request?: {
+    number?: number;
+    head?: { repo?: { full_name?: string } };
+    base?: { repo?: { full_name?: string } };
+  };
 }
 
 async function readEvent(path: string): Promise<EventPayload> {

@@ -2,7 +2,9 @@ import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+
 import * as core from "@actions/core";
+
 import { diffToolsets } from "../bundle/drift.js";
 import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { loadConfig, runContext, stateDir, writeState } from "./context.js";
@@ -39,17 +41,39 @@ async function checkDrift(config: ActionConfig): Promise<DriftResult> {
     released = await latestReleasedToolset(github(token()), context);
   } catch (error) {
     const status = statusOf(error);
-    return { status: "error", message: `could not read the latest release (${status ? `HTTP ${status}: ` : ""}${(error as Error).message}); drift not checked` };
+    return {
+      status: "error",
+      message: `could not read the latest release (${status ? `HTTP ${status}: ` : ""}${(error as Error).message}); drift not checked`,
+    };
   }
   if (!released) return { status: "no-release", message: "no released bundle yet: nothing to compare with" };
-  const tools = released.name.endsWith(TOOLS_SUFFIX) ? released.data.toString("utf8") : await toolsFromArchive(released.name, released.data);
-  if (tools === undefined) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)` };
+  const tools = released.name.endsWith(TOOLS_SUFFIX)
+    ? released.data.toString("utf8")
+    : await toolsFromArchive(released.name, released.data);
+  if (tools === undefined)
+    return {
+      status: "error",
+      release: released.tag,
+      message: `release ${released.tag}: ${released.name} holds no bundle (no tools.json)`,
+    };
   const before = toolsOf(tools);
   const live = toolsOf(await readFile(join(config.workdir, "tools.json"), "utf8"));
-  if (!before || !live) return { status: "error", release: released.tag, message: `release ${released.tag}: ${released.name} or the inspected tools.json has no /tools list` };
+  if (!before || !live)
+    return {
+      status: "error",
+      release: released.tag,
+      message: `release ${released.tag}: ${released.name} or the inspected tools.json has no /tools list`,
+    };
   const d = diffToolsets(before, live);
-  if (d.added.length + d.removed.length + d.changed.length === 0) return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };
-  const counts = [d.added.length ? `${d.added.length} added` : "", d.removed.length ? `${d.removed.length} removed` : "", d.changed.length ? `${d.changed.length} changed` : ""].filter(Boolean).join(", ");
+  if (d.added.length + d.removed.length + d.changed.length === 0)
+    return { status: "match", release: released.tag, message: `toolset matches release ${released.tag}` };
+  const counts = [
+    d.added.length ? `${d.added.length} added` : "",
+    d.removed.length ? `${d.removed.length} removed` : "",
+    d.changed.length ? `${d.changed.length} changed` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
   return {
     status: "drift",
     release: released.tag,

@@ -21,7 +21,13 @@ export function gateFailures(report: BenchmarkData, overrides: Record<string, nu
   for (const [metric, limit] of Object.entries(effectiveThresholds(report, overrides))) {
     const value = report.metrics[metric];
     if (typeof value !== "number" || value >= limit) continue;
-    failures.push({ metric, kind: "threshold", value, limit, message: `${metric} ${fmt(value)} is below the threshold ${fmt(limit)}` });
+    failures.push({
+      metric,
+      kind: "threshold",
+      value,
+      limit,
+      message: `${metric} ${fmt(value)} is below the threshold ${fmt(limit)}`,
+    });
   }
   for (const metric of report.regressions ?? []) {
     const delta = report.deltas?.[metric] ?? null;

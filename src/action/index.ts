@@ -1,12 +1,25 @@
 import { performance } from "node:perf_hooks";
+
 import * as core from "@actions/core";
+
 import { ForgeError } from "../core/errors.js";
 import { readState, writeState } from "./context.js";
 import { drift } from "./drift-check.js";
 import { report } from "./job-report.js";
 import { release } from "./release.js";
 import { setup } from "./setup.js";
-import { baseline, benchmark, exportModel, gate, generate, inspect, pack, saveCheckpoints, train, validate } from "./stages.js";
+import {
+  baseline,
+  benchmark,
+  exportModel,
+  gate,
+  generate,
+  inspect,
+  pack,
+  saveCheckpoints,
+  train,
+  validate,
+} from "./stages.js";
 
 /** The action's steps, by the name action.yml passes: `node dist/action/index.js <step>`. */
 export const STEPS: Record<string, () => Promise<void>> = {
@@ -40,13 +53,22 @@ async function main(name: string | undefined): Promise<number> {
     code = typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     code = error instanceof ForgeError ? error.exitCode : 1;
-    core.error(error instanceof ForgeError ? `${error.message}${error.hint ? ` (${error.hint})` : ""}` : ((error as Error)?.stack ?? String(error)), { title: `MCP-Forge ${name}` });
+    core.error(
+      error instanceof ForgeError
+        ? `${error.message}${error.hint ? ` (${error.hint})` : ""}`
+        : ((error as Error)?.stack ?? String(error)),
+      { title: `MCP-Forge ${name}` },
+    );
   } finally {
     core.endGroup();
   }
   const seconds = (performance.now() - started) / 1000;
   core.info(`MCP-Forge · ${name}: ${code === 0 ? "done" : `exit ${code}`} in ${seconds.toFixed(1)} s`);
-  if (process.env.RUNNER_TEMP) await writeState("timings.json", { ...((await readState<Record<string, number>>("timings.json")) ?? {}), [name as string]: Math.round(seconds * 10) / 10 }).catch(() => undefined);
+  if (process.env.RUNNER_TEMP)
+    await writeState("timings.json", {
+      ...((await readState<Record<string, number>>("timings.json")) ?? {}),
+      [name as string]: Math.round(seconds * 10) / 10,
+    }).catch(() => undefined);
   return code;
 }
 

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+
 import { parse as parseYaml } from "yaml";
-import { badInput } from "../core/errors.js";
 
 import { METRICS as CONTRACT_METRICS, PROFILES, QUANTS } from "../core/contract.js";
+import { badInput } from "../core/errors.js";
 
 export { PROFILES, QUANTS };
 export const MODES = ["full", "drift"] as const;
@@ -13,7 +14,10 @@ export type CommentMode = (typeof COMMENT_MODES)[number];
 /** The contract's metrics (docs/contract.md §4), the keys the thresholds input may set. */
 export const METRICS: readonly string[] = CONTRACT_METRICS;
 
-export type Source = { kind: "server"; command: string } | { kind: "url"; url: string; headers: string[] } | { kind: "file"; path: string };
+export type Source =
+  | { kind: "server"; command: string }
+  | { kind: "url"; url: string; headers: string[] }
+  | { kind: "file"; path: string };
 export type Baseline = { kind: "auto" } | { kind: "none" } | { kind: "path"; path: string };
 
 /** The action's inputs, checked once by the setup step and read by every later step. */
@@ -91,13 +95,16 @@ function readSource(get: (name: string) => string, cwd: string): Source {
   ].filter(([, v]) => v);
   if (given.length !== 1) {
     throw badInput(
-      given.length === 0 ? "no MCP server given: set one of the inputs server-command, server-url or tools-file" : `inputs ${given.map(([k]) => k).join(" and ")} are all set; set exactly one`,
+      given.length === 0
+        ? "no MCP server given: set one of the inputs server-command, server-url or tools-file"
+        : `inputs ${given.map(([k]) => k).join(" and ")} are all set; set exactly one`,
       'e.g. `with: { server-command: "node dist/server.js" }`',
     );
   }
   const [name, value] = given[0] as [string, string];
   if (name === "server-url") {
-    if (!/^https?:\/\//.test(value)) throw badInput(`input server-url: "${value}" is not an http(s) URL`, "e.g. http://localhost:3001/mcp");
+    if (!/^https?:\/\//.test(value))
+      throw badInput(`input server-url: "${value}" is not an http(s) URL`, "e.g. http://localhost:3001/mcp");
     return { kind: "url", url: value, headers: readHeaders(get("server-headers")) };
   }
   if (name === "tools-file") return { kind: "file", path: isAbsolute(value) ? value : join(cwd, value) };
@@ -107,23 +114,41 @@ function readSource(get: (name: string) => string, cwd: string): Source {
 function readEvalSet(value: string, cwd: string): string {
   if (!value) return "";
   const path = resolve(cwd, value);
-  if (!existsSync(path)) throw badInput(`input eval: ${path} does not exist`, "give a JSONL eval set relative to working-directory, or leave eval empty to grade on the generated held-out split");
+  if (!existsSync(path))
+    throw badInput(
+      `input eval: ${path} does not exist`,
+      "give a JSONL eval set relative to working-directory, or leave eval empty to grade on the generated held-out split",
+    );
   return path;
 }
 
 /** `Name: value` lines, e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`. */
 function readHeaders(text: string): string[] {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   lines.forEach((line, i) => {
-    if (!/^[A-Za-z0-9-]+:\s*\S/.test(line)) throw badInput(`input server-headers, line ${i + 1}: expected "Name: value"`, "e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`");
+    if (!/^[A-Za-z0-9-]+:\s*\S/.test(line))
+      throw badInput(
+        `input server-headers, line ${i + 1}: expected "Name: value"`,
+        "e.g. `Authorization: Bearer ${{ secrets.MCP_TOKEN }}`",
+      );
   });
   return lines;
 }
 
 function readTrainSettings(text: string): string[] {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   lines.forEach((line, i) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*=\S/.test(line)) throw badInput(`input train-settings, line ${i + 1}: "${line}" is not key=value`, "e.g. `max_steps=200`, one setting a line");
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*=\S/.test(line))
+      throw badInput(
+        `input train-settings, line ${i + 1}: "${line}" is not key=value`,
+        "e.g. `max_steps=200`, one setting a line",
+      );
   });
   return lines;
 }
@@ -134,14 +159,18 @@ function readThresholds(text: string): Record<string, number> {
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    throw badInput(`input thresholds: not YAML (${(error as Error).message})`, "write a map, e.g. `toolSelectionAccuracy: 0.92`");
+    throw badInput(
+      `input thresholds: not YAML (${(error as Error).message})`,
+      "write a map, e.g. `toolSelectionAccuracy: 0.92`",
+    );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw badInput("input thresholds: expected a YAML map of metric: minimum", "e.g. `toolSelectionAccuracy: 0.92`");
   }
   const out: Record<string, number> = {};
   for (const [metric, value] of Object.entries(parsed)) {
-    if (!METRICS.includes(metric)) throw badInput(`input thresholds: /${metric} is not a metric`, `use one of ${METRICS.join(", ")}`);
+    if (!METRICS.includes(metric))
+      throw badInput(`input thresholds: /${metric} is not a metric`, `use one of ${METRICS.join(", ")}`);
     if (typeof value !== "number" || value < 0 || value > 1) {
       throw badInput(`input thresholds: /${metric} is ${JSON.stringify(value)}; expected a number from 0 to 1`);
     }
@@ -169,7 +198,8 @@ function readRelease(value: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 function oneOf<T extends string>(name: string, value: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(value)) throw badInput(`input ${name}: "${value}" is not one of ${choices.join(", ")}`);
+  if (!(choices as readonly string[]).includes(value))
+    throw badInput(`input ${name}: "${value}" is not one of ${choices.join(", ")}`);
   return value as T;
 }
 

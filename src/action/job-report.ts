@@ -1,15 +1,17 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+
 import * as core from "@actions/core";
+
 import { writeFileAtomic } from "../core/atomic.js";
 import { bundleArchive } from "./bundle-archive.js";
 import { cacheEvents } from "./cache.js";
 import { upsertComment } from "./comment.js";
-import { loadConfig, readState, runContext, stateDir, type RunContext } from "./context.js";
+import { loadConfig, readState, type RunContext, runContext, stateDir } from "./context.js";
 import { gateFailures } from "./gate.js";
 import { github, releasedBenchmarks, statusOf } from "./github.js";
 import type { ActionConfig } from "./inputs.js";
-import { renderReport, stateMarker, type ReportInput } from "./markdown.js";
+import { renderReport, type ReportInput, stateMarker } from "./markdown.js";
 import type { BenchmarkData, DriftResult, QcReport } from "./report-data.js";
 import { isBenchmark } from "./report-data.js";
 import { redact, secretsOf } from "./secrets.js";
@@ -33,7 +35,9 @@ export async function report(): Promise<void> {
     thresholds: config.thresholds,
     // The gate's own rule on the same report and inputs, so the table and headline agree with the gate step.
     failures: isBenchmark(benchmark) ? gateFailures(benchmark, config.thresholds) : [],
-    baselineNote: (await readState<{ note: string }>("baseline.json"))?.note ?? (isBenchmark(benchmark) && benchmark.baseline ? `${benchmark.baseline.model ?? "given"}` : "none"),
+    baselineNote:
+      (await readState<{ note: string }>("baseline.json"))?.note ??
+      (isBenchmark(benchmark) && benchmark.baseline ? `${benchmark.baseline.model ?? "given"}` : "none"),
     drift: await readState<DriftResult>("drift.json"),
     cache: await cacheEvents(),
     toolsetHash: await toolsetHashOf(config).catch(() => undefined),
@@ -49,14 +53,26 @@ export async function report(): Promise<void> {
   if (config.comment === "off" || !context.pullRequest) return;
   try {
     const where = { owner: context.owner, repo: context.repo, issue: context.pullRequest.number };
-    const { url, action } = await upsertComment(github(token()), where, safe, { mode: config.comment, state: stateMarker(input) });
-    core.info(action === "unchanged" ? `nothing changed since the PR comment (metrics, gate, drift): left as it is (comment: on-change): ${url}` : `${action} the PR comment: ${url}`);
+    const { url, action } = await upsertComment(github(token()), where, safe, {
+      mode: config.comment,
+      state: stateMarker(input),
+    });
+    core.info(
+      action === "unchanged"
+        ? `nothing changed since the PR comment (metrics, gate, drift): left as it is (comment: on-change): ${url}`
+        : `${action} the PR comment: ${url}`,
+    );
     core.setOutput("comment-url", url);
   } catch (error) {
     const status = statusOf(error);
     if (status !== 403 && status !== 404) throw error;
-    const why = context.pullRequest.fork ? "this PR comes from a fork, whose token is read-only" : "the token may not write pull requests; grant `pull-requests: write`";
-    core.warning(`cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: ${why}); the report is in the job summary`, { title: "MCP-Forge comment skipped" });
+    const why = context.pullRequest.fork
+      ? "this PR comes from a fork, whose token is read-only"
+      : "the token may not write pull requests; grant `pull-requests: write`";
+    core.warning(
+      `cannot comment on pull request #${context.pullRequest.number} (HTTP ${status}: ${why}); the report is in the job summary`,
+      { title: "MCP-Forge comment skipped" },
+    );
   }
 }
 
@@ -74,12 +90,18 @@ async function trend(context: RunContext): Promise<TrendPoint[]> {
     for (const { tag, text } of released.reverse()) {
       const report = parseJson(text);
       if (isBenchmark(report)) points.push({ label: tag, metrics: report.metrics });
-      else core.warning(`release ${tag}: its benchmark asset is not a benchmark report; left out of the trend`, { title: "MCP-Forge trend" });
+      else
+        core.warning(`release ${tag}: its benchmark asset is not a benchmark report; left out of the trend`, {
+          title: "MCP-Forge trend",
+        });
     }
     return points;
   } catch (error) {
     const status = statusOf(error);
-    core.warning(`the trend across releases is left out: cannot read the releases' benchmarks (${status ? `HTTP ${status}: ` : ""}${(error as Error).message})`, { title: "MCP-Forge trend" });
+    core.warning(
+      `the trend across releases is left out: cannot read the releases' benchmarks (${status ? `HTTP ${status}: ` : ""}${(error as Error).message})`,
+      { title: "MCP-Forge trend" },
+    );
     return [];
   }
 }

@@ -50,5 +50,10 @@ export interface DriftResult {
 }
 
 export function isBenchmark(value: unknown): value is BenchmarkData {
-  return typeof value === "object" && value !== null && typeof (value as BenchmarkData).metrics === "object" && (value as BenchmarkData).metrics !== null;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as BenchmarkData).metrics === "object" &&
+    (value as BenchmarkData).metrics !== null
+  );
 }

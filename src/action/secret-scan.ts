@@ -1,5 +1,6 @@
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+
 import { gateFailed } from "../core/errors.js";
 
 /**
@@ -17,7 +18,10 @@ export async function refuseSecrets(dir: string, secrets: readonly string[]): Pr
       const { buffer, bytesRead } = await handle.read(Buffer.alloc(16 * 1024 * 1024), 0, 16 * 1024 * 1024, 0);
       const head = buffer.subarray(0, bytesRead);
       if (secrets.some((secret) => head.includes(secret))) {
-        throw gateFailed(`${path} holds a secret of this run (from server-url or the token); the bundle is not uploaded`, "pass credentials in headers or the environment, not in the URL, so tools.json does not record them");
+        throw gateFailed(
+          `${path} holds a secret of this run (from server-url or the token); the bundle is not uploaded`,
+          "pass credentials in headers or the environment, not in the URL, so tools.json does not record them",
+        );
       }
     } finally {
       await handle.close();

@@ -2,14 +2,16 @@ import { execFile } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+
 import * as core from "@actions/core";
+
 import { badInput, environmentMissing } from "../core/errors.js";
+import { exists } from "../core/files.js";
 import { restore, save } from "./cache.js";
 import { actionRoot, saveConfig } from "./context.js";
 import { readInputs } from "./inputs.js";
 import { nodeModulesKey, venvKey } from "./keys.js";
 import { secretsOf } from "./secrets.js";
-import { exists } from "../core/files.js";
 
 const exec = promisify(execFile);
 
@@ -24,7 +26,10 @@ export async function setup(): Promise<void> {
   await installNodeModules(config.mode === "full");
   if (config.mode === "full" && !config.python) config.python = await trainerVenv();
   else if (config.mode === "full" && !(await exists(config.python))) {
-    throw badInput(`input python: ${config.python} does not exist`, "give the path of a Python with the trainer installed (e.g. .venv/bin/python), or leave it empty for the action's cached venv");
+    throw badInput(
+      `input python: ${config.python} does not exist`,
+      "give the path of a Python with the trainer installed (e.g. .venv/bin/python), or leave it empty for the action's cached venv",
+    );
   }
   const path = await saveConfig(config);
   core.info(`mode ${config.mode} · work directory ${config.workdir}`);
@@ -46,7 +51,14 @@ async function installNodeModules(withBinaries: boolean): Promise<void> {
   if ((await restore("node_modules", [modules], key)).result === "hit") return;
   // Every runtime dependency except node-llama-cpp is inside dist/; it is installed from the lock file so
   // its prebuilt binaries load as node-llama-cpp expects. Drift mode loads no model and skips the binaries.
-  const args = ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", ...(withBinaries ? [] : ["--omit=optional"])];
+  const args = [
+    "ci",
+    "--omit=dev",
+    "--ignore-scripts",
+    "--no-audit",
+    "--no-fund",
+    ...(withBinaries ? [] : ["--omit=optional"]),
+  ];
   core.info(`npm ${args.join(" ")}`);
   await exec("npm", args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   await save("node_modules", [modules], key);
@@ -62,10 +74,18 @@ async function trainerVenv(): Promise<string> {
   const key = `${await venvKey(inputs)}-${gpu ? "cuda" : "cpu"}`;
   if ((await restore("python venv", [venv], key)).result === "hit" && (await exists(python))) return python;
   const base = process.env.pythonLocation ? join(process.env.pythonLocation, "bin", "python3") : "python3";
-  core.info(`building the trainer's venv with python/setup.sh (first run for these files${gpu ? ", with the CUDA extras" : ""})`);
+  core.info(
+    `building the trainer's venv with python/setup.sh (first run for these files${gpu ? ", with the CUDA extras" : ""})`,
+  );
   try {
-    await exec("bash", [join(root, "python", "setup.sh")], { env: { ...process.env, MCP_FORGE_VENV: venv, PYTHON: base }, maxBuffer: 64 * 1024 * 1024 });
-    if (gpu) await exec(python, ["-m", "pip", "install", "--quiet", `${join(root, "python")}[cuda]`], { maxBuffer: 64 * 1024 * 1024 });
+    await exec("bash", [join(root, "python", "setup.sh")], {
+      env: { ...process.env, MCP_FORGE_VENV: venv, PYTHON: base },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (gpu)
+      await exec(python, ["-m", "pip", "install", "--quiet", `${join(root, "python")}[cuda]`], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
   } catch (error) {
     throw environmentMissing(
       `cannot build the trainer's venv: ${(error as Error).message.split("\n")[0]}`,
@@ -94,4 +114,3 @@ async function hasNvidiaGpu(): Promise<boolean> {
     return false;
   }
 }
-

@@ -32,12 +32,18 @@ const SERIES: ReadonlyArray<readonly [string, string]> = [
  * the metrics every point measured, and a table with the change since the oldest release, flagged
  * where it fell by more than the regression tolerance.
  */
-export function trendSection(releases: readonly TrendPoint[], current: TrendPoint, tolerance: Record<string, number> = {}): string {
+export function trendSection(
+  releases: readonly TrendPoint[],
+  current: TrendPoint,
+  tolerance: Record<string, number> = {},
+): string {
   const points = [...releases, current];
   const metrics = METRICS.filter((m) => points.some((p) => typeof p.metrics[m] === "number"));
   const charted = metrics.filter((m) => points.every((p) => typeof p.metrics[m] === "number")).slice(0, SERIES.length);
   const first = releases[0]!;
-  const lines = [`### Trend: the last ${releases.length === 1 ? "release" : `${releases.length} releases`} and ${md(current.label, 40)}`];
+  const lines = [
+    `### Trend: the last ${releases.length === 1 ? "release" : `${releases.length} releases`} and ${md(current.label, 40)}`,
+  ];
   if (charted.length > 0) {
     lines.push(
       "",
@@ -68,7 +74,9 @@ export function trendSection(releases: readonly TrendPoint[], current: TrendPoin
     const delta = typeof before === "number" && typeof now === "number" ? now - before : undefined;
     const fell = delta !== undefined && delta < -(tolerance[metric] ?? DEFAULT_TOLERANCE);
     const cells = [...releases.map((r) => pct(r.metrics[metric])), `**${pct(now)}**`];
-    lines.push(`| ${series === -1 ? "" : `${SERIES[series]![0]} `}${md(metric)} | ${cells.join(" | ")} | ${delta === undefined ? "–" : `${signed(delta)}${fell ? " ⚠️" : ""}`} |`);
+    lines.push(
+      `| ${series === -1 ? "" : `${SERIES[series]![0]} `}${md(metric)} | ${cells.join(" | ")} | ${delta === undefined ? "–" : `${signed(delta)}${fell ? " ⚠️" : ""}`} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -1,13 +1,15 @@
 import { join, resolve } from "node:path";
+
 import { parse } from "yaml";
-import { toolsetHash } from "../core/canonical.js";
-import { badInput } from "../core/errors.js";
-import { readToolsFile, type McpTool } from "../core/toolset.js";
+
 import { containmentProblem, readContained } from "../bundle/contained.js";
 import { BUNDLE_FILES, type PromptTemplateFile } from "../bundle/layout.js";
 import type { AgentManifest } from "../bundle/manifest.js";
-import { trainedTools, type SampleLine } from "../bundle/sources.js";
+import { type SampleLine, trainedTools } from "../bundle/sources.js";
 import type { ValidationSet } from "../bundle/validation-set.js";
+import { toolsetHash } from "../core/canonical.js";
+import { badInput } from "../core/errors.js";
+import { type McpTool, readToolsFile } from "../core/toolset.js";
 import { toFunctionTool } from "../eval/samples.js";
 import { loadBackend } from "../models/load.js";
 import type { ChatMessage, FunctionTool, ModelBackend } from "../models/types.js";
@@ -38,13 +40,23 @@ export async function openBundle(dirOption: string): Promise<RuntimeBundle> {
   const dir = resolve(dirOption);
   const modelPath = join(dir, BUNDLE_FILES.model);
   await requireContained(dir, BUNDLE_FILES.model);
-  const manifest = await readBundleFile<AgentManifest>(dir, BUNDLE_FILES.manifest, (text) => parse(text, { maxAliasCount: 100 }) as unknown);
+  const manifest = await readBundleFile<AgentManifest>(
+    dir,
+    BUNDLE_FILES.manifest,
+    (text) => parse(text, { maxAliasCount: 100 }) as unknown,
+  );
   if (typeof manifest?.name !== "string" || manifest.name === "") {
-    throw badInput(`${join(dir, BUNDLE_FILES.manifest)}: /name is missing`, "re-create the bundle with `mcp-forge pack`");
+    throw badInput(
+      `${join(dir, BUNDLE_FILES.manifest)}: /name is missing`,
+      "re-create the bundle with `mcp-forge pack`",
+    );
   }
   const template = await readBundleFile<PromptTemplateFile>(dir, BUNDLE_FILES.promptTemplate, JSON.parse);
   if (typeof template?.chatTemplate !== "string") {
-    throw badInput(`${join(dir, BUNDLE_FILES.promptTemplate)}: /chatTemplate is missing`, "re-create the bundle with `mcp-forge pack`");
+    throw badInput(
+      `${join(dir, BUNDLE_FILES.promptTemplate)}: /chatTemplate is missing`,
+      "re-create the bundle with `mcp-forge pack`",
+    );
   }
   await requireContained(dir, BUNDLE_FILES.tools);
   const toolsFile = await readToolsFile(join(dir, BUNDLE_FILES.tools));
@@ -80,7 +92,11 @@ export function withSystemPrompt(bundle: RuntimeBundle, messages: readonly ChatM
   return [{ role: "system", content: bundle.systemPrompt }, ...messages];
 }
 
-async function readBundleFile<T>(dir: string, file: string, parseText: (text: string) => unknown): Promise<Partial<T> | undefined> {
+async function readBundleFile<T>(
+  dir: string,
+  file: string,
+  parseText: (text: string) => unknown,
+): Promise<Partial<T> | undefined> {
   const path = join(dir, file);
   await requireContained(dir, file);
   const text = await readContained(dir, file);
@@ -88,13 +104,24 @@ async function readBundleFile<T>(dir: string, file: string, parseText: (text: st
     const value = parseText(text);
     return value && typeof value === "object" ? (value as Partial<T>) : undefined;
   } catch (error) {
-    throw badInput(`${path}: does not parse (${(error as Error).message.split("\n")[0]})`, "re-create the bundle with `mcp-forge pack`");
+    throw badInput(
+      `${path}: does not parse (${(error as Error).message.split("\n")[0]})`,
+      "re-create the bundle with `mcp-forge pack`",
+    );
   }
 }
 
 /** Exit 2 unless `file` is a regular file inside the bundle. */
 async function requireContained(dir: string, file: string): Promise<void> {
   const problem = await containmentProblem(dir, file);
-  if (problem === "missing") throw badInput(`${join(dir, file)} is missing`, "pass the folder `mcp-forge pack --output` wrote; `mcp-forge verify-bundle` checks it");
-  if (problem) throw badInput(`${join(dir, file)}: ${problem}`, "re-create the bundle with `mcp-forge pack`; `mcp-forge verify-bundle` checks it");
+  if (problem === "missing")
+    throw badInput(
+      `${join(dir, file)} is missing`,
+      "pass the folder `mcp-forge pack --output` wrote; `mcp-forge verify-bundle` checks it",
+    );
+  if (problem)
+    throw badInput(
+      `${join(dir, file)}: ${problem}`,
+      "re-create the bundle with `mcp-forge pack`; `mcp-forge verify-bundle` checks it",
+    );
 }

@@ -1,5 +1,5 @@
-import type { ToolExecutor, ToolResult } from "../eval/mcp-executor.js";
 import type { McpTool } from "../core/toolset.js";
+import type { ToolExecutor, ToolResult } from "../eval/mcp-executor.js";
 
 /** Asks whether a call to a tool that is not read-only may run; `prompt` is the question shown. */
 export type Confirm = (prompt: string) => Promise<boolean>;

@@ -1,9 +1,9 @@
 import { compileToolSchema, type ValidateFunction } from "../core/json-schema.js";
 import type { McpTool } from "../core/toolset.js";
-import type { ToolExecutor } from "../eval/mcp-executor.js";
 import { runCase, type RunRecord } from "../eval/loop.js";
+import type { ToolExecutor } from "../eval/mcp-executor.js";
 import type { ChatMessage, ModelBackend } from "../models/types.js";
-import { withSystemPrompt, type RuntimeBundle } from "./bundle.js";
+import { type RuntimeBundle, withSystemPrompt } from "./bundle.js";
 
 /**
  * A conversation between a user and the bundle's model, each user message looped through the
@@ -23,14 +23,23 @@ export class AgentSession {
     private readonly maxTurns: number,
   ) {
     this.history = withSystemPrompt(bundle, []);
-    this.validators = new Map(liveTools.map((t) => [t.name, compileToolSchema(t.inputSchema, `the live server's tool ${t.name} /inputSchema`)]));
+    this.validators = new Map(
+      liveTools.map((t) => [t.name, compileToolSchema(t.inputSchema, `the live server's tool ${t.name} /inputSchema`)]),
+    );
   }
 
   async ask(text: string): Promise<RunRecord> {
     const user: ChatMessage = { role: "user", content: text };
     this.asked += 1;
     const run = await runCase(
-      { id: `message-${this.asked}`, scenario: "agent", tools: this.bundle.functionTools, prompt: [...this.history, user], expectedCalls: [], recorded: [] },
+      {
+        id: `message-${this.asked}`,
+        scenario: "agent",
+        tools: this.bundle.functionTools,
+        prompt: [...this.history, user],
+        expectedCalls: [],
+        recorded: [],
+      },
       { backend: this.backend, executor: this.executor, validators: this.validators, maxTurns: this.maxTurns },
     );
     this.history = [...this.history, user, ...transcript(run)];
@@ -51,9 +60,15 @@ export function transcript(run: RunRecord): ChatMessage[] {
     messages.push({
       role: "assistant",
       content: turn.content,
-      tool_calls: ran.map((c, i) => ({ id: ids[i]!, type: "function", function: { name: c.name!, arguments: c.arguments as Record<string, unknown> } })),
+      tool_calls: ran.map((c, i) => ({
+        id: ids[i]!,
+        type: "function",
+        function: { name: c.name!, arguments: c.arguments as Record<string, unknown> },
+      })),
     });
-    ran.forEach((c, i) => messages.push({ role: "tool", tool_call_id: ids[i]!, name: c.name!, content: c.result!.content }));
+    ran.forEach((c, i) =>
+      messages.push({ role: "tool", tool_call_id: ids[i]!, name: c.name!, content: c.result!.content }),
+    );
   });
   return messages;
 }

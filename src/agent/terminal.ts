@@ -1,4 +1,5 @@
 import { createInterface, type Interface } from "node:readline/promises";
+
 import { printable } from "../core/untrusted-text.js";
 import type { Confirm } from "./confirming-executor.js";
 
@@ -34,7 +35,9 @@ export class Terminal {
   readonly confirm: Confirm = async (question) => {
     const shown = printable(question);
     if (!this.interactive) {
-      this.output.write(`${shown}\nno: stdin is not a terminal, so calls that are not read-only are declined (pass --yes to allow them)\n`);
+      this.output.write(
+        `${shown}\nno: stdin is not a terminal, so calls that are not read-only are declined (pass --yes to allow them)\n`,
+      );
       return false;
     }
     const answer = await this.readline().question(shown);

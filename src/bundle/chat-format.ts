@@ -1,6 +1,7 @@
 import { Template } from "@huggingface/jinja";
+
 import { badInput } from "../core/errors.js";
-import { turnMarkers, type TurnMarkers } from "../models/tool-template.js";
+import { type TurnMarkers, turnMarkers } from "../models/tool-template.js";
 import type { ChatMessage, FunctionTool } from "../models/types.js";
 
 export interface TemplateTokens {
@@ -80,7 +81,12 @@ export function pyJson(value: unknown): string {
 }
 
 /** Renders a conversation the way a template in `format` does; used to check that it is one. */
-export function renderHermes(format: HermesFormat, messages: readonly ChatMessage[], tools: readonly FunctionTool[], addGenerationPrompt: boolean): string {
+export function renderHermes(
+  format: HermesFormat,
+  messages: readonly ChatMessage[],
+  tools: readonly FunctionTool[],
+  addGenerationPrompt: boolean,
+): string {
   const { start, end, assistant } = format.turns;
   const first = messages[0];
   const system = first?.role === "system" && format.systemTurn ? first.content : undefined;
@@ -118,10 +124,21 @@ const PROBE_TOOLS: FunctionTool[] = [
     function: {
       name: "probe_alpha",
       description: "First probe tool",
-      parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" }, tags: { type: "array", items: { type: "string" } } }, required: ["city"] },
+      parameters: {
+        type: "object",
+        properties: {
+          city: { type: "string" },
+          days: { type: "integer" },
+          tags: { type: "array", items: { type: "string" } },
+        },
+        required: ["city"],
+      },
     },
   },
-  { type: "function", function: { name: "probe_beta", description: "Second probe tool", parameters: { type: "object", properties: {} } } },
+  {
+    type: "function",
+    function: { name: "probe_beta", description: "Second probe tool", parameters: { type: "object", properties: {} } },
+  },
 ];
 
 const PROBE_CONVERSATION: ChatMessage[] = [
@@ -142,7 +159,13 @@ const PROBE_CONVERSATION: ChatMessage[] = [
   {
     role: "assistant",
     content: "",
-    tool_calls: [{ id: "c3", type: "function", function: { name: "probe_alpha", arguments: { city: "Oslo", tags: ["a", "b"], opt: { x: null, y: true } } } }],
+    tool_calls: [
+      {
+        id: "c3",
+        type: "function",
+        function: { name: "probe_alpha", arguments: { city: "Oslo", tags: ["a", "b"], opt: { x: null, y: true } } },
+      },
+    ],
   },
   { role: "tool", tool_call_id: "c3", name: "probe_alpha", content: "PROBE-RESULT-3" },
 ];
@@ -175,7 +198,10 @@ export function analyzeChatTemplate(source: string, tokens: TemplateTokens, wher
   const bare = render([user], []);
   const prefix = bare.slice(0, Math.max(0, bare.indexOf(turns.start)));
   if (prefix !== "" && prefix !== tokens.bosToken) {
-    throw unsupported(where, `it renders ${JSON.stringify(prefix.slice(0, 40))} before the first turn, which is not the BOS token`);
+    throw unsupported(
+      where,
+      `it renders ${JSON.stringify(prefix.slice(0, 40))} before the first turn, which is not the BOS token`,
+    );
   }
   let defaultSystem: string | undefined;
   const systemOpen = `${prefix}${turns.start}system\n`;
@@ -226,7 +252,8 @@ function readToolList(
 ): Pick<HermesFormat, "toolList" | "toolsHeader" | "toolsFooter" | "toolsDefaultSystem"> {
   const user: ChatMessage = { role: "user", content: "PROBE-USER-1" };
   const withTools = render([PROBE_CONVERSATION[0]!, user], PROBE_TOOLS);
-  if (withTools === render([PROBE_CONVERSATION[0]!, user], [])) return { toolList: "none", toolsHeader: "", toolsFooter: "", toolsDefaultSystem: "" };
+  if (withTools === render([PROBE_CONVERSATION[0]!, user], []))
+    return { toolList: "none", toolsHeader: "", toolsFooter: "", toolsDefaultSystem: "" };
   const head = `${systemOpen}PROBE-SYSTEM`;
   const toolLines = PROBE_TOOLS.map((t) => `\n${pyJson(t)}`).join("");
   const at = withTools.indexOf(toolLines);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+
 import { containmentProblem, openContained, readContained } from "./contained.js";
 
 export const CHECKSUMS_FILE = "SHA256SUMS";
@@ -18,7 +19,10 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Every entry under `dir` but folders (links, FIFOs, devices too); links are not followed. */
-async function listEntries(dir: string, keep: (entry: { isFile(): boolean; isDirectory(): boolean }) => boolean = (e) => !e.isDirectory()): Promise<string[]> {
+async function listEntries(
+  dir: string,
+  keep: (entry: { isFile(): boolean; isDirectory(): boolean }) => boolean = (e) => !e.isDirectory(),
+): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter(keep)
@@ -31,7 +35,8 @@ async function sha256Contained(dir: string, file: string): Promise<string> {
   const handle = await openContained(dir, file);
   const hash = createHash("sha256");
   try {
-    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false }))
+      hash.update(chunk as Buffer);
   } finally {
     await handle.close();
   }
@@ -66,7 +71,13 @@ export async function verifyChecksums(
   const unsafe = await containmentProblem(dir, CHECKSUMS_FILE);
   if (unsafe) {
     const problem = unsafe === "missing" ? "missing" : "unsafe";
-    return { checked: 0, problems: [{ file: CHECKSUMS_FILE, problem, detail: unsafe === "missing" ? `${path} is missing` : `${path}: ${unsafe}` }], hashes: new Map() };
+    return {
+      checked: 0,
+      problems: [
+        { file: CHECKSUMS_FILE, problem, detail: unsafe === "missing" ? `${path} is missing` : `${path}: ${unsafe}` },
+      ],
+      hashes: new Map(),
+    };
   }
   const text = await readContained(dir, CHECKSUMS_FILE);
   const problems: ChecksumProblem[] = [];
@@ -76,7 +87,11 @@ export async function verifyChecksums(
     if (line.trim() === "") return;
     const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!match || match[2]!.startsWith("/") || match[2]!.split("/").includes("..")) {
-      problems.push({ file: CHECKSUMS_FILE, problem: "malformed", detail: `${path}:${i + 1}: expected "<sha256 hex>  <relative path>"` });
+      problems.push({
+        file: CHECKSUMS_FILE,
+        problem: "malformed",
+        detail: `${path}:${i + 1}: expected "<sha256 hex>  <relative path>"`,
+      });
       return;
     }
     listed.set(match[2]!, match[1]!);
@@ -84,12 +99,21 @@ export async function verifyChecksums(
   for (const [file, expected] of listed) {
     const unsafe = await containmentProblem(dir, file);
     if (unsafe) {
-      problems.push(unsafe === "missing" ? { file, problem: "missing", detail: "listed in SHA256SUMS but missing" } : { file, problem: "unsafe", detail: `${unsafe}; not read` });
+      problems.push(
+        unsafe === "missing"
+          ? { file, problem: "missing", detail: "listed in SHA256SUMS but missing" }
+          : { file, problem: "unsafe", detail: `${unsafe}; not read` },
+      );
       continue;
     }
     const actual = await sha256Contained(dir, file);
     hashes.set(file, actual);
-    if (actual !== expected) problems.push({ file, problem: "mismatch", detail: `sha256 ${actual} does not match SHA256SUMS (${expected}); the file was changed or corrupted` });
+    if (actual !== expected)
+      problems.push({
+        file,
+        problem: "mismatch",
+        detail: `sha256 ${actual} does not match SHA256SUMS (${expected}); the file was changed or corrupted`,
+      });
   }
   for (const file of required) {
     if (!listed.has(file)) problems.push({ file, problem: "unlisted", detail: "not listed in SHA256SUMS" });
@@ -97,7 +121,11 @@ export async function verifyChecksums(
   for (const file of await listEntries(dir)) {
     if (file !== CHECKSUMS_FILE && !listed.has(file) && !required.includes(file)) {
       const unsafe = await containmentProblem(dir, file);
-      problems.push({ file, problem: "unlisted", detail: `in the bundle but not in SHA256SUMS${unsafe ? ` (${unsafe})` : ""}` });
+      problems.push({
+        file,
+        problem: "unlisted",
+        detail: `in the bundle but not in SHA256SUMS${unsafe ? ` (${unsafe})` : ""}`,
+      });
     }
   }
   return { checked: listed.size, problems, hashes };

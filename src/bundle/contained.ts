@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { lstat, open, realpath, type FileHandle } from "node:fs/promises";
+import { type FileHandle, lstat, open, realpath } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 
 /**
@@ -14,10 +14,12 @@ export async function containmentProblem(dir: string, rel: string): Promise<stri
   if (isAbsolute(rel) || rel.split(/[\\/]/).includes("..")) return "the path leads outside the bundle";
   const path = join(dir, rel);
   const info = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
-  if (info instanceof Error) return info.code === "ENOENT" ? "missing" : `cannot be read (${info.code ?? info.message})`;
+  if (info instanceof Error)
+    return info.code === "ENOENT" ? "missing" : `cannot be read (${info.code ?? info.message})`;
   if (info.isSymbolicLink()) {
     const target = await realpath(path).catch((error: NodeJS.ErrnoException) => error);
-    if (target instanceof Error) return target.code === "ELOOP" ? "a symbolic link loop" : `a symbolic link to nothing (${target.code ?? ""})`;
+    if (target instanceof Error)
+      return target.code === "ELOOP" ? "a symbolic link loop" : `a symbolic link to nothing (${target.code ?? ""})`;
     return `a symbolic link (to ${target}); a bundle holds regular files only`;
   }
   if (!info.isFile()) return `not a regular file (${kindOf(info)}); a bundle holds regular files only`;
@@ -56,7 +58,13 @@ export async function readContained(dir: string, rel: string): Promise<string> {
   }
 }
 
-function kindOf(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+function kindOf(info: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (info.isFIFO()) return "a FIFO";
   if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
   if (info.isSocket()) return "a socket";

@@ -13,7 +13,10 @@ export function runtimeSettings(inputs: PackInputs): AgentManifest["runtime"] {
   const trainedContext = pick([gguf.forge, training], ["max_seq_length", "training.max_seq_length", "maxSeqLength"]);
   return {
     temperature: 0,
-    contextSize: typeof trainedContext === "number" ? trainedContext : Math.min(gguf.contextLength ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT),
+    contextSize:
+      typeof trainedContext === "number"
+        ? trainedContext
+        : Math.min(gguf.contextLength ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT),
     stop: [...new Set([inputs.format.turns.end, gguf.eosToken].filter((t) => t !== ""))],
     chatFormat: "hermes",
   };
@@ -25,7 +28,13 @@ export function runtimeSettings(inputs: PackInputs): AgentManifest["runtime"] {
  */
 export function buildManifest(
   inputs: PackInputs,
-  meta: { name: string; version: string; validationPrompts: number; validation: QualitySummary; benchmark: QualitySummary },
+  meta: {
+    name: string;
+    version: string;
+    validationPrompts: number;
+    validation: QualitySummary;
+    benchmark: QualitySummary;
+  },
 ): AgentManifest {
   const { tools, gguf, training, exporting } = inputs;
   return {
@@ -48,7 +57,9 @@ export function buildManifest(
       quantization: text(pick([gguf.forge, exporting], ["quantization", "export.quantization", "quant"])),
     },
     training: {
-      configHash: hashOrNull(pick([gguf.forge, training], ["training_config_hash", "training.config_hash", "configHash"])),
+      configHash: hashOrNull(
+        pick([gguf.forge, training], ["training_config_hash", "training.config_hash", "configHash"]),
+      ),
       profile: text(pick([gguf.forge, training], ["training.profile", "profile"])),
       fractionTrained: numberOrNull(pick([training], ["fractionTrained"])),
       timeBudgetMinutes: numberOrNull(pick([training], ["timeBudgetMinutes"])),
@@ -84,7 +95,12 @@ export function buildPromptTemplate(inputs: PackInputs, stop: string[]): PromptT
     eosToken: gguf.eosToken,
     systemPrompt: inputs.systemPrompt ?? null,
     stop,
-    toolCall: { open: TOOL_CALL_OPEN, close: TOOL_CALL_CLOSE, body: '{"name": <tool name>, "arguments": <arguments JSON object>}', role: "assistant" },
+    toolCall: {
+      open: TOOL_CALL_OPEN,
+      close: TOOL_CALL_CLOSE,
+      body: '{"name": <tool name>, "arguments": <arguments JSON object>}',
+      role: "assistant",
+    },
     toolResponse: { open: TOOL_RESPONSE_OPEN, close: TOOL_RESPONSE_CLOSE, role: "user" },
     toolList: format.toolList,
     systemTurn: format.systemTurn,

@@ -67,7 +67,9 @@ export function diffPaths(a: unknown, b: unknown, pointer: string): string[] {
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
     return a.flatMap((v, i) => diffPaths(v, b[i], `${pointer}/${i}`));
   }
-  return canonicalJson(a ?? null) === canonicalJson(b ?? null) && (a === undefined) === (b === undefined) ? [] : [pointer || "/"];
+  return canonicalJson(a ?? null) === canonicalJson(b ?? null) && (a === undefined) === (b === undefined)
+    ? []
+    : [pointer || "/"];
 }
 
 function compareTool(old: McpTool, live: McpTool): DriftReason[] {
@@ -81,7 +83,8 @@ function compareTool(old: McpTool, live: McpTool): DriftReason[] {
     if (key === "inputSchema") compareSchema(a, b, path, reasons);
     else if (COSMETIC_KEYS.has(key)) reasons.push(cosmetic(path, `${key} changed`));
     else if (key === "annotations") compareAnnotations(a, b, path, reasons);
-    else if (key === "outputSchema") reasons.push(nonBreaking(path, "output schema changed: results may look different"));
+    else if (key === "outputSchema")
+      reasons.push(nonBreaking(path, "output schema changed: results may look different"));
     else reasons.push(nonBreaking(path, `${key} changed`));
   }
   return reasons.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
@@ -131,8 +134,10 @@ function compareSchema(a: unknown, b: unknown, path: string, out: DriftReason[])
   if (canonicalJson(a.additionalProperties ?? null) !== canonicalJson(b.additionalProperties ?? null)) {
     const at = `${path}/additionalProperties`;
     if (b.additionalProperties === false) out.push(breaking(at, "extra properties are no longer allowed"));
-    else if (isObject(a.additionalProperties) && isObject(b.additionalProperties)) compareSchema(a.additionalProperties, b.additionalProperties, at, out);
-    else if (b.additionalProperties === undefined || b.additionalProperties === true) out.push(nonBreaking(at, "extra properties now allowed"));
+    else if (isObject(a.additionalProperties) && isObject(b.additionalProperties))
+      compareSchema(a.additionalProperties, b.additionalProperties, at, out);
+    else if (b.additionalProperties === undefined || b.additionalProperties === true)
+      out.push(nonBreaking(at, "extra properties now allowed"));
     else out.push(breaking(at, "additionalProperties changed"));
   }
 
@@ -146,18 +151,28 @@ function compareSchema(a: unknown, b: unknown, path: string, out: DriftReason[])
     if (a[key] === b[key]) continue;
     const at = `${path}/${key}`;
     if (b[key] === undefined) out.push(nonBreaking(at, `${key} ${JSON.stringify(a[key])} dropped`));
-    else out.push(breaking(at, a[key] === undefined ? `${key} ${JSON.stringify(b[key])} added` : `${key} changed from ${JSON.stringify(a[key])} to ${JSON.stringify(b[key])}`));
+    else
+      out.push(
+        breaking(
+          at,
+          a[key] === undefined
+            ? `${key} ${JSON.stringify(b[key])} added`
+            : `${key} changed from ${JSON.stringify(a[key])} to ${JSON.stringify(b[key])}`,
+        ),
+      );
   }
 
   take("default");
-  if (canonicalJson(a.default ?? null) !== canonicalJson(b.default ?? null)) out.push(nonBreaking(`${path}/default`, "default value changed"));
+  if (canonicalJson(a.default ?? null) !== canonicalJson(b.default ?? null))
+    out.push(nonBreaking(`${path}/default`, "default value changed"));
 
   for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     if (handled.has(key) || canonicalJson(a[key] ?? null) === canonicalJson(b[key] ?? null)) continue;
     const at = `${path}/${escapePointer(key)}`;
     if (COSMETIC_KEYS.has(key)) out.push(cosmetic(at, `${key} changed`));
     else if (key === "$schema") out.push(nonBreaking(at, "declared JSON Schema draft changed"));
-    else if (canonicalJson(stripCosmetic(a[key])) === canonicalJson(stripCosmetic(b[key]))) out.push(cosmetic(at, `descriptions inside ${key} changed`));
+    else if (canonicalJson(stripCosmetic(a[key])) === canonicalJson(stripCosmetic(b[key])))
+      out.push(cosmetic(at, `descriptions inside ${key} changed`));
     else out.push(breaking(at, `${key} changed; cannot tell whether earlier calls still validate`));
   }
 }
@@ -177,7 +192,14 @@ const BOUNDS: ReadonlyArray<[string, "up" | "down"]> = [
   ["multipleOf", "up"],
 ];
 
-function compareBound(a: unknown, b: unknown, key: string, tighter: "up" | "down", at: string, out: DriftReason[]): void {
+function compareBound(
+  a: unknown,
+  b: unknown,
+  key: string,
+  tighter: "up" | "down",
+  at: string,
+  out: DriftReason[],
+): void {
   if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) return;
   if (b === undefined) {
     out.push(nonBreaking(at, `${key} ${JSON.stringify(a)} dropped`));
@@ -188,7 +210,9 @@ function compareBound(a: unknown, b: unknown, key: string, tighter: "up" | "down
     return;
   }
   const narrowed = key === "multipleOf" ? b % a !== 0 : tighter === "up" ? b > a : b < a;
-  out.push(narrowed ? breaking(at, `${key} tightened from ${a} to ${b}`) : nonBreaking(at, `${key} relaxed from ${a} to ${b}`));
+  out.push(
+    narrowed ? breaking(at, `${key} tightened from ${a} to ${b}`) : nonBreaking(at, `${key} relaxed from ${a} to ${b}`),
+  );
 }
 
 function typeSet(type: unknown): Set<string> | undefined {
@@ -220,7 +244,10 @@ function compareEnum(a: Json, b: Json, path: string, out: DriftReason[]): void {
   const before = allowedValues(a);
   const after = allowedValues(b);
   if (!after) {
-    if (before) out.push(nonBreaking(`${path}/${a.enum !== undefined ? "enum" : "const"}`, "allowed values no longer restricted"));
+    if (before)
+      out.push(
+        nonBreaking(`${path}/${a.enum !== undefined ? "enum" : "const"}`, "allowed values no longer restricted"),
+      );
     return;
   }
   const at = `${path}/${b.enum !== undefined ? "enum" : "const"}`;
@@ -231,8 +258,14 @@ function compareEnum(a: Json, b: Json, path: string, out: DriftReason[]): void {
   const has = (list: unknown[], v: unknown) => list.some((x) => canonicalJson(x) === canonicalJson(v));
   const lost = before.filter((v) => !has(after, v));
   const gained = after.filter((v) => !has(before, v));
-  if (lost.length > 0) out.push(breaking(at, `value${lost.length > 1 ? "s" : ""} ${lost.map((v) => JSON.stringify(v)).join(", ")} removed`));
-  if (gained.length > 0) out.push(nonBreaking(at, `value${gained.length > 1 ? "s" : ""} ${gained.map((v) => JSON.stringify(v)).join(", ")} added`));
+  if (lost.length > 0)
+    out.push(
+      breaking(at, `value${lost.length > 1 ? "s" : ""} ${lost.map((v) => JSON.stringify(v)).join(", ")} removed`),
+    );
+  if (gained.length > 0)
+    out.push(
+      nonBreaking(at, `value${gained.length > 1 ? "s" : ""} ${gained.map((v) => JSON.stringify(v)).join(", ")} added`),
+    );
 }
 
 function allowedValues(schema: Json): unknown[] | undefined {
@@ -242,35 +275,52 @@ function allowedValues(schema: Json): unknown[] | undefined {
 }
 
 function compareProperties(a: Json, b: Json, path: string, out: DriftReason[]): void {
-  const required = (s: Json) => new Set(Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []);
+  const required = (s: Json) =>
+    new Set(Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []);
   const reqBefore = required(a);
   const reqAfter = required(b);
   const propsBefore = isObject(a.properties) ? a.properties : {};
   const propsAfter = isObject(b.properties) ? b.properties : {};
   const at = (name: string) => `${path}/properties/${escapePointer(name)}`;
   for (const name of [...reqAfter].filter((r) => !reqBefore.has(r))) {
-    out.push(breaking(at(name), name in propsBefore ? `parameter "${name}" is now required` : `new required parameter "${name}"`));
+    out.push(
+      breaking(
+        at(name),
+        name in propsBefore ? `parameter "${name}" is now required` : `new required parameter "${name}"`,
+      ),
+    );
   }
   for (const name of [...reqBefore].filter((r) => !reqAfter.has(r))) {
-    if (name in propsAfter || !(name in propsBefore)) out.push(nonBreaking(`${path}/required`, `"${name}" is no longer required`));
+    if (name in propsAfter || !(name in propsBefore))
+      out.push(nonBreaking(`${path}/required`, `"${name}" is no longer required`));
   }
   for (const name of Object.keys(propsBefore)) {
     if (!(name in propsAfter)) out.push(breaking(at(name), `parameter "${name}" removed`));
     else compareSchema(propsBefore[name], propsAfter[name], at(name), out);
   }
   for (const name of Object.keys(propsAfter)) {
-    if (!(name in propsBefore) && !reqAfter.has(name)) out.push(nonBreaking(at(name), `new optional parameter "${name}"`));
+    if (!(name in propsBefore) && !reqAfter.has(name))
+      out.push(nonBreaking(at(name), `new optional parameter "${name}"`));
   }
 }
 
 function stripCosmetic(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripCosmetic);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !COSMETIC_KEYS.has(k)).map(([k, v]) => [k, stripCosmetic(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !COSMETIC_KEYS.has(k))
+      .map(([k, v]) => [k, stripCosmetic(v)]),
+  );
 }
 
 const breaking = (path: string, message: string): DriftReason => ({ path, breaking: true, cosmetic: false, message });
-const nonBreaking = (path: string, message: string): DriftReason => ({ path, breaking: false, cosmetic: false, message });
+const nonBreaking = (path: string, message: string): DriftReason => ({
+  path,
+  breaking: false,
+  cosmetic: false,
+  message,
+});
 const cosmetic = (path: string, message: string): DriftReason => ({ path, breaking: false, cosmetic: true, message });
 
 function isObject(value: unknown): value is Json {

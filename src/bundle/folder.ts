@@ -1,4 +1,5 @@
 import { copyFile, link, readdir, rename, rm } from "node:fs/promises";
+
 import { badInput } from "../core/errors.js";
 import { BUNDLE_FILES } from "./layout.js";
 
@@ -20,7 +21,10 @@ export async function replaceFolder(staging: string, output: string): Promise<vo
     existing = await readdir(output);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw badInput(`--output ${output}: not a folder (${(error as NodeJS.ErrnoException).code})`, "pass a new folder, or an earlier bundle to replace");
+      throw badInput(
+        `--output ${output}: not a folder (${(error as NodeJS.ErrnoException).code})`,
+        "pass a new folder, or an earlier bundle to replace",
+      );
     }
   }
   if (existing === undefined) {
@@ -28,7 +32,10 @@ export async function replaceFolder(staging: string, output: string): Promise<vo
     return;
   }
   if (existing.length > 0 && !existing.includes(BUNDLE_FILES.manifest)) {
-    throw badInput(`--output ${output}: the folder is not empty and holds no bundle; refusing to replace it`, "pass a new folder, or an earlier bundle to replace");
+    throw badInput(
+      `--output ${output}: the folder is not empty and holds no bundle; refusing to replace it`,
+      "pass a new folder, or an earlier bundle to replace",
+    );
   }
   const old = `${staging}.old`;
   await rename(output, old);

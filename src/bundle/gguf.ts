@@ -20,13 +20,17 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     const info = await readGgufFileInfo(path, { readTensorInfo: false, logWarnings: false, sourceType: "filesystem" });
     metadata = info.metadata as unknown as Record<string, unknown>;
   } catch (error) {
-    throw badInput(`${path}: not a readable GGUF file (${(error as Error).message})`, "pass the model.gguf that `mcp-forge export` wrote");
+    throw badInput(
+      `${path}: not a readable GGUF file (${(error as Error).message})`,
+      "pass the model.gguf that `mcp-forge export` wrote",
+    );
   }
   const general = record(metadata.general);
   const tokenizer = record(metadata.tokenizer);
   const ggml = record(tokenizer.ggml);
   const tokens = Array.isArray(ggml.tokens) ? (ggml.tokens as unknown[]) : [];
-  const tokenText = (id: unknown) => (typeof id === "number" && typeof tokens[id] === "string" ? (tokens[id] as string) : "");
+  const tokenText = (id: unknown) =>
+    typeof id === "number" && typeof tokens[id] === "string" ? (tokens[id] as string) : "";
   const architecture = typeof general.architecture === "string" ? general.architecture : undefined;
   const contextLength = architecture ? record(metadata[architecture]).context_length : undefined;
   return {
@@ -44,7 +48,8 @@ function flatten(value: Record<string, unknown>, prefix = ""): Record<string, un
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const name = prefix ? `${prefix}.${key}` : key;
-    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, name));
+    if (v && typeof v === "object" && !Array.isArray(v))
+      Object.assign(out, flatten(v as Record<string, unknown>, name));
     else out[name] = typeof v === "bigint" ? Number(v) : parseJsonString(v);
   }
   return out;

@@ -1,11 +1,12 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+
 import { badInput } from "../core/errors.js";
 import { readToolsFile, type ToolsFile } from "../core/toolset.js";
-import { sha256File } from "./checksums.js";
-import { readGgufHeader, type GgufHeader } from "./gguf.js";
 import { analyzeChatTemplate, type HermesFormat } from "./chat-format.js";
-import { pick, readSamples, stateIfAny, trainingSystemPrompt, type SampleLine } from "./sources.js";
+import { sha256File } from "./checksums.js";
+import { type GgufHeader, readGgufHeader } from "./gguf.js";
+import { pick, readSamples, type SampleLine, stateIfAny, trainingSystemPrompt } from "./sources.js";
 
 /** Everything pack reads, checked: the toolset, the model, its chat format, the samples, the state. */
 export interface PackInputs {
@@ -34,13 +35,19 @@ export async function readPackInputs(paths: { workdir: string; model: string; to
   }
   const chatTemplate = gguf.chatTemplate;
   if (!chatTemplate) {
-    throw badInput(`${paths.model}: the GGUF has no tokenizer.chat_template`, "export the model with `mcp-forge export`, which keeps the base model's chat template");
+    throw badInput(
+      `${paths.model}: the GGUF has no tokenizer.chat_template`,
+      "export the model with `mcp-forge export`, which keeps the base model's chat template",
+    );
   }
   const format = analyzeChatTemplate(chatTemplate, gguf, `${paths.model} (tokenizer.chat_template)`);
   const evalPath = join(paths.workdir, "data", "eval.jsonl");
   const evalSamples = await readSamples(evalPath);
   if (!evalSamples) {
-    throw badInput(`${evalPath}: missing; the bundle's tests/validation.json is made from the held-out samples`, "run `mcp-forge generate` first");
+    throw badInput(
+      `${evalPath}: missing; the bundle's tests/validation.json is made from the held-out samples`,
+      "run `mcp-forge generate` first",
+    );
   }
   const trainSamples = await readSamples(join(paths.workdir, "data", "train.jsonl"));
   const state = await stateIfAny(paths.workdir);

@@ -11,7 +11,9 @@ export const BUNDLE_FILES = {
 } as const;
 
 /** Every file SHA256SUMS must list. */
-export const CHECKSUMMED_FILES: readonly string[] = Object.values(BUNDLE_FILES).filter((f) => f !== BUNDLE_FILES.checksums);
+export const CHECKSUMMED_FILES: readonly string[] = Object.values(BUNDLE_FILES).filter(
+  (f) => f !== BUNDLE_FILES.checksums,
+);
 
 /** `prompt_template.json`: how to prompt the model without MCP-Forge. */
 export interface PromptTemplateFile {

@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { stringify } from "yaml";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 
 export type QualityStatus = "passed" | "failed" | "not run";
@@ -30,11 +32,27 @@ export interface AgentManifest {
   createdBy: string;
   server: { name: string; version: string };
   baseModel: { id: string | null; revision: string | null };
-  model: { file: "model.gguf"; sha256: string; sizeBytes: number; architecture: string | null; quantization: string | null };
+  model: {
+    file: "model.gguf";
+    sha256: string;
+    sizeBytes: number;
+    architecture: string | null;
+    quantization: string | null;
+  };
   /** `fractionTrained`: the share of the recipe's tokens trained (below 1 when a time budget cut it); null when unknown. */
-  training: { configHash: string | null; profile: string | null; fractionTrained?: number | null; timeBudgetMinutes?: number | null };
+  training: {
+    configHash: string | null;
+    profile: string | null;
+    fractionTrained?: number | null;
+    timeBudgetMinutes?: number | null;
+  };
   toolset: { hash: string; file: "tools.json"; tools: string[] };
-  dataset: { trainSamples: number | null; evalSamples: number | null; scenarios: Record<string, number>; validationPrompts: number };
+  dataset: {
+    trainSamples: number | null;
+    evalSamples: number | null;
+    scenarios: Record<string, number>;
+    validationPrompts: number;
+  };
   validation: QualitySummary;
   benchmark: QualitySummary;
   runtime: { temperature: number; contextSize: number; stop: string[]; chatFormat: "hermes" };
@@ -68,7 +86,10 @@ export async function manifestProblems(value: unknown): Promise<string[]> {
   const validate = await manifestValidator();
   if (validate(value)) return [];
   return (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === "additionalProperties" ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : "";
+    const extra =
+      e.keyword === "additionalProperties"
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : "";
     return `${e.instancePath || "/"}: ${e.message ?? "invalid"}${extra}`;
   });
 }

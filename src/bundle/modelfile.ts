@@ -1,6 +1,13 @@
 import { badInput } from "../core/errors.js";
 import type { FunctionTool } from "../models/types.js";
-import { pyJson, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_CLOSE, TOOL_RESPONSE_OPEN, type HermesFormat } from "./chat-format.js";
+import {
+  type HermesFormat,
+  pyJson,
+  TOOL_CALL_CLOSE,
+  TOOL_CALL_OPEN,
+  TOOL_RESPONSE_CLOSE,
+  TOOL_RESPONSE_OPEN,
+} from "./chat-format.js";
 
 export interface ModelfileInput {
   format: HermesFormat;
@@ -30,7 +37,8 @@ export function buildModelfile(input: ModelfileInput): string {
     "FROM ./model.gguf",
     `TEMPLATE """${tripleQuoted(ollamaTemplate(input.format, input.tools), "the generated TEMPLATE")}"""`,
   ];
-  if (input.systemPrompt && input.format.systemTurn) lines.push(`SYSTEM """${tripleQuoted(input.systemPrompt, "the system prompt")}"""`);
+  if (input.systemPrompt && input.format.systemTurn)
+    lines.push(`SYSTEM """${tripleQuoted(input.systemPrompt, "the system prompt")}"""`);
   for (const stop of input.stop) lines.push(`PARAMETER stop ${modelfileValue(stop)}`);
   lines.push(`PARAMETER temperature ${input.temperature}`, `PARAMETER num_ctx ${input.contextSize}`);
   return `${lines.join("\n")}\n`;
@@ -55,7 +63,10 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
       : [
           `{{- if .Tools }}${start}system${nl}{{ if $hasSys }}{{ $sys }}{{ else }}{{ ${s(format.toolsDefaultSystem)} }}{{ end }}{{ ${s(format.toolsHeader)} }}`,
           "{{- range .Tools }}" + nl,
-          ...tools.map((t, i) => `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(pyJson(t))} }}`),
+          ...tools.map(
+            (t, i) =>
+              `{{- ${i === 0 ? "if" : "else if"} eq .Function.Name ${s(t.function.name)} }}{{ ${s(pyJson(t))} }}`,
+          ),
           `{{- ${tools.length > 0 ? "else" : "if true"} }}${untrainedJsonLine()}{{ end }}`,
           "{{- end }}",
           `{{- ${s(format.toolsFooter)} }}${end}${nl}`,
@@ -67,14 +78,18 @@ export function ollamaTemplate(format: HermesFormat, tools: readonly FunctionToo
     '{{- $sys := "" }}',
     "{{- $hasSys := false }}",
     ...(format.systemTurn
-      ? ['{{- if .Messages }}{{ with index .Messages 0 }}{{ if eq .Role "system" }}{{ $sys = .Content }}{{ $hasSys = true }}{{ end }}{{ end }}{{ end }}']
+      ? [
+          '{{- if .Messages }}{{ with index .Messages 0 }}{{ if eq .Role "system" }}{{ $sys = .Content }}{{ $hasSys = true }}{{ end }}{{ end }}{{ end }}',
+        ]
       : []),
     ...head,
     '{{- $prev := "" }}',
     "{{- range $i, $m := .Messages }}",
     "{{- $last := eq (len (slice $.Messages $i)) 1 }}",
     '{{- $next := "" }}{{ if not $last }}{{ with index (slice $.Messages $i) 1 }}{{ $next = .Role }}{{ end }}{{ end }}',
-    format.laterSystemTurns ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${start}system${nl}{{ .Content }}${end}${nl}{{ end }}` : '{{- if eq .Role "system" }}',
+    format.laterSystemTurns
+      ? `{{- if eq .Role "system" }}{{ if ne $i 0 }}${start}system${nl}{{ .Content }}${end}${nl}{{ end }}`
+      : '{{- if eq .Role "system" }}',
     `{{- else if eq .Role "user" }}${start}user${nl}{{ .Content }}${end}${nl}`,
     `{{- else if eq .Role "assistant" }}${start}${assistant}`,
     "{{- $calls := len .ToolCalls }}",
@@ -152,7 +167,10 @@ export function goString(text: string): string {
 
 function tripleQuoted(text: string, what: string): string {
   if (text.includes('"""')) {
-    throw badInput(`${what} contains """, which ends a Modelfile value early`, 'remove the triple quote from the training system prompt');
+    throw badInput(
+      `${what} contains """, which ends a Modelfile value early`,
+      "remove the triple quote from the training system prompt",
+    );
   }
   return text;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
+
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { sha256 } from "../core/canonical.js";
 import { badInput } from "../core/errors.js";
@@ -11,9 +12,9 @@ import { toFunctionTool } from "../eval/samples.js";
 import { checksumsText } from "./checksums.js";
 import { buildManifest, buildPromptTemplate } from "./describe.js";
 import { placeModel, replaceFolder } from "./folder.js";
-import { readPackInputs, type PackInputs } from "./inputs.js";
+import { type PackInputs, readPackInputs } from "./inputs.js";
 import { BUNDLE_FILES } from "./layout.js";
-import { manifestYaml, type AgentManifest } from "./manifest.js";
+import { type AgentManifest, manifestYaml } from "./manifest.js";
 import { buildModelfile } from "./modelfile.js";
 import { bundleReadme } from "./readme.js";
 import { qualitySummary, trainedTools } from "./sources.js";
@@ -49,7 +50,8 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
     );
   }
   const version = options.version ?? "0.1.0";
-  if (!/^[\w.+-]{1,64}$/.test(version)) throw badInput(`--version ${JSON.stringify(version)}: expected a version like 1.0.0`);
+  if (!/^[\w.+-]{1,64}$/.test(version))
+    throw badInput(`--version ${JSON.stringify(version)}: expected a version like 1.0.0`);
   const inputs = await readPackInputs(options);
   const name = options.name ?? defaultName(inputs.tools);
   if (!inputs.systemPrompt) options.info?.("warning: the samples have no system prompt; the Modelfile gets no SYSTEM");
@@ -62,8 +64,15 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
     benchmark: await qualitySummary(options.workdir, "reports/benchmark.json"),
   });
 
-  const recorded = await stat(options.workdir).then(() => true, () => false);
-  if (recorded) await startStage(options.workdir, "PACKAGING", { model: `sha256:${inputs.modelSha}`, tools: inputs.tools.toolsetHash });
+  const recorded = await stat(options.workdir).then(
+    () => true,
+    () => false,
+  );
+  if (recorded)
+    await startStage(options.workdir, "PACKAGING", {
+      model: `sha256:${inputs.modelSha}`,
+      tools: inputs.tools.toolsetHash,
+    });
   const { output } = options;
   await mkdir(dirname(output), { recursive: true });
   const staging = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -74,18 +83,35 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
   try {
     const sums = await writeBundle(staging, options.model, inputs, manifest, validationSet);
     await replaceFolder(staging, output);
-    const files = sums.trim().split("\n").map((l) => l.slice(66)).concat(BUNDLE_FILES.checksums);
+    const files = sums
+      .trim()
+      .split("\n")
+      .map((l) => l.slice(66))
+      .concat(BUNDLE_FILES.checksums);
     options.info?.(`packed ${files.length} files into ${output}`);
     if (recorded) {
       await finishStage(options.workdir, "PACKAGING", {
         outputs: { [relative(options.workdir, output) || output]: `sha256:${sha256(sums)}` },
-        summary: { bundle: output, name, version, toolsetHash: inputs.tools.toolsetHash, validation: manifest.validation.status, benchmark: manifest.benchmark.status },
+        summary: {
+          bundle: output,
+          name,
+          version,
+          toolsetHash: inputs.tools.toolsetHash,
+          validation: manifest.validation.status,
+          benchmark: manifest.benchmark.status,
+        },
       });
     }
     return { output, manifest, files };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    if (recorded) await finishStage(options.workdir, "PACKAGING", { status: "failed", outputs: {}, summary: {}, error: (error as Error).message });
+    if (recorded)
+      await finishStage(options.workdir, "PACKAGING", {
+        status: "failed",
+        outputs: {},
+        summary: {},
+        error: (error as Error).message,
+      });
     throw error;
   } finally {
     stopOnSignal();
@@ -93,7 +119,13 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
 }
 
 /** Writes every bundle file into `dir`; returns SHA256SUMS's text. */
-async function writeBundle(dir: string, model: string, inputs: PackInputs, manifest: AgentManifest, validationSet: ValidationSet): Promise<string> {
+async function writeBundle(
+  dir: string,
+  model: string,
+  inputs: PackInputs,
+  manifest: AgentManifest,
+  validationSet: ValidationSet,
+): Promise<string> {
   await mkdir(dir);
   await placeModel(model, join(dir, BUNDLE_FILES.model));
   await writeJsonAtomic(join(dir, BUNDLE_FILES.tools), inputs.tools);
@@ -101,7 +133,10 @@ async function writeBundle(dir: string, model: string, inputs: PackInputs, manif
   await writeJsonAtomic(join(dir, BUNDLE_FILES.promptTemplate), buildPromptTemplate(inputs, manifest.runtime.stop));
   const modelfile = buildModelfile({
     format: inputs.format,
-    tools: trainedTools([...(inputs.trainSamples ?? []), ...inputs.evalSamples], inputs.tools.tools.map(toFunctionTool)),
+    tools: trainedTools(
+      [...(inputs.trainSamples ?? []), ...inputs.evalSamples],
+      inputs.tools.tools.map(toFunctionTool),
+    ),
     systemPrompt: inputs.systemPrompt,
     stop: manifest.runtime.stop,
     temperature: manifest.runtime.temperature,
@@ -116,6 +151,10 @@ async function writeBundle(dir: string, model: string, inputs: PackInputs, manif
 }
 
 function defaultName(tools: ToolsFile): string {
-  const slug = tools.server.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 50);
+  const slug = tools.server.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 50);
   return `${slug || "mcp"}-agent`;
 }

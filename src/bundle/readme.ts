@@ -38,7 +38,9 @@ export function bundleReadme(manifest: AgentManifest, tools: readonly McpTool[])
     "",
     "| tool | what it does | required arguments |",
     "| --- | --- | --- |",
-    ...tools.map((t) => `| ${escapeMarkdown(t.name)} | ${escapeMarkdown(t.description ?? t.title ?? "")} | ${requiredArgs(t)} |`),
+    ...tools.map(
+      (t) => `| ${escapeMarkdown(t.name)} | ${escapeMarkdown(t.description ?? t.title ?? "")} | ${requiredArgs(t)} |`,
+    ),
     "",
     "## Quality",
     "",
@@ -105,16 +107,23 @@ function escapeCode(text: string): string {
 }
 
 function requiredArgs(tool: McpTool): string {
-  const required = Array.isArray(tool.inputSchema.required) ? tool.inputSchema.required.filter((r): r is string => typeof r === "string") : [];
+  const required = Array.isArray(tool.inputSchema.required)
+    ? tool.inputSchema.required.filter((r): r is string => typeof r === "string")
+    : [];
   return required.length > 0 ? required.map(escapeMarkdown).join(", ") : "none";
 }
 
 /** The eval set(s) the figures come from, so a reader knows whether they measure generated or hand-written prompts. */
 function gradedOn(validation: QualitySummary, benchmark: QualitySummary): string[] {
-  const sets = [validation.evalSet, benchmark.evalSet].filter((s): s is NonNullable<QualitySummary["evalSet"]> => s !== undefined);
+  const sets = [validation.evalSet, benchmark.evalSet].filter(
+    (s): s is NonNullable<QualitySummary["evalSet"]> => s !== undefined,
+  );
   const unique = [...new Map(sets.map((s) => [`${s.file} ${s.hash}`, s])).values()];
   if (unique.length === 0) return [];
-  return ["", `Graded on ${unique.map((s) => `${escapeMarkdown(s.file)} (\`${s.hash.slice(0, 19)}…\`)`).join(" and ")}.`];
+  return [
+    "",
+    `Graded on ${unique.map((s) => `${escapeMarkdown(s.file)} (\`${s.hash.slice(0, 19)}…\`)`).join(" and ")}.`,
+  ];
 }
 
 function qualityTable(manifest: AgentManifest): string[] {
@@ -124,7 +133,8 @@ function qualityTable(manifest: AgentManifest): string[] {
   }
   const metrics = [...new Set([...Object.keys(validation.metrics ?? {}), ...Object.keys(benchmark.metrics ?? {})])];
   const thresholds: Record<string, number> = { ...validation.thresholds, ...benchmark.thresholds };
-  const status = (q: QualitySummary) => (q.status === "not run" ? "not run" : q.status === "passed" ? "passed" : "**failed**");
+  const status = (q: QualitySummary) =>
+    q.status === "not run" ? "not run" : q.status === "passed" ? "passed" : "**failed**";
   return [
     `Validation: ${status(validation)} · benchmark: ${status(benchmark)}${benchmark.regressions?.length ? ` (regressed: ${benchmark.regressions.map(escapeMarkdown).join(", ")})` : ""}`,
     "",
@@ -136,7 +146,12 @@ function qualityTable(manifest: AgentManifest): string[] {
     ),
     ...gradedOn(validation, benchmark),
     ...(benchmark.latencyMs
-      ? ["", `Latency per request (ms): ${Object.entries(benchmark.latencyMs).map(([k, v]) => `${escapeMarkdown(k)} ${Math.round(v)}`).join(" · ")}`]
+      ? [
+          "",
+          `Latency per request (ms): ${Object.entries(benchmark.latencyMs)
+            .map(([k, v]) => `${escapeMarkdown(k)} ${Math.round(v)}`)
+            .join(" · ")}`,
+        ]
       : []),
   ];
 }

@@ -1,9 +1,10 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { writeFileAtomic } from "../core/atomic.js";
 import { badInput } from "../core/errors.js";
-import { THRESHOLDS, type Metrics } from "../eval/metrics.js";
+import { type Metrics, THRESHOLDS } from "../eval/metrics.js";
 import { runValidation } from "../eval/validation.js";
 import type { ServerTarget } from "../mcp/connect.js";
 import { BUNDLE_FILES } from "./layout.js";
@@ -30,12 +31,18 @@ const MAX_TURNS = 4;
 export async function runSmokeTest(
   bundle: string,
   manifest: AgentManifest,
-  options: { prompts: number; server?: ServerTarget; timeoutMs: number; onProgress?: (done: number, total: number) => void },
+  options: {
+    prompts: number;
+    server?: ServerTarget;
+    timeoutMs: number;
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<SmokeResult> {
   const setPath = join(bundle, BUNDLE_FILES.validationSet);
   const set = JSON.parse(await readFile(setPath, "utf8")) as ValidationSet;
   const prompts = set.prompts.slice(0, options.prompts);
-  if (prompts.length === 0) throw badInput(`${setPath}: no prompts to run`, "re-create the bundle from a work directory with data/eval.jsonl");
+  if (prompts.length === 0)
+    throw badInput(`${setPath}: no prompts to run`, "re-create the bundle from a work directory with data/eval.jsonl");
   const workdir = await mkdtemp(join(tmpdir(), "mcp-forge-smoke-"));
   try {
     const evalPath = join(workdir, "eval.jsonl");
@@ -52,12 +59,20 @@ export async function runSmokeTest(
       timeoutMs: options.timeoutMs,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    const thresholds = manifest.validation.thresholds ?? manifest.benchmark.thresholds ?? (THRESHOLDS as Record<string, number>);
+    const thresholds =
+      manifest.validation.thresholds ?? manifest.benchmark.thresholds ?? (THRESHOLDS as Record<string, number>);
     const failures = Object.entries(thresholds).flatMap(([metric, threshold]) => {
       const value = report.metrics[metric as keyof Metrics];
       return typeof value === "number" && value < threshold ? [{ metric, value, threshold }] : [];
     });
-    return { prompts: prompts.length, calls: report.calls.target, metrics: report.metrics, thresholds, failures, passed: failures.length === 0 };
+    return {
+      prompts: prompts.length,
+      calls: report.calls.target,
+      metrics: report.metrics,
+      thresholds,
+      failures,
+      passed: failures.length === 0,
+    };
   } finally {
     await rm(workdir, { recursive: true, force: true });
   }

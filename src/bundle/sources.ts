@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
+
 import { badInput } from "../core/errors.js";
 import { loadState, type PipelineState } from "../core/state.js";
 import { THRESHOLDS } from "../eval/metrics.js";
@@ -24,7 +25,10 @@ export async function readSamples(path: string): Promise<SampleLine[] | undefine
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw badInput(`${path}:${i + 1}: not valid JSON (${(error as Error).message})`, "run `mcp-forge qa --fix` or regenerate the data");
+      throw badInput(
+        `${path}:${i + 1}: not valid JSON (${(error as Error).message})`,
+        "run `mcp-forge qa --fix` or regenerate the data",
+      );
     }
     if (!value || typeof value !== "object" || !Array.isArray((value as SampleLine).messages)) {
       throw badInput(`${path}:${i + 1}: /messages is missing; expected a sample in the contract's chat format`);
@@ -39,7 +43,8 @@ export function trainingSystemPrompt(samples: readonly SampleLine[]): string | u
   const counts = new Map<string, number>();
   for (const s of samples) {
     const first = s.messages?.[0] as { role?: unknown; content?: unknown } | undefined;
-    if (first?.role === "system" && typeof first.content === "string") counts.set(first.content, (counts.get(first.content) ?? 0) + 1);
+    if (first?.role === "system" && typeof first.content === "string")
+      counts.set(first.content, (counts.get(first.content) ?? 0) + 1);
   }
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
@@ -48,7 +53,10 @@ export function trainingSystemPrompt(samples: readonly SampleLine[]): string | u
  * The tools as the chat template saw them in training: each tool's object from the first sample
  * that lists it (key order included, since `tojson` keeps it), else `fallback`'s.
  */
-export function trainedTools<T extends { function: { name: string } }>(samples: readonly SampleLine[], fallback: readonly T[]): T[] {
+export function trainedTools<T extends { function: { name: string } }>(
+  samples: readonly SampleLine[],
+  fallback: readonly T[],
+): T[] {
   const seen = new Map<string, T>();
   for (const sample of samples) {
     if (!Array.isArray(sample.tools)) continue;
@@ -96,7 +104,13 @@ export async function qualitySummary(workdir: string, file: string): Promise<Qua
   } catch (error) {
     throw badInput(`${path}: not valid JSON (${(error as Error).message})`, "re-run the stage that writes it");
   }
-  if (!report || typeof report !== "object" || typeof report.passed !== "boolean" || !report.metrics || typeof report.metrics !== "object") {
+  if (
+    !report ||
+    typeof report !== "object" ||
+    typeof report.passed !== "boolean" ||
+    !report.metrics ||
+    typeof report.metrics !== "object"
+  ) {
     throw badInput(`${path}: expected a report with /metrics and /passed`, "re-run the stage that writes it");
   }
   const metrics = numbers(report.metrics);
@@ -106,22 +120,34 @@ export async function qualitySummary(workdir: string, file: string): Promise<Qua
     metrics,
     thresholds: Object.fromEntries(Object.entries(THRESHOLDS).filter(([k]) => k in metrics)) as Record<string, number>,
   };
-  const baseline = typeof report.baseline === "string" ? report.baseline : (report.baseline as { model?: unknown } | undefined)?.model;
+  const baseline =
+    typeof report.baseline === "string" ? report.baseline : (report.baseline as { model?: unknown } | undefined)?.model;
   if (typeof baseline === "string") summary.baseline = baseline;
   if (report.deltas && typeof report.deltas === "object" && baseline !== undefined) {
     const deltas = numbers(report.deltas);
     summary.baselineMetrics = Object.fromEntries(
-      Object.entries(metrics).map(([k, v]) => [k, typeof v === "number" && typeof deltas[k] === "number" ? round(v - deltas[k]) : null]),
+      Object.entries(metrics).map(([k, v]) => [
+        k,
+        typeof v === "number" && typeof deltas[k] === "number" ? round(v - deltas[k]) : null,
+      ]),
     );
   }
   if (report.latencyMs && typeof report.latencyMs === "object") {
-    summary.latencyMs = Object.fromEntries(Object.entries(numbers(report.latencyMs)).filter((e): e is [string, number] => typeof e[1] === "number"));
+    summary.latencyMs = Object.fromEntries(
+      Object.entries(numbers(report.latencyMs)).filter((e): e is [string, number] => typeof e[1] === "number"),
+    );
   }
-  if (typeof report.evalSet === "string" && typeof report.evalSetHash === "string" && /^sha256:[0-9a-f]{64}$/.test(report.evalSetHash)) {
+  if (
+    typeof report.evalSet === "string" &&
+    typeof report.evalSetHash === "string" &&
+    /^sha256:[0-9a-f]{64}$/.test(report.evalSetHash)
+  ) {
     summary.evalSet = { file: evalSetName(workdir, report.evalSet), hash: report.evalSetHash };
   }
   if (Array.isArray(report.regressions)) {
-    summary.regressions = report.regressions.map((r) => (typeof r === "string" ? r : String((r as { metric?: unknown })?.metric ?? JSON.stringify(r))));
+    summary.regressions = report.regressions.map((r) =>
+      typeof r === "string" ? r : String((r as { metric?: unknown })?.metric ?? JSON.stringify(r)),
+    );
   }
   return summary;
 }
@@ -133,7 +159,9 @@ function evalSetName(workdir: string, path: string): string {
 }
 
 function numbers(value: Record<string, unknown>): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "number" && Number.isFinite(v) ? v : null]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, typeof v === "number" && Number.isFinite(v) ? v : null]),
+  );
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -148,7 +176,10 @@ export async function stateIfAny(workdir: string): Promise<PipelineState | undef
 }
 
 /** The first of `keys` that has a string or number value in any of `sources`, in order. */
-export function pick(sources: ReadonlyArray<Record<string, unknown> | undefined>, keys: readonly string[]): string | number | undefined {
+export function pick(
+  sources: ReadonlyArray<Record<string, unknown> | undefined>,
+  keys: readonly string[],
+): string | number | undefined {
   for (const source of sources) {
     for (const key of keys) {
       const value = source?.[key];

@@ -9,7 +9,10 @@ export const MAX_TIMEOUT_SECONDS = 86_400;
 export function parseCount(raw: unknown, flag: string, range: { min: number; max: number }): number {
   const n = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isInteger(n) || n < range.min || n > range.max) {
-    throw badInput(`${flag} ${String(raw)}: expected a whole number from ${range.min} to ${range.max.toLocaleString("en-US")}`, `e.g. ${flag} ${range.min}`);
+    throw badInput(
+      `${flag} ${String(raw)}: expected a whole number from ${range.min} to ${range.max.toLocaleString("en-US")}`,
+      `e.g. ${flag} ${range.min}`,
+    );
   }
   return n;
 }
@@ -18,7 +21,10 @@ export function parseCount(raw: unknown, flag: string, range: { min: number; max
 export function parseSeconds(raw: unknown, flag: string): number {
   const n = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw badInput(`${flag} ${String(raw)}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS.toLocaleString("en-US")} (one day)`, `e.g. ${flag} 60`);
+    throw badInput(
+      `${flag} ${String(raw)}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS.toLocaleString("en-US")} (one day)`,
+      `e.g. ${flag} 60`,
+    );
   }
   return n;
 }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 
 let running: string | undefined;

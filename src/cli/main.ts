@@ -1,8 +1,9 @@
 import { Command, CommanderError } from "commander";
+
 import { ExitCode, ForgeError } from "../core/errors.js";
 import { redactSecrets } from "../core/redact.js";
-import { recordInvocation } from "../core/state.js";
 import { onShutdown } from "../core/shutdown.js";
+import { recordInvocation } from "../core/state.js";
 import { VERSION } from "../core/version.js";
 import { stageExitCode } from "../stages/stage.js";
 import { checkSharedOptionBounds } from "./bounds.js";
@@ -20,21 +21,64 @@ interface CommandEntry {
  */
 const COMMANDS: CommandEntry[] = [
   { name: "run", load: async () => (await import(/* webpackMode: "eager" */ "../stages/run/command.js")).runCommand() },
-  { name: "doctor", load: async () => (await import(/* webpackMode: "eager" */ "../stages/doctor/command.js")).doctorCommand() },
-  { name: "inspect", load: async () => (await import(/* webpackMode: "eager" */ "../stages/inspect/command.js")).inspectCommand() },
-  { name: "tools", load: async () => (await import(/* webpackMode: "eager" */ "../stages/tools-import/command.js")).toolsCommand() },
-  { name: "generate", load: async () => (await import(/* webpackMode: "eager" */ "../stages/generate/command.js")).generateCommand() },
+  {
+    name: "doctor",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/doctor/command.js")).doctorCommand(),
+  },
+  {
+    name: "inspect",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/inspect/command.js")).inspectCommand(),
+  },
+  {
+    name: "tools",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/tools-import/command.js")).toolsCommand(),
+  },
+  {
+    name: "generate",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/generate/command.js")).generateCommand(),
+  },
   { name: "qa", load: async () => (await import(/* webpackMode: "eager" */ "../stages/qa/command.js")).qaCommand() },
-  { name: "train", load: async () => (await import(/* webpackMode: "eager" */ "../stages/train/command.js")).trainCommand() },
-  { name: "export", load: async () => (await import(/* webpackMode: "eager" */ "../stages/export/command.js")).exportCommand() },
-  { name: "status", load: async () => (await import(/* webpackMode: "eager" */ "../stages/status/command.js")).statusCommand() },
-  { name: "stub", load: async () => (await import(/* webpackMode: "eager" */ "../stages/stub/command.js")).stubCommand() },
-  { name: "validate", load: async () => (await import(/* webpackMode: "eager" */ "../stages/validate/command.js")).validateCommand() },
-  { name: "benchmark", load: async () => (await import(/* webpackMode: "eager" */ "../stages/benchmark/command.js")).benchmarkCommand() },
-  { name: "pack", load: async () => (await import(/* webpackMode: "eager" */ "../stages/pack/command.js")).packCommand() },
-  { name: "verify-bundle", load: async () => (await import(/* webpackMode: "eager" */ "../stages/verify-bundle/command.js")).verifyBundleCommand() },
-  { name: "agent", load: async () => (await import(/* webpackMode: "eager" */ "../stages/agent/command.js")).agentCommand() },
-  { name: "serve", load: async () => (await import(/* webpackMode: "eager" */ "../stages/serve/command.js")).serveCommand() },
+  {
+    name: "train",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/train/command.js")).trainCommand(),
+  },
+  {
+    name: "export",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/export/command.js")).exportCommand(),
+  },
+  {
+    name: "status",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/status/command.js")).statusCommand(),
+  },
+  {
+    name: "stub",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/stub/command.js")).stubCommand(),
+  },
+  {
+    name: "validate",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/validate/command.js")).validateCommand(),
+  },
+  {
+    name: "benchmark",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/benchmark/command.js")).benchmarkCommand(),
+  },
+  {
+    name: "pack",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/pack/command.js")).packCommand(),
+  },
+  {
+    name: "verify-bundle",
+    load: async () =>
+      (await import(/* webpackMode: "eager" */ "../stages/verify-bundle/command.js")).verifyBundleCommand(),
+  },
+  {
+    name: "agent",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/agent/command.js")).agentCommand(),
+  },
+  {
+    name: "serve",
+    load: async () => (await import(/* webpackMode: "eager" */ "../stages/serve/command.js")).serveCommand(),
+  },
 ];
 
 /**
@@ -58,7 +102,12 @@ function commandsFor(args: readonly string[]): CommandEntry[] {
   const named = args.find((a) => !a.startsWith("-"));
   const entry = COMMANDS.find((c) => c.name === named);
   if (entry) return [entry];
-  if (named === undefined && args.some((a) => a === "-V" || a === "--version") && !args.some((a) => a === "-h" || a === "--help")) return [];
+  if (
+    named === undefined &&
+    args.some((a) => a === "-V" || a === "--version") &&
+    !args.some((a) => a === "-h" || a === "--help")
+  )
+    return [];
   return COMMANDS;
 }
 
@@ -115,7 +164,11 @@ function reportError(error: unknown): number {
   }
   const fsError = error as NodeJS.ErrnoException;
   if (typeof fsError?.path === "string" && fsError.code !== undefined && PATH_ERRORS[fsError.code]) {
-    process.stderr.write(redactSecrets(`error: cannot use ${fsError.path}: ${PATH_ERRORS[fsError.code]} (${fsError.code})\nhint: pass another path\n`));
+    process.stderr.write(
+      redactSecrets(
+        `error: cannot use ${fsError.path}: ${PATH_ERRORS[fsError.code]} (${fsError.code})\nhint: pass another path\n`,
+      ),
+    );
     return ExitCode.badInput;
   }
   process.stderr.write(redactSecrets(`error: ${(error as Error)?.stack ?? String(error)}\n`));

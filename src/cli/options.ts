@@ -1,5 +1,7 @@
-import { Command, Option } from "commander";
 import { resolve } from "node:path";
+
+import { Command, Option } from "commander";
+
 import { makeOutput, type Output } from "./output.js";
 
 export const DEFAULT_WORKDIR = ".mcp-forge";
@@ -13,7 +15,8 @@ export interface GlobalOptions {
 /** Adds the options every command shares: --workdir and --json. */
 export function withCommonOptions(command: Command, options: { json?: boolean } = { json: true }): Command {
   command.addOption(new Option("-w, --workdir <dir>", "pipeline work directory").default(DEFAULT_WORKDIR));
-  if (options.json !== false) command.option("--json", "machine-readable result on stdout; human text on stderr", false);
+  if (options.json !== false)
+    command.option("--json", "machine-readable result on stdout; human text on stderr", false);
   return command;
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+
 import { badInput } from "./errors.js";
 import { redactKnownSecrets } from "./redact.js";
 
@@ -61,7 +62,11 @@ async function ensureFolder(dir: string, file: string): Promise<void> {
       missing.unshift(at);
       continue;
     }
-    if (!info.isDirectory()) throw badInput(`cannot write ${file}: ${at} is a file, not a folder`, "pass a path inside a folder (or a new one)");
+    if (!info.isDirectory())
+      throw badInput(
+        `cannot write ${file}: ${at} is a file, not a folder`,
+        "pass a path inside a folder (or a new one)",
+      );
     break;
   }
   for (const at of missing) {
@@ -84,5 +89,8 @@ function cannotWrite(path: string, error: unknown): unknown {
     EEXIST: "a file is in the way",
   };
   if (code === undefined || why[code] === undefined) return error;
-  return badInput(`cannot write ${path}: ${why[code]} (${code})`, "pass a writable path (a file in a folder you can write)");
+  return badInput(
+    `cannot write ${path}: ${why[code]} (${code})`,
+    "pass a writable path (a file in a folder you can write)",
+  );
 }

@@ -14,11 +14,9 @@ export class ForgeError extends Error {
   }
 }
 
-export const badInput = (message: string, hint?: string) =>
-  new ForgeError(ExitCode.badInput, message, hint);
+export const badInput = (message: string, hint?: string) => new ForgeError(ExitCode.badInput, message, hint);
 
 export const environmentMissing = (message: string, hint?: string) =>
   new ForgeError(ExitCode.environment, message, hint);
 
-export const gateFailed = (message: string, hint?: string) =>
-  new ForgeError(ExitCode.gateFailed, message, hint);
+export const gateFailed = (message: string, hint?: string) => new ForgeError(ExitCode.gateFailed, message, hint);

@@ -1,5 +1,6 @@
 import { constants } from "node:fs";
 import { access, open } from "node:fs/promises";
+
 import { badInput } from "./errors.js";
 
 /** Whether a file or folder is there (and reachable). */
@@ -22,14 +23,19 @@ export async function readTextFile(path: string, what: string, maxBytes = MAX_IN
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    throw badInput(`${path}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw badInput(
+      `${path}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw badInput(`${path}: a folder, not the ${what} file`);
     if (!info.isFile()) throw badInput(`${path}: not a regular file; the ${what} must be a file`);
     if (info.size > maxBytes) {
-      throw badInput(`${path}: ${info.size.toLocaleString("en-US")} bytes, more than the ${what}'s limit of ${maxBytes.toLocaleString("en-US")}`, "is it the right file?");
+      throw badInput(
+        `${path}: ${info.size.toLocaleString("en-US")} bytes, more than the ${what}'s limit of ${maxBytes.toLocaleString("en-US")}`,
+        "is it the right file?",
+      );
     }
     return stripBom(await handle.readFile("utf8"));
   } finally {

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+
 import { canonicalJson } from "./canonical.js";
 import { badInput } from "./errors.js";
 
@@ -67,7 +68,10 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
     return { pointer: at, message: `a JSON Schema must be an object, got ${describe(schema)}` };
   }
   if (nestingDepth(schema) > MAX_SCHEMA_DEPTH) {
-    return { pointer: at, message: `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels; flatten it (or use $ref)` };
+    return {
+      pointer: at,
+      message: `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels; flatten it (or use $ref)`,
+    };
   }
   const draft = draftOf(schema as Record<string, unknown>);
   if (typeof draft !== "string") {
@@ -83,7 +87,10 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
   } catch (error) {
     if (error instanceof RangeError) {
       // ajv recurses without end on a $ref that leads only to $refs (a: {$ref: a}).
-      return { pointer: `${pointer}${findRefCycle(schema) ?? ""}` || "/", message: "this $ref leads back to itself through $refs alone; a $ref must reach a schema" };
+      return {
+        pointer: `${pointer}${findRefCycle(schema) ?? ""}` || "/",
+        message: "this $ref leads back to itself through $refs alone; a $ref must reach a schema",
+      };
     }
     return { pointer: at, message: (error as Error).message };
   }
@@ -124,11 +131,15 @@ function compileCached(schema: Record<string, unknown>, draft: Draft): ValidateF
 /** The most specific meta-schema error: `"value" must …` at its pointer. */
 function metaProblem(errors: ErrorObject[], schema: object, pointer: string): SchemaProblem {
   const deepest = errors.reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a), errors[0]!);
-  const atPath = errors.filter((e) => e.instancePath === deepest.instancePath && e.keyword !== "anyOf" && e.keyword !== "oneOf");
+  const atPath = errors.filter(
+    (e) => e.instancePath === deepest.instancePath && e.keyword !== "anyOf" && e.keyword !== "oneOf",
+  );
   const first = atPath[0] ?? deepest;
   const value = valueAt(schema, first.instancePath);
   const allowed = (first.params as { allowedValues?: unknown[] }).allowedValues;
-  const what = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}` : (first.message ?? "is invalid");
+  const what = allowed
+    ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}`
+    : (first.message ?? "is invalid");
   return { pointer: `${pointer}${first.instancePath}` || "/", message: `${describe(value)} ${what}` };
 }
 
@@ -178,7 +189,10 @@ export function findRefCycle(schema: unknown): string | undefined {
     const target = typeof ref === "string" && ref.startsWith("#") ? resolveLocalRef(schema, ref) : undefined;
     const found =
       (target !== undefined ? visit(target, `${pointer}/$ref`) : undefined) ??
-      Object.entries(node).reduce<string | undefined>((hit, [key, child]) => hit ?? visit(child, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`), undefined);
+      Object.entries(node).reduce<string | undefined>(
+        (hit, [key, child]) => hit ?? visit(child, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`),
+        undefined,
+      );
     open.delete(node);
     done.add(node);
     return found;

@@ -4,4 +4,5 @@
  * that load no model (inspect, tools import, verify-bundle --tools, the action's drift mode) start
  * where node-llama-cpp is not installed.
  */
-export const loadLlamaCpp = (): Promise<typeof import("node-llama-cpp")> => import(/* webpackIgnore: true */ "node-llama-cpp");
+export const loadLlamaCpp = (): Promise<typeof import("node-llama-cpp")> =>
+  import(/* webpackIgnore: true */ "node-llama-cpp");

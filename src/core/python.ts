@@ -1,5 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
 import { exists } from "./files.js";
 
 /** The repository (or installed package) root: two levels above build/core or src/core. */
@@ -22,4 +23,3 @@ export async function findTrainerPython(env: NodeJS.ProcessEnv = process.env): P
   const venvPython = join(DEFAULT_VENV, "bin", "python");
   return (await exists(venvPython)) ? { path: venvPython, source: "python/.venv" } : undefined;
 }
-

@@ -67,7 +67,8 @@ export function redactKnownSecrets(text: string, env: NodeJS.ProcessEnv = proces
 /** The registered values and the environment's secret-named ones, longest first (a token inside a header value goes with the value), JSON-escaped forms too. */
 function knownSecrets(env: NodeJS.ProcessEnv): string[] {
   const values = new Set(registered);
-  for (const [name, value] of Object.entries(env)) if (value && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) values.add(value);
+  for (const [name, value] of Object.entries(env))
+    if (value && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) values.add(value);
   for (const value of [...values]) values.add(JSON.stringify(value).slice(1, -1));
   return [...values].sort((a, b) => b.length - a.length);
 }
@@ -109,7 +110,9 @@ export function redactValue<T>(value: T, known: readonly string[] = knownSecrets
   if (typeof value === "string") return redactShapes(replaceKnown(value, known)) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => redactValue(v, known)) as T;
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactValue(k, known), redactValue(v, known)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [redactValue(k, known), redactValue(v, known)]),
+    ) as T;
   }
   return value;
 }

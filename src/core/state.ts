@@ -1,11 +1,12 @@
 import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
+
 import { writeJsonAtomic } from "./atomic.js";
-import { STAGES, type Stage } from "./contract.js";
+import { type Stage, STAGES } from "./contract.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
 
-export { STAGES, type Stage };
+export { type Stage, STAGES };
 export type PipelineStage = Stage | "COMPLETE";
 
 /** The command that runs each stage, shown by `status` as the next step. */
@@ -61,7 +62,11 @@ export async function loadState(workdir: string, options: { force?: boolean } = 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return emptyState();
-    if (code === "ENOTDIR") throw badInput(`--workdir ${workdir}: a file, not a folder`, "pass a folder for the pipeline's files (it is created if missing)");
+    if (code === "ENOTDIR")
+      throw badInput(
+        `--workdir ${workdir}: a file, not a folder`,
+        "pass a folder for the pipeline's files (it is created if missing)",
+      );
     throw error;
   }
   const problem = validateState(text);
@@ -128,7 +133,14 @@ export async function startStage(
   const state = await loadState(workdir, options);
   const index = STAGES.indexOf(stage);
   for (const later of STAGES.slice(index + 1)) delete state.stages[later];
-  state.stages[stage] = { status: "running", startedAt: new Date().toISOString(), inputs, outputs: {}, summary: {}, ...(invocation ? { command: redactSecrets(invocation) } : {}) };
+  state.stages[stage] = {
+    status: "running",
+    startedAt: new Date().toISOString(),
+    inputs,
+    outputs: {},
+    summary: {},
+    ...(invocation ? { command: redactSecrets(invocation) } : {}),
+  };
   state.stage = stage;
   await saveState(workdir, state);
   return state;

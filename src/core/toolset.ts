@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
+
 import { writeJsonAtomic } from "./atomic.js";
-import { stripBom } from "./files.js";
 import { toolsetHash } from "./canonical.js";
 import { badInput } from "./errors.js";
+import { stripBom } from "./files.js";
 
 /** An MCP Tool object, kept exactly as the server listed it. */
 export interface McpTool {

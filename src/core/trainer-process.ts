@@ -2,8 +2,10 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+
 import { execa } from "execa";
-import { ExitCode, ForgeError, environmentMissing } from "./errors.js";
+
+import { environmentMissing, ExitCode, ForgeError } from "./errors.js";
 import { findTrainerPython, PACKAGE_ROOT, SETUP_PYTHON_COMMAND, type TrainerPython } from "./python.js";
 import { onShutdown } from "./shutdown.js";
 
@@ -39,7 +41,11 @@ export function exitCodeForKind(kind: unknown): number {
 export function trainerError(run: TrainerRun, logFile: string): ForgeError {
   const e = run.error;
   if (!e) {
-    return new ForgeError(ExitCode.environment, `the trainer exited with code ${run.exitCode} without a result`, `see ${logFile}`);
+    return new ForgeError(
+      ExitCode.environment,
+      `the trainer exited with code ${run.exitCode} without a result`,
+      `see ${logFile}`,
+    );
   }
   const hint = [e.hint, `trainer log: ${logFile}`].filter(Boolean).join("; ");
   return new ForgeError(exitCodeForKind(e.kind) as ExitCode, String(e.message), hint);
@@ -60,7 +66,11 @@ export async function requireTrainerPython(env: NodeJS.ProcessEnv = process.env)
 /** How many GPUs nvidia-smi lists (0 without NVIDIA drivers): more than one means `accelerate launch`. */
 export async function countGpus(): Promise<number> {
   const result = await execa("nvidia-smi", ["-L"], { reject: false, timeout: 10_000 });
-  return result.exitCode === 0 ? String(result.stdout).split("\n").filter((l) => l.startsWith("GPU ")).length : 0;
+  return result.exitCode === 0
+    ? String(result.stdout)
+        .split("\n")
+        .filter((l) => l.startsWith("GPU ")).length
+    : 0;
 }
 
 /**

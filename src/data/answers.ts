@@ -1,5 +1,5 @@
-import { humanize, oneLine } from "./text.js";
 import { plural, singular } from "./phrasing.js";
+import { humanize, oneLine } from "./text.js";
 
 /**
  * A tool result said in words, the way an assistant reports it: counts, names and the field that
@@ -18,14 +18,21 @@ export function describeResult(result: string): string {
   if (lines.length > 1 && lines.every((l) => /^\/\S+$/.test(l.trim()))) {
     return `I found ${count(lines.length, "match")}: ${names(lines.map((l) => l.trim().split("/").pop() ?? l))}.`;
   }
-  if (/[{[]|"\w+"\s*:/.test(text)) return lines.length > 1 ? `It returned ${count(lines.length, "line")} of data.` : "It confirmed it.";
+  if (/[{[]|"\w+"\s*:/.test(text))
+    return lines.length > 1 ? `It returned ${count(lines.length, "line")} of data.` : "It confirmed it.";
   const first = oneLine(lines[0] ?? "", 80);
   if (lines.length === 1 && text.length <= 100) return `It says: "${first.replace(/[.]$/, "")}".`;
-  if (lines.length <= 5 && text.length <= 120) return `It has ${count(lines.length, "line")}: ${names(lines.map((l) => `"${oneLine(l, 40)}"`))}.`;
+  if (lines.length <= 5 && text.length <= 120)
+    return `It has ${count(lines.length, "line")}: ${names(lines.map((l) => `"${oneLine(l, 40)}"`))}.`;
   return `It has ${count(lines.length, "line")}, starting with "${first.slice(0, 60)}${first.length > 60 ? "…" : ""}".`;
 }
 
-const MEDIA: Record<string, string> = { image: "an image", audio: "an audio clip", resource: "the content as a resource", "resource link": "a link to the resource" };
+const MEDIA: Record<string, string> = {
+  image: "an image",
+  audio: "an audio clip",
+  resource: "the content as a resource",
+  "resource link": "a link to the resource",
+};
 
 function parseJson(text: string): { value: unknown } | undefined {
   if (!/^[[{"]|^-?\d|^(true|false|null)$/.test(text)) return undefined;
@@ -75,10 +82,19 @@ function describeJson(value: unknown): string {
   const lists = entries.filter(([, v]) => Array.isArray(v)) as Array<[string, unknown[]]>;
   const scalars = entries.filter(([, v]) => v !== null && typeof v !== "object");
   const parts: string[] = [];
-  if (lists.length > 0) parts.push(`I found ${lists.slice(0, 3).map(([k, v]) => describeList(v, singular(humanize(k)))).join(" and ")}`);
-  const facts = scalars.slice(0, 3).map(([k, v]) => `${humanize(k)} is ${oneLine(String(v), 60).replace(/[{}[\]]/g, "")}`);
+  if (lists.length > 0)
+    parts.push(
+      `I found ${lists
+        .slice(0, 3)
+        .map(([k, v]) => describeList(v, singular(humanize(k))))
+        .join(" and ")}`,
+    );
+  const facts = scalars
+    .slice(0, 3)
+    .map(([k, v]) => `${humanize(k)} is ${oneLine(String(v), 60).replace(/[{}[\]]/g, "")}`);
   if (facts.length > 0) parts.push(`${parts.length > 0 ? "" : "The "}${facts.join(", ")}`);
-  if (parts.length === 0) parts.push(`It returned ${count(entries.length, "field")} (${names(entries.map(([k]) => humanize(k)))})`);
+  if (parts.length === 0)
+    parts.push(`It returned ${count(entries.length, "field")} (${names(entries.map(([k]) => humanize(k)))})`);
   const out = parts.join("; ");
   return `${out.charAt(0).toUpperCase()}${out.slice(1)}.`;
 }
@@ -89,7 +105,10 @@ function describeListing(text: string): string | undefined {
   if (entries.length === 0) return undefined;
   const files = entries.filter((e) => e[1] === "FILE").map((e) => e[2]!.replace(/\s{2,}.*$/, ""));
   const dirs = entries.filter((e) => e[1] === "DIR").map((e) => e[2]!.replace(/\s{2,}.*$/, ""));
-  const parts = [files.length > 0 ? count(files.length, "file") : "", dirs.length > 0 ? count(dirs.length, "folder") : ""].filter(Boolean);
+  const parts = [
+    files.length > 0 ? count(files.length, "file") : "",
+    dirs.length > 0 ? count(dirs.length, "folder") : "",
+  ].filter(Boolean);
   return `It holds ${parts.join(" and ")}: ${names([...dirs, ...files])}.`;
 }
 
@@ -108,11 +127,15 @@ export function errorReason(error: string): string {
 export function errorAdvice(error: string, primaryLabel: string | undefined): string {
   const e = error.toLowerCase();
   const what = primaryLabel ? `the ${primaryLabel}` : "the details";
-  if (/(not found|no such|does not exist|doesn't exist|enoent|unknown)/.test(e)) return `Check ${what} and try again, or ask me to list what exists first.`;
-  if (/(denied|outside|not allowed|forbidden|unauthori|permission)/.test(e)) return "That is outside what I'm allowed to touch; pick something inside the allowed locations.";
-  if (/(timed? ?out|unavailable|503|busy|try again later)/.test(e)) return "The service seems busy; try again in a moment.";
+  if (/(not found|no such|does not exist|doesn't exist|enoent|unknown)/.test(e))
+    return `Check ${what} and try again, or ask me to list what exists first.`;
+  if (/(denied|outside|not allowed|forbidden|unauthori|permission)/.test(e))
+    return "That is outside what I'm allowed to touch; pick something inside the allowed locations.";
+  if (/(timed? ?out|unavailable|503|busy|try again later)/.test(e))
+    return "The service seems busy; try again in a moment.";
   if (/(rate limit|too many)/.test(e)) return "We hit a rate limit; wait a minute before trying again.";
-  if (/(invalid|must be|expected|required|validation|malformed)/.test(e)) return `One of the values wasn't accepted; check ${what}.`;
+  if (/(invalid|must be|expected|required|validation|malformed)/.test(e))
+    return `One of the values wasn't accepted; check ${what}.`;
   if (/(already exists|exists)/.test(e)) return "Something with that name already exists; choose another name.";
   return `You could check ${what} and try again.`;
 }

@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
+
 import { parse } from "yaml";
+
 import { badInput } from "../core/errors.js";
-import { DEFAULT_SCENARIO_MIX, SCENARIOS, type Scenario } from "./sample.js";
+import { DEFAULT_SCENARIO_MIX, type Scenario, SCENARIOS } from "./sample.js";
 
 /** The `generate:` and `qa:` sections of `mcp-forge.yaml`; every field optional. */
 export interface ForgeConfig {
@@ -85,8 +87,10 @@ export async function readForgeConfig(path: string | undefined): Promise<ForgeCo
     for (const key of NUMBER_KEYS[section] as readonly string[]) {
       const v = values[key];
       if (v === undefined) continue;
-      if (typeof v !== "number" || !Number.isFinite(v)) throw badInput(`${file}: /${section}/${key} must be a number, got ${JSON.stringify(v)}`);
-      if (section === "qa" && key !== "minPerTool" && (v < 0 || v > 1)) throw badInput(`${file}: /qa/${key} must be a share between 0 and 1, got ${v}`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw badInput(`${file}: /${section}/${key} must be a number, got ${JSON.stringify(v)}`);
+      if (section === "qa" && key !== "minPerTool" && (v < 0 || v > 1))
+        throw badInput(`${file}: /qa/${key} must be a share between 0 and 1, got ${v}`);
       (config[section] as Record<string, unknown>)[key] = v;
     }
     if (section === "generate") readGenerateExtras(file, values, config.generate);
@@ -100,14 +104,16 @@ function readGenerateExtras(file: string, values: Record<string, unknown>, out: 
     if (!mix || typeof mix !== "object") throw badInput(`${file}: /generate/scenarioMix must map scenarios to ratios`);
     out.scenarioMix = {};
     for (const [k, v] of Object.entries(mix)) {
-      if (!SCENARIOS.includes(k as Scenario)) throw badInput(`${file}: /generate/scenarioMix/${k}: unknown scenario`, `use ${SCENARIOS.join(", ")}`);
+      if (!SCENARIOS.includes(k as Scenario))
+        throw badInput(`${file}: /generate/scenarioMix/${k}: unknown scenario`, `use ${SCENARIOS.join(", ")}`);
       if (typeof v !== "number" || v < 0) throw badInput(`${file}: /generate/scenarioMix/${k} must be a number ≥ 0`);
       out.scenarioMix[k as Scenario] = v;
     }
   }
   const weights = values.toolWeights;
   if (weights !== undefined) {
-    if (!weights || typeof weights !== "object") throw badInput(`${file}: /generate/toolWeights must map tool names to weights`);
+    if (!weights || typeof weights !== "object")
+      throw badInput(`${file}: /generate/toolWeights must map tool names to weights`);
     for (const [k, v] of Object.entries(weights)) {
       if (typeof v !== "number" || v < 0) throw badInput(`${file}: /generate/toolWeights/${k} must be a number ≥ 0`);
     }
@@ -117,7 +123,8 @@ function readGenerateExtras(file: string, values: Record<string, unknown>, out: 
     const v = values[key];
     if (v === undefined) continue;
     if (typeof v !== "string") throw badInput(`${file}: /generate/${key} must be a string`);
-    if (key === "execute" && !["readonly", "all", "none"].includes(v)) throw badInput(`${file}: /generate/execute must be readonly, all or none`);
+    if (key === "execute" && !["readonly", "all", "none"].includes(v))
+      throw badInput(`${file}: /generate/execute must be readonly, all or none`);
     (out as Record<string, unknown>)[key] = v;
   }
 }
@@ -126,10 +133,14 @@ function readGenerateExtras(file: string, values: Record<string, unknown>, out: 
  * The scenario mix: the contract's defaults, then the config's mix, then fixed ratios
  * (--no-tool-ratio, --error-ratio); the scenarios not fixed share what is left in their proportions.
  */
-export function resolveMix(base: Partial<Record<Scenario, number>> | undefined, fixed: Partial<Record<Scenario, number>>): Record<Scenario, number> {
+export function resolveMix(
+  base: Partial<Record<Scenario, number>> | undefined,
+  fixed: Partial<Record<Scenario, number>>,
+): Record<Scenario, number> {
   const mix = { ...DEFAULT_SCENARIO_MIX, ...base };
   for (const [k, v] of Object.entries(fixed)) {
-    if (v !== undefined && (!(v >= 0) || v > 1)) throw badInput(`--${k.replace("_", "-")}-ratio ${v}: expected a number between 0 and 1`);
+    if (v !== undefined && (!(v >= 0) || v > 1))
+      throw badInput(`--${k.replace("_", "-")}-ratio ${v}: expected a number between 0 and 1`);
   }
   const fixedKeys = SCENARIOS.filter((s) => fixed[s] !== undefined);
   const fixedSum = fixedKeys.reduce((a, s) => a + fixed[s]!, 0);

@@ -1,5 +1,5 @@
-import { open } from "node:fs/promises";
 import { isUtf8 } from "node:buffer";
+import { open } from "node:fs/promises";
 
 export interface RawLine {
   /** 1-based line number in the file. */
@@ -39,7 +39,10 @@ export async function* readLines(path: string, elision?: () => Elision | undefin
       if (bytesRead === 0) break;
       // A UTF-8 byte-order mark (Windows editors write one) is not part of the first line.
       const skip = lineNo === 0 && carry.length === 0 && buffer.subarray(0, 3).equals(BOM) ? 3 : 0;
-      const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : Buffer.from(buffer.subarray(skip, bytesRead));
+      const data =
+        carry.length > 0
+          ? Buffer.concat([carry, buffer.subarray(0, bytesRead)])
+          : Buffer.from(buffer.subarray(skip, bytesRead));
       const end = data.lastIndexOf(10) + 1;
       // Lines split at 0x0a never cut a multi-byte character, so a valid chunk means valid lines.
       const valid = isUtf8(data.subarray(0, end));
@@ -61,7 +64,14 @@ export async function* readLines(path: string, elision?: () => Elision | undefin
   }
 }
 
-function decode(data: Buffer, start: number, stop: number, lineNo: number, knownUtf8: true | undefined, elision: Elision | undefined): RawLine | undefined {
+function decode(
+  data: Buffer,
+  start: number,
+  stop: number,
+  lineNo: number,
+  knownUtf8: true | undefined,
+  elision: Elision | undefined,
+): RawLine | undefined {
   const end = stop > start && data[stop - 1] === 13 ? stop - 1 : stop;
   const at = elision ? data.subarray(start, end).indexOf(elision.bytes) : -1;
   let text: string;

@@ -15,7 +15,7 @@ const SEEDS = new Uint32Array(HASHES * 2);
   let s = 0x9e3779b9;
   for (let i = 0; i < SEEDS.length; i++) {
     s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
-    SEEDS[i] = (s ^ (s >>> 13)) >>> 0 | 1;
+    SEEDS[i] = ((s ^ (s >>> 13)) >>> 0) | 1;
   }
 }
 
@@ -144,7 +144,8 @@ export class NearDupIndex<T> {
     let best: NearMatch<T> | undefined;
     for (let b = 0; b < this.buckets.length; b++) {
       let bandKey = b;
-      for (let r = 0; r < this.rows; r++) bandKey = Math.imul(bandKey ^ sig[b * this.rows + r]!, 0x01000193) ^ (bandKey >>> 13);
+      for (let r = 0; r < this.rows; r++)
+        bandKey = Math.imul(bandKey ^ sig[b * this.rows + r]!, 0x01000193) ^ (bandKey >>> 13);
       keys.push(bandKey);
       const bucket = this.buckets[b]!.get(bandKey);
       if (!bucket) continue;
@@ -152,7 +153,8 @@ export class NearDupIndex<T> {
         if (seen.has(idx) || seen.size >= MAX_CANDIDATES) continue;
         seen.add(idx);
         const similarity = jaccardOf(set, this.sets[idx]!);
-        if (similarity >= this.threshold && (!best || similarity > best.similarity)) best = { ref: this.refs[idx]!, similarity };
+        if (similarity >= this.threshold && (!best || similarity > best.similarity))
+          best = { ref: this.refs[idx]!, similarity };
       }
     }
     if (best) return best;

@@ -17,8 +17,10 @@ interface Family {
   make(rng: Rng, split: "train" | "eval"): DirectQA;
 }
 
-const fill = (form: string, values: Record<string, string | number>) => form.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k]));
-const ask = (rng: Rng, forms: Forms, split: "train" | "eval", values: Record<string, string | number>) => fill(rng.pick(forms[split]), values);
+const fill = (form: string, values: Record<string, string | number>) =>
+  form.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k]));
+const ask = (rng: Rng, forms: Forms, split: "train" | "eval", values: Record<string, string | number>) =>
+  fill(rng.pick(forms[split]), values);
 /** A table's rows, every fourth held out for the eval split. */
 const rowsFor = <T>(rows: T[], split: "train" | "eval") => rows.filter((_, i) => (i % 4 === 3) === (split === "eval"));
 
@@ -27,7 +29,10 @@ const SMALL_TALK: Array<[string, string]> = [
   ["Good morning, how are you?", "Good morning! I'm doing well, thanks. What can I do for you?"],
   ["That's everything for now, thank you.", "You're welcome! Let me know if you need anything else."],
   ["hey", "Hey! What can I do for you?"],
-  ["What can you do?", "I can answer questions directly and use the tools I'm connected to when a request needs them. What would you like to do?"],
+  [
+    "What can you do?",
+    "I can answer questions directly and use the tools I'm connected to when a request needs them. What would you like to do?",
+  ],
   ["Who are you?", "I'm an assistant that can answer questions and call tools on your behalf."],
   ["Tell me a joke.", "Why did the developer go broke? Because they used up all their cache."],
   ["Good night!", "Good night! Sleep well."],
@@ -40,7 +45,10 @@ const SMALL_TALK: Array<[string, string]> = [
 const FACTS: Array<[string, string]> = [
   ["How many days are in a week?", "There are 7 days in a week."],
   ["What color do you get by mixing blue and yellow?", "Mixing blue and yellow gives green."],
-  ["Is a tomato a fruit?", "Botanically, yes: a tomato is a fruit, though it is usually cooked and eaten as a vegetable."],
+  [
+    "Is a tomato a fruit?",
+    "Botanically, yes: a tomato is a fruit, though it is usually cooked and eaten as a vegetable.",
+  ],
   ["What's the opposite of hot?", "The opposite of hot is cold."],
   ["How many legs does a spider have?", "A spider has eight legs."],
   ["What is the largest planet in our solar system?", "Jupiter is the largest planet in our solar system."],
@@ -57,15 +65,41 @@ const FACTS: Array<[string, string]> = [
 ];
 
 const CAPITALS: Array<[string, string]> = [
-  ["France", "Paris"], ["Japan", "Tokyo"], ["Canada", "Ottawa"], ["Chile", "Santiago"], ["Brazil", "Brasília"], ["Italy", "Rome"],
-  ["Spain", "Madrid"], ["Germany", "Berlin"], ["Egypt", "Cairo"], ["Kenya", "Nairobi"], ["Norway", "Oslo"], ["Austria", "Vienna"],
-  ["Mexico", "Mexico City"], ["India", "New Delhi"], ["Argentina", "Buenos Aires"], ["Turkey", "Ankara"], ["Poland", "Warsaw"], ["Ireland", "Dublin"],
-  ["Greece", "Athens"], ["Sweden", "Stockholm"],
+  ["France", "Paris"],
+  ["Japan", "Tokyo"],
+  ["Canada", "Ottawa"],
+  ["Chile", "Santiago"],
+  ["Brazil", "Brasília"],
+  ["Italy", "Rome"],
+  ["Spain", "Madrid"],
+  ["Germany", "Berlin"],
+  ["Egypt", "Cairo"],
+  ["Kenya", "Nairobi"],
+  ["Norway", "Oslo"],
+  ["Austria", "Vienna"],
+  ["Mexico", "Mexico City"],
+  ["India", "New Delhi"],
+  ["Argentina", "Buenos Aires"],
+  ["Turkey", "Ankara"],
+  ["Poland", "Warsaw"],
+  ["Ireland", "Dublin"],
+  ["Greece", "Athens"],
+  ["Sweden", "Stockholm"],
 ];
 
 const SYNONYMS: Array<[string, string]> = [
-  ["happy", "cheerful"], ["big", "large"], ["fast", "quick"], ["tired", "weary"], ["smart", "clever"], ["angry", "furious"],
-  ["begin", "start"], ["difficult", "hard"], ["small", "tiny"], ["funny", "amusing"], ["rich", "wealthy"], ["brave", "courageous"],
+  ["happy", "cheerful"],
+  ["big", "large"],
+  ["fast", "quick"],
+  ["tired", "weary"],
+  ["smart", "clever"],
+  ["angry", "furious"],
+  ["begin", "start"],
+  ["difficult", "hard"],
+  ["small", "tiny"],
+  ["funny", "amusing"],
+  ["rich", "wealthy"],
+  ["brave", "courageous"],
 ];
 
 const PHRASES: Array<[string, Record<string, string>]> = [
@@ -80,8 +114,14 @@ const PHRASES: Array<[string, Record<string, string>]> = [
 ];
 
 const UNITS: Array<[string, string, number]> = [
-  ["minutes", "hours", 60], ["seconds", "minutes", 60], ["hours", "days", 24], ["days", "weeks", 7],
-  ["centimeters", "meters", 100], ["grams", "kilograms", 1000], ["months", "years", 12], ["millimeters", "centimeters", 10],
+  ["minutes", "hours", 60],
+  ["seconds", "minutes", 60],
+  ["hours", "days", 24],
+  ["days", "weeks", 7],
+  ["centimeters", "meters", 100],
+  ["grams", "kilograms", 1000],
+  ["months", "years", 12],
+  ["millimeters", "centimeters", 10],
 ];
 
 const TIPS: Array<[string, string]> = [
@@ -100,8 +140,18 @@ const TIPS: Array<[string, string]> = [
 ];
 
 const MONTHS: Array<[string, string]> = [
-  ["January", "31"], ["February", "28, or 29 in a leap year"], ["March", "31"], ["April", "30"], ["May", "31"], ["June", "30"],
-  ["July", "31"], ["August", "31"], ["September", "30"], ["October", "31"], ["November", "30"], ["December", "31"],
+  ["January", "31"],
+  ["February", "28, or 29 in a leap year"],
+  ["March", "31"],
+  ["April", "30"],
+  ["May", "31"],
+  ["June", "30"],
+  ["July", "31"],
+  ["August", "31"],
+  ["September", "30"],
+  ["October", "31"],
+  ["November", "30"],
+  ["December", "31"],
 ];
 
 /** The bank's tables, for the check that the hand-written eval sets never fed the generator. */
@@ -113,9 +163,17 @@ const FAMILIES: Family[] = [
     make(rng, split) {
       const a = rng.int(2, 999);
       const b = rng.int(2, 99);
-      const [op, result] = rng.pick([["plus", a + b], ["minus", a - b], ["times", a * b], ["divided by", a]] as const);
+      const [op, result] = rng.pick([
+        ["plus", a + b],
+        ["minus", a - b],
+        ["times", a * b],
+        ["divided by", a],
+      ] as const);
       const left = op === "divided by" ? a * b : a;
-      const forms = { train: ["What is {a} {op} {b}?", "How much is {a} {op} {b}?", "what's {a} {op} {b}"], eval: ["Quick math: {a} {op} {b}?", "Can you work out {a} {op} {b} for me?"] };
+      const forms = {
+        train: ["What is {a} {op} {b}?", "How much is {a} {op} {b}?", "what's {a} {op} {b}"],
+        eval: ["Quick math: {a} {op} {b}?", "Can you work out {a} {op} {b} for me?"],
+      };
       return { question: ask(rng, forms, split, { a: left, op, b }), answer: `${left} ${op} ${b} is ${result}.` };
     },
   },
@@ -124,8 +182,14 @@ const FAMILIES: Family[] = [
     make(rng, split) {
       const [small, large, factor] = rng.pick(UNITS);
       const n = rng.int(2, 250);
-      const forms = { train: ["How many {small} are in {n} {large}?", "How many {small} is {n} {large}?"], eval: ["{n} {large} is how many {small}?", "Convert {n} {large} to {small}, please."] };
-      return { question: ask(rng, forms, split, { small, large, n }), answer: `${n} ${large} is ${n * factor} ${small}.` };
+      const forms = {
+        train: ["How many {small} are in {n} {large}?", "How many {small} is {n} {large}?"],
+        eval: ["{n} {large} is how many {small}?", "Convert {n} {large} to {small}, please."],
+      };
+      return {
+        question: ask(rng, forms, split, { small, large, n }),
+        answer: `${n} ${large} is ${n * factor} ${small}.`,
+      };
     },
   },
   {
@@ -133,10 +197,19 @@ const FAMILIES: Family[] = [
     make(rng, split) {
       const word = withFaker(rng, (f) => f.word.noun()).toLowerCase();
       if (rng.bool()) {
-        const forms = { train: ["Spell {w} backwards.", "What is {w} spelled backwards?"], eval: ["Write {w} in reverse.", "how do you spell {w} backwards"] };
-        return { question: ask(rng, forms, split, { w: word }), answer: `"${word}" backwards is "${[...word].reverse().join("")}".` };
+        const forms = {
+          train: ["Spell {w} backwards.", "What is {w} spelled backwards?"],
+          eval: ["Write {w} in reverse.", "how do you spell {w} backwards"],
+        };
+        return {
+          question: ask(rng, forms, split, { w: word }),
+          answer: `"${word}" backwards is "${[...word].reverse().join("")}".`,
+        };
       }
-      const forms = { train: ["How many letters are in the word {w}?", "How many letters does {w} have?"], eval: ["Count the letters in {w}.", "letters in {w}?"] };
+      const forms = {
+        train: ["How many letters are in the word {w}?", "How many letters does {w} have?"],
+        eval: ["Count the letters in {w}.", "letters in {w}?"],
+      };
       return { question: ask(rng, forms, split, { w: word }), answer: `"${word}" has ${[...word].length} letters.` };
     },
   },
@@ -144,7 +217,10 @@ const FAMILIES: Family[] = [
     conflicts: /\b(capital|countr\w*|geograph\w*|cit(y|ies))\b/i,
     make(rng, split) {
       const [country, capital] = rng.pick(rowsFor(CAPITALS, split));
-      const forms = { train: ["What's the capital of {c}?", "capital of {c}?", "What is the capital city of {c}?"], eval: ["Which city is the capital of {c}?", "Tell me the capital of {c}."] };
+      const forms = {
+        train: ["What's the capital of {c}?", "capital of {c}?", "What is the capital city of {c}?"],
+        eval: ["Which city is the capital of {c}?", "Tell me the capital of {c}."],
+      };
       return { question: ask(rng, forms, split, { c: country }), answer: `The capital of ${country} is ${capital}.` };
     },
   },
@@ -152,7 +228,10 @@ const FAMILIES: Family[] = [
     conflicts: /\b(synonyms?|thesaurus|dictionar\w*|defin\w*)\b/i,
     make(rng, split) {
       const [word, synonym] = rng.pick(rowsFor(SYNONYMS, split));
-      const forms = { train: ["What's another word for {w}?", "Give me a synonym for {w}."], eval: ["Is there a different word I can use instead of {w}?", "synonym for {w}?"] };
+      const forms = {
+        train: ["What's another word for {w}?", "Give me a synonym for {w}."],
+        eval: ["Is there a different word I can use instead of {w}?", "synonym for {w}?"],
+      };
       return { question: ask(rng, forms, split, { w: word }), answer: `"${synonym}" is another word for "${word}".` };
     },
   },
@@ -161,15 +240,24 @@ const FAMILIES: Family[] = [
     make(rng, split) {
       const [phrase, by] = rng.pick(rowsFor(PHRASES, split));
       const lang = rng.pick(Object.keys(by));
-      const forms = { train: ["How do you say {p} in {l}?", "What is {p} in {l}?"], eval: ["Translate {p} into {l}.", "{p} in {l}?"] };
-      return { question: ask(rng, forms, split, { p: phrase, l: lang }), answer: `"${phrase}" in ${lang} is "${by[lang]}".` };
+      const forms = {
+        train: ["How do you say {p} in {l}?", "What is {p} in {l}?"],
+        eval: ["Translate {p} into {l}.", "{p} in {l}?"],
+      };
+      return {
+        question: ask(rng, forms, split, { p: phrase, l: lang }),
+        answer: `"${phrase}" in ${lang} is "${by[lang]}".`,
+      };
     },
   },
   {
     conflicts: /\b(calendar|dates?|months?)\b/i,
     make(rng, split) {
       const [month, days] = rng.pick(MONTHS);
-      const forms = { train: ["How many days are in {m}?", "How many days does {m} have?"], eval: ["Is {m} a 30 or 31 day month?", "days in {m}?"] };
+      const forms = {
+        train: ["How many days are in {m}?", "How many days does {m} have?"],
+        eval: ["Is {m} a 30 or 31 day month?", "days in {m}?"],
+      };
       return { question: ask(rng, forms, split, { m: month }), answer: `${month} has ${days} days.` };
     },
   },
@@ -177,7 +265,10 @@ const FAMILIES: Family[] = [
     conflicts: /\b(tips?|advice|advis\w*)\b/i,
     make(rng, split) {
       const [topic, tip] = rng.pick(TIPS);
-      const forms = { train: ["Give me one tip for {t}.", "Any tips for {t}?", "What's a good tip for {t}?"], eval: ["I could use some advice on {t}.", "How do I get better at {t}?"] };
+      const forms = {
+        train: ["Give me one tip for {t}.", "Any tips for {t}?", "What's a good tip for {t}?"],
+        eval: ["I could use some advice on {t}.", "How do I get better at {t}?"],
+      };
       return { question: ask(rng, forms, split, { t: topic }), answer: tip };
     },
   },

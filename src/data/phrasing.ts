@@ -15,7 +15,10 @@ export interface Intent {
 const KIND_OF_VERB: Record<string, IntentKind> = {};
 const VERB_KINDS: Array<[IntentKind, string]> = [
   ["find", "search find lookup look query match filter grep locate"],
-  ["show", "get read list show fetch retrieve open view display return describe browse print load download inspect count check"],
+  [
+    "show",
+    "get read list show fetch retrieve open view display return describe browse print load download inspect count check",
+  ],
   ["add", "create add insert record save store write append register post upload put log make remember"],
   ["remove", "delete remove drop clear purge erase destroy unregister forget"],
   ["change", "update set change edit modify rename move patch replace enable disable configure toggle"],
@@ -40,7 +43,11 @@ function baseVerb(word: string): string {
   return w;
 }
 
-const CUT = new Set("based by using with along that which when where if so to for from and or via as whose while but unless including".split(" "));
+const CUT = new Set(
+  "based by using with along that which when where if so to for from and or via as whose while but unless including".split(
+    " ",
+  ),
+);
 const SKIP_LEAD = new Set("multiple new specific existing several".split(" "));
 /** Verbs too general to say what a tool does ("Make line-based edits"): the name's verb decides instead. */
 const WEAK = new Set("make do perform run execute use provide".split(" "));
@@ -64,7 +71,9 @@ function readIntent(tool: McpTool): Intent {
   const verb = words.length > 0 ? baseVerb(words[0]!) : "";
   let kind = (WEAK.has(verb) ? undefined : KIND_OF_VERB[verb]) ?? KIND_OF_VERB[nameWords[0] ?? ""] ?? "do";
   if (verb === "look" || verb === "search") kind = "find";
-  const rest = (KIND_OF_VERB[verb] ? words.slice(1) : words.length > 0 && /s$/.test(words[0]!) ? words.slice(1) : words).map((w) => w.replace(/[^\w' -]/g, ""));
+  const rest = (
+    KIND_OF_VERB[verb] ? words.slice(1) : words.length > 0 && /s$/.test(words[0]!) ? words.slice(1) : words
+  ).map((w) => w.replace(/[^\w' -]/g, ""));
   while (rest.length > 0 && ["for", "back", "out"].includes(rest[0]!.toLowerCase())) rest.shift();
   const objectWords: string[] = [];
   for (const word of rest) {
@@ -74,10 +83,17 @@ function readIntent(tool: McpTool): Intent {
     if (lower) objectWords.push(lower);
     if (objectWords.length >= 8) break;
   }
-  while (objectWords.length > 1 && ["of", "in", "on", "at", "the", "a", "an", "its", "their"].includes(objectWords[objectWords.length - 1]!)) objectWords.pop();
+  while (
+    objectWords.length > 1 &&
+    ["of", "in", "on", "at", "the", "a", "an", "its", "their"].includes(objectWords[objectWords.length - 1]!)
+  )
+    objectWords.pop();
   const fromName = nameWords.slice(KIND_OF_VERB[nameWords[0] ?? ""] ? 1 : 0).join(" ");
   const object = objectWords.join(" ") || fromName || humanize(tool.name);
-  const phraseWords = words.length > 0 ? [baseVerb(words[0]!), ...words.slice(1, 8).map((w) => w.toLowerCase().replace(/[^\w' -]/g, ""))] : nameWords;
+  const phraseWords =
+    words.length > 0
+      ? [baseVerb(words[0]!), ...words.slice(1, 8).map((w) => w.toLowerCase().replace(/[^\w' -]/g, ""))]
+      : nameWords;
   const cut = phraseWords.findIndex((w, i) => i > 1 && CUT.has(w));
   const phrase = (cut > 0 ? phraseWords.slice(0, cut) : phraseWords).join(" ").trim() || humanize(tool.name);
   return { kind, object, phrase };
@@ -110,7 +126,9 @@ const isNameLike = (s: string) => /^[A-Z0-9][\w'.&-]*(\s[A-Z0-9][\w'.&-]*)*$/.te
 export function valueWords(value: unknown, label: string, quote: boolean): Piece[] {
   if (typeof value === "string") {
     if (value.trim() === "") return [`an empty ${label}`];
-    return quote && /\s/.test(value) && !isNameLike(value) && !value.includes('"') ? ['"', { value }, '"'] : [{ value }];
+    return quote && /\s/.test(value) && !isNameLike(value) && !value.includes('"')
+      ? ['"', { value }, '"']
+      : [{ value }];
   }
   if (typeof value === "number" || typeof value === "bigint") return [{ value: String(value) }];
   if (typeof value === "boolean") return [value ? "yes" : "no"];
@@ -130,17 +148,40 @@ function objectClause(obj: Record<string, unknown>, quote: boolean): Piece[] {
   const relation = entries.find(([k, v]) => RELATION_KEY.test(k) && typeof v === "string");
   if (from && to && relation && entries.length === 3) {
     // The relation as words ("reports_to" → "reports to"); the call keeps the identifier.
-    return [...valueWords(from[1], "from", false), " ", { value: humanize(relation[1] as string) }, " ", ...valueWords(to[1], "to", false)];
+    return [
+      ...valueWords(from[1], "from", false),
+      " ",
+      { value: humanize(relation[1] as string) },
+      " ",
+      ...valueWords(to[1], "to", false),
+    ];
   }
   const subject = entries.find(([k, v]) => NAME_KEY.test(k) && typeof v === "string");
-  const type = entries.find(([k, v]) => k !== subject?.[0] && TYPE_KEY.test(k) && typeof v === "string" && v.trim() !== "");
+  const type = entries.find(
+    ([k, v]) => k !== subject?.[0] && TYPE_KEY.test(k) && typeof v === "string" && v.trim() !== "",
+  );
   const others = entries.filter((e) => e !== subject && e !== type);
   const out: Piece[] = subject ? valueWords(subject[1], humanize(subject[0]), quote) : [];
   // A name and one fact about it reads as a note: "Nadia Rahman: moved to Seville".
-  if (subject && !type && others.length === 1 && typeof subject[1] === "string" && subject[1].trim() !== "" && typeof others[0]![1] !== "boolean") {
-    return [...valueWords(subject[1], humanize(subject[0]), false), ": ", ...valueWords(others[0]![1], humanize(others[0]![0]), quote)];
+  if (
+    subject &&
+    !type &&
+    others.length === 1 &&
+    typeof subject[1] === "string" &&
+    subject[1].trim() !== "" &&
+    typeof others[0]![1] !== "boolean"
+  ) {
+    return [
+      ...valueWords(subject[1], humanize(subject[0]), false),
+      ": ",
+      ...valueWords(others[0]![1], humanize(others[0]![0]), quote),
+    ];
   }
-  if (type) out.push(`${out.length > 0 ? ", " : ""}${/^[aeiou]/i.test(type[1] as string) ? "an" : "a"} `, ...valueWords(type[1], humanize(type[0]), false));
+  if (type)
+    out.push(
+      `${out.length > 0 ? ", " : ""}${/^[aeiou]/i.test(type[1] as string) ? "an" : "a"} `,
+      ...valueWords(type[1], humanize(type[0]), false),
+    );
   if (others.length > 0) {
     out.push(out.length > 0 ? (type ? ", with " : " with ") : "");
     out.push(...listOf(others.map(([k, v]) => labelled(humanize(k), v, quote))));
@@ -180,8 +221,13 @@ const SOUGHT = /^(q|query|pattern|search|keywords?|term|text|regex)$/i;
 export function primaryKey(tool: McpTool, args: Record<string, unknown>): string | undefined {
   const required = Array.isArray(tool.inputSchema.required) ? (tool.inputSchema.required as string[]) : [];
   const keys = Object.keys(args);
-  const sought = intentOf(tool).kind === "find" ? keys.find((k) => SOUGHT.test(k) && typeof args[k] === "string") : undefined;
+  const sought =
+    intentOf(tool).kind === "find" ? keys.find((k) => SOUGHT.test(k) && typeof args[k] === "string") : undefined;
   if (sought) return sought;
   const stringy = (k: string) => typeof args[k] === "string" || Array.isArray(args[k]);
-  return keys.find((k) => required.includes(k) && stringy(k)) ?? keys.find((k) => required.includes(k)) ?? (keys.length === 1 ? keys[0] : undefined);
+  return (
+    keys.find((k) => required.includes(k) && stringy(k)) ??
+    keys.find((k) => required.includes(k)) ??
+    (keys.length === 1 ? keys[0] : undefined)
+  );
 }

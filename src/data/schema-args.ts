@@ -1,11 +1,12 @@
-import { Faker, base, en, type Randomizer } from "@faker-js/faker";
-import RandExpModule from "randexp";
+import { base, en, Faker, type Randomizer } from "@faker-js/faker";
 import type { ValidateFunction } from "ajv";
+import RandExpModule from "randexp";
+
 import { canonicalJson } from "../core/canonical.js";
 import { compileToolSchema } from "../core/json-schema.js";
 import type { Rng } from "./rng.js";
 import { VALUE_SOURCES, type ValueSource } from "./sample.js";
-import { flatten, isObject, typesOf, type Schema } from "./schema-walk.js";
+import { flatten, isObject, type Schema, typesOf } from "./schema-walk.js";
 import type { Grounding, Leaf, ServerUse } from "./values/grounding.js";
 
 /** standard: typical values; edge: boundary values, optional properties omitted, unusual but valid text. */
@@ -75,7 +76,13 @@ export class ArgGenerator {
       let lastError = "";
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const late = attempt >= MAX_ATTEMPTS / 2;
-        const maker = new ValueMaker(rng, late ? "standard" : mode, this.schema, late ? undefined : this.grounding, server);
+        const maker = new ValueMaker(
+          rng,
+          late ? "standard" : mode,
+          this.schema,
+          late ? undefined : this.grounding,
+          server,
+        );
         let value: unknown;
         try {
           value = maker.make(this.schema, "", 0);
@@ -84,14 +91,20 @@ export class ArgGenerator {
           continue;
         }
         if (isObject(value) && this.validate(value)) return { value, sources: maker.sources };
-        lastError = this.validate.errors?.map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ") ?? "not an object";
+        lastError =
+          this.validate.errors?.map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ") ?? "not an object";
       }
       throw new ArgumentError(`no valid value found after ${MAX_ATTEMPTS} tries (${lastError})`);
     });
   }
 
   /** A value for one property at `pointer` (e.g. "/city"), for swapping values in augmentation. */
-  generateAt(rng: Rng, pointer: string, mode: ArgMode = "standard", server: ServerUse = "normal"): { found: boolean; value?: unknown; source?: ValueSource } {
+  generateAt(
+    rng: Rng,
+    pointer: string,
+    mode: ArgMode = "standard",
+    server: ServerUse = "normal",
+  ): { found: boolean; value?: unknown; source?: ValueSource } {
     const sub = schemaAt(this.schema, pointer);
     if (!sub) return { found: false };
     return withFaker(rng, () => {
@@ -118,8 +131,12 @@ export function schemaAt(root: Schema, pointer: string): Schema | undefined {
   for (const raw of pointer.split("/").slice(1)) {
     const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     if (/^\d+$/.test(key) && (node.items || node.prefixItems)) {
-      const tuple = Array.isArray(node.prefixItems) ? node.prefixItems : Array.isArray(node.items) ? node.items : undefined;
-      node = flatten(tuple ? tuple[Number(key)] ?? node.additionalItems : node.items, root);
+      const tuple = Array.isArray(node.prefixItems)
+        ? node.prefixItems
+        : Array.isArray(node.items)
+          ? node.items
+          : undefined;
+      node = flatten(tuple ? (tuple[Number(key)] ?? node.additionalItems) : node.items, root);
     } else if (isObject(node.properties) && node.properties[key] !== undefined) {
       node = flatten(node.properties[key], root);
     } else {
@@ -170,7 +187,10 @@ class ValueMaker {
     }
     const description = typeof s.description === "string" ? s.description : context;
     if ("const" in s) return this.schemaValue(s.const);
-    if (Array.isArray(s.enum) && s.enum.length > 0) return this.schemaValue(this.mode === "edge" && this.rng.bool() ? s.enum[s.enum.length - 1] : this.rng.pick(s.enum));
+    if (Array.isArray(s.enum) && s.enum.length > 0)
+      return this.schemaValue(
+        this.mode === "edge" && this.rng.bool() ? s.enum[s.enum.length - 1] : this.rng.pick(s.enum),
+      );
     const branches = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
     if (Array.isArray(branches) && branches.length > 0) {
       const rest = { ...s };
@@ -178,14 +198,23 @@ class ValueMaker {
       delete rest.anyOf;
       const branch = flatten(this.rng.pick(branches), this.root);
       s = { ...rest, ...branch };
-      if (rest.properties && branch.properties) s.properties = { ...(rest.properties as Schema), ...(branch.properties as Schema) };
-      if (rest.required && branch.required) s.required = [...(rest.required as string[]), ...(branch.required as string[])];
+      if (rest.properties && branch.properties)
+        s.properties = { ...(rest.properties as Schema), ...(branch.properties as Schema) };
+      if (rest.required && branch.required)
+        s.required = [...(rest.required as string[]), ...(branch.required as string[])];
       return this.make(s, name, depth, description);
     }
     if ("default" in s && this.rng.bool(this.mode === "edge" ? 0.3 : 0.1)) return this.schemaValue(s.default);
     const types = typesOf(s);
     const nonNull = types.filter((t) => t !== "null");
-    const type = types.length === 0 ? "string" : nonNull.length === 0 ? "null" : this.mode === "edge" && types.includes("null") && this.rng.bool(0.2) ? "null" : this.rng.pick(nonNull);
+    const type =
+      types.length === 0
+        ? "string"
+        : nonNull.length === 0
+          ? "null"
+          : this.mode === "edge" && types.includes("null") && this.rng.bool(0.2)
+            ? "null"
+            : this.rng.pick(nonNull);
     switch (type) {
       case "null":
         return this.schemaValue(null);
@@ -214,10 +243,18 @@ class ValueMaker {
 
   /** A grounded number (server, schema examples, description, semantic) that fits the bounds, else one drawn from them. */
   private numeric(s: Schema, integer: boolean, name: string, description: string | undefined): number {
-    const fits = (v: unknown) => typeof v === "number" && Number.isFinite(v) && (!integer || Number.isInteger(v)) && inBounds(s, v);
-    const grounded = this.grounded(s, this.leaf(name, description, true, integer), fits, this.mode !== "edge" || this.rng.bool(0.3));
+    const fits = (v: unknown) =>
+      typeof v === "number" && Number.isFinite(v) && (!integer || Number.isInteger(v)) && inBounds(s, v);
+    const grounded = this.grounded(
+      s,
+      this.leaf(name, description, true, integer),
+      fits,
+      this.mode !== "edge" || this.rng.bool(0.3),
+    );
     if (grounded !== undefined) return grounded as number;
-    const bounded = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"].some((k) => typeof s[k] === "number");
+    const bounded = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"].some(
+      (k) => typeof s[k] === "number",
+    );
     this.note(bounded ? "schema" : "random");
     return integer ? this.integer(s) : this.number(s);
   }
@@ -324,7 +361,10 @@ class ValueMaker {
     const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
     const out: Record<string, unknown> = {};
     // A retry after the server refused a call leaves options out: they are what most often conflict.
-    const omitOptional = depth >= MAX_DEPTH || (this.mode === "edge" && this.rng.bool(0.6)) || (depth === 0 && this.serverUse === "prefer");
+    const omitOptional =
+      depth >= MAX_DEPTH ||
+      (this.mode === "edge" && this.rng.bool(0.6)) ||
+      (depth === 0 && this.serverUse === "prefer");
     // People set few of a tool's options.
     const optionalShare = depth === 0 ? 0.35 : 0.5;
     // At the top, each property's source is recorded.
@@ -350,7 +390,8 @@ class ValueMaker {
   private string(s: Schema, name: string, description: string | undefined): string {
     const min = typeof s.minLength === "number" ? s.minLength : 0;
     const max = typeof s.maxLength === "number" ? s.maxLength : Infinity;
-    const fits = (v: unknown) => typeof v === "string" && [...v].length >= min && [...v].length <= max && matchesPattern(s.pattern, v);
+    const fits = (v: unknown) =>
+      typeof v === "string" && [...v].length >= min && [...v].length <= max && matchesPattern(s.pattern, v);
     const leaf = this.leaf(name, description, false, false);
     const server = this.grounded(s, leaf, fits, false);
     if (server !== undefined) return server as string;
@@ -396,7 +437,18 @@ function additionalSchema(s: Schema): unknown {
 }
 
 /** Unusual but valid text: accents, apostrophes, non-Latin scripts, inner spaces. */
-const UNUSUAL_TEXT = ["São Paulo", "O'Brien & Sons", "naïve café", "Zürich", "東京", "Ångström", "x", "São Tomé and Príncipe", "déjà vu", "Dvořák"];
+const UNUSUAL_TEXT = [
+  "São Paulo",
+  "O'Brien & Sons",
+  "naïve café",
+  "Zürich",
+  "東京",
+  "Ångström",
+  "x",
+  "São Tomé and Príncipe",
+  "déjà vu",
+  "Dvořák",
+];
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -461,7 +513,10 @@ const BY_NAME: Array<[RegExp, (f: Faker, rng: Rng) => string]> = [
   [/(^id$|_id$|Id$|identifier|key)/, (_f, rng) => `${ALNUM[rng.int(0, 25)]}${rng.int(1000, 99999)}`],
   [/(query|search|keyword|term|topic|subject|tag|category)/i, (f, rng) => f.word.words(rng.int(1, 3))],
   [/(title|headline)/i, (f) => f.book.title()],
-  [/(message|text|content|body|note|comment|description|observation|contents|prompt|data)/i, (f) => f.company.catchPhrase()],
+  [
+    /(message|text|content|body|note|comment|description|observation|contents|prompt|data)/i,
+    (f) => f.company.catchPhrase(),
+  ],
   [/(type|kind|mode|status|level|format|sort)/i, (f) => f.word.adjective()],
   [/(product|item)/i, (f) => f.commerce.productName()],
   [/(pattern|glob)/i, (f) => `*.${f.system.fileExt()}`],
@@ -481,7 +536,12 @@ function inBounds(s: Schema, v: number): boolean {
   if (typeof s.exclusiveMaximum === "number" && v >= s.exclusiveMaximum) return false;
   if (s.exclusiveMinimum === true && typeof s.minimum === "number" && v <= s.minimum) return false;
   if (s.exclusiveMaximum === true && typeof s.maximum === "number" && v >= s.maximum) return false;
-  if (typeof s.multipleOf === "number" && s.multipleOf > 0 && Math.abs(v / s.multipleOf - Math.round(v / s.multipleOf)) > 1e-9) return false;
+  if (
+    typeof s.multipleOf === "number" &&
+    s.multipleOf > 0 &&
+    Math.abs(v / s.multipleOf - Math.round(v / s.multipleOf)) > 1e-9
+  )
+    return false;
   return true;
 }
 

@@ -74,7 +74,9 @@ export function mergeSchemas(a: Schema, b: Schema): Schema {
         out.type = intersectTypes(prev, value);
         break;
       case "enum":
-        out.enum = (prev as unknown[]).filter((v) => (value as unknown[]).some((w) => JSON.stringify(w) === JSON.stringify(v)));
+        out.enum = (prev as unknown[]).filter((v) =>
+          (value as unknown[]).some((w) => JSON.stringify(w) === JSON.stringify(v)),
+        );
         break;
       case "additionalProperties":
         out.additionalProperties = prev === false || value === false ? false : value;
@@ -103,7 +105,8 @@ function intersectTypes(a: unknown, b: unknown): unknown {
   const left = list(a);
   const right = list(b);
   const both = left.filter((t) => right.includes(t) || (t === "integer" && right.includes("number")));
-  for (const t of right) if (t === "integer" && left.includes("number") && !both.includes("integer")) both.push("integer");
+  for (const t of right)
+    if (t === "integer" && left.includes("number") && !both.includes("integer")) both.push("integer");
   return both.length === 1 ? both[0] : both;
 }
 

@@ -1,9 +1,15 @@
 import type { McpTool } from "../core/toolset.js";
-import { intentOf, plural, primaryKey, singular, type IntentKind } from "./phrasing.js";
+import { type IntentKind, intentOf, plural, primaryKey, singular } from "./phrasing.js";
 import { isObject, type Schema } from "./schema-walk.js";
 import { humanize } from "./text.js";
 
-const PAST: Record<Exclude<IntentKind, "do">, string> = { find: "Found", show: "Fetched", add: "Added", remove: "Deleted", change: "Updated" };
+const PAST: Record<Exclude<IntentKind, "do">, string> = {
+  find: "Found",
+  show: "Fetched",
+  add: "Added",
+  remove: "Deleted",
+  change: "Updated",
+};
 /** Output fields that carry a sentence about the call, never data of their own. */
 const SENTENCE_KEY = /^(message|msg|status_?text|detail|details|summary|info|note)$/i;
 /** Output text that, after a state-changing call, is the server's word on it: a confirmation, never a sentence from a pool. */
@@ -23,7 +29,8 @@ export function confirmation(tool: McpTool, args: Record<string, unknown>): stri
   const key = primaryKey(tool, args);
   const value = key !== undefined ? args[key] : undefined;
   const noun = key !== undefined ? nounOf(key) : "";
-  if (Array.isArray(value) && noun && !NOMINAL.test(noun)) return `${PAST[intent.kind]} ${value.length} ${plural(noun, value.length)}.`;
+  if (Array.isArray(value) && noun && !NOMINAL.test(noun))
+    return `${PAST[intent.kind]} ${value.length} ${plural(noun, value.length)}.`;
   if (typeof value === "string" && value.length <= 60 && !/\n/.test(value)) return `${PAST[intent.kind]} "${value}".`;
   return `${PAST[intent.kind]} ${intent.object}.`;
 }
@@ -42,9 +49,15 @@ function nounOf(key: string): string {
  * one left: `contents` → `addedObservations`); a message (and, for a state-changing call, its text
  * reply) is a confirmation; a count counts the call's items.
  */
-export function alignWithCall(tool: McpTool, output: Record<string, unknown>, args: Record<string, unknown>): Record<string, unknown> {
+export function alignWithCall(
+  tool: McpTool,
+  output: Record<string, unknown>,
+  args: Record<string, unknown>,
+): Record<string, unknown> {
   const props = isObject(tool.outputSchema?.properties) ? (tool.outputSchema.properties as Record<string, Schema>) : {};
-  const inputProps = isObject(tool.inputSchema.properties) ? (tool.inputSchema.properties as Record<string, Schema>) : {};
+  const inputProps = isObject(tool.inputSchema.properties)
+    ? (tool.inputSchema.properties as Record<string, Schema>)
+    : {};
   const key = primaryKey(tool, args);
   const primary = key !== undefined ? args[key] : undefined;
   const changes = intentOf(tool).kind !== "find" && intentOf(tool).kind !== "show";
@@ -67,20 +80,32 @@ function itemKeys(schema: Schema | undefined): string[] {
   return items && isObject(items.properties) ? Object.keys(items.properties) : [];
 }
 
-function alignList(drawn: unknown[], keys: string[], args: Record<string, unknown>, inputProps: Record<string, Schema>): unknown[] | undefined {
+function alignList(
+  drawn: unknown[],
+  keys: string[],
+  args: Record<string, unknown>,
+  inputProps: Record<string, Schema>,
+): unknown[] | undefined {
   if (keys.length === 0) return undefined;
   // The list argument whose items share fields with the output's items (by schema, so an empty list counts too).
   const source = Object.entries(args).find(
-    ([name, a]) => Array.isArray(a) && a.every(isRecord) && [...itemKeys(inputProps[name]), ...a.flatMap((item) => Object.keys(item))].some((k) => keys.includes(k)),
+    ([name, a]) =>
+      Array.isArray(a) &&
+      a.every(isRecord) &&
+      [...itemKeys(inputProps[name]), ...a.flatMap((item) => Object.keys(item))].some((k) => keys.includes(k)),
   )?.[1] as Array<Record<string, unknown>> | undefined;
   if (!source) return undefined;
   return source.map((item, i) => {
-    const template = isRecord(drawn[i % Math.max(1, drawn.length)]) ? (drawn[i % drawn.length] as Record<string, unknown>) : {};
+    const template = isRecord(drawn[i % Math.max(1, drawn.length)])
+      ? (drawn[i % drawn.length] as Record<string, unknown>)
+      : {};
     const out: Record<string, unknown> = {};
     for (const k of keys) {
       if (k in item) out[k] = item[k];
       else {
-        const spare = Object.entries(item).filter(([ik, iv]) => !keys.includes(ik) && (!(k in template) || kindOf(iv) === kindOf(template[k])));
+        const spare = Object.entries(item).filter(
+          ([ik, iv]) => !keys.includes(ik) && (!(k in template) || kindOf(iv) === kindOf(template[k])),
+        );
         if (spare.length === 1) out[k] = spare[0]![1];
         else if (k in template) out[k] = template[k];
       }

@@ -1,6 +1,6 @@
 import type { McpTool } from "../core/toolset.js";
 import { describeResult, errorAdvice, errorReason } from "./answers.js";
-import { intentOf, labelled, LEXICON, listOf, primaryKey, valueWords, type Intent, type Piece } from "./phrasing.js";
+import { type Intent, intentOf, labelled, LEXICON, listOf, type Piece, primaryKey, valueWords } from "./phrasing.js";
 import type { Rng } from "./rng.js";
 import { humanize, labelOf, oneLine, purposeOf } from "./text.js";
 
@@ -106,10 +106,27 @@ const FRAMES: Frame[] = [
   { shape: "named", text: "{Core}{with} with {tool}." },
 ];
 
-const JOINERS: Array<{ text: string; held?: boolean }> = [{ text: " with {list}" }, { text: ", {list}" }, { text: " ({list})" }, { text: " using {list}" }, { text: "; {list}", held: true }, { text: " - {list}", held: true }];
-const CLOSERS: Array<{ text: string; held?: boolean }> = [{ text: "" }, { text: "" }, { text: "" }, { text: " Thanks!" }, { text: " Thank you." }, { text: " Cheers." }, { text: " Much appreciated.", held: true }, { text: " Ta.", held: true }];
+const JOINERS: Array<{ text: string; held?: boolean }> = [
+  { text: " with {list}" },
+  { text: ", {list}" },
+  { text: " ({list})" },
+  { text: " using {list}" },
+  { text: "; {list}", held: true },
+  { text: " - {list}", held: true },
+];
+const CLOSERS: Array<{ text: string; held?: boolean }> = [
+  { text: "" },
+  { text: "" },
+  { text: "" },
+  { text: " Thanks!" },
+  { text: " Thank you." },
+  { text: " Cheers." },
+  { text: " Much appreciated.", held: true },
+  { text: " Ta.", held: true },
+];
 
-const inSplit = <T extends { held?: boolean }>(items: T[], split: Split) => items.filter((i) => (split === "eval") === (i.held === true));
+const inSplit = <T extends { held?: boolean }>(items: T[], split: Split) =>
+  items.filter((i) => (split === "eval") === (i.held === true));
 const SELF_VERBS: Record<string, string> = { "show me": "see", "give me": "get", "pull up": "look at" };
 const PATH_LIKE = /(path|dir|folder|file|uri|url)/i;
 
@@ -117,7 +134,11 @@ const PATH_LIKE = /(path|dir|folder|file|uri|url)/i;
 function core(intent: Intent, x: Piece[] | undefined, xLabel: string, w: Wording, self: boolean): Piece[] {
   if (intent.kind === "do") {
     if (!x) return [intent.phrase];
-    const forms: Piece[][] = [[`${intent.phrase} for `, ...x], [`${intent.phrase}: `, ...x], [`${intent.phrase} with ${xLabel} `, ...x]];
+    const forms: Piece[][] = [
+      [`${intent.phrase} for `, ...x],
+      [`${intent.phrase}: `, ...x],
+      [`${intent.phrase} with ${xLabel} `, ...x],
+    ];
     return forms[w.target % forms.length]!;
   }
   const lexicon = LEXICON[intent.kind];
@@ -127,8 +148,15 @@ function core(intent: Intent, x: Piece[] | undefined, xLabel: string, w: Wording
   const prep = PATH_LIKE.test(xLabel) ? "at" : intent.kind === "find" ? "matching" : "for";
   const forms: Piece[][] =
     intent.kind === "find" || intent.kind === "remove" || intent.kind === "add"
-      ? [[`${verb} `, ...x], [`${verb} `, ...x], [`${verb} ${intent.object}${intent.kind === "find" ? " matching" : ":"} `, ...x]]
-      : [[`${verb} ${intent.object} ${prep} `, ...x], [`${verb} ${intent.object}, ${xLabel} `, ...x]];
+      ? [
+          [`${verb} `, ...x],
+          [`${verb} `, ...x],
+          [`${verb} ${intent.object}${intent.kind === "find" ? " matching" : ":"} `, ...x],
+        ]
+      : [
+          [`${verb} ${intent.object} ${prep} `, ...x],
+          [`${verb} ${intent.object}, ${xLabel} `, ...x],
+        ];
   return forms[w.target % forms.length]!;
 }
 
@@ -141,12 +169,20 @@ function requestPieces(tool: McpTool, args: Record<string, unknown>, w: Wording)
   const others = Object.keys(args).filter((k) => k !== key);
   const frames = w.named
     ? FRAMES.filter((f) => f.shape === "named")
-    : inSplit(FRAMES, w.split).filter((f) => f.shape !== "named" && fits(f, intent, x !== undefined) && !(f.kinds?.includes("add") && !isFactual(args[key ?? ""])));
+    : inSplit(FRAMES, w.split).filter(
+        (f) =>
+          f.shape !== "named" &&
+          fits(f, intent, x !== undefined) &&
+          !(f.kinds?.includes("add") && !isFactual(args[key ?? ""])),
+      );
   const frame = frames[w.frame % frames.length]!;
   const joiner = inSplit(JOINERS, w.split)[w.joiner % inSplit(JOINERS, w.split).length]!.text;
   const closers = inSplit(CLOSERS, w.split);
   const closer = frame.noCloser ? "" : closers[w.closer % closers.length]!.text;
-  const withPieces = others.length > 0 ? splitAt(joiner, "{list}", listOf(others.map((k) => labelled(labelOf(tool, k), args[k], w.quote)))) : [];
+  const withPieces =
+    others.length > 0
+      ? splitAt(joiner, "{list}", listOf(others.map((k) => labelled(labelOf(tool, k), args[k], w.quote))))
+      : [];
   const corePieces = core(intent, x, xLabel, w, frame.self === true);
   const out: Piece[] = [];
   for (const part of frame.text.split(/(\{\w+\})/)) {
@@ -170,7 +206,8 @@ function fits(f: Frame, intent: Intent, hasX: boolean): boolean {
 }
 
 /** A value that states facts (objects, or a list of them): "Ada, a person, with observations …". */
-const isFactual = (v: unknown) => (Array.isArray(v) ? v.length > 0 && v.every((i) => i && typeof i === "object") : !!v && typeof v === "object");
+const isFactual = (v: unknown) =>
+  Array.isArray(v) ? v.length > 0 && v.every((i) => i && typeof i === "object") : !!v && typeof v === "object";
 
 function splitAt(text: string, slot: string, fill: Piece[]): Piece[] {
   const [head, tail] = text.split(slot) as [string, string];
@@ -190,7 +227,9 @@ function withNoise(pieces: Piece[], w: Wording): string {
   const typo = mode >= 12 && mode < 20;
   const texts = pieces.map((p) => (typeof p === "string" ? (lower ? p.toLowerCase() : p) : p));
   if (typo) {
-    const words = texts.flatMap((p, i) => (typeof p === "string" ? [...p.matchAll(/[a-z]{4,}/g)].map((m) => ({ i, at: m.index })) : []));
+    const words = texts.flatMap((p, i) =>
+      typeof p === "string" ? [...p.matchAll(/[a-z]{4,}/g)].map((m) => ({ i, at: m.index })) : [],
+    );
     const pick = words[w.noise % Math.max(1, words.length)];
     if (pick) {
       const s = texts[pick.i] as string;
@@ -209,7 +248,13 @@ export function renderRequest(tool: McpTool, args: Record<string, unknown>, w: W
 }
 
 /** The plain verb of each intent, for answers ("I tried to look up …"). */
-const PLAIN: Record<Exclude<Intent["kind"], "do">, string> = { find: "look up", show: "get", add: "add", remove: "remove", change: "update" };
+const PLAIN: Record<Exclude<Intent["kind"], "do">, string> = {
+  find: "look up",
+  show: "get",
+  add: "add",
+  remove: "remove",
+  change: "update",
+};
 
 /** What the call acted on, in words: the main argument's value when it is short plain text. */
 function subjectOf(tool: McpTool, args: Record<string, unknown>): string | undefined {
@@ -222,7 +267,8 @@ function subjectOf(tool: McpTool, args: Record<string, unknown>): string | undef
 /** The answer after a successful call: what happened, in words, from the result itself (for a change, from the call). */
 export function renderAnswer(tool: McpTool, result: string, w: Wording, args: Record<string, unknown> = {}): string {
   const intent = intentOf(tool);
-  if (intent.kind === "add" || intent.kind === "remove" || intent.kind === "change") return changeAnswer(tool, intent.kind, result, w, args);
+  if (intent.kind === "add" || intent.kind === "remove" || intent.kind === "change")
+    return changeAnswer(tool, intent.kind, result, w, args);
   const summary = describeResult(result);
   const subject = subjectOf(tool, args);
   const target = subject ? `${intent.object} for ${subject}` : intent.object;
@@ -251,13 +297,25 @@ const REF_NAME = /(name|id)$/i;
 function actedOn(value: unknown): Acted | undefined {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) return undefined;
-  if (list.every((v) => typeof v === "string" || typeof v === "number")) return { items: list.map(String), relations: false, owners: false };
+  if (list.every((v) => typeof v === "string" || typeof v === "number"))
+    return { items: list.map(String), relations: false, owners: false };
   if (!list.every((v) => v && typeof v === "object" && !Array.isArray(v))) return undefined;
   const objects = list as Array<Record<string, unknown>>;
   if (objects.every((o) => typeof o.from === "string" && typeof o.to === "string")) {
-    return { items: objects.map((o) => [o.from, Object.entries(o).find(([k, v]) => /relation|type/i.test(k) && typeof v === "string")?.[1], o.to]).map(([a, r, b]) => (r ? `${a} ${humanize(String(r))} ${b}` : `${a} and ${b}`)), relations: true, owners: false };
+    return {
+      items: objects
+        .map((o) => [
+          o.from,
+          Object.entries(o).find(([k, v]) => /relation|type/i.test(k) && typeof v === "string")?.[1],
+          o.to,
+        ])
+        .map(([a, r, b]) => (r ? `${a} ${humanize(String(r))} ${b}` : `${a} and ${b}`)),
+      relations: true,
+      owners: false,
+    };
   }
-  const key = Object.keys(objects[0]!).find((k) => OWN_NAME.test(k)) ?? Object.keys(objects[0]!).find((k) => REF_NAME.test(k));
+  const key =
+    Object.keys(objects[0]!).find((k) => OWN_NAME.test(k)) ?? Object.keys(objects[0]!).find((k) => REF_NAME.test(k));
   if (!key || !objects.every((o) => typeof o[key] === "string")) return undefined;
   return { items: objects.map((o) => o[key] as string), relations: false, owners: !OWN_NAME.test(key) };
 }
@@ -276,7 +334,13 @@ function itemList(items: string[]): string {
  * added Ann and Bob", "Removed the relation Ann knows Bob"); a result that names fewer than were
  * sent says which were already there. Never a listing read back as "found".
  */
-function changeAnswer(tool: McpTool, kind: ChangeKind, result: string, w: Wording, args: Record<string, unknown>): string {
+function changeAnswer(
+  tool: McpTool,
+  kind: ChangeKind,
+  result: string,
+  w: Wording,
+  args: Record<string, unknown>,
+): string {
   const key = primaryKey(tool, args);
   const value = key !== undefined ? args[key] : undefined;
   if (Array.isArray(value) && value.length === 0) return `There was nothing to ${PLAIN[kind]}, so nothing changed.`;
@@ -284,18 +348,29 @@ function changeAnswer(tool: McpTool, kind: ChangeKind, result: string, w: Wordin
   const object = intentOf(tool).object;
   let forms: string[];
   if (!acted) {
-    forms = { add: ["Done, it's saved.", "Saved.", "I've recorded that."], remove: ["Done, it's removed.", "Removed.", "I deleted it."], change: ["Done, it's updated.", "Updated.", "The change is made."] }[kind];
+    forms = {
+      add: ["Done, it's saved.", "Saved.", "I've recorded that."],
+      remove: ["Done, it's removed.", "Removed.", "I deleted it."],
+      change: ["Done, it's updated.", "Updated.", "The change is made."],
+    }[kind];
   } else {
     const s = itemList(acted.items);
     const n = acted.items.length;
     if (acted.owners) {
       const prep = kind === "remove" ? "from" : "for";
-      forms = [`I've ${PAST_OF[kind]} the ${object} ${prep} ${s}.`, `Done: the ${object} ${prep} ${s} ${kind === "remove" ? "are gone" : "are saved"}.`];
+      forms = [
+        `I've ${PAST_OF[kind]} the ${object} ${prep} ${s}.`,
+        `Done: the ${object} ${prep} ${s} ${kind === "remove" ? "are gone" : "are saved"}.`,
+      ];
     } else if (acted.relations) {
       const noun = n === 1 ? "relation" : "relations";
       forms = {
         add: [`I've noted that ${s}.`, `Recorded: ${s}.`, `Done, the ${noun} ${s} ${be(n)} saved.`],
-        remove: [`Removed the ${noun} ${s}.`, `Done, the ${noun} ${s} ${be(n)} gone.`, `I've deleted the ${noun} ${s}.`],
+        remove: [
+          `Removed the ${noun} ${s}.`,
+          `Done, the ${noun} ${s} ${be(n)} gone.`,
+          `I've deleted the ${noun} ${s}.`,
+        ],
         change: [`I've updated the ${noun} ${s}.`, `Updated: ${s}.`],
       }[kind];
     } else {
@@ -307,8 +382,10 @@ function changeAnswer(tool: McpTool, kind: ChangeKind, result: string, w: Wordin
     }
     if (kind === "add" && !acted.relations && !acted.owners) {
       const skipped = alreadyThere(result, acted.items);
-      if (skipped.length > 0 && skipped.length < n) return `I've added ${itemList(acted.items.filter((i) => !skipped.includes(i)))}; ${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there.`;
-      if (skipped.length === n) return `${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there, so nothing changed.`;
+      if (skipped.length > 0 && skipped.length < n)
+        return `I've added ${itemList(acted.items.filter((i) => !skipped.includes(i)))}; ${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there.`;
+      if (skipped.length === n)
+        return `${itemList(skipped)} ${skipped.length === 1 ? "was" : "were"} already there, so nothing changed.`;
     }
   }
   const head = forms[w.answer % forms.length]!;
@@ -329,19 +406,37 @@ function alreadyThere(result: string, items: string[]): string[] {
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return [];
   const list = Object.values(parsed as Record<string, unknown>).find((v): v is unknown[] => Array.isArray(v));
   if (!list) return [];
-  const named = new Set(list.map((v) => (v && typeof v === "object" ? Object.values(v as Record<string, unknown>).find((x) => typeof x === "string" && items.includes(x)) : v)).filter((v): v is string => typeof v === "string"));
+  const named = new Set(
+    list
+      .map((v) =>
+        v && typeof v === "object"
+          ? Object.values(v as Record<string, unknown>).find((x) => typeof x === "string" && items.includes(x))
+          : v,
+      )
+      .filter((v): v is string => typeof v === "string"),
+  );
   return items.filter((i) => !named.has(i));
 }
 
 /** What a plain-text result adds to the answer: nothing for JSON or a bare confirmation, else the result in words. */
 function resultSays(result: string): string {
   const text = result.trim();
-  if (text === "" || /^[[{]/.test(text) || /^(successfully|success|done|ok|added|created|deleted|removed|updated|saved)\b/i.test(text)) return "";
+  if (
+    text === "" ||
+    /^[[{]/.test(text) ||
+    /^(successfully|success|done|ok|added|created|deleted|removed|updated|saved)\b/i.test(text)
+  )
+    return "";
   return describeResult(text);
 }
 
 /** The answer after an error result: what failed, why in short, and what to do; no invented data. */
-export function renderErrorAnswer(tool: McpTool, error: string, w: Wording, args: Record<string, unknown> = {}): string {
+export function renderErrorAnswer(
+  tool: McpTool,
+  error: string,
+  w: Wording,
+  args: Record<string, unknown> = {},
+): string {
   const intent = intentOf(tool);
   const reason = errorReason(error);
   const key = primaryKey(tool, args);
@@ -364,13 +459,21 @@ export function renderClarifyingQuestion(tool: McpTool, missing: string, w: Word
   const about = hint && hint.replace(/[.?!]+$/, "").toLowerCase() !== label ? ` (${hint.replace(/[.?!]+$/, "")})` : "";
   const intent = intentOf(tool);
   const action = intent.kind === "do" ? intent.phrase : `${PLAIN[intent.kind]} ${intent.object}`;
-  const forms = [`Sure. Which ${label} should I use${about}?`, `I can ${action} for you. What ${label} do you want${about}?`, `Happy to help. Could you tell me the ${label}${about}?`];
+  const forms = [
+    `Sure. Which ${label} should I use${about}?`,
+    `I can ${action} for you. What ${label} do you want${about}?`,
+    `Happy to help. Could you tell me the ${label}${about}?`,
+  ];
   return forms[w.answer % forms.length]!;
 }
 
 /** A request that fits two tools, for toolsets where no tool has a required argument. */
 export function renderVagueRequest(topic: string, w: Wording): string {
-  const forms = [`Can you help me with ${topic}?`, `I need a hand with ${topic}.`, `Could you sort out ${topic}, please?`];
+  const forms = [
+    `Can you help me with ${topic}?`,
+    `I need a hand with ${topic}.`,
+    `Could you sort out ${topic}, please?`,
+  ];
   const closers = inSplit(CLOSERS, w.split);
   return forms[w.frame % forms.length]! + closers[w.closer % closers.length]!.text;
 }
@@ -390,8 +493,10 @@ export function renderOffer(tool: McpTool): string {
 }
 
 const SYSTEM_FORMS: Array<(lines: string, server: string) => string> = [
-  (l) => `You are a helpful assistant that can call tools.\nTools:\n${l}\nCall a tool when the request needs one, answer directly otherwise, and ask when a required detail is missing.`,
-  (l, s) => `You are an assistant connected to the ${s} tools.\n${l}\nUse a tool only when it is needed. If something required is missing, ask one question.`,
+  (l) =>
+    `You are a helpful assistant that can call tools.\nTools:\n${l}\nCall a tool when the request needs one, answer directly otherwise, and ask when a required detail is missing.`,
+  (l, s) =>
+    `You are an assistant connected to the ${s} tools.\n${l}\nUse a tool only when it is needed. If something required is missing, ask one question.`,
   (l) => `Available tools:\n${l}\nAnswer the user. Call a tool when it helps; never invent tool results.`,
   (l) => `You help users by calling the tools below when their request needs them.\n${l}`,
 ];

@@ -1,11 +1,11 @@
 import { redactSecrets as redactAll } from "../core/redact.js";
 import type { McpTool } from "../core/toolset.js";
-import { ArgGenerator } from "./schema-args.js";
 import type { Rng } from "./rng.js";
-import { Grounding } from "./values/grounding.js";
-import { alignWithCall, confirmation } from "./stub-result.js";
 import type { ResultSource } from "./sample.js";
+import { ArgGenerator } from "./schema-args.js";
+import { alignWithCall, confirmation } from "./stub-result.js";
 import { formatValue } from "./text.js";
+import { Grounding } from "./values/grounding.js";
 
 /** A tool result as the tool message carries it. */
 export interface ToolResult {
@@ -21,13 +21,20 @@ export const MAX_RESULT_CHARS = 2000;
 export function resultText(result: { content?: unknown; structuredContent?: unknown }): string {
   const parts: string[] = [];
   for (const item of Array.isArray(result.content) ? result.content : []) {
-    const c = item as { type?: string; text?: string; mimeType?: string; uri?: string; resource?: { uri?: string; text?: string } };
+    const c = item as {
+      type?: string;
+      text?: string;
+      mimeType?: string;
+      uri?: string;
+      resource?: { uri?: string; text?: string };
+    };
     if (c.type === "text" && typeof c.text === "string") parts.push(c.text);
     else if (c.type === "image" || c.type === "audio") parts.push(`[${c.type}: ${c.mimeType ?? "binary"}]`);
     else if (c.type === "resource") parts.push(c.resource?.text ?? `[resource: ${c.resource?.uri ?? ""}]`);
     else if (c.type === "resource_link") parts.push(`[resource link: ${c.uri ?? ""}]`);
   }
-  if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent));
+  if (parts.length === 0 && result.structuredContent !== undefined)
+    parts.push(JSON.stringify(result.structuredContent));
   return clip(parts.join("\n"));
 }
 
@@ -83,7 +90,8 @@ export function transientError(rng: Rng): ToolResult {
 }
 
 /** A first line that opens with an error word: "Error: …", "ERROR …", "Exception: …", "Traceback (most recent call last)", "Failed to …". */
-const ERROR_LINE = /^\s*(?:\[(?:error|err|fatal)\]|(?:error|err|fatal)\s*(?:[:!\-—]|\d+\b)|[\w.]*(?:error|exception)\s*:|traceback \(most recent call last\)|failed\b|failure\b|unable to\b|could not\b|permission denied\b|access denied\b)/i;
+const ERROR_LINE =
+  /^\s*(?:\[(?:error|err|fatal)\]|(?:error|err|fatal)\s*(?:[:!\-—]|\d+\b)|[\w.]*(?:error|exception)\s*:|traceback \(most recent call last\)|failed\b|failure\b|unable to\b|could not\b|permission denied\b|access denied\b)/i;
 
 /**
  * Whether a result's text reports a failure although the server did not set `isError`: an error
@@ -99,7 +107,14 @@ export function looksLikeError(text: string): boolean {
     if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
     if (json.success === false || json.ok === false || json.status === "error" || json.status === "failed") return true;
     const error = json.error ?? json.errors;
-    return error !== undefined && error !== null && error !== false && !(Array.isArray(error) && error.length === 0) && !("result" in json) && !("data" in json);
+    return (
+      error !== undefined &&
+      error !== null &&
+      error !== false &&
+      !(Array.isArray(error) && error.length === 0) &&
+      !("result" in json) &&
+      !("data" in json)
+    );
   } catch {
     return false;
   }

@@ -31,11 +31,17 @@ export function callMatches(
     const inActual = key in actual.arguments;
     if (!inExpected) {
       if (!propSchema && schema?.properties) return false;
-      if (!("default" in (propSchema ?? {})) || !valuesEqual(propSchema!.default, actual.arguments[key], propSchema)) return false;
+      if (!("default" in (propSchema ?? {})) || !valuesEqual(propSchema!.default, actual.arguments[key], propSchema))
+        return false;
       continue;
     }
     if (!inActual) {
-      if (!propSchema || !("default" in propSchema) || !valuesEqual(propSchema.default, expected.arguments[key], propSchema)) return false;
+      if (
+        !propSchema ||
+        !("default" in propSchema) ||
+        !valuesEqual(propSchema.default, expected.arguments[key], propSchema)
+      )
+        return false;
       continue;
     }
     const options = [expected.arguments[key], ...(expected.acceptable?.[key] ?? [])];

@@ -1,6 +1,6 @@
 import type { BenchmarkReport, ModelRun } from "./benchmark.js";
 import { arrow, escapeMd, fmt, mermaidLabel, signed, table } from "./markdown.js";
-import { METRICS, THRESHOLDS, type MetricName, type Metrics } from "./metrics.js";
+import { type MetricName, METRICS, type Metrics, THRESHOLDS } from "./metrics.js";
 
 const HEADLINE: MetricName[] = ["toolSelectionAccuracy", "argumentAccuracy", "toolCallParseRate"];
 const SHORT: Record<MetricName, string> = {
@@ -33,9 +33,23 @@ export function benchmarkMarkdown(report: BenchmarkReport): string {
     "",
   ];
   if (report.comparison) {
-    lines.push(`## ${report.decoding} vs ${report.comparison.decoding} decoding`, "", sideBySide(report, report.comparison), "");
+    lines.push(
+      `## ${report.decoding} vs ${report.comparison.decoding} decoding`,
+      "",
+      sideBySide(report, report.comparison),
+      "",
+    );
   }
-  lines.push("## Per tool", "", groupTable(report.perTool, "tool"), "", "## Per scenario", "", groupTable(report.perScenario, "scenario"), "");
+  lines.push(
+    "## Per tool",
+    "",
+    groupTable(report.perTool, "tool"),
+    "",
+    "## Per scenario",
+    "",
+    groupTable(report.perScenario, "scenario"),
+    "",
+  );
   lines.push("## Latency (ms per prompt)", "", latencyTable(report), "");
   const t = report.throughput;
   lines.push(
@@ -52,7 +66,11 @@ function metricsTable(report: BenchmarkReport): string {
     const t = THRESHOLDS[m];
     const v = report.metrics[m];
     const interval = report.deltaIntervals[m];
-    const status = report.regressions.includes(m) ? "✗ regressed" : t !== undefined && v !== null && v < t ? "✗ below threshold" : "✓";
+    const status = report.regressions.includes(m)
+      ? "✗ regressed"
+      : t !== undefined && v !== null && v < t
+        ? "✗ below threshold"
+        : "✓";
     return [
       m,
       fmt(v),
@@ -92,7 +110,10 @@ function latencyTable(report: BenchmarkReport): string {
   ];
   return table(
     ["", "min", "p50", "p95", "p99", "max", "mean"],
-    rows.map(([name, d]) => [name, ...(d ? [d.min, d.p50, d.p95, d.p99, d.max, d.mean].map((x) => x.toFixed(1)) : ["–", "–", "–", "–", "–", "–"])]),
+    rows.map(([name, d]) => [
+      name,
+      ...(d ? [d.min, d.p50, d.p95, d.p99, d.max, d.mean].map((x) => x.toFixed(1)) : ["–", "–", "–", "–", "–", "–"]),
+    ]),
   );
 }
 

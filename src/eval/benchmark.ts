@@ -1,13 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { badInput } from "../core/errors.js";
 import { loadBackend, type LoadBackendOptions } from "../models/load.js";
-import { pairedBootstrap, type DeltaInterval } from "./bootstrap.js";
-import { evaluate, openExecutor, prepare, type EvalInputs, type Prepared } from "./engine.js";
 import { benchmarkMarkdown } from "./benchmark-md.js";
-import { METRICS, THRESHOLDS, type Contributions, type MetricName } from "./metrics.js";
-import { measure, summarise, type Measurement, type RunSummary } from "./report.js";
+import { type DeltaInterval, pairedBootstrap } from "./bootstrap.js";
+import { type EvalInputs, evaluate, openExecutor, prepare, type Prepared } from "./engine.js";
+import { type Contributions, type MetricName, METRICS, THRESHOLDS } from "./metrics.js";
+import { measure, type Measurement, type RunSummary, summarise } from "./report.js";
 
 export type Decoding = "free" | "constrained" | "both";
 export type Gate = "absolute" | "significant";
@@ -74,7 +75,9 @@ interface BaselineData {
  */
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkReport> {
   const prepared = await prepare(options);
-  const baselineFile = options.baseline ? await readBaseline(options.baseline, prepared, Boolean(options.allowMismatch)) : undefined;
+  const baselineFile = options.baseline
+    ? await readBaseline(options.baseline, prepared, Boolean(options.allowMismatch))
+    : undefined;
   const decoding = options.decoding ?? "free";
   const modes: Array<"free" | "constrained"> = decoding === "both" ? ["free", "constrained"] : [decoding];
   const measured: ModelRun[] = [];
@@ -87,9 +90,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     baseline = { ...run, toolsetHash: prepared.toolsFile.toolsetHash, evalSetHash: prepared.evalSet.hash };
     baselineSource = "--baseline-model";
   }
-  const tolerance = Object.fromEntries(METRICS.map((m) => [m, options.tolerance?.[m] ?? DEFAULT_TOLERANCE])) as Record<MetricName, number>;
+  const tolerance = Object.fromEntries(METRICS.map((m) => [m, options.tolerance?.[m] ?? DEFAULT_TOLERANCE])) as Record<
+    MetricName,
+    number
+  >;
   const gate = options.gate ?? "absolute";
-  const comparison = baseline ? compare(primary, baseline, tolerance, gate, options) : { deltas: {}, deltaIntervals: {}, regressions: [] };
+  const comparison = baseline
+    ? compare(primary, baseline, tolerance, gate, options)
+    : { deltas: {}, deltaIntervals: {}, regressions: [] };
   const reportDir = options.reportDir ?? join(options.workdir, "reports");
   const files = { json: join(reportDir, "benchmark.json"), md: join(reportDir, "benchmark.md") };
   const report: BenchmarkReport = {
@@ -113,8 +121,17 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   return report;
 }
 
-async function measureModel(model: string, decoding: "free" | "constrained", options: BenchmarkOptions, prepared: Prepared): Promise<ModelRun> {
-  const backend = await loadBackend(model, { seed: options.seed ?? 0, ...options.backendOptions, constrained: decoding === "constrained" });
+async function measureModel(
+  model: string,
+  decoding: "free" | "constrained",
+  options: BenchmarkOptions,
+  prepared: Prepared,
+): Promise<ModelRun> {
+  const backend = await loadBackend(model, {
+    seed: options.seed ?? 0,
+    ...options.backendOptions,
+    constrained: decoding === "constrained",
+  });
   const started = performance.now();
   try {
     const open = await openExecutor(options, prepared);
@@ -140,7 +157,8 @@ export function compare(
   gate: Gate,
   options: { seed?: number; bootstrapResamples?: number } = {},
 ): Pick<BenchmarkReport, "deltas" | "deltaIntervals" | "regressions"> {
-  const byId = (runs: readonly RunSummary[]) => new Map<string, Contributions>(runs.map((r) => [r.id, r.contributions]));
+  const byId = (runs: readonly RunSummary[]) =>
+    new Map<string, Contributions>(runs.map((r) => [r.id, r.contributions]));
   const deltaIntervals = pairedBootstrap(byId(current.runs), byId(baseline.runs), {
     seed: options.seed ?? 0,
     resamples: options.bootstrapResamples ?? 1000,
@@ -150,7 +168,8 @@ export function compare(
   for (const m of METRICS) {
     const now = current.metrics[m];
     const before = baseline.metrics[m];
-    const delta = now === null || before === null || before === undefined ? null : Math.round((now - before) * 1e6) / 1e6;
+    const delta =
+      now === null || before === null || before === undefined ? null : Math.round((now - before) * 1e6) / 1e6;
     deltas[m] = delta;
     if (delta === null || delta >= -tolerance[m]) continue;
     const interval = deltaIntervals[m];
@@ -165,10 +184,16 @@ async function readBaseline(path: string, prepared: Prepared, allowMismatch: boo
   try {
     data = JSON.parse(await readFile(path, "utf8")) as Partial<BaselineData>;
   } catch (error) {
-    throw badInput(`--baseline ${path}: cannot read it as JSON (${(error as Error).message})`, "pass a reports/benchmark.json from an earlier run");
+    throw badInput(
+      `--baseline ${path}: cannot read it as JSON (${(error as Error).message})`,
+      "pass a reports/benchmark.json from an earlier run",
+    );
   }
   if (!data || typeof data.metrics !== "object" || !Array.isArray(data.runs)) {
-    throw badInput(`--baseline ${path}: /metrics or /runs is missing`, "pass a reports/benchmark.json written by `mcp-forge benchmark`");
+    throw badInput(
+      `--baseline ${path}: /metrics or /runs is missing`,
+      "pass a reports/benchmark.json written by `mcp-forge benchmark`",
+    );
   }
   if (!allowMismatch) {
     if (data.toolsetHash !== prepared.toolsFile.toolsetHash) {

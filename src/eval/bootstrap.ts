@@ -1,4 +1,4 @@
-import { METRICS, round, type Contributions, type MetricName } from "./metrics.js";
+import { type Contributions, type MetricName, METRICS, round } from "./metrics.js";
 import { percentile, seededRandom } from "./stats.js";
 
 export interface DeltaInterval {
@@ -25,16 +25,30 @@ export function pairedBootstrap(
   const out: Partial<Record<MetricName, DeltaInterval>> = {};
   const draws: number[][] = Array.from({ length: resamples }, () => ids.map(() => Math.floor(random() * ids.length)));
   for (const metric of METRICS) {
-    const point = ratioDelta(pairs, pairs.map((_, i) => i), metric);
+    const point = ratioDelta(
+      pairs,
+      pairs.map((_, i) => i),
+      metric,
+    );
     if (point === undefined) continue;
-    const deltas = draws.map((d) => ratioDelta(pairs, d, metric)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const deltas = draws
+      .map((d) => ratioDelta(pairs, d, metric))
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
     out[metric] = { delta: round(point), low: round(percentile(deltas, 2.5)), high: round(percentile(deltas, 97.5)) };
   }
   return out;
 }
 
-function ratioDelta(pairs: ReadonlyArray<readonly [Contributions, Contributions]>, indices: readonly number[], metric: MetricName): number | undefined {
-  let cn = 0, cd = 0, bn = 0, bd = 0;
+function ratioDelta(
+  pairs: ReadonlyArray<readonly [Contributions, Contributions]>,
+  indices: readonly number[],
+  metric: MetricName,
+): number | undefined {
+  let cn = 0,
+    cd = 0,
+    bn = 0,
+    bd = 0;
   for (const i of indices) {
     const [c, b] = pairs[i]!;
     cn += c[metric][0];

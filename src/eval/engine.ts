@@ -1,15 +1,16 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+
 import { cliEntry } from "../cli/entry.js";
 import { compileToolSchema, type ValidateFunction } from "../core/json-schema.js";
 import { readToolsFile, type ToolsFile } from "../core/toolset.js";
 import { connectToServer, describeTarget, type ServerTarget } from "../mcp/connect.js";
-import { StubResponder, type Recording } from "../mcp/stub-server.js";
+import { type Recording, StubResponder } from "../mcp/stub-server.js";
 import type { ModelBackend } from "../models/types.js";
-import { McpExecutor, type ExecutePolicy, type ToolExecutor } from "./mcp-executor.js";
 import { runCase, type RunRecord } from "./loop.js";
-import { contributions, type Contributions } from "./metrics.js";
-import { readEvalSet, type EvalCase, type EvalSet } from "./samples.js";
+import { type ExecutePolicy, McpExecutor, type ToolExecutor } from "./mcp-executor.js";
+import { type Contributions, contributions } from "./metrics.js";
+import { type EvalCase, type EvalSet, readEvalSet } from "./samples.js";
 
 /** Where the model's calls run: a stub server built from tools.json and recorded results, or a real server. */
 export type CallTarget =
@@ -96,7 +97,12 @@ export async function openExecutor(inputs: EvalInputs, prepared: Prepared): Prom
 }
 
 /** The shell command that starts the stub server for these tools and recordings, through the CLI that is running. */
-export function stubCommand(toolsPath: string, data: readonly string[], stub: Extract<CallTarget, { kind: "stub" }>, seed: number): string {
+export function stubCommand(
+  toolsPath: string,
+  data: readonly string[],
+  stub: Extract<CallTarget, { kind: "stub" }>,
+  seed: number,
+): string {
   const args = [process.execPath, cliEntry(), "stub", "--tools", toolsPath, "--seed", String(seed)];
   for (const d of data) args.push("--data", d);
   if (stub.errorRate) args.push("--error-rate", String(stub.errorRate));

@@ -84,7 +84,13 @@ export async function runCase(evalCase: EvalCase, ctx: LoopContext): Promise<Run
     }
     engineMs += generation.timing.engineMs;
     const calls: CallRecord[] = generation.calls.map((c) => checkCall(c, ctx.validators));
-    turns.push({ raw: generation.raw, content: generation.content, attemptedCall: generation.attemptedCall, calls, timing: generation.timing });
+    turns.push({
+      raw: generation.raw,
+      content: generation.content,
+      attemptedCall: generation.attemptedCall,
+      calls,
+      timing: generation.timing,
+    });
     if (!generation.attemptedCall) {
       outcome = "answered";
       finalAnswer = generation.content;
@@ -164,7 +170,11 @@ class EarlyCalls {
   /** The next turn's messages, already rendered, when the reply was exactly the calls started early. */
   renderedAhead(content: string, calls: readonly CallRecord[]): ChatMessage[] | undefined {
     const ahead = this.ahead;
-    const same = ahead && content === "" && ahead.keys.length === calls.length && calls.every((c, i) => c.check === "ok" && callKey(c) === ahead.keys[i]);
+    const same =
+      ahead &&
+      content === "" &&
+      ahead.keys.length === calls.length &&
+      calls.every((c, i) => c.check === "ok" && callKey(c) === ahead.keys[i]);
     return same ? ahead.messages : undefined;
   }
 
@@ -199,13 +209,27 @@ function renderUpcoming(ctx: LoopContext): { onText?: () => void } {
 }
 
 /** The conversation after a reply with calls: the reply, then each call's result. */
-function withResults(messages: readonly ChatMessage[], turn: number, content: string, calls: readonly CallRecord[]): ChatMessage[] {
+function withResults(
+  messages: readonly ChatMessage[],
+  turn: number,
+  content: string,
+  calls: readonly CallRecord[],
+): ChatMessage[] {
   const ids = calls.map((_, i) => `call_${turn}_${i}`);
-  const toolCalls: ToolCall[] = calls.map((c, i) => ({ id: ids[i]!, type: "function", function: { name: c.name!, arguments: c.arguments as Record<string, unknown> } }));
+  const toolCalls: ToolCall[] = calls.map((c, i) => ({
+    id: ids[i]!,
+    type: "function",
+    function: { name: c.name!, arguments: c.arguments as Record<string, unknown> },
+  }));
   return [
     ...messages,
     { role: "assistant", content, tool_calls: toolCalls },
-    ...calls.map((c, i): ChatMessage => ({ role: "tool", tool_call_id: ids[i]!, name: c.name!, content: c.result!.content })),
+    ...calls.map((c, i): ChatMessage => ({
+      role: "tool",
+      tool_call_id: ids[i]!,
+      name: c.name!,
+      content: c.result!.content,
+    })),
   ];
 }
 
@@ -215,13 +239,22 @@ function checkCall(
   call: { name?: string; arguments?: unknown; text: string; error?: string },
   validators: ReadonlyMap<string, ValidateFunction>,
 ): CallRecord {
-  const base = { text: call.text, ...(call.name !== undefined ? { name: call.name } : {}), ...(call.arguments !== undefined ? { arguments: call.arguments } : {}) };
-  if (call.error || call.name === undefined) return { ...base, check: "unparseable", problem: call.error ?? "no tool name" };
+  const base = {
+    text: call.text,
+    ...(call.name !== undefined ? { name: call.name } : {}),
+    ...(call.arguments !== undefined ? { arguments: call.arguments } : {}),
+  };
+  if (call.error || call.name === undefined)
+    return { ...base, check: "unparseable", problem: call.error ?? "no tool name" };
   const validate = validators.get(call.name);
   if (!validate) return { ...base, check: "unknown_tool", problem: `unknown tool "${call.name}"` };
   if (!validate(call.arguments)) {
     const first = validate.errors?.[0];
-    return { ...base, check: "schema_invalid", problem: `arguments${first?.instancePath ?? ""} ${first?.message ?? "do not match the schema"}` };
+    return {
+      ...base,
+      check: "schema_invalid",
+      problem: `arguments${first?.instancePath ?? ""} ${first?.message ?? "do not match the schema"}`,
+    };
   }
   return { ...base, check: "ok" };
 }
@@ -245,7 +278,8 @@ export function hasRetryStorm(turns: readonly TurnRecord[]): boolean {
   return [...failing].some((k) => (counts.get(k) ?? 0) >= RETRY_STORM_REPEATS);
 }
 
-const ACKNOWLEDGES = /\b(error|errors|fail|failed|fails|failure|unable|could ?n[o']t|can ?n[o']t|cannot|not found|does ?n[o']t exist|does not exist|sorry|unfortunately|problem|issue|invalid|denied|unavailable|not available|try again|was ?n[o']t able|was not able|went wrong)\b/i;
+const ACKNOWLEDGES =
+  /\b(error|errors|fail|failed|fails|failure|unable|could ?n[o']t|can ?n[o']t|cannot|not found|does ?n[o']t exist|does not exist|sorry|unfortunately|problem|issue|invalid|denied|unavailable|not available|try again|was ?n[o']t able|was not able|went wrong)\b/i;
 
 /** After the last error result, a call succeeded, or the answer says something went wrong. */
 function recoveredOrAcknowledged(turns: readonly TurnRecord[], answer: string): boolean {

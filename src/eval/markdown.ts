@@ -16,16 +16,23 @@ export function codeBlock(text: string): string {
 
 /** A label safe inside a Mermaid string: no quotes, brackets or line breaks. */
 export function mermaidLabel(text: string): string {
-  return printable(text).replace(/["[\]\n\r`;]/g, " ").slice(0, 40) || "?";
-}
-
-export function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
-    "\n",
+  return (
+    printable(text)
+      .replace(/["[\]\n\r`;]/g, " ")
+      .slice(0, 40) || "?"
   );
 }
 
-export const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? "–" : x.toFixed(digits));
+export function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+export const fmt = (x: number | null | undefined, digits = 3) =>
+  x === null || x === undefined ? "–" : x.toFixed(digits);
 
 export function signed(x: number | null | undefined): string {
   if (x === null || x === undefined) return "–";

@@ -1,7 +1,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+import type { McpTool } from "../core/toolset.js";
 import type { McpConnection } from "../mcp/connect.js";
 import type { StubResponder } from "../mcp/stub-server.js";
-import type { McpTool } from "../core/toolset.js";
 
 export interface ToolResult {
   content: string;

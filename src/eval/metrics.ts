@@ -1,10 +1,10 @@
-import { METRICS, THRESHOLDS, type MetricName } from "../core/contract.js";
+import { type MetricName, METRICS, THRESHOLDS } from "../core/contract.js";
 import { callMatches } from "./argmatch.js";
 import type { RunRecord } from "./loop.js";
 import { receivedError } from "./loop.js";
 import type { EvalCase } from "./samples.js";
 
-export { METRICS, THRESHOLDS, type MetricName };
+export { type MetricName, METRICS, THRESHOLDS };
 
 /** A metric's value; null when no prompt of the set counts toward it. */
 export type Metrics = Record<MetricName, number | null>;
@@ -27,7 +27,11 @@ export type Contributions = Record<MetricName, [number, number]>;
  * - loopCompletionRate: of prompts that need a tool, the run made a call, got its result and ended with a final answer
  *   within the turn limit.
  */
-export function contributions(run: RunRecord, evalCase: EvalCase, schemas: ReadonlyMap<string, Record<string, unknown>>): Contributions {
+export function contributions(
+  run: RunRecord,
+  evalCase: EvalCase,
+  schemas: ReadonlyMap<string, Record<string, unknown>>,
+): Contributions {
   const needsTool = evalCase.expectedCalls.length > 0;
   const firstCalls = run.turns[0]?.calls ?? [];
   const parsedFirst = firstCalls.length > 0 && firstCalls.every((c) => c.check !== "unparseable");
@@ -92,18 +96,25 @@ export function sumContributions(list: readonly Contributions[]): Contributions 
 
 export function metricsOf(list: readonly Contributions[]): Metrics {
   const total = sumContributions(list);
-  return Object.fromEntries(METRICS.map((m) => [m, total[m][1] === 0 ? null : round(total[m][0] / total[m][1])])) as Metrics;
+  return Object.fromEntries(
+    METRICS.map((m) => [m, total[m][1] === 0 ? null : round(total[m][0] / total[m][1])]),
+  ) as Metrics;
 }
 
 export const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Metrics grouped by a key of each run (its expected tool, its scenario). */
-export function groupedMetrics<T extends { contributions: Contributions }>(runs: readonly T[], keyOf: (run: T) => string[]): Record<string, Metrics> {
+export function groupedMetrics<T extends { contributions: Contributions }>(
+  runs: readonly T[],
+  keyOf: (run: T) => string[],
+): Record<string, Metrics> {
   const groups = new Map<string, Contributions[]>();
   for (const run of runs) {
     for (const key of keyOf(run)) groups.set(key, [...(groups.get(key) ?? []), run.contributions]);
   }
-  return Object.fromEntries([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, metricsOf(v)]));
+  return Object.fromEntries(
+    [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, metricsOf(v)]),
+  );
 }
 
 /** Thresholds a set of metrics misses: metric → [value, threshold]. */

@@ -1,6 +1,13 @@
-import { groupedMetrics, metricsOf, thresholdFailures, type Contributions, type MetricName, type Metrics } from "./metrics.js";
-import { distribution, type Distribution } from "./stats.js";
-import { toolsOf, type ScoredRun } from "./engine.js";
+import { type ScoredRun, toolsOf } from "./engine.js";
+import {
+  type Contributions,
+  groupedMetrics,
+  type MetricName,
+  type Metrics,
+  metricsOf,
+  thresholdFailures,
+} from "./metrics.js";
+import { type Distribution, distribution } from "./stats.js";
 
 /** What a set of runs measured: every metric overall, per tool and per scenario, latency and throughput. */
 export interface Measurement {
@@ -61,7 +68,9 @@ export function measure(runs: readonly ScoredRun[], wallMs: number): Measurement
     latencyMs: distribution(runs.map((r) => r.loopMs)),
     latency: {
       firstTokenMs: distribution(firstTurns.map((t) => t.timing.firstTokenMs)),
-      toolCallMs: distribution(firstTurns.flatMap((t) => (t.timing.toolCallMs === undefined ? [] : [t.timing.toolCallMs]))),
+      toolCallMs: distribution(
+        firstTurns.flatMap((t) => (t.timing.toolCallMs === undefined ? [] : [t.timing.toolCallMs])),
+      ),
       loopMs: distribution(runs.map((r) => r.loopMs)),
     },
     throughput: {
@@ -101,8 +110,13 @@ export interface RunSummary {
 }
 
 export const summarise = (runs: readonly ScoredRun[]): RunSummary[] =>
-  runs.map((r) => ({ id: r.id, scenario: r.scenario, tools: toolsOf(r), outcome: r.outcome, contributions: r.contributions }));
-
+  runs.map((r) => ({
+    id: r.id,
+    scenario: r.scenario,
+    tools: toolsOf(r),
+    outcome: r.outcome,
+    contributions: r.contributions,
+  }));
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const rate = (count: number, ms: number) => (ms > 0 ? Math.round((count / (ms / 1000)) * 100) / 100 : 0);

@@ -81,10 +81,12 @@ function toCase(value: unknown, where: string, fallbackTools: FunctionTool[]): E
   const firstAssistant = messages.findIndex((m) => m.role === "assistant");
   if (firstAssistant < 0) throw badInput(`${where}: /messages has no assistant turn to compare with`);
   const prompt = messages.slice(0, firstAssistant);
-  if (!prompt.some((m) => m.role === "user")) throw badInput(`${where}: /messages has no user turn before the first assistant turn`);
+  if (!prompt.some((m) => m.role === "user"))
+    throw badInput(`${where}: /messages has no user turn before the first assistant turn`);
   const scenario = typeof sample.scenario === "string" ? sample.scenario : "standard";
   const isError = sample.resultIsError === true || scenario === "error";
-  const tools = Array.isArray(sample.tools) && sample.tools.length > 0 ? (sample.tools as FunctionTool[]) : fallbackTools;
+  const tools =
+    Array.isArray(sample.tools) && sample.tools.length > 0 ? (sample.tools as FunctionTool[]) : fallbackTools;
   return {
     id: typeof sample.id === "string" ? sample.id : where,
     scenario,
@@ -132,10 +134,14 @@ function toToolCall(value: unknown, where: string): ToolCall {
     try {
       args = JSON.parse(args);
     } catch {
-      throw badInput(`${where}/function/arguments: a string that is not JSON`, "run `mcp-forge qa --fix` to normalise it");
+      throw badInput(
+        `${where}/function/arguments: a string that is not JSON`,
+        "run `mcp-forge qa --fix` to normalise it",
+      );
     }
   }
-  if (!args || typeof args !== "object" || Array.isArray(args)) throw badInput(`${where}/function/arguments: expected a JSON object`);
+  if (!args || typeof args !== "object" || Array.isArray(args))
+    throw badInput(`${where}/function/arguments: expected a JSON object`);
   return {
     id: typeof c.id === "string" ? c.id : `call_${where}`,
     type: "function",

@@ -1,11 +1,12 @@
 import { join } from "node:path";
+
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { loadBackend, type LoadBackendOptions } from "../models/load.js";
 import type { ModelBackend } from "../models/types.js";
-import { evaluate, openExecutor, prepare, type EvalInputs, type ScoredRun } from "./engine.js";
+import { type EvalInputs, evaluate, openExecutor, prepare, type ScoredRun } from "./engine.js";
 import { codeBlock, escapeMd, fmt, table } from "./markdown.js";
 import { METRICS, THRESHOLDS } from "./metrics.js";
-import { measure, summarise, type Measurement, type RunSummary } from "./report.js";
+import { measure, type Measurement, type RunSummary, summarise } from "./report.js";
 
 export interface ValidationOptions extends EvalInputs {
   /** `--model`: a GGUF path or openai:<name>. */
@@ -38,7 +39,8 @@ export interface ValidationReport extends Measurement {
 /** Looped validation: every held-out prompt through model → call → result → answer; writes reports/validation.{json,md}. */
 export async function runValidation(options: ValidationOptions): Promise<ValidationReport> {
   const prepared = await prepare(options);
-  const backend = options.backend ?? (await loadBackend(options.model, { seed: options.seed ?? 0, ...options.backendOptions }));
+  const backend =
+    options.backend ?? (await loadBackend(options.model, { seed: options.seed ?? 0, ...options.backendOptions }));
   let runs: ScoredRun[];
   let target: string;
   const started = performance.now();
@@ -46,7 +48,10 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     const open = await openExecutor(options, prepared);
     target = open.description;
     try {
-      runs = await evaluate(backend, prepared, open.executor, { maxTurns: options.maxTurns, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      runs = await evaluate(backend, prepared, open.executor, {
+        maxTurns: options.maxTurns,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     } finally {
       await open.close();
     }
@@ -113,7 +118,9 @@ export function validationMarkdown(report: ValidationReport, runs: readonly Scor
     ),
     "",
   ];
-  const shown = report.transcripts ? runs : runs.filter((r) => r.outcome !== "answered" || r.retryStorm || r.ignoredError).slice(0, 20);
+  const shown = report.transcripts
+    ? runs
+    : runs.filter((r) => r.outcome !== "answered" || r.retryStorm || r.ignoredError).slice(0, 20);
   if (shown.length > 0) {
     lines.push(report.transcripts ? "## Transcripts" : "## Failed runs (first 20; --transcripts for all)", "");
     for (const run of shown) lines.push(...transcript(run), "");
@@ -122,13 +129,25 @@ export function validationMarkdown(report: ValidationReport, runs: readonly Scor
 }
 
 function transcript(run: ScoredRun): string[] {
-  const out = [`### ${escapeMd(run.id)} (${escapeMd(run.scenario)}): ${run.outcome}${run.retryStorm ? ", retry storm" : ""}${run.ignoredError ? ", ignored an error" : ""}`, ""];
+  const out = [
+    `### ${escapeMd(run.id)} (${escapeMd(run.scenario)}): ${run.outcome}${run.retryStorm ? ", retry storm" : ""}${run.ignoredError ? ", ignored an error" : ""}`,
+    "",
+  ];
   out.push(`expected: ${run.expectedTools.length ? run.expectedTools.map(escapeMd).join(", ") : "no tool"}`, "");
   run.turns.forEach((turn, i) => {
     out.push(`turn ${i + 1}, model:`, "", codeBlock(turn.raw || "(empty)"), "");
     for (const call of turn.calls) {
-      out.push(`- call ${escapeMd(call.name ?? "?")}: ${call.check}${call.problem ? ` (${escapeMd(call.problem)})` : ""}`);
-      if (call.result) out.push("", `  result (${call.result.source}${call.result.isError ? ", error" : ""}):`, "", codeBlock(call.result.content.slice(0, 2000)).replace(/^/gm, "  "), "");
+      out.push(
+        `- call ${escapeMd(call.name ?? "?")}: ${call.check}${call.problem ? ` (${escapeMd(call.problem)})` : ""}`,
+      );
+      if (call.result)
+        out.push(
+          "",
+          `  result (${call.result.source}${call.result.isError ? ", error" : ""}):`,
+          "",
+          codeBlock(call.result.content.slice(0, 2000)).replace(/^/gm, "  "),
+          "",
+        );
     }
   });
   return out;

@@ -1,17 +1,19 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+
 import { badInput, ForgeError } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { onShutdown } from "../core/shutdown.js";
+import { printable } from "../core/untrusted-text.js";
 import { VERSION } from "../core/version.js";
 import { ProcessTreeStdioTransport } from "./stdio-transport.js";
-import { printable } from "../core/untrusted-text.js";
 
 export type ServerTarget =
   | { kind: "stdio"; command: string; env?: Record<string, string>; cwd?: string }
@@ -37,7 +39,6 @@ export interface ConnectOptions {
 export function describeTarget(target: ServerTarget): string {
   return target.kind === "stdio" ? target.command : redactUrl(target.url);
 }
-
 
 const newClient = () => new Client({ name: "mcp-forge", version: VERSION }, { capabilities: {} });
 
@@ -100,17 +101,24 @@ function stdioFailure(
     );
   }
   if (transport.exit) {
-    const how = transport.exit.signal ? `was killed by ${transport.exit.signal}` : `exited with code ${transport.exit.code}`;
+    const how = transport.exit.signal
+      ? `was killed by ${transport.exit.signal}`
+      : `exited with code ${transport.exit.code}`;
     const notFound = transport.exit.code === 127 ? " (command not found)" : "";
     return badInput(
       `the server \`${command}\` ${how}${notFound} during the MCP handshake${tail}`,
       "run the command by hand to see why it stops; pass the variables it needs with --env KEY=VALUE",
     );
   }
-  return badInput(`the server \`${command}\` failed during the MCP handshake: ${printable((error as Error).message)}${tail}`);
+  return badInput(
+    `the server \`${command}\` failed during the MCP handshake: ${printable((error as Error).message)}${tail}`,
+  );
 }
 
-async function connectHttp(target: Extract<ServerTarget, { kind: "http" }>, options: ConnectOptions): Promise<McpConnection> {
+async function connectHttp(
+  target: Extract<ServerTarget, { kind: "http" }>,
+  options: ConnectOptions,
+): Promise<McpConnection> {
   const url = new URL(target.url);
   const requestInit: RequestInit = { headers: target.headers ?? {} };
   const shown = redactUrl(target.url);
@@ -124,7 +132,10 @@ async function connectHttp(target: Extract<ServerTarget, { kind: "http" }>, opti
 
 type Attempt = { ok: true; connection: McpConnection } | { ok: false; error: unknown };
 
-async function tryConnect(transport: StreamableHTTPClientTransport | SSEClientTransport, timeoutMs: number): Promise<Attempt> {
+async function tryConnect(
+  transport: StreamableHTTPClientTransport | SSEClientTransport,
+  timeoutMs: number,
+): Promise<Attempt> {
   let protocolVersion: string | undefined;
   const setVersion = transport.setProtocolVersion.bind(transport);
   transport.setProtocolVersion = (version: string) => {
@@ -158,7 +169,10 @@ function shouldFallBackToSse(error: unknown): boolean {
 
 function httpFailure(url: string, error: unknown, timeoutMs: number, first?: unknown): ForgeError {
   if (isTimeout(error)) {
-    return badInput(`the server at ${url} did not answer \`initialize\` within ${timeoutMs / 1000} s`, timeoutHint(timeoutMs));
+    return badInput(
+      `the server at ${url} did not answer \`initialize\` within ${timeoutMs / 1000} s`,
+      timeoutHint(timeoutMs),
+    );
   }
   const status = (error as { code?: unknown }).code;
   if (status === 401 || status === 403) {
@@ -196,7 +210,8 @@ function finish(
 
 async function requireDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw badInput(`--cwd ${dir}: no such directory`, "pass an existing directory to run the server in");
+  if (!info?.isDirectory())
+    throw badInput(`--cwd ${dir}: no such directory`, "pass an existing directory to run the server in");
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
@@ -204,4 +219,8 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (running ??= fn());
 }
 
-const indent = (text: string) => text.split("\n").map((line) => `  | ${line}`).join("\n");
+const indent = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => `  | ${line}`)
+    .join("\n");

@@ -1,8 +1,9 @@
 import { ErrorCode, McpError, ResultSchema } from "@modelcontextprotocol/sdk/types.js";
+
 import { badInput } from "../core/errors.js";
 import type { McpTool } from "../core/toolset.js";
-import type { McpConnection } from "./connect.js";
 import { printable } from "../core/untrusted-text.js";
+import type { McpConnection } from "./connect.js";
 
 /** A runaway server (a cursor that never ends) stops here. */
 const MAX_PAGES = 10_000;
@@ -46,7 +47,10 @@ async function listAll(
     if (next === undefined || next === null) return items;
     if (typeof next !== "string") throw badInput(`${method} page ${page + 1}: nextCursor is not a string`);
     if (seenCursors.has(next)) {
-      throw badInput(`${method} page ${page + 1}: the server returned nextCursor ${JSON.stringify(next)} a second time`, "the server's pagination loops; fix the server");
+      throw badInput(
+        `${method} page ${page + 1}: the server returned nextCursor ${JSON.stringify(next)} a second time`,
+        "the server's pagination loops; fix the server",
+      );
     }
     seenCursors.add(next);
     cursor = next;
@@ -56,11 +60,9 @@ async function listAll(
 
 async function request(connection: McpConnection, method: string, cursor: string | undefined, timeoutMs: number) {
   try {
-    return await connection.client.request(
-      { method, params: cursor === undefined ? {} : { cursor } },
-      ResultSchema,
-      { timeout: timeoutMs },
-    );
+    return await connection.client.request({ method, params: cursor === undefined ? {} : { cursor } }, ResultSchema, {
+      timeout: timeoutMs,
+    });
   } catch (error) {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       throw badInput(
@@ -72,15 +74,18 @@ async function request(connection: McpConnection, method: string, cursor: string
       const log = connection.stderrLogPath ? `; its stderr is in ${connection.stderrLogPath}` : "";
       throw badInput(`the server closed the connection during \`${method}\` (it exited or crashed${log})`);
     }
-    if (error instanceof McpError) throw badInput(`the server answered \`${method}\` with an error: ${printable(error.message)}`);
+    if (error instanceof McpError)
+      throw badInput(`the server answered \`${method}\` with an error: ${printable(error.message)}`);
     throw error;
   }
 }
 
 function checkTool(item: unknown, where: string): void {
   const tool = item as Partial<McpTool> | null;
-  if (!tool || typeof tool !== "object" || Array.isArray(tool)) throw badInput(`${where}: a tool must be a JSON object`);
-  if (typeof tool.name !== "string" || tool.name === "") throw badInput(`${where}/name: a tool needs a non-empty string name`);
+  if (!tool || typeof tool !== "object" || Array.isArray(tool))
+    throw badInput(`${where}: a tool must be a JSON object`);
+  if (typeof tool.name !== "string" || tool.name === "")
+    throw badInput(`${where}/name: a tool needs a non-empty string name`);
   const schema = tool.inputSchema;
   if (!schema || typeof schema !== "object" || Array.isArray(schema)) {
     throw badInput(`${where}/inputSchema: tool "${tool.name}" needs an object inputSchema`);

@@ -73,7 +73,10 @@ async function waitForExit(pids: readonly number[], ms: number): Promise<boolean
  * group and to each descendant (some leave the group with setsid), then SIGKILL after `graceMs`.
  * `known` adds pids seen earlier, since children of a leader that already exited lose their parent link.
  */
-export async function killTree(groupLeader: number, options: { graceMs?: number; known?: readonly number[] } = {}): Promise<void> {
+export async function killTree(
+  groupLeader: number,
+  options: { graceMs?: number; known?: readonly number[] } = {},
+): Promise<void> {
   const pids = [...new Set([groupLeader, ...(options.known ?? []), ...(await descendantsOf(groupLeader))])];
   signalTree(groupLeader, pids, "SIGTERM");
   if (await waitForExit(pids, options.graceMs ?? 2000)) return;

@@ -1,5 +1,7 @@
-import { Command, Option } from "commander";
 import { resolve } from "node:path";
+
+import { Command, Option } from "commander";
+
 import { parseSeconds } from "../cli/bounds.js";
 import { collect } from "../cli/options.js";
 import { badInput } from "../core/errors.js";
@@ -11,13 +13,18 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
 /** Adds the options that name a live MCP server: --server/--url and their settings, and --timeout. */
 export function addServerOptions(command: Command): Command {
   return command
-    .option("--server <command>", 'MCP server to start over stdio, as a shell command line, e.g. "npx -y @scope/server /data"')
+    .option(
+      "--server <command>",
+      'MCP server to start over stdio, as a shell command line, e.g. "npx -y @scope/server /data"',
+    )
     .option("--url <url>", "MCP server over HTTP(S): Streamable HTTP, falling back to legacy SSE")
     .option("--env <KEY=VALUE>", "environment variable for the --server process, on top of yours (repeatable)", collect)
     .option("--cwd <dir>", "working directory for the --server process")
     .option("--header <Name: value>", "HTTP header for --url, e.g. for auth (repeatable)", collect)
     .addOption(
-      new Option("--timeout <seconds>", "limit for the server's start-up and for each request").default(DEFAULT_TIMEOUT_SECONDS),
+      new Option("--timeout <seconds>", "limit for the server's start-up and for each request").default(
+        DEFAULT_TIMEOUT_SECONDS,
+      ),
     );
 }
 
@@ -29,11 +36,16 @@ export function serverTargetFromOptions(opts: Record<string, unknown>): ServerTa
   const headers = stringList(opts.header, "--header");
   const cwd = optionalString(opts.cwd, "--cwd");
   if (server !== undefined && url !== undefined) {
-    throw badInput("pass either --server or --url, not both", "--server starts a stdio server; --url connects to a running one");
+    throw badInput(
+      "pass either --server or --url, not both",
+      "--server starts a stdio server; --url connects to a running one",
+    );
   }
   if (server !== undefined) {
-    if (server.trim() === "") throw badInput("--server is empty", 'pass the command that starts the server, e.g. --server "node server.js"');
-    if (headers.length > 0) throw badInput("--header applies to --url only", "pass values to a stdio server with --env KEY=VALUE");
+    if (server.trim() === "")
+      throw badInput("--server is empty", 'pass the command that starts the server, e.g. --server "node server.js"');
+    if (headers.length > 0)
+      throw badInput("--header applies to --url only", "pass values to a stdio server with --env KEY=VALUE");
     const values = Object.fromEntries(env.map(parseEnv));
     registerEnvSecrets(values);
     return {
@@ -45,7 +57,10 @@ export function serverTargetFromOptions(opts: Record<string, unknown>): ServerTa
   }
   if (url !== undefined) {
     if (env.length > 0 || cwd !== undefined) {
-      throw badInput("--env and --cwd apply to --server only", 'pass credentials to an HTTP server with --header "Name: value"');
+      throw badInput(
+        "--env and --cwd apply to --server only",
+        'pass credentials to an HTTP server with --header "Name: value"',
+      );
     }
     registerUrlCredentials(url);
     checkUrl(url);
@@ -109,6 +124,9 @@ function checkUrl(url: string): void {
     throw badInput(`--url ${redactUrl(url)}: not a valid URL`, "e.g. --url http://localhost:3001/mcp");
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw badInput(`--url ${redactUrl(url)}: expected an http:// or https:// URL`, "e.g. --url http://localhost:3001/mcp");
+    throw badInput(
+      `--url ${redactUrl(url)}: expected an http:// or https:// URL`,
+      "e.g. --url http://localhost:3001/mcp",
+    );
   }
 }

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { Readable, Writable } from "node:stream";
+
 import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
 import { redactSecrets } from "../core/redact.js";
 import { descendantsOf, killTree, signalTree } from "./process-tree.js";
 

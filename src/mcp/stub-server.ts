@@ -1,6 +1,7 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+
 import { canonicalJson } from "../core/canonical.js";
 import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { VERSION } from "../core/version.js";
@@ -63,7 +64,11 @@ export class StubResponder {
       return {
         content: recorded.content,
         isError: recorded.isError,
-        ...(structured ? { structuredContent: structured } : tool.outputSchema && !recorded.isError ? { structuredContent: exampleObject(tool.outputSchema) } : {}),
+        ...(structured
+          ? { structuredContent: structured }
+          : tool.outputSchema && !recorded.isError
+            ? { structuredContent: exampleObject(tool.outputSchema) }
+            : {}),
         source: "recorded",
       };
     }
@@ -107,7 +112,8 @@ export function exampleFor(schema: unknown, root: Record<string, unknown>, depth
   const s = schema as Record<string, unknown>;
   if (typeof s.$ref === "string" && s.$ref.startsWith("#")) {
     let node: unknown = root;
-    for (const part of s.$ref.slice(1).split("/").filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[part];
+    for (const part of s.$ref.slice(1).split("/").filter(Boolean))
+      node = (node as Record<string, unknown> | undefined)?.[part];
     return exampleFor(node, root, depth + 1);
   }
   if ("const" in s) return s.const;
@@ -121,9 +127,15 @@ export function exampleFor(schema: unknown, root: Record<string, unknown>, depth
     case "string":
       return exampleString(s);
     case "integer":
-      return Math.ceil(typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : 0);
+      return Math.ceil(
+        typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : 0,
+      );
     case "number":
-      return typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : 0;
+      return typeof s.minimum === "number"
+        ? s.minimum
+        : typeof s.exclusiveMinimum === "number"
+          ? s.exclusiveMinimum + 1
+          : 0;
     case "boolean":
       return false;
     case "null":
@@ -132,7 +144,11 @@ export function exampleFor(schema: unknown, root: Record<string, unknown>, depth
       const count = typeof s.minItems === "number" ? s.minItems : 0;
       return Array.from({ length: count }, (_, i) => {
         const item = exampleFor(s.items, root, depth + 1);
-        return typeof item === "string" && s.uniqueItems ? `${item}${i}` : typeof item === "number" && s.uniqueItems ? item + i : item;
+        return typeof item === "string" && s.uniqueItems
+          ? `${item}${i}`
+          : typeof item === "number" && s.uniqueItems
+            ? item + i
+            : item;
       });
     }
     default: {
@@ -177,7 +193,10 @@ export function createStubServer(toolsFile: Pick<ToolsFile, "server" | "tools">,
 }
 
 /** Serves the stub over this process's stdin/stdout until the client disconnects. */
-export async function serveStubOverStdio(toolsFile: Pick<ToolsFile, "server" | "tools">, responder: StubResponder): Promise<void> {
+export async function serveStubOverStdio(
+  toolsFile: Pick<ToolsFile, "server" | "tools">,
+  responder: StubResponder,
+): Promise<void> {
   const server = createStubServer(toolsFile, responder);
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();

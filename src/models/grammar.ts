@@ -68,7 +68,8 @@ export class GrammarBuilder {
   textWithout(name: string, marker: string): string {
     const chars = [...marker];
     const first = chars[0]!;
-    if (chars.length < 2 || chars.slice(1).includes(first)) throw new Error(`textWithout: "${marker}" repeats its first character`);
+    if (chars.length < 2 || chars.slice(1).includes(first))
+      throw new Error(`textWithout: "${marker}" repeats its first character`);
     const other = (...except: string[]) => `[^${except.map(classChar).join("")}\\x00]`;
     const lit = GrammarBuilder.literal;
     const after = (k: number) => `${name}-${k}`;
@@ -97,7 +98,8 @@ export class GrammarBuilder {
    * Infinity where the grammar is unbounded (free-form objects, deep recursion).
    */
   maxLength(schema: unknown, root: Schema = schema as Schema, depth = 0): number {
-    if (schema === true || schema === undefined || schema === null || typeof schema !== "object" || depth > 16) return Infinity;
+    if (schema === true || schema === undefined || schema === null || typeof schema !== "object" || depth > 16)
+      return Infinity;
     const s = schema as Schema;
     const next = (sub: unknown) => this.maxLength(sub, root, depth + 1);
     if (typeof s.$ref === "string") return next(resolveRef(s.$ref, root));
@@ -149,7 +151,8 @@ export class GrammarBuilder {
     if (Array.isArray(union)) return union.map((s, i) => this.schemaRule(s, `${name}-${i}`, root)).join(" | ");
     if (Array.isArray(schema.allOf)) return this.schemaRule(mergeAllOf(schema), name, root);
     const type = schema.type;
-    if (Array.isArray(type)) return type.map((t) => this.schemaRule({ ...schema, type: t }, `${name}-${t}`, root)).join(" | ");
+    if (Array.isArray(type))
+      return type.map((t) => this.schemaRule({ ...schema, type: t }, `${name}-${t}`, root)).join(" | ");
     switch (type) {
       case "string":
         return this.stringBody(schema);
@@ -233,7 +236,13 @@ function mergeAllOf(schema: Schema): Schema {
 }
 
 function sanitize(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "r";
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40) || "r"
+  );
 }
 
 /** `c` escaped for a GBNF character class. */

@@ -1,12 +1,14 @@
 import { access } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
+
 import { badInput, environmentMissing } from "../core/errors.js";
-import { callFormatForTemplate, type CallFormat } from "./parsers/index.js";
+import { loadLlamaCpp } from "../core/llama-cpp.js";
+import { type CallFormat, callFormatForTemplate } from "./parsers/index.js";
 import { ChatTemplate } from "./template.js";
 import { templateWithTools } from "./tool-template.js";
 import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "./types.js";
-import { loadLlamaCpp } from "../core/llama-cpp.js";
 
 export interface GgufBackendOptions {
   /** Constrain decoding with a grammar built from the tools' schemas. */
@@ -58,7 +60,10 @@ async function runtime(): Promise<Llama> {
 export class GgufBackend implements ModelBackend {
   readonly kind = "gguf" as const;
   /** One grammar per tools array (the eval set shares one array across prompts). */
-  private readonly grammars = new WeakMap<readonly FunctionTool[], Promise<{ grammar: LlamaGrammar; maxCallLength: number }>>();
+  private readonly grammars = new WeakMap<
+    readonly FunctionTool[],
+    Promise<{ grammar: LlamaGrammar; maxCallLength: number }>
+  >();
   /** Prompts `prepare` rendered, by messages array: the next turn's and the next prompt's. */
   private readonly ahead = new Map<readonly ChatMessage[], { tools: readonly FunctionTool[]; prompt: string }>();
 
@@ -78,7 +83,10 @@ export class GgufBackend implements ModelBackend {
     try {
       await access(path);
     } catch {
-      throw badInput(`--model ${path}: no such file`, "pass the GGUF that `mcp-forge export` wrote (model.gguf in the work directory)");
+      throw badInput(
+        `--model ${path}: no such file`,
+        "pass the GGUF that `mcp-forge export` wrote (model.gguf in the work directory)",
+      );
     }
     const llama = await runtime();
     let model: LlamaModel;
@@ -90,16 +98,34 @@ export class GgufBackend implements ModelBackend {
     const tokens = { bosToken: model.tokens.bosString ?? "", eosToken: model.tokens.eosString ?? "" };
     // A base model whose own template cannot render tools is prompted with the tool template it trains with.
     const source =
-      options.chatTemplate ?? (await templateWithTools(model.fileInfo.metadata.tokenizer?.chat_template, tokens, (text) => model.tokenize(text, true).length === 1));
+      options.chatTemplate ??
+      (await templateWithTools(
+        model.fileInfo.metadata.tokenizer?.chat_template,
+        tokens,
+        (text) => model.tokenize(text, true).length === 1,
+      ));
     if (!source) {
       await model.dispose();
-      throw badInput(`${path}: the GGUF has no tokenizer.chat_template`, "export the model with its tokenizer so the template is embedded");
+      throw badInput(
+        `${path}: the GGUF has no tokenizer.chat_template`,
+        "export the model with its tokenizer so the template is embedded",
+      );
     }
     const template = new ChatTemplate(source, tokens);
     const format = callFormatForTemplate(source, `${path} (tokenizer.chat_template)`);
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 8192);
     const context = await model.createContext({ contextSize, threads: options.threads || defaultThreads(model.size) });
-    return new GgufBackend(path, Boolean(options.constrained), template, format, llama, model, context, context.getSequence(), options);
+    return new GgufBackend(
+      path,
+      Boolean(options.constrained),
+      template,
+      format,
+      llama,
+      model,
+      context,
+      context.getSequence(),
+      options,
+    );
   }
 
   async generate(request: GenerateRequest): Promise<Generation> {
@@ -108,14 +134,17 @@ export class GgufBackend implements ModelBackend {
     let engineMs = 0;
     const ahead = this.ahead.get(request.messages);
     this.ahead.delete(request.messages);
-    const prompt = ahead?.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
+    const prompt =
+      ahead?.tools === request.tools ? ahead.prompt : this.template.render(request.messages, request.tools, true);
     const constraint = this.constrained && request.tools.length > 0 ? await this.grammarFor(request.tools) : undefined;
 
     let mark = performance.now();
     const tokens = this.model.tokenize(prompt, true);
     const input = await this.reuseCachedPrefix(tokens);
     const { LlamaGrammarEvaluationState } = await loadLlamaCpp();
-    const grammarState = constraint ? new LlamaGrammarEvaluationState({ model: this.model, grammar: constraint.grammar }) : undefined;
+    const grammarState = constraint
+      ? new LlamaGrammarEvaluationState({ model: this.model, grammar: constraint.grammar })
+      : undefined;
     const budget = request.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
     // Under the grammar a call is at most maxCallLength characters (each token is one at least):
     // room for that lets every call close, within what the context has left.
@@ -192,7 +221,10 @@ export class GgufBackend implements ModelBackend {
    * holding them while they end inside a character split over tokens (it decodes to U+FFFD).
    */
   private streamText(onText: (text: string) => void, generated: Token[], from: number, piece: string): number {
-    const text = from === generated.length - 1 ? piece : this.model.detokenize(generated.slice(from), false, generated.slice(0, from));
+    const text =
+      from === generated.length - 1
+        ? piece
+        : this.model.detokenize(generated.slice(from), false, generated.slice(0, from));
     if (text.endsWith("\uFFFD") && generated.length - from < MAX_SPLIT_CHARACTER_TOKENS) return from;
     if (text !== "") onText(text);
     return generated.length;

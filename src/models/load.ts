@@ -14,7 +14,10 @@ export async function loadBackend(modelSpec: string, options: LoadBackendOptions
     const name = modelSpec.slice("openai:".length);
     if (!name) throw badInput(`--model ${modelSpec}: no model name after "openai:"`, "e.g. --model openai:gpt-4o-mini");
     if (options.constrained) {
-      throw badInput("--constrained needs a GGUF model", "constrained decoding builds a llama.cpp grammar; drop it for openai: models");
+      throw badInput(
+        "--constrained needs a GGUF model",
+        "constrained decoding builds a llama.cpp grammar; drop it for openai: models",
+      );
     }
     return new OpenAiBackend(modelSpec, name, options);
   }

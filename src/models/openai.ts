@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+
 import { environmentMissing } from "../core/errors.js";
 import type { ChatMessage, GenerateRequest, Generation, ModelBackend, RawCall } from "./types.js";
 
@@ -25,7 +26,10 @@ export class OpenAiBackend implements ModelBackend {
     const keyName = options.apiKeyEnv ?? "OPENAI_API_KEY";
     const key = (options.env ?? process.env)[keyName];
     if (!key && !options.baseUrl) {
-      throw environmentMissing(`--model ${id}: ${keyName} is not set`, `export ${keyName}=… or pass --base-url for a local endpoint`);
+      throw environmentMissing(
+        `--model ${id}: ${keyName} is not set`,
+        `export ${keyName}=… or pass --base-url for a local endpoint`,
+      );
     }
     this.client = new OpenAI({ apiKey: key ?? "unused", baseURL: options.baseUrl, maxRetries: 1 });
   }
@@ -127,4 +131,3 @@ function toWireMessage(message: ChatMessage): OpenAI.Chat.ChatCompletionMessageP
         : { role: "assistant", content: message.content };
   }
 }
-

@@ -16,7 +16,14 @@ interface IfNode {
 }
 
 /** What a folded loop may read from outside itself: the tools, and names whose value never changes. */
-const CONSTANTS: Record<string, unknown> = { true: true, false: false, none: null, True: true, False: false, None: null };
+const CONSTANTS: Record<string, unknown> = {
+  true: true,
+  false: false,
+  none: null,
+  True: true,
+  False: false,
+  None: null,
+};
 
 /**
  * The template's program for one toolset, with each top-level `{% for … in tools %}` loop (also

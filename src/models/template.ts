@@ -1,4 +1,5 @@
 import { Environment, Interpreter, Template } from "@huggingface/jinja";
+
 import { foldToolLoops } from "./template-fold.js";
 import type { ChatMessage, FunctionTool } from "./types.js";
 
@@ -7,7 +8,20 @@ export interface TemplateTokens {
   eosToken: string;
 }
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 /** The `strftime_now` that Hugging Face passes to chat templates, for the directives templates use. */
 function strftimeNow(format: string, now = new Date()): string {
@@ -64,7 +78,10 @@ export class ChatTemplate {
    * Per tools array: the tools as template values, and the program with the loops that render
    * them already rendered. Converting and rendering the tools is most of a render's cost.
    */
-  private readonly perToolset = new WeakMap<readonly FunctionTool[], { value: RuntimeValue; program: Template["parsed"] }>();
+  private readonly perToolset = new WeakMap<
+    readonly FunctionTool[],
+    { value: RuntimeValue; program: Template["parsed"] }
+  >();
 
   constructor(
     readonly source: string,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { PACKAGE_ROOT } from "../core/python.js";
 import { ChatTemplate, type TemplateTokens } from "./template.js";
 import type { ChatMessage, FunctionTool } from "./types.js";
@@ -54,7 +55,11 @@ export function carriesTools(source: string, tokens: TemplateTokens): boolean {
  * template on the model's turn markers (`isToken`: whether a text is one token of its vocabulary),
  * as training would use; its own (or none) when it has neither.
  */
-export async function templateWithTools(own: string | undefined, tokens: TemplateTokens, isToken: (text: string) => boolean): Promise<string | undefined> {
+export async function templateWithTools(
+  own: string | undefined,
+  tokens: TemplateTokens,
+  isToken: (text: string) => boolean,
+): Promise<string | undefined> {
   if (own && carriesTools(own, tokens)) return own;
   const fallback = toolTemplates().templates.find(({ start, end }) => isToken(start) && isToken(end));
   return fallback ? await readFile(join(TRAINER_DIR, fallback.file), "utf8") : own;

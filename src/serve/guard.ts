@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+
 import { isLoopbackName } from "../core/loopback.js";
 import { RequestError } from "./request.js";
 
@@ -17,9 +18,15 @@ function hostOf(header: string): string {
 export function refuseForeignRequest(req: IncomingMessage, loopbackOnly: boolean): void {
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== "null" && !isLoopbackOrigin(origin)) {
-    throw new RequestError(403, `requests from web pages are refused (Origin: ${origin.slice(0, 100)}); this server answers local programs`, null, "forbidden_origin");
+    throw new RequestError(
+      403,
+      `requests from web pages are refused (Origin: ${origin.slice(0, 100)}); this server answers local programs`,
+      null,
+      "forbidden_origin",
+    );
   }
-  if (origin === "null") throw new RequestError(403, "requests from opaque origins (Origin: null) are refused", null, "forbidden_origin");
+  if (origin === "null")
+    throw new RequestError(403, "requests from opaque origins (Origin: null) are refused", null, "forbidden_origin");
   const host = req.headers.host;
   if (loopbackOnly && (host === undefined || !isLoopbackName(hostOf(host)))) {
     throw new RequestError(

@@ -52,7 +52,8 @@ export class ReplySplitter {
       this.closeCall(parsed.calls[this.calls - 1]);
     }
     this.heldSpace = "";
-    if (parsed.content.startsWith(this.shownContent)) this.content(parsed.content.slice(this.shownContent.length), true);
+    if (parsed.content.startsWith(this.shownContent))
+      this.content(parsed.content.slice(this.shownContent.length), true);
   }
 
   private hermes(c: string): void {
@@ -222,7 +223,12 @@ class CallScanner {
     if (this.argsState === "none") {
       this.argsState = "done";
       this.emit({ kind: "arguments", index: this.index, text: call ? wireArguments(call) : "null" });
-    } else if (this.heldClose !== "" && call && !call.error && sameJson(this.sentArgs + this.heldClose, call.arguments)) {
+    } else if (
+      this.heldClose !== "" &&
+      call &&
+      !call.error &&
+      sameJson(this.sentArgs + this.heldClose, call.arguments)
+    ) {
       this.emit({ kind: "arguments", index: this.index, text: this.heldClose });
     }
     this.heldClose = "";

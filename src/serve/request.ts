@@ -36,7 +36,8 @@ const ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
  */
 export function parseCompletionRequest(body: unknown, options: { constrained?: boolean } = {}): CompletionRequest {
   if (!isObject(body)) throw new RequestError(400, "the request body must be a JSON object");
-  if (typeof body.model !== "string" || body.model === "") throw new RequestError(400, "you must provide a model parameter", "model");
+  if (typeof body.model !== "string" || body.model === "")
+    throw new RequestError(400, "you must provide a model parameter", "model");
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     throw new RequestError(400, "'messages' must be a non-empty array of messages", "messages");
   }
@@ -55,7 +56,12 @@ export function parseCompletionRequest(body: unknown, options: { constrained?: b
   if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) {
     throw new RequestError(400, "'stream_options' must be an object", "stream_options");
   }
-  const includeUsage = optionalType(isObject(streamOptions) ? streamOptions.include_usage : undefined, "stream_options.include_usage", "boolean") ?? false;
+  const includeUsage =
+    optionalType(
+      isObject(streamOptions) ? streamOptions.include_usage : undefined,
+      "stream_options.include_usage",
+      "boolean",
+    ) ?? false;
   return {
     model: body.model,
     messages,
@@ -69,7 +75,12 @@ export function parseCompletionRequest(body: unknown, options: { constrained?: b
 function toolsFor(body: Json, constrained: boolean): FunctionTool[] {
   const choice = body.tool_choice;
   if (choice !== undefined && choice !== null && choice !== "auto" && choice !== "none") {
-    throw new RequestError(400, "tool_choice supports \"auto\" and \"none\": the model decides itself whether to call a tool", "tool_choice", "unsupported_value");
+    throw new RequestError(
+      400,
+      'tool_choice supports "auto" and "none": the model decides itself whether to call a tool',
+      "tool_choice",
+      "unsupported_value",
+    );
   }
   if (body.tools === undefined || body.tools === null) return [];
   if (!Array.isArray(body.tools)) throw new RequestError(400, "'tools' must be an array", "tools");
@@ -83,7 +94,11 @@ function parseTool(value: unknown, where: string, constrained: boolean): Functio
   }
   const fn = value.function;
   if (typeof fn.name !== "string" || !/^[a-zA-Z0-9_.-]{1,64}$/.test(fn.name)) {
-    throw new RequestError(400, `${where}.function.name must be a string of letters, digits, _ . or -, at most 64`, `${where}.function.name`);
+    throw new RequestError(
+      400,
+      `${where}.function.name must be a string of letters, digits, _ . or -, at most 64`,
+      `${where}.function.name`,
+    );
   }
   if (fn.description !== undefined && typeof fn.description !== "string") {
     throw new RequestError(400, `${where}.function.description must be a string`, `${where}.function.description`);
@@ -103,13 +118,23 @@ function parseTool(value: unknown, where: string, constrained: boolean): Functio
 function checkParameters(schema: unknown, where: string, constrained: boolean): asserts schema is Json {
   if (!isObject(schema)) throw new RequestError(400, `${where} must be a JSON Schema object`, where);
   if (schema.type !== undefined && schema.type !== "object") {
-    throw new RequestError(400, `${where}.type must be "object" (a function's arguments are an object), got ${JSON.stringify(schema.type)?.slice(0, 40)}`, where);
+    throw new RequestError(
+      400,
+      `${where}.type must be "object" (a function's arguments are an object), got ${JSON.stringify(schema.type)?.slice(0, 40)}`,
+      where,
+    );
   }
   const problem = findSchemaProblem(schema, "");
-  if (problem) throw new RequestError(400, `${where}: invalid JSON Schema at ${problem.pointer}: ${problem.message}`, where);
+  if (problem)
+    throw new RequestError(400, `${where}: invalid JSON Schema at ${problem.pointer}: ${problem.message}`, where);
   const cycle = constrained ? findRefCycle(schema) : undefined;
   if (cycle !== undefined) {
-    throw new RequestError(400, `${where}: the $ref at ${cycle} leads back to itself; --constrained cannot build a grammar for a recursive schema`, where, "unsupported_value");
+    throw new RequestError(
+      400,
+      `${where}: the $ref at ${cycle} leads back to itself; --constrained cannot build a grammar for a recursive schema`,
+      where,
+      "unsupported_value",
+    );
   }
 }
 
@@ -117,7 +142,11 @@ function parseMessage(value: unknown, where: string): ChatMessage {
   if (!isObject(value)) throw new RequestError(400, `${where} must be an object`, where);
   const role = value.role;
   if (typeof role !== "string" || !ROLES.has(role)) {
-    throw new RequestError(400, `${where}.role must be one of system, developer, user, assistant, tool`, `${where}.role`);
+    throw new RequestError(
+      400,
+      `${where}.role must be one of system, developer, user, assistant, tool`,
+      `${where}.role`,
+    );
   }
   const toolCalls = role === "assistant" ? parseToolCalls(value.tool_calls, `${where}.tool_calls`) : [];
   const content = contentText(value.content, `${where}.content`, role === "assistant" && toolCalls.length > 0);
@@ -130,7 +159,8 @@ function parseMessage(value: unknown, where: string): ChatMessage {
     case "assistant":
       return toolCalls.length > 0 ? { role, content, tool_calls: toolCalls } : { role, content };
     default: {
-      if (typeof value.tool_call_id !== "string") throw new RequestError(400, `${where}.tool_call_id must be a string`, `${where}.tool_call_id`);
+      if (typeof value.tool_call_id !== "string")
+        throw new RequestError(400, `${where}.tool_call_id must be a string`, `${where}.tool_call_id`);
       return { role: "tool", content, tool_call_id: value.tool_call_id };
     }
   }
@@ -165,8 +195,17 @@ function parseToolCalls(value: unknown, where: string): ToolCall[] {
     } catch {
       throw new RequestError(400, `${at}.function.arguments is not valid JSON`, `${at}.function.arguments`);
     }
-    if (!isObject(args)) throw new RequestError(400, `${at}.function.arguments must be a JSON object (as a string)`, `${at}.function.arguments`);
-    return { id: typeof call.id === "string" ? call.id : `call_${i}`, type: "function", function: { name: call.function.name, arguments: args } };
+    if (!isObject(args))
+      throw new RequestError(
+        400,
+        `${at}.function.arguments must be a JSON object (as a string)`,
+        `${at}.function.arguments`,
+      );
+    return {
+      id: typeof call.id === "string" ? call.id : `call_${i}`,
+      type: "function",
+      function: { name: call.function.name, arguments: args },
+    };
   });
 }
 
@@ -182,8 +221,13 @@ function nameToolResults(messages: ChatMessage[]): void {
   }
 }
 
-function optionalType<T extends "boolean" | "number">(value: unknown, param: string, type: T): (T extends "boolean" ? boolean : number) | undefined {
+function optionalType<T extends "boolean" | "number">(
+  value: unknown,
+  param: string,
+  type: T,
+): (T extends "boolean" ? boolean : number) | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== type || (type === "number" && !Number.isFinite(value))) throw new RequestError(400, `'${param}' must be a ${type}`, param);
+  if (typeof value !== type || (type === "number" && !Number.isFinite(value)))
+    throw new RequestError(400, `'${param}' must be a ${type}`, param);
   return value as T extends "boolean" ? boolean : number;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+
 import type { Generation, RawCall } from "../models/types.js";
 
 export type FinishReason = "stop" | "length" | "tool_calls";
@@ -53,7 +54,11 @@ export function finishReason(generation: Generation, maxTokens: number): FinishR
 
 export function usage(generation: Generation): Usage {
   const { promptTokens, generatedTokens } = generation.timing;
-  return { prompt_tokens: promptTokens, completion_tokens: generatedTokens, total_tokens: promptTokens + generatedTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: generatedTokens,
+    total_tokens: promptTokens + generatedTokens,
+  };
 }
 
 /**
@@ -78,7 +83,12 @@ export function completionObject(c: Completion): Record<string, unknown> {
     choices: [
       {
         index: 0,
-        message: { role: "assistant", content: c.content, refusal: null, ...(c.toolCalls.length > 0 ? { tool_calls: c.toolCalls } : {}) },
+        message: {
+          role: "assistant",
+          content: c.content,
+          refusal: null,
+          ...(c.toolCalls.length > 0 ? { tool_calls: c.toolCalls } : {}),
+        },
         logprobs: null,
         finish_reason: c.finishReason,
       },

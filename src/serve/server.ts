@@ -1,14 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { withSystemPrompt, type RuntimeBundle } from "../agent/bundle.js";
-import { callFormatForTemplate, type CallFormat } from "../models/parsers/index.js";
-import type { ModelBackend } from "../models/types.js";
-import { printable } from "../core/untrusted-text.js";
+
+import { type RuntimeBundle, withSystemPrompt } from "../agent/bundle.js";
 import { isLoopbackName } from "../core/loopback.js";
+import { printable } from "../core/untrusted-text.js";
+import { type CallFormat, callFormatForTemplate } from "../models/parsers/index.js";
+import type { ModelBackend } from "../models/types.js";
 import { refuseForeignRequest, requireJsonContentType } from "./guard.js";
 import { SerialQueue } from "./queue.js";
 import { ReplySplitter } from "./reply-stream.js";
-import { parseCompletionRequest, RequestError, type CompletionRequest } from "./request.js";
+import { type CompletionRequest, parseCompletionRequest, RequestError } from "./request.js";
 import { completionObject, finishReason, toCompletion, usage, wireArguments } from "./response.js";
 import { CompletionStream } from "./sse.js";
 
@@ -70,8 +71,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
   const server = createServer((req, res) => {
     const started = performance.now();
-    const line = () => `${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`;
-    res.on("close", () => options.log?.(res.writableFinished ? line() : `${line()}: the client closed the connection first`));
+    const line = () =>
+      `${req.method} ${printable(req.url ?? "")} ${res.statusCode} ${Math.round(performance.now() - started)} ms`;
+    res.on("close", () =>
+      options.log?.(res.writableFinished ? line() : `${line()}: the client closed the connection first`),
+    );
     handle(req, res, context).catch((error: unknown) => {
       if (error instanceof ClientGone) return;
       sendError(res, asRequestError(error));
@@ -118,14 +122,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     return sendJson(res, 200, modelObject(name));
   }
   if (path !== "/v1/chat/completions") {
-    throw new RequestError(404, `Unknown request URL: ${req.method} ${path}. This server answers POST /v1/chat/completions and GET /v1/models.`, null, "unknown_url");
+    throw new RequestError(
+      404,
+      `Unknown request URL: ${req.method} ${path}. This server answers POST /v1/chat/completions and GET /v1/models.`,
+      null,
+      "unknown_url",
+    );
   }
   allow(req, "POST");
   requireJsonContentType(req);
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   if (queue.size >= maxQueue) {
     res.setHeader("retry-after", "1");
-    throw new RequestError(429, `${queue.size} requests are already waiting or running (the server's limit, --max-queue ${maxQueue}); retry shortly`, null, "rate_limit_exceeded", "rate_limit_error");
+    throw new RequestError(
+      429,
+      `${queue.size} requests are already waiting or running (the server's limit, --max-queue ${maxQueue}); retry shortly`,
+      null,
+      "rate_limit_exceeded",
+      "rate_limit_error",
+    );
   }
   const request = parseCompletionRequest(await readJsonBody(req), { constrained: options.backend.constrained });
   if (request.model !== name) throw unknownModel(request.model, name);
@@ -145,7 +160,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
  * The prompt and the completion must fit the context; the count is the prompt as the model reads
  * it (chat template, tools, system prompt), so an over-long request is refused before its turn.
  */
-function checkContextLength({ options }: Context, messages: CompletionRequest["messages"], request: CompletionRequest, maxTokens: number): void {
+function checkContextLength(
+  { options }: Context,
+  messages: CompletionRequest["messages"],
+  request: CompletionRequest,
+  maxTokens: number,
+): void {
   const count = options.backend.countPromptTokens;
   if (!count) return;
   const contextSize = options.bundle.contextSize;
@@ -175,7 +195,11 @@ function checkContextLength({ options }: Context, messages: CompletionRequest["m
  * What stops a generation: the client leaving, the server closing, or the time limit, which runs
  * from the start of the request's turn. `start()` arms the limit and returns the signal.
  */
-function generationSignal(req: IncomingMessage, res: ServerResponse, { options, stopping }: Context): { start(): AbortSignal; gone: AbortSignal } {
+function generationSignal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { options, stopping }: Context,
+): { start(): AbortSignal; gone: AbortSignal } {
   const gone = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) gone.abort(new ClientGone());
@@ -187,7 +211,16 @@ function generationSignal(req: IncomingMessage, res: ServerResponse, { options, 
       stopping.throwIfAborted();
       const timer = new AbortController();
       const timeout = setTimeout(
-        () => timer.abort(new RequestError(504, `the generation ran past the server's limit of ${limitMs / 1000} s per request (--request-timeout)`, null, "request_timeout", "server_error")),
+        () =>
+          timer.abort(
+            new RequestError(
+              504,
+              `the generation ran past the server's limit of ${limitMs / 1000} s per request (--request-timeout)`,
+              null,
+              "request_timeout",
+              "server_error",
+            ),
+          ),
         limitMs,
       );
       res.once("close", () => clearTimeout(timeout));
@@ -227,38 +260,52 @@ async function streamCompletion(
 }
 
 function allow(req: IncomingMessage, method: string): void {
-  if (req.method !== method) throw new RequestError(405, `${req.method} is not allowed here; use ${method}`, null, "method_not_allowed");
+  if (req.method !== method)
+    throw new RequestError(405, `${req.method} is not allowed here; use ${method}`, null, "method_not_allowed");
 }
 
 const modelObject = (id: string) => ({ id, object: "model", created: 0, owned_by: "mcp-forge" });
 
 const unknownModel = (asked: string, served: string) =>
-  new RequestError(404, `The model \`${asked}\` does not exist; this server serves \`${served}\``, "model", "model_not_found");
+  new RequestError(
+    404,
+    `The model \`${asked}\` does not exist; this server serves \`${served}\``,
+    "model",
+    "model_not_found",
+  );
 
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {
     size += part.length;
-    if (size > MAX_BODY_BYTES) throw new RequestError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`, null, "request_too_large");
+    if (size > MAX_BODY_BYTES)
+      throw new RequestError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`, null, "request_too_large");
     parts.push(part);
   }
   try {
     return JSON.parse(Buffer.concat(parts).toString("utf8")) as unknown;
   } catch {
-    throw new RequestError(400, "We could not parse the JSON body of your request. The body must be JSON, sent with Content-Type: application/json.");
+    throw new RequestError(
+      400,
+      "We could not parse the JSON body of your request. The body must be JSON, sent with Content-Type: application/json.",
+    );
   }
 }
 
 function asRequestError(error: unknown): RequestError {
   if (error instanceof RequestError) return error;
-  if (error instanceof ShuttingDown) return new RequestError(503, "the server is shutting down", null, "server_shutting_down", "server_error");
+  if (error instanceof ShuttingDown)
+    return new RequestError(503, "the server is shutting down", null, "server_shutting_down", "server_error");
   return new RequestError(500, `the model failed: ${(error as Error).message}`, null, null, "server_error");
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
+
 import type { ReplyEvent } from "./reply-stream.js";
-import { completionId, toolCallId, type FinishReason, type Usage } from "./response.js";
+import { completionId, type FinishReason, toolCallId, type Usage } from "./response.js";
 
 /**
  * A streamed answer: `chat.completion.chunk` objects as server-sent events, in OpenAI's order —
@@ -18,7 +19,11 @@ export class CompletionStream {
   ) {}
 
   start(): void {
-    this.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    this.res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
     this.chunk({ role: "assistant", content: "", refusal: null });
   }
 
@@ -27,7 +32,16 @@ export class CompletionStream {
       case "content":
         return this.chunk({ content: event.text });
       case "call":
-        return this.chunk({ tool_calls: [{ index: event.index, id: toolCallId(event.index), type: "function", function: { name: event.name, arguments: "" } }] });
+        return this.chunk({
+          tool_calls: [
+            {
+              index: event.index,
+              id: toolCallId(event.index),
+              type: "function",
+              function: { name: event.name, arguments: "" },
+            },
+          ],
+        });
       case "arguments":
         return this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.text } }] });
     }
@@ -40,11 +54,21 @@ export class CompletionStream {
   }
 
   private chunk(delta: Record<string, unknown>, finishReason: FinishReason | null = null): void {
-    this.send({ ...this.envelope(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...(this.includeUsage ? { usage: null } : {}) });
+    this.send({
+      ...this.envelope(),
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(this.includeUsage ? { usage: null } : {}),
+    });
   }
 
   private envelope() {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, system_fingerprint: null };
+    return {
+      id: this.id,
+      object: "chat.completion.chunk",
+      created: this.created,
+      model: this.model,
+      system_fingerprint: null,
+    };
   }
 
   private send(value: unknown): void {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+
 import { checkSharedOptionBounds } from "../cli/bounds.js";
 import { globalOptions } from "../cli/options.js";
 import type { Output } from "../cli/output.js";

@@ -1,6 +1,8 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { FakeCacheService } from "../support/fakes/cache-service.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
@@ -34,7 +36,10 @@ async function generateJob(workspace: string, tools: string, env: Record<string,
 
 describe("caches (@actions/cache against the cache service v2 on loopback)", () => {
   it("a second run restores the dataset and skips generation; a changed tool description misses", async () => {
-    const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
+    const workspace = join(
+      (await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir,
+      "ws",
+    );
     const tools = await readFile(TOOLS, "utf8");
 
     const first = await generateJob(workspace, tools);
@@ -62,7 +67,10 @@ describe("caches (@actions/cache against the cache service v2 on loopback)", () 
   });
 
   it("LoRA checkpoints of an interrupted job are saved by the always() step and restored by prefix in the next job", async () => {
-    const workspace = join((await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir, "ws");
+    const workspace = join(
+      (await Job.create({ event: "pull_request.json", eventName: "pull_request", ref: "" })).dir,
+      "ws",
+    );
     const tools = await readFile(TOOLS, "utf8");
     // A "Python" that exits at once: train fails as an interrupted run would, after its checkpoint was written.
     const noTrainer = { INPUT_PYTHON: "/bin/false", INPUT_MODEL: "tiny", INPUT_PROFILE: "fast_dev" };
@@ -80,14 +88,17 @@ describe("caches (@actions/cache against the cache service v2 on loopback)", () 
     const second = await generateJob(workspace, tools, noTrainer);
     const resumed = await second.job.step("train", { GITHUB_RUN_ID: "1002" });
     expect(resumed.stdout).toContain(`cache LoRA checkpoints: partial hit (${key})`);
-    expect(resumed.stdout).toContain(`::notice title=MCP-Forge cache hit::resuming training from the cached checkpoints (${key})`);
+    expect(resumed.stdout).toContain(
+      `::notice title=MCP-Forge cache hit::resuming training from the cached checkpoints (${key})`,
+    );
     expect(await readFile(join(checkpoint, "adapter_model.safetensors"), "utf8")).toBe("weights after 40 steps");
   });
 
   it("baseline auto: no baseline before the default branch has a passing run; afterwards a PR restores main's benchmark", async () => {
     const workspace = join((await Job.create({ ...PR })).dir, "ws");
     const tools = await readFile(TOOLS, "utf8");
-    const plant = (job: Job) => copyFile(join(FIXTURES, "benchmark-pass.json"), join(job.workspace, ".mcp-forge", "reports", "benchmark.json"));
+    const plant = (job: Job) =>
+      copyFile(join(FIXTURES, "benchmark-pass.json"), join(job.workspace, ".mcp-forge", "reports", "benchmark.json"));
 
     const early = await generateJob(workspace, tools);
     const none = await early.job.step("baseline");
@@ -107,7 +118,9 @@ describe("caches (@actions/cache against the cache service v2 on loopback)", () 
     const found = await pr.job.step("baseline", { GITHUB_SHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821" });
     expect(found.stdout).toMatch(/cache baseline: partial hit \(mcp-forge-baseline-main-/);
     expect(found.stdout).toContain("baseline: main (last passing run)");
-    const restored = JSON.parse(await readFile(join(workspace, ".mcp-forge", "baseline", "benchmark.json"), "utf8")) as { metrics: Record<string, number> };
+    const restored = JSON.parse(
+      await readFile(join(workspace, ".mcp-forge", "baseline", "benchmark.json"), "utf8"),
+    ) as { metrics: Record<string, number> };
     expect(restored.metrics.toolSelectionAccuracy).toBe(0.934);
   });
 });

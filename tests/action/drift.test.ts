@@ -4,10 +4,12 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runComposite } from "../support/composite.js";
+
 import { exists } from "../../src/core/files.js";
-import { FakeGitHub, type Asset } from "../support/fakes/github-api.js";
+import { runComposite } from "../support/composite.js";
+import { type Asset, FakeGitHub } from "../support/fakes/github-api.js";
 import { FIXTURES, Job, ROOT } from "./runner.js";
 
 const TOKEN = "ghs_fakeTokenForTheLoopbackApi0003";
@@ -19,13 +21,21 @@ let action: string;
 /** The action as `uses:` checks it out: action.yml, package files, dist/ and schemas/, and no node_modules anywhere above dist/. */
 async function checkout(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "mcp-forge-action-"));
-  for (const entry of ["action.yml", "package.json", "package-lock.json", "dist", "schemas"]) await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of ["action.yml", "package.json", "package-lock.json", "dist", "schemas"])
+    await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
   return dir;
 }
 
 let nextId = 9000;
-const asset = (name: string, data: Buffer, type: string): Asset => ({ id: nextId++, name, size: data.length, content_type: type, data });
-const sumsOf = (assets: Asset[]) => Buffer.from(assets.map((a) => `${createHash("sha256").update(a.data).digest("hex")}  ${a.name}\n`).join(""));
+const asset = (name: string, data: Buffer, type: string): Asset => ({
+  id: nextId++,
+  name,
+  size: data.length,
+  content_type: type,
+  data,
+});
+const sumsOf = (assets: Asset[]) =>
+  Buffer.from(assets.map((a) => `${createHash("sha256").update(a.data).digest("hex")}  ${a.name}\n`).join(""));
 
 /** A release as the release step publishes it; `withToolsAsset: false` is one from before the `.tools.json` asset. */
 async function plantRelease(tag: string, withToolsAsset: boolean): Promise<{ archive: Asset; tools?: Asset }> {
@@ -36,9 +46,16 @@ async function plantRelease(tag: string, withToolsAsset: boolean): Promise<{ arc
   await writeFile(join(bundle, "model.gguf"), "a released model, never downloaded by the drift check");
   execFileSync("tar", ["-czf", join(dir, "a.tar.gz"), "-C", dir, `mcp-forge-bundle-${tag}`]);
   const archive = asset(`mcp-forge-bundle-${tag}.tar.gz`, await readFile(join(dir, "a.tar.gz")), "application/gzip");
-  const tools = withToolsAsset ? asset(`mcp-forge-bundle-${tag}.tools.json`, await readFile(TOOLS), "application/json") : undefined;
+  const tools = withToolsAsset
+    ? asset(`mcp-forge-bundle-${tag}.tools.json`, await readFile(TOOLS), "application/json")
+    : undefined;
   const files = tools ? [archive, tools] : [archive];
-  gh.releases.push({ id: nextId++, tag_name: tag, name: tag, assets: [...files, asset("SHA256SUMS", sumsOf(files), "text/plain")] });
+  gh.releases.push({
+    id: nextId++,
+    tag_name: tag,
+    name: tag,
+    assets: [...files, asset("SHA256SUMS", sumsOf(files), "text/plain")],
+  });
   await rm(dir, { recursive: true, force: true });
   return { archive, ...(tools ? { tools } : {}) };
 }
@@ -53,7 +70,10 @@ afterAll(async () => {
   await rm(action, { recursive: true, force: true });
 });
 
-async function drift(source: Record<string, string>, setupFiles: (workspace: string) => Promise<void> = async () => undefined) {
+async function drift(
+  source: Record<string, string>,
+  setupFiles: (workspace: string) => Promise<void> = async () => undefined,
+) {
   const job = await Job.create({
     event: "pull_request.json",
     eventName: "pull_request",
@@ -72,7 +92,9 @@ async function drift(source: Record<string, string>, setupFiles: (workspace: str
 
 describe("mode: drift from a checkout of the action with dist/ only (node-llama-cpp not installed)", () => {
   it("node-llama-cpp cannot be resolved from the checkout's dist/", () => {
-    expect(() => createRequire(join(action, "dist", "cli", "index.js")).resolve("node-llama-cpp")).toThrow(/Cannot find module/);
+    expect(() => createRequire(join(action, "dist", "cli", "index.js")).resolve("node-llama-cpp")).toThrow(
+      /Cannot find module/,
+    );
   });
 
   it("inspects a live server and matches the release by its tools.json asset, downloading no model", async () => {
@@ -93,10 +115,14 @@ describe("mode: drift from a checkout of the action with dist/ only (node-llama-
   it("fails naming the change when a tool description changed; the report escapes it", async () => {
     const changed = JSON.parse(await readFile(TOOLS, "utf8")) as { tools: Array<{ description: string }> };
     changed.tools[0]!.description = "Create entities <script>alert(1)</script> in the graph";
-    const { result, report } = await drift({ INPUT_TOOLS_FILE: "tools.json" }, (ws) => writeFile(join(ws, "tools.json"), JSON.stringify(changed)));
+    const { result, report } = await drift({ INPUT_TOOLS_FILE: "tools.json" }, (ws) =>
+      writeFile(join(ws, "tools.json"), JSON.stringify(changed)),
+    );
     expect(result.code).toBe(1);
     expect(result.outputs.passed).toBe("false");
-    expect(result.stdout).toMatch(/::error title=MCP-Forge toolset drift::toolset drifted from release v1\.0\.0 \(1 changed\)/);
+    expect(result.stdout).toMatch(
+      /::error title=MCP-Forge toolset drift::toolset drifted from release v1\.0\.0 \(1 changed\)/,
+    );
     expect(report.summary).toContain("## ❌ MCP-Forge drift check: failed: toolset drift");
     expect(report.summary).toContain("changed `create_entities`: `/description`");
     expect(report.summary).not.toContain("<script>");
@@ -113,9 +139,24 @@ describe("mode: drift from a checkout of the action with dist/ only (node-llama-
         dir,
         token: TOKEN,
         inputs: { mode: "drift", "tools-file": "tools.json", comment: "false" },
-        env: { PATH: process.env.PATH ?? "", HOME: dir, GITHUB_WORKSPACE: join(dir, "ws"), RUNNER_TEMP: join(dir, "temp"), GITHUB_EVENT_PATH: join(FIXTURES, "pull_request.json"), GITHUB_EVENT_NAME: "pull_request", GITHUB_REF: "refs/pull/7/merge", GITHUB_REPOSITORY: "octo-org/weather-mcp", GITHUB_API_URL: gh.url },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: dir,
+          GITHUB_WORKSPACE: join(dir, "ws"),
+          RUNNER_TEMP: join(dir, "temp"),
+          GITHUB_EVENT_PATH: join(FIXTURES, "pull_request.json"),
+          GITHUB_EVENT_NAME: "pull_request",
+          GITHUB_REF: "refs/pull/7/merge",
+          GITHUB_REPOSITORY: "octo-org/weather-mcp",
+          GITHUB_API_URL: gh.url,
+        },
       });
-      expect(run.steps.filter((s) => s.outcome !== "skipped").map((s) => s.id)).toEqual(["setup", "inspect", "drift", "report"]);
+      expect(run.steps.filter((s) => s.outcome !== "skipped").map((s) => s.id)).toEqual([
+        "setup",
+        "inspect",
+        "drift",
+        "report",
+      ]);
       expect(run.steps.every((s) => s.outcome !== "failure")).toBe(true);
       expect(run.outputs).toMatchObject({ passed: "true", "bundle-path": "", "benchmark-json": "" });
       expect(run.outputs["toolset-hash"]).toMatch(/^sha256:/);

@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+
 import { cellCode, code, html, md, mermaidLabel } from "../../src/action/escape.js";
 import { gateFailures } from "../../src/action/gate.js";
 import { MARKER, renderReport } from "../../src/action/markdown.js";
@@ -13,13 +15,80 @@ import { FIXTURES } from "./runner.js";
  * mixed with arbitrary code points.
  */
 const PIECES = [
-  "<", ">", "&", "@", "`", "``", "```", "|", "\\", "\\|", "[", "]", "(", ")", "!", "*", "_", "~", "#", ":", ".", "-", "+", "=", '"', "'",
-  "\n", "\r\n", "\n\n", "\t", "\u2028", "\u0000", "\u200b", "\u202e", "\u2066", "\u2069", "\ufeff", "\u001b[31m", "\u001b]8;;https://evil.example\u0007", " ", "  ", "a", "é", "数", "🙂",
-  "<!--", "-->", MARKER, "<!-- mcp-forge-state x -->", "<details>", "</summary>", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
-  "[click](https://evil.example)", "![i](https://evil.example/i.png)", "<https://evil.example>", "https://evil.example", "www.evil.example", "a@b.example",
-  "@octocat", "@octo-org/team", "&#64;octocat", "&lt;b&gt;", "&amp;", "&#x3C;", "**bold**", "~~gone~~", "| a | b |", "v0.9.0",
+  "<",
+  ">",
+  "&",
+  "@",
+  "`",
+  "``",
+  "```",
+  "|",
+  "\\",
+  "\\|",
+  "[",
+  "]",
+  "(",
+  ")",
+  "!",
+  "*",
+  "_",
+  "~",
+  "#",
+  ":",
+  ".",
+  "-",
+  "+",
+  "=",
+  '"',
+  "'",
+  "\n",
+  "\r\n",
+  "\n\n",
+  "\t",
+  "\u2028",
+  "\u0000",
+  "\u200b",
+  "\u202e",
+  "\u2066",
+  "\u2069",
+  "\ufeff",
+  "\u001b[31m",
+  "\u001b]8;;https://evil.example\u0007",
+  " ",
+  "  ",
+  "a",
+  "é",
+  "数",
+  "🙂",
+  "<!--",
+  "-->",
+  MARKER,
+  "<!-- mcp-forge-state x -->",
+  "<details>",
+  "</summary>",
+  "<img src=x onerror=alert(1)>",
+  "<script>alert(1)</script>",
+  "[click](https://evil.example)",
+  "![i](https://evil.example/i.png)",
+  "<https://evil.example>",
+  "https://evil.example",
+  "www.evil.example",
+  "a@b.example",
+  "@octocat",
+  "@octo-org/team",
+  "&#64;octocat",
+  "&lt;b&gt;",
+  "&amp;",
+  "&#x3C;",
+  "**bold**",
+  "~~gone~~",
+  "| a | b |",
+  "v0.9.0",
 ];
-const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 });
+const hostile = fc.string({
+  unit: fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })),
+  maxLength: 30,
+});
 
 /**
  * What escaping may lose: ANSI escape sequences, Unicode direction controls and zero-width characters
@@ -37,7 +106,15 @@ const flat = (s: string, max: number) => {
     .trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 };
-const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#96;": "`", "&#8203;": "\u200b" };
+const ENTITIES: Record<string, string> = {
+  "&amp;": "&",
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&#39;": "'",
+  "&#96;": "`",
+  "&#8203;": "\u200b",
+};
 const noZwsp = (s: string) => s.replace(/\u200b/g, "");
 /** A mention or team mention, as GitHub links them in rendered text. */
 const MENTION = /@[A-Za-z0-9]/;
@@ -93,7 +170,9 @@ function readCodeSpan(out: string): string | undefined {
   if (!m) return undefined;
   const [, fence, inner] = m as unknown as [string, string, string];
   if ((inner.match(/`+/g) ?? []).some((run) => run.length === fence.length)) return undefined;
-  return inner.length >= 2 && inner.startsWith(" ") && inner.endsWith(" ") && inner.trim() !== "" ? inner.slice(1, -1) : inner;
+  return inner.length >= 2 && inner.startsWith(" ") && inner.endsWith(" ") && inner.trim() !== ""
+    ? inner.slice(1, -1)
+    : inner;
 }
 
 /** Cell delimiters of a GFM table row: a `|` not directly after a backslash (cmark-gfm's cell scanner). */
@@ -102,7 +181,7 @@ const delimiters = (row: string) => row.split("").filter((c, i, units) => c === 
 /** The text with code spans and fenced blocks taken out (their content is shown as is), as CommonMark pairs backtick runs. */
 function withoutCode(text: string): string {
   let out = "";
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const run = text[i] === "`" && text[i - 1] !== "\\" ? text.slice(i).match(/^`+/)![0] : "";
     if (!run) {
       out += text[i++];
@@ -172,7 +251,8 @@ describe("escaping fits where the text lands", () => {
   });
 
   it("Unicode direction controls, zero-width characters and ANSI escape sequences are removed, not kept (#17: one sanitiser)", () => {
-    const hostile = "safe\u202egnp.exe\u2066x\u2069\u200b\ufeff \u001b[31mred\u001b[0m \u001b]8;;https://evil.example\u0007link";
+    const hostile =
+      "safe\u202egnp.exe\u2066x\u2069\u200b\ufeff \u001b[31mred\u001b[0m \u001b]8;;https://evil.example\u0007link";
     for (const out of [md(hostile), html(hostile), code(hostile), cellCode(hostile), mermaidLabel(hostile)]) {
       expect(out).not.toMatch(/[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/);
       expect(out).not.toContain("\u001b");
@@ -186,32 +266,49 @@ describe("escaping fits where the text lands", () => {
     const qc = JSON.parse(await readFile(join(FIXTURES, "qc.json"), "utf8")) as QcReport;
     const row = benchmark.perTool!.create_entities!;
     fc.assert(
-      fc.property(fc.array(hostile, { minLength: 8, maxLength: 8 }), ([tool, message, kind, scenario, tag, driftMessage, path, model]) => {
-        const text = renderReport({
-          mode: "full",
-          benchmark: { ...benchmark, model: model!, perTool: { [tool!]: row, safe_tool: row } },
-          qc: { ...qc, scenarioCoverage: { [scenario!]: 3 }, toolCoverage: { [tool!]: 4 }, issues: [{ line: 1, kind: kind!, message: message! }] },
-          thresholds: {},
-          failures: gateFailures(benchmark, {}),
-          baselineNote: "main (last passing run)",
-          drift: { status: "drift", release: tag!, message: driftMessage!, added: [tool!], changed: [{ name: tool!, breaking: true, paths: [path!] }], breaking: true },
-          trend: [{ label: tag!, metrics: benchmark.metrics }],
-          currentLabel: "PR #7",
-          cache: [],
-          runUrl: "https://github.com/o/r/actions/runs/1",
-          failedSteps: [],
-        });
-        expect(text.startsWith(`${MARKER}\n`)).toBe(true);
-        expect(withoutCode(text).split(MARKER)).toHaveLength(2);
-        const tags = [...withoutCode(text).matchAll(/<[^>]*>?/g)].map((m) => m[0]);
-        for (const tag of tags) expect(tag).toMatch(/^(<\/?(details|summary|sub)>|<br>|<!-- mcp-forge-(report|state [0-9a-f]+) -->)$/);
-        for (const [, labels] of text.matchAll(/^ {2}x-axis \[(.*)\]$/gm)) for (const label of labels!.split(", ")) expect(label).toMatch(/^"[^"`<>\\]*"$/);
-        const tables = text.split("\n\n").filter((block) => block.startsWith("| "));
-        for (const table of tables) {
-          const rows = table.split("\n");
-          for (const line of rows) expect(delimiters(line), line).toBe(delimiters(rows[0]!));
-        }
-      }),
+      fc.property(
+        fc.array(hostile, { minLength: 8, maxLength: 8 }),
+        ([tool, message, kind, scenario, tag, driftMessage, path, model]) => {
+          const text = renderReport({
+            mode: "full",
+            benchmark: { ...benchmark, model: model!, perTool: { [tool!]: row, safe_tool: row } },
+            qc: {
+              ...qc,
+              scenarioCoverage: { [scenario!]: 3 },
+              toolCoverage: { [tool!]: 4 },
+              issues: [{ line: 1, kind: kind!, message: message! }],
+            },
+            thresholds: {},
+            failures: gateFailures(benchmark, {}),
+            baselineNote: "main (last passing run)",
+            drift: {
+              status: "drift",
+              release: tag!,
+              message: driftMessage!,
+              added: [tool!],
+              changed: [{ name: tool!, breaking: true, paths: [path!] }],
+              breaking: true,
+            },
+            trend: [{ label: tag!, metrics: benchmark.metrics }],
+            currentLabel: "PR #7",
+            cache: [],
+            runUrl: "https://github.com/o/r/actions/runs/1",
+            failedSteps: [],
+          });
+          expect(text.startsWith(`${MARKER}\n`)).toBe(true);
+          expect(withoutCode(text).split(MARKER)).toHaveLength(2);
+          const tags = [...withoutCode(text).matchAll(/<[^>]*>?/g)].map((m) => m[0]);
+          for (const tag of tags)
+            expect(tag).toMatch(/^(<\/?(details|summary|sub)>|<br>|<!-- mcp-forge-(report|state [0-9a-f]+) -->)$/);
+          for (const [, labels] of text.matchAll(/^ {2}x-axis \[(.*)\]$/gm))
+            for (const label of labels!.split(", ")) expect(label).toMatch(/^"[^"`<>\\]*"$/);
+          const tables = text.split("\n\n").filter((block) => block.startsWith("| "));
+          for (const table of tables) {
+            const rows = table.split("\n");
+            for (const line of rows) expect(delimiters(line), line).toBe(delimiters(rows[0]!));
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

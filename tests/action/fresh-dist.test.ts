@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { runsActionTests, staleDist } from "../support/fresh-dist.js";
 
 describe("tests/action rebuild dist/ when it is older than the sources (global setup)", () => {

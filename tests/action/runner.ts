@@ -1,7 +1,8 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { ROOT } from "../support/cli.js";
 export { ROOT } from "../support/cli.js";
 
@@ -37,7 +38,14 @@ export class Job {
   ) {}
 
   /** `actionPath`: where the action is checked out (GITHUB_ACTION_PATH); this repository by default. */
-  static async create(options: { event: string; eventName: string; ref: string; env?: Record<string, string>; workspace?: string; actionPath?: string }): Promise<Job> {
+  static async create(options: {
+    event: string;
+    eventName: string;
+    ref: string;
+    env?: Record<string, string>;
+    workspace?: string;
+    actionPath?: string;
+  }): Promise<Job> {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-job-"));
     Job.dirs.push(dir);
     const workspace = options.workspace ?? join(dir, "workspace");
@@ -67,7 +75,16 @@ export class Job {
 
   /** Starts a step without waiting, for signalling it as a cancelled job would. */
   start(name: string, env: Record<string, string> = {}): ChildProcess {
-    return spawn(process.execPath, [this.entry, name], { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: join(this.dir, "output-started"), GITHUB_STEP_SUMMARY: join(this.dir, "summary.md"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return spawn(process.execPath, [this.entry, name], {
+      cwd: this.workspace,
+      env: {
+        ...this.env,
+        GITHUB_OUTPUT: join(this.dir, "output-started"),
+        GITHUB_STEP_SUMMARY: join(this.dir, "summary.md"),
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   }
 
   async step(name: string, env: Record<string, string> = {}): Promise<StepResult> {
@@ -80,7 +97,11 @@ export class Job {
       execFile(
         process.execPath,
         [this.entry, name],
-        { cwd: this.workspace, env: { ...this.env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env }, maxBuffer: 64 * 1024 * 1024 },
+        {
+          cwd: this.workspace,
+          env: { ...this.env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
+          maxBuffer: 64 * 1024 * 1024,
+        },
         (error, stdout, stderr) => {
           void (async () => {
             const after = await readFile(summary, "utf8");

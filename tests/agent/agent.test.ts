@@ -1,13 +1,20 @@
-import { execa } from "execa";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { McpTool } from "../../src/core/toolset.js";
+import { type TinyBundle, tinyBundle } from "../serve/tiny-bundle.js";
 import { CLI, ROOT, runCli, tempDir } from "../support/cli.js";
-import { tinyBundle, type TinyBundle } from "../serve/tiny-bundle.js";
 
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
-const MEMORY_LINE = JSON.stringify({ type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] });
+const MEMORY_LINE = JSON.stringify({
+  type: "entity",
+  name: "Grace Hopper",
+  entityType: "person",
+  observations: ["wrote the first compiler"],
+});
 const WRITE_PROMPTS = [
   "Add a person called Ada who runs marathons.",
   "Remember that Ada Lovelace wrote the first program.",
@@ -29,7 +36,16 @@ describe("mcp-forge agent", () => {
   let memory: string;
   let tools: McpTool[];
   let writePrompt = WRITE_PROMPTS[0]!;
-  const memoryArgs = () => ["--bundle", tiny.bundle, "--server", `node ${MEMORY_SERVER}`, "--env", `MEMORY_FILE_PATH=${memory}`, "--workdir", join(dir, "w")];
+  const memoryArgs = () => [
+    "--bundle",
+    tiny.bundle,
+    "--server",
+    `node ${MEMORY_SERVER}`,
+    "--env",
+    `MEMORY_FILE_PATH=${memory}`,
+    "--workdir",
+    join(dir, "w"),
+  ];
   // The grammar keeps the tiny model's calls well-formed, so each run reaches a call.
   const agent = (args: string[]) => runCli(["agent", ...memoryArgs(), "--constrained", ...args]);
 
@@ -81,10 +97,30 @@ describe("mcp-forge agent", () => {
 
   it("refuses to start (exit 1) when the server's tools differ from the bundle's, naming the change; --allow-drift starts", async () => {
     const changed = structuredClone(tools).filter((t) => t.name !== "delete_relations");
-    (changed.find((t) => t.name === "search_nodes")!.inputSchema.properties as Record<string, unknown>).query = { type: "integer" };
+    (changed.find((t) => t.name === "search_nodes")!.inputSchema.properties as Record<string, unknown>).query = {
+      type: "integer",
+    };
     const changedPath = join(dir, "changed-tools.json");
-    await writeFile(changedPath, JSON.stringify({ server: { name: "memory", version: "0" }, protocolVersion: "2025-06-18", source: { kind: "file" }, tools: changed }));
-    const common = ["agent", "--bundle", tiny.bundle, "--server", `node ${CLI} stub --tools ${changedPath}`, "--workdir", join(dir, "w"), "-p", "Could you read graph?"];
+    await writeFile(
+      changedPath,
+      JSON.stringify({
+        server: { name: "memory", version: "0" },
+        protocolVersion: "2025-06-18",
+        source: { kind: "file" },
+        tools: changed,
+      }),
+    );
+    const common = [
+      "agent",
+      "--bundle",
+      tiny.bundle,
+      "--server",
+      `node ${CLI} stub --tools ${changedPath}`,
+      "--workdir",
+      join(dir, "w"),
+      "-p",
+      "Could you read graph?",
+    ];
 
     const refused = await runCli(common);
     expect(refused.code).toBe(1);
@@ -106,7 +142,10 @@ describe("mcp-forge agent", () => {
       reject: false,
     });
     expect(chat.exitCode, String(chat.stderr)).toBe(0);
-    const replies = String(chat.stdout).trim().split("\n").map((l) => JSON.parse(l) as AgentReply);
+    const replies = String(chat.stdout)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as AgentReply);
     expect(replies).toHaveLength(3);
     for (const r of replies) expect(["answered", "unparseable", "turn_limit"]).toContain(r.outcome);
     expect(String(chat.stderr)).toContain("Ctrl-D or /exit ends the chat");
@@ -116,11 +155,18 @@ describe("mcp-forge agent", () => {
     const input = "Hello there!\nCould you read graph?\nThanks, that is all.\n";
     const chat = async (json: boolean) => {
       await writeFile(memory, `${MEMORY_LINE}\n`);
-      const run = await execa(process.execPath, [CLI, "agent", ...memoryArgs(), "--constrained", "--max-turns", "2", ...(json ? ["--json"] : [])], { input, reject: false, stripFinalNewline: false });
+      const run = await execa(
+        process.execPath,
+        [CLI, "agent", ...memoryArgs(), "--constrained", "--max-turns", "2", ...(json ? ["--json"] : [])],
+        { input, reject: false, stripFinalNewline: false },
+      );
       expect(run.exitCode, String(run.stderr)).toBe(0);
       return String(run.stdout);
     };
-    const replies = (await chat(true)).trim().split("\n").map((l) => JSON.parse(l) as AgentReply);
+    const replies = (await chat(true))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as AgentReply);
     const printed = await chat(false);
     const answers = replies.filter((r) => r.outcome === "answered" && r.answer).map((r) => `${r.answer}\n`);
     expect(answers.length).toBeGreaterThan(0);
@@ -135,7 +181,15 @@ describe("mcp-forge agent", () => {
     const badTurns = await agent(["-p", "hi", "--max-turns", "0"]);
     expect(badTurns.code).toBe(2);
     expect(badTurns.stderr).toContain("--max-turns 0");
-    const noBundle = await runCli(["agent", "--bundle", join(dir, "nowhere"), "--server", `node ${MEMORY_SERVER}`, "-p", "hi"]);
+    const noBundle = await runCli([
+      "agent",
+      "--bundle",
+      join(dir, "nowhere"),
+      "--server",
+      `node ${MEMORY_SERVER}`,
+      "-p",
+      "hi",
+    ]);
     expect(noBundle.code).toBe(2);
     expect(noBundle.stderr).toContain("model.gguf is missing");
   });

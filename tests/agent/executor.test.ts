@@ -1,16 +1,23 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { ConfirmingExecutor } from "../../src/agent/confirming-executor.js";
+import type { McpTool } from "../../src/core/toolset.js";
 import { McpExecutor } from "../../src/eval/mcp-executor.js";
 import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
 import { StubResponder } from "../../src/mcp/stub-server.js";
-import type { McpTool } from "../../src/core/toolset.js";
 import { ROOT, tempDir } from "../support/cli.js";
 
 const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
-const GRACE = JSON.stringify({ type: "entity", name: "Grace Hopper", entityType: "person", observations: ["wrote the first compiler"] });
+const GRACE = JSON.stringify({
+  type: "entity",
+  name: "Grace Hopper",
+  entityType: "person",
+  observations: ["wrote the first compiler"],
+});
 const ADA = { entities: [{ name: "Ada Lovelace", entityType: "person", observations: ["wrote the first program"] }] };
 
 describe("the agent's confirming executor on server-memory", () => {
@@ -24,7 +31,10 @@ describe("the agent's confirming executor on server-memory", () => {
     ({ dir, cleanup } = await tempDir());
     memory = join(dir, "memory.jsonl");
     await writeFile(memory, `${GRACE}\n`);
-    connection = await connectToServer({ kind: "stdio", command: `node ${MEMORY_SERVER}`, env: { MEMORY_FILE_PATH: memory } }, { timeoutMs: 30_000, logDir: join(dir, "logs") });
+    connection = await connectToServer(
+      { kind: "stdio", command: `node ${MEMORY_SERVER}`, env: { MEMORY_FILE_PATH: memory } },
+      { timeoutMs: 30_000, logDir: join(dir, "logs") },
+    );
     tools = await listAllTools(connection, { timeoutMs: 30_000 });
   });
   afterAll(async () => {
@@ -33,10 +43,19 @@ describe("the agent's confirming executor on server-memory", () => {
   });
 
   const executor = (answers: boolean[], asked: string[]) =>
-    new ConfirmingExecutor(new McpExecutor(connection, tools, { policy: "all", timeoutMs: 30_000, source: "server", fallback: new StubResponder(tools, []) }), tools, async (q) => {
-      asked.push(q);
-      return answers.shift() ?? false;
-    });
+    new ConfirmingExecutor(
+      new McpExecutor(connection, tools, {
+        policy: "all",
+        timeoutMs: 30_000,
+        source: "server",
+        fallback: new StubResponder(tools, []),
+      }),
+      tools,
+      async (q) => {
+        asked.push(q);
+        return answers.shift() ?? false;
+      },
+    );
 
   it("runs read-only tools without asking", async () => {
     const asked: string[] = [];

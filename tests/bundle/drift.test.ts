@@ -1,6 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { diffToolsets } from "../../src/bundle/drift.js";
 import { toolsetHash } from "../../src/core/canonical.js";
 import type { McpTool } from "../../src/core/toolset.js";
@@ -22,7 +24,11 @@ const weather: McpTool = {
 };
 const search: McpTool = { name: "search", inputSchema: { type: "object", properties: { q: { type: "string" } } } };
 
-const edit = (change: (tool: McpTool & { inputSchema: { properties: Record<string, Record<string, unknown>>; required: string[] } }) => void): McpTool => {
+const edit = (
+  change: (
+    tool: McpTool & { inputSchema: { properties: Record<string, Record<string, unknown>>; required: string[] } },
+  ) => void,
+): McpTool => {
   const copy = structuredClone(weather) as Parameters<typeof change>[0];
   change(copy);
   return copy;
@@ -30,7 +36,12 @@ const edit = (change: (tool: McpTool & { inputSchema: { properties: Record<strin
 
 describe("diffToolsets", () => {
   it("finds nothing between equal toolsets", () => {
-    expect(diffToolsets([weather, search], [structuredClone(search), structuredClone(weather)])).toEqual({ added: [], removed: [], changed: [], breaking: false });
+    expect(diffToolsets([weather, search], [structuredClone(search), structuredClone(weather)])).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      breaking: false,
+    });
   });
 
   it("calls description and title edits cosmetic", () => {
@@ -85,13 +96,31 @@ describe("diffToolsets", () => {
       delete t.inputSchema.properties.units;
       t.inputSchema.additionalProperties = false;
     });
-    const messages = diffToolsets([weather], [live]).changed[0]!.reasons.filter((r) => r.breaking).map((r) => r.message);
-    expect(messages).toEqual(expect.arrayContaining(["maximum tightened from 7 to 3", 'parameter "units" removed', "extra properties are no longer allowed"]));
+    const messages = diffToolsets([weather], [live])
+      .changed[0]!.reasons.filter((r) => r.breaking)
+      .map((r) => r.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        "maximum tightened from 7 to 3",
+        'parameter "units" removed',
+        "extra properties are no longer allowed",
+      ]),
+    );
   });
 
   it("lists added tools as compatible and removed tools as breaking", () => {
-    expect(diffToolsets([weather], [weather, search])).toEqual({ added: ["search"], removed: [], changed: [], breaking: false });
-    expect(diffToolsets([weather, search], [weather])).toEqual({ added: [], removed: ["search"], changed: [], breaking: true });
+    expect(diffToolsets([weather], [weather, search])).toEqual({
+      added: ["search"],
+      removed: [],
+      changed: [],
+      breaking: false,
+    });
+    expect(diffToolsets([weather, search], [weather])).toEqual({
+      added: [],
+      removed: ["search"],
+      changed: [],
+      breaking: true,
+    });
   });
 });
 
@@ -99,7 +128,10 @@ describe("verify-bundle drift against a tools file", () => {
   let cleanup: () => Promise<void>;
   let bundle: string;
   let dir: string;
-  let tools: { toolsetHash: string; tools: Array<McpTool & { inputSchema: { properties: Record<string, unknown>; required: string[] } }> };
+  let tools: {
+    toolsetHash: string;
+    tools: Array<McpTool & { inputSchema: { properties: Record<string, unknown>; required: string[] } }>;
+  };
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -127,10 +159,15 @@ describe("verify-bundle drift against a tools file", () => {
   });
 
   it("fails on an edited description but prints it as cosmetic", async () => {
-    const run = await verifyAgainst("cosmetic", (t) => (t.tools[0]!.description = "Create entities, now with a new description"));
+    const run = await verifyAgainst(
+      "cosmetic",
+      (t) => (t.tools[0]!.description = "Create entities, now with a new description"),
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("no breaking change");
-    expect(run.stdout).toMatch(/~ create_entities: changed \(cosmetic\)\n\s+cosmetic\s+\/description: description changed/);
+    expect(run.stdout).toMatch(
+      /~ create_entities: changed \(cosmetic\)\n\s+cosmetic\s+\/description: description changed/,
+    );
   });
 
   it("fails on a new required parameter and prints it as breaking", async () => {
@@ -140,13 +177,18 @@ describe("verify-bundle drift against a tools file", () => {
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("BREAKING");
-    expect(run.stdout).toMatch(/~ read_graph: changed \(breaking\)\n\s+breaking\s+\/inputSchema\/properties\/depth: new required parameter "depth"/);
+    expect(run.stdout).toMatch(
+      /~ read_graph: changed \(breaking\)\n\s+breaking\s+\/inputSchema\/properties\/depth: new required parameter "depth"/,
+    );
   });
 
   it("fails on a removed tool, with the diff in --json", async () => {
     const run = await verifyAgainst("removed", (t) => t.tools.splice(8, 1), ["--json"]);
     expect(run.code).toBe(1);
-    const result = JSON.parse(run.stdout) as { passed: boolean; drift: { matches: boolean; removed: string[]; changed: unknown[]; breaking: boolean } };
+    const result = JSON.parse(run.stdout) as {
+      passed: boolean;
+      drift: { matches: boolean; removed: string[]; changed: unknown[]; breaking: boolean };
+    };
     expect(result.passed).toBe(false);
     expect(result.drift).toMatchObject({ matches: false, removed: ["open_nodes"], changed: [], breaking: true });
     expect(run.stderr).toContain("- open_nodes: removed (breaking");

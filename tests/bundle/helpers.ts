@@ -1,5 +1,6 @@
 import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { writeGguf } from "../../src/bundle/gguf-writer.js";
 import { ROOT } from "../support/cli.js";
 
@@ -21,7 +22,10 @@ export interface FixtureWorkdir {
  * server, train/eval samples for it, and a model.gguf with the Qwen2.5 chat template and the
  * metadata the trainer's export writes.
  */
-export async function fixtureWorkdir(dir: string, options: { chatTemplate?: string; toolsetHash?: string } = {}): Promise<FixtureWorkdir> {
+export async function fixtureWorkdir(
+  dir: string,
+  options: { chatTemplate?: string; toolsetHash?: string } = {},
+): Promise<FixtureWorkdir> {
   const workdir = join(dir, "work");
   await cp(join(BUNDLE_FIXTURES, "workdir"), workdir, { recursive: true });
   const toolsPath = join(workdir, "tools.json");

@@ -1,13 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleReadme, escapeMarkdown } from "../../src/bundle/readme.js";
+import { parse } from "yaml";
+
 import type { AgentManifest } from "../../src/bundle/manifest.js";
+import { bundleReadme, escapeMarkdown } from "../../src/bundle/readme.js";
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
 import { runCli, tempDir } from "../support/cli.js";
-import { fixtureWorkdir, MEMORY_SERVER, type FixtureWorkdir } from "./helpers.js";
+import { type FixtureWorkdir, fixtureWorkdir, MEMORY_SERVER } from "./helpers.js";
 
 const METRICS = {
   toolCallParseRate: 1,
@@ -29,7 +31,10 @@ describe("pack and verify-bundle", () => {
     ({ dir, cleanup } = await tempDir());
     fx = await fixtureWorkdir(dir);
     await mkdir(join(fx.workdir, "reports"));
-    await writeFile(join(fx.workdir, "reports", "validation.json"), JSON.stringify({ model: "model.gguf", metrics: METRICS, perTool: {}, perScenario: {}, passed: true }));
+    await writeFile(
+      join(fx.workdir, "reports", "validation.json"),
+      JSON.stringify({ model: "model.gguf", metrics: METRICS, perTool: {}, perScenario: {}, passed: true }),
+    );
     await writeFile(
       join(fx.workdir, "reports", "benchmark.json"),
       JSON.stringify({
@@ -45,7 +50,17 @@ describe("pack and verify-bundle", () => {
       }),
     );
     bundle = join(dir, "bundle");
-    const packed = await runCli(["pack", "--workdir", fx.workdir, "--output", bundle, "--name", "memory-agent", "--version", "1.2.0"]);
+    const packed = await runCli([
+      "pack",
+      "--workdir",
+      fx.workdir,
+      "--output",
+      bundle,
+      "--name",
+      "memory-agent",
+      "--version",
+      "1.2.0",
+    ]);
     expect(packed.code, packed.stderr).toBe(0);
   });
   afterAll(() => cleanup());
@@ -78,7 +93,12 @@ describe("pack and verify-bundle", () => {
       toolset: { hash: fx.toolsetHash, file: "tools.json" },
       dataset: { trainSamples: 15, evalSamples: 10, validationPrompts: 10 },
       validation: { status: "passed", metrics: { schemaConformance: 0.97 }, thresholds: { toolCallParseRate: 0.98 } },
-      benchmark: { status: "passed", baseline: "reports/base.json", baselineMetrics: { toolCallParseRate: 0.5, toolSelectionAccuracy: 0.3 }, latencyMs: { p95: 200 } },
+      benchmark: {
+        status: "passed",
+        baseline: "reports/base.json",
+        baselineMetrics: { toolCallParseRate: 0.5, toolSelectionAccuracy: 0.3 },
+        latencyMs: { p95: 200 },
+      },
       runtime: { temperature: 0, stop: ["<|im_end|>"], chatFormat: "hermes" },
     });
     const readme = await readFile(join(bundle, "README.md"), "utf8");
@@ -94,8 +114,15 @@ describe("pack and verify-bundle", () => {
     expect(standard.messages.map((m) => (m as { role: string }).role)).toEqual(["system", "user"]);
     expect(standard.expectedCalls[0]!.name).toBe("create_entities");
     expect(set.prompts.find((p) => p.scenario === "no_tool")!.expectedCalls).toEqual([]);
-    const template = JSON.parse(await readFile(join(bundle, "prompt_template.json"), "utf8")) as Record<string, unknown>;
-    expect(template).toMatchObject({ format: "hermes", stop: ["<|im_end|>"], systemPrompt: expect.stringContaining("knowledge graph memory") });
+    const template = JSON.parse(await readFile(join(bundle, "prompt_template.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    expect(template).toMatchObject({
+      format: "hermes",
+      stop: ["<|im_end|>"],
+      systemPrompt: expect.stringContaining("knowledge graph memory"),
+    });
     const modelfile = await readFile(join(bundle, "Modelfile"), "utf8");
     expect(modelfile).toMatch(/^FROM \.\/model\.gguf$/m);
     expect(modelfile).toContain('SYSTEM """You are a helpful assistant with access to a knowledge graph memory.');
@@ -127,7 +154,10 @@ describe("pack and verify-bundle", () => {
     await writeFile(join(copy, "agent.yaml"), yaml.replace("temperature: 0", "temperature: hot"));
     const run = await runCli(["verify-bundle", copy, "--json"]);
     expect(run.code).toBe(1);
-    const result = JSON.parse(run.stdout) as { passed: boolean; integrity: { problems: Array<{ file: string; message: string }> } };
+    const result = JSON.parse(run.stdout) as {
+      passed: boolean;
+      integrity: { problems: Array<{ file: string; message: string }> };
+    };
     expect(result.passed).toBe(false);
     expect(result.integrity.problems.map((p) => p.file)).toEqual(["agent.yaml", "agent.yaml"]);
     expect(result.integrity.problems[1]!.message).toContain("/runtime/temperature: must be number");
@@ -138,17 +168,24 @@ describe("pack and verify-bundle", () => {
     await cp(bundle, copy, { recursive: true });
     const yaml = await readFile(join(copy, "agent.yaml"), "utf8");
     await writeFile(join(copy, "agent.yaml"), yaml.replace("id: tiny", "id: Qwen/Qwen2.5-7B-Instruct"));
-    await writeFile(join(copy, "SHA256SUMS"), execFileSync("sh", ["-c", "sha256sum $(cut -c67- SHA256SUMS)"], { cwd: copy }));
+    await writeFile(
+      join(copy, "SHA256SUMS"),
+      execFileSync("sh", ["-c", "sha256sum $(cut -c67- SHA256SUMS)"], { cwd: copy }),
+    );
     const run = await runCli(["verify-bundle", copy]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("model.gguf: metadata base model tiny differs from agent.yaml /baseModel/id Qwen/Qwen2.5-7B-Instruct");
+    expect(run.stdout).toContain(
+      "model.gguf: metadata base model tiny differs from agent.yaml /baseModel/id Qwen/Qwen2.5-7B-Instruct",
+    );
   });
 
   it("refuses a model trained on another toolset, or a folder that holds something else", async () => {
     const other = await fixtureWorkdir(join(dir, "other"), { toolsetHash: `sha256:${"0".repeat(64)}` });
     const run = await runCli(["pack", "--workdir", other.workdir, "--output", join(dir, "other-bundle")]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`was trained on toolset sha256:${"0".repeat(64)}, but ${other.toolsPath} has ${other.toolsetHash}`);
+    expect(run.stderr).toContain(
+      `was trained on toolset sha256:${"0".repeat(64)}, but ${other.toolsPath} has ${other.toolsetHash}`,
+    );
 
     const busy = join(dir, "busy");
     await mkdir(busy);
@@ -160,7 +197,8 @@ describe("pack and verify-bundle", () => {
   });
 
   it("says which chat templates it supports when the model's is another", async () => {
-    const chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}<tool_call><tool_response>";
+    const chatml =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}<tool_call><tool_response>";
     const other = await fixtureWorkdir(join(dir, "chatml"), { chatTemplate: chatml });
     const run = await runCli(["pack", "--workdir", other.workdir, "--output", join(dir, "chatml-bundle")]);
     expect(run.code).toBe(2);
@@ -175,8 +213,21 @@ describe("bundle README", () => {
     expect(escapeMarkdown("Use <script>x</script> | [click](https://evil.example) *now*\n# heading")).toBe(
       "Use &lt;script>x&lt;/script> \\| \\[click\\](https\\://evil.example) \\*now\\* # heading",
     );
-    const manifest = { name: "x", version: "1", server: { name: "s", version: "1" }, baseModel: { id: null, revision: null }, model: { quantization: null }, toolset: { hash: "sha256:0" }, dataset: { trainSamples: 1 }, validation: { status: "not run" }, benchmark: { status: "not run" }, runtime: { contextSize: 4096 } } as unknown as AgentManifest;
-    const readme = bundleReadme(manifest, [{ name: "evil|tool", description: "a\n| b | c |", inputSchema: { type: "object" } }]);
+    const manifest = {
+      name: "x",
+      version: "1",
+      server: { name: "s", version: "1" },
+      baseModel: { id: null, revision: null },
+      model: { quantization: null },
+      toolset: { hash: "sha256:0" },
+      dataset: { trainSamples: 1 },
+      validation: { status: "not run" },
+      benchmark: { status: "not run" },
+      runtime: { contextSize: 4096 },
+    } as unknown as AgentManifest;
+    const readme = bundleReadme(manifest, [
+      { name: "evil|tool", description: "a\n| b | c |", inputSchema: { type: "object" } },
+    ]);
     expect(readme).toContain("| evil\\|tool | a \\| b \\| c \\| | none |");
     expect(readme).toContain("this model's quality is not measured");
   });

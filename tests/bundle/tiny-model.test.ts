@@ -1,10 +1,12 @@
 import { copyFile, cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
 import type { AgentManifest } from "../../src/bundle/manifest.js";
-import { runCli, tempDir } from "../support/cli.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
+import { runCli, tempDir } from "../support/cli.js";
 import { TINY_TEMPLATE } from "./helpers.js";
 
 describe("pack and verify-bundle on the real tiny model", () => {
@@ -38,7 +40,9 @@ describe("pack and verify-bundle on the real tiny model", () => {
       runtime: { stop: ["<|im_end|>"], chatFormat: "hermes" },
     });
     expect(manifest.training.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const template = JSON.parse(await readFile(join(bundle, "prompt_template.json"), "utf8")) as { chatTemplate: string };
+    const template = JSON.parse(await readFile(join(bundle, "prompt_template.json"), "utf8")) as {
+      chatTemplate: string;
+    };
     expect(template.chatTemplate).toBe(await readFile(TINY_TEMPLATE, "utf8"));
     const run = await runCli(["verify-bundle", bundle]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -46,7 +50,10 @@ describe("pack and verify-bundle on the real tiny model", () => {
 
   it("runs the smoke test on the first held-out prompts and gates on agent.yaml's thresholds", async () => {
     const run = await runCli(["verify-bundle", bundle, "--quick", "3", "--json"]);
-    const result = JSON.parse(run.stdout) as { passed: boolean; smoke: { prompts: number; passed: boolean; metrics: Record<string, number | null>; failures: unknown[] } };
+    const result = JSON.parse(run.stdout) as {
+      passed: boolean;
+      smoke: { prompts: number; passed: boolean; metrics: Record<string, number | null>; failures: unknown[] };
+    };
     expect(result.smoke.prompts).toBe(3);
     expect(Object.keys(result.smoke.metrics)).toContain("toolCallParseRate");
     expect(result.smoke.passed).toBe(result.smoke.failures.length === 0);

@@ -1,12 +1,33 @@
 import { describe, expect, it } from "vitest";
+
 import { runCli } from "../support/cli.js";
 
-const COMMANDS = ["run", "doctor", "inspect", "tools", "generate", "qa", "train", "export", "status", "stub", "validate", "benchmark", "pack", "verify-bundle", "agent", "serve"];
+const COMMANDS = [
+  "run",
+  "doctor",
+  "inspect",
+  "tools",
+  "generate",
+  "qa",
+  "train",
+  "export",
+  "status",
+  "stub",
+  "validate",
+  "benchmark",
+  "pack",
+  "verify-bundle",
+  "agent",
+  "serve",
+];
 
 /** The command names `--help` lists, in order, each with the first words of its description. */
 function listed(help: string): Array<{ name: string; description: string }> {
   const section = help.slice(help.indexOf("Commands:"));
-  return [...section.matchAll(/^ {2}([a-z-]+)(?: \[options\])?(?: <dir>)? +(\S.*)$/gm)].map((m) => ({ name: m[1]!, description: m[2]! }));
+  return [...section.matchAll(/^ {2}([a-z-]+)(?: \[options\])?(?: <dir>)? +(\S.*)$/gm)].map((m) => ({
+    name: m[1]!,
+    description: m[2]!,
+  }));
 }
 
 describe("the CLI loads a command's module only when it runs, and still lists them all", () => {
@@ -39,7 +60,9 @@ describe("the CLI loads a command's module only when it runs, and still lists th
 describe("output piped into a reader that stops early", () => {
   it("`mcp-forge run --help | true` (the reader is gone before the first write) ends quietly, without an EPIPE stack trace", async () => {
     const { execa } = await import("execa");
-    const result = await execa("bash", ["-c", "set -o pipefail; node bin/mcp-forge.js run --help | true"], { reject: false });
+    const result = await execa("bash", ["-c", "set -o pipefail; node bin/mcp-forge.js run --help | true"], {
+      reject: false,
+    });
     expect(result.stderr).not.toContain("EPIPE");
     expect(result.exitCode).toBe(0);
   });

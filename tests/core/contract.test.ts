@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
+
 import { describe, expect, it } from "vitest";
+
 import { ExitCode, METRICS, PROFILES, QUANTS, STAGES, THRESHOLDS } from "../../src/core/contract.js";
 import { ROOT } from "../support/cli.js";
 
@@ -16,10 +18,15 @@ function trainerValues(): Promise<{ profiles: string[]; quants: string[]; exitCo
     "print(json.dumps({'profiles': list(PROFILES), 'quants': list(QUANTS), 'exitCodes': EXIT_CODES}))",
   ].join("\n");
   return new Promise((done, fail) => {
-    execFile(PYTHON, ["-c", script], { cwd: ROOT, env: { ...process.env, PYTHONPATH: join(ROOT, "python") } }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${error.message}\n${stderr}`));
-      else done(JSON.parse(stdout) as { profiles: string[]; quants: string[]; exitCodes: Record<string, number> });
-    });
+    execFile(
+      PYTHON,
+      ["-c", script],
+      { cwd: ROOT, env: { ...process.env, PYTHONPATH: join(ROOT, "python") } },
+      (error, stdout, stderr) => {
+        if (error) fail(new Error(`${error.message}\n${stderr}`));
+        else done(JSON.parse(stdout) as { profiles: string[]; quants: string[]; exitCodes: Record<string, number> });
+      },
+    );
   });
 }
 

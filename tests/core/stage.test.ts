@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
+
 import type { Output } from "../../src/cli/output.js";
 import { ExitCode } from "../../src/core/contract.js";
 import { ForgeError } from "../../src/core/errors.js";
@@ -8,7 +9,14 @@ import { callStage, stageAction, stageExitCode } from "../../src/stages/stage.js
 function recorder(): Output & { said: string[]; results: unknown[] } {
   const said: string[] = [];
   const results: unknown[] = [];
-  return { json: false, said, results, say: (t) => said.push(t), info: () => undefined, result: (v) => results.push(v) };
+  return {
+    json: false,
+    said,
+    results,
+    say: (t) => said.push(t),
+    info: () => undefined,
+    result: (v) => results.push(v),
+  };
 }
 
 /** A command like the pipeline's: a positional argument, an option with a default, a shared bounded option. */

@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { finishStage, loadState, startStage } from "../../src/core/state.js";
 import { ROOT, runCli, tempDir, TOOL_FIXTURES } from "../support/cli.js";
 
@@ -79,9 +81,17 @@ describe("state.json", () => {
     await startStage(dir, "INSPECTING", { file: "sha256:aa" });
     await finishStage(dir, "INSPECTING", { outputs: { "tools.json": "sha256:bb" }, summary: { tools: 3 } });
     await startStage(dir, "SYNTHESIZING", { tools: "sha256:bb" });
-    await finishStage(dir, "SYNTHESIZING", { outputs: { "data/train.jsonl": "sha256:cc", "data/eval.jsonl": "sha256:dd" }, summary: {} });
+    await finishStage(dir, "SYNTHESIZING", {
+      outputs: { "data/train.jsonl": "sha256:cc", "data/eval.jsonl": "sha256:dd" },
+      summary: {},
+    });
     await startStage(dir, "QC_VALIDATING", {});
-    await finishStage(dir, "QC_VALIDATING", { status: "failed", outputs: {}, summary: {}, error: "schema pass rate 0.91 < 0.98" });
+    await finishStage(dir, "QC_VALIDATING", {
+      status: "failed",
+      outputs: {},
+      summary: {},
+      error: "schema pass rate 0.91 < 0.98",
+    });
 
     const text = await runCli(["status", "--workdir", dir]);
     expect(text.code).toBe(0);
@@ -94,7 +104,11 @@ describe("state.json", () => {
     expect(text.stdout).toContain("next: mcp-forge qa");
 
     const json = await runCli(["status", "--workdir", dir, "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ stage: "QC_VALIDATING", next: "mcp-forge qa", stages: { SYNTHESIZING: { status: "done" } } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      stage: "QC_VALIDATING",
+      next: "mcp-forge qa",
+      stages: { SYNTHESIZING: { status: "done" } },
+    });
   });
 
   it("re-running a stage drops the later stages' records, since their inputs changed", async () => {

@@ -1,6 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { toolsetHash } from "../../src/core/canonical.js";
 import { ForgeError } from "../../src/core/errors.js";
 import { readToolsFile, type ToolsFile } from "../../src/core/toolset.js";
@@ -40,7 +42,9 @@ describe("readToolsFile and the stored toolsetHash", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(edited);
     expect(run.stderr).toContain(`/toolsetHash is "${original.toolsetHash}" but its tools hash to ${newHash}`);
-    expect(run.stderr).toMatch(/hint: re-run `mcp-forge inspect`.*`mcp-forge tools import`.*delete the toolsetHash field/);
+    expect(run.stderr).toMatch(
+      /hint: re-run `mcp-forge inspect`.*`mcp-forge tools import`.*delete the toolsetHash field/,
+    );
   });
 
   it("computes the hash of a file without the field, so deleting it is the fix for a deliberate edit", async () => {

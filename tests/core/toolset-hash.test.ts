@@ -1,7 +1,9 @@
-import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+
 import { canonicalJson, toolsetHash } from "../../src/core/canonical.js";
 import { TOOL_FIXTURES } from "../support/cli.js";
 
@@ -42,7 +44,8 @@ describe("toolsetHash", () => {
   it("does not change with key order or whitespace", () => {
     const hash = toolsetHash(TOOLS);
     for (const seed of [1, 2, 3, 7]) expect(toolsetHash(reorderKeys(TOOLS, seed) as unknown[])).toBe(hash);
-    for (const indent of [0, 1, 4, "\t"]) expect(toolsetHash(JSON.parse(JSON.stringify(TOOLS, null, indent)))).toBe(hash);
+    for (const indent of [0, 1, 4, "\t"])
+      expect(toolsetHash(JSON.parse(JSON.stringify(TOOLS, null, indent)))).toBe(hash);
   });
 
   it("does not change with key order or whitespace, for any JSON", () => {
@@ -57,13 +60,21 @@ describe("toolsetHash", () => {
   it("changes when any name, description or schema detail changes, each change to its own hash", () => {
     const paths = leafPaths(TOOLS);
     expect(paths.length).toBeGreaterThanOrEqual(20);
-    const hashes = new Set([toolsetHash(TOOLS), ...paths.map((p) => toolsetHash(withLeafChanged(TOOLS, p) as unknown[]))]);
+    const hashes = new Set([
+      toolsetHash(TOOLS),
+      ...paths.map((p) => toolsetHash(withLeafChanged(TOOLS, p) as unknown[])),
+    ]);
     expect(hashes.size).toBe(paths.length + 1);
   });
 
   it("changes when a property, a tool or a schema keyword is added or removed", () => {
     const hash = toolsetHash(TOOLS);
-    type Schema = { type?: string; properties: Record<string, object>; required?: string[]; additionalProperties?: boolean };
+    type Schema = {
+      type?: string;
+      properties: Record<string, object>;
+      required?: string[];
+      additionalProperties?: boolean;
+    };
     type Tool = { name: string; description?: string; inputSchema: Schema };
     const edits: Array<(tools: Tool[]) => void> = [
       (t) => (t[0]!.inputSchema.properties.country = { type: "string" }),

@@ -1,7 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+
 import { describe, expect, it } from "vitest";
+
 import { ROOT, runCli } from "../support/cli.js";
 
 interface Check {
@@ -21,7 +23,11 @@ const check = (checks: Check[], name: string) => checks.find((c) => c.name === n
 function pythonWithoutTorch(): string | undefined {
   try {
     const path = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
-    const hasTorch = execFileSync(path, ["-c", "import importlib.util; print(importlib.util.find_spec('torch') is not None)"], { encoding: "utf8" });
+    const hasTorch = execFileSync(
+      path,
+      ["-c", "import importlib.util; print(importlib.util.find_spec('torch') is not None)"],
+      { encoding: "utf8" },
+    );
     return hasTorch.trim() === "False" ? path : undefined;
   } catch {
     return undefined;
@@ -52,22 +58,33 @@ describe("doctor", () => {
     });
     expect(check(result.checks, "disk")?.facts?.freeBytes).toBeGreaterThan(0);
     // Unset API keys are notes, never the reason for exit 3.
-    expect(check(result.checks, "OPENAI_API_KEY")).toMatchObject({ status: "note", optional: true, neededBy: ["generate --llm"] });
+    expect(check(result.checks, "OPENAI_API_KEY")).toMatchObject({
+      status: "note",
+      optional: true,
+      neededBy: ["generate --llm"],
+    });
     expect(result.blockedStages).not.toContain("generate --llm");
   });
 
   const python = pythonWithoutTorch();
-  it.skipIf(!python)("a real Python without torch: exit 3, torch reported missing, `npm run setup:python` named", async () => {
-    const run = await doctor({ ...bareEnv, MCP_FORGE_PYTHON: python });
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stdout).toMatch(/✓ python\s+Python 3\.\d+\.\d+ at /);
-    expect(run.stdout).toMatch(/✗ trainer packages\s+not installed: torch, transformers, peft, trl/);
-    expect(run.stderr).toContain("train, export cannot run: trainer packages");
-    expect(run.stderr).toContain("npm run setup:python");
-  });
+  it.skipIf(!python)(
+    "a real Python without torch: exit 3, torch reported missing, `npm run setup:python` named",
+    async () => {
+      const run = await doctor({ ...bareEnv, MCP_FORGE_PYTHON: python });
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toMatch(/✓ python\s+Python 3\.\d+\.\d+ at /);
+      expect(run.stdout).toMatch(/✗ trainer packages\s+not installed: torch, transformers, peft, trl/);
+      expect(run.stderr).toContain("train, export cannot run: trainer packages");
+      expect(run.stderr).toContain("npm run setup:python");
+    },
+  );
 
   it("never prints the values of API keys, only that they are set", async () => {
-    const secrets = { OPENAI_API_KEY: "sk-planted-0penai-5ecret", GITHUB_TOKEN: "ghp_planted_g1thub_5ecret", HF_TOKEN: "hf_planted_hug_5ecret" };
+    const secrets = {
+      OPENAI_API_KEY: "sk-planted-0penai-5ecret",
+      GITHUB_TOKEN: "ghp_planted_g1thub_5ecret",
+      HF_TOKEN: "hf_planted_hug_5ecret",
+    };
     const env = { ...secrets, MCP_FORGE_PYTHON: python ?? "/nonexistent/bin/python" };
     const [text, json] = await Promise.all([doctor(env), doctor(env, "--json")]);
     for (const run of [text, json]) {
@@ -83,7 +100,8 @@ describe("doctor", () => {
   });
 
   const venvPython = join(ROOT, "python", ".venv", "bin", "python");
-  const venvComplete = existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, mcp_forge_trainer"]).status === 0;
+  const venvComplete =
+    existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, mcp_forge_trainer"]).status === 0;
   it.skipIf(!venvComplete)("with the trainer set up: torch, CUDA and package versions are reported", async () => {
     const run = await doctor({ ...bareEnv, MCP_FORGE_PYTHON: "" }, "--json");
     const result = JSON.parse(run.stdout) as { checks: Check[] };

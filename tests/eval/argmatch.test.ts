@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { callMatches, type ExpectedCall } from "../../src/eval/argmatch.js";
 
 const schema = {
@@ -13,7 +14,8 @@ const schema = {
   required: ["city"],
 };
 const expected: ExpectedCall = { name: "forecast", arguments: { city: "New York", temp: 20 } };
-const match = (args: Record<string, unknown>, exp: ExpectedCall = expected) => callMatches(exp, { name: "forecast", arguments: args }, schema);
+const match = (args: Record<string, unknown>, exp: ExpectedCall = expected) =>
+  callMatches(exp, { name: "forecast", arguments: args }, schema);
 
 describe("argument matching (BFCL AST rules)", () => {
   it("compares strings without case or extra whitespace, numbers numerically", () => {

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startFakeOpenAi } from "./helpers/fake-openai.js";
 import { cli, script, TOOLS, writeOracleFiles } from "./helpers/oracle.js";
 
@@ -10,16 +12,23 @@ describe("benchmark --baseline", () => {
   const run = (model: string, workdir: string, ...extra: string[]) =>
     cli([
       "benchmark",
-      "--model", `openai:${model}`,
-      "--base-url", fake.baseUrl,
-      "--tools", files.toolsPath,
-      "--eval", files.evalPath,
-      "--data", files.evalPath,
-      "--workdir", join(files.dir, workdir),
+      "--model",
+      `openai:${model}`,
+      "--base-url",
+      fake.baseUrl,
+      "--tools",
+      files.toolsPath,
+      "--eval",
+      files.evalPath,
+      "--data",
+      files.evalPath,
+      "--workdir",
+      join(files.dir, workdir),
       "--json",
       ...extra,
     ]);
-  const reportOf = (workdir: string) => JSON.parse(readFileSync(join(files.dir, workdir, "reports", "benchmark.json"), "utf8"));
+  const reportOf = (workdir: string) =>
+    JSON.parse(readFileSync(join(files.dir, workdir, "reports", "benchmark.json"), "utf8"));
   let baselinePath: string;
 
   beforeAll(async () => {
@@ -79,7 +88,21 @@ describe("benchmark --baseline", () => {
   it("refuses a baseline measured on another toolset (exit 2) unless --allow-mismatch", async () => {
     const changed = TOOLS.map((t) => (t.name === "tag_items" ? { ...t, description: "Set tags on items" } : t));
     const other = writeOracleFiles(changed);
-    const args = ["benchmark", "--model", "openai:perfect", "--base-url", fake.baseUrl, "--tools", other.toolsPath, "--eval", files.evalPath, "--workdir", join(other.dir, "wd"), "--baseline", baselinePath];
+    const args = [
+      "benchmark",
+      "--model",
+      "openai:perfect",
+      "--base-url",
+      fake.baseUrl,
+      "--tools",
+      other.toolsPath,
+      "--eval",
+      files.evalPath,
+      "--workdir",
+      join(other.dir, "wd"),
+      "--baseline",
+      baselinePath,
+    ];
     const refused = await cli(args);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/different toolset.*toolsetHash/);
@@ -91,7 +114,21 @@ describe("benchmark --baseline", () => {
   it("refuses a baseline measured on another eval set", async () => {
     const trimmed = join(files.dir, "eval-trimmed.jsonl");
     writeFileSync(trimmed, readFileSync(files.evalPath, "utf8").split("\n").slice(1).join("\n"));
-    const refused = await cli(["benchmark", "--model", "openai:perfect", "--base-url", fake.baseUrl, "--tools", files.toolsPath, "--eval", trimmed, "--workdir", join(files.dir, "trim"), "--baseline", baselinePath]);
+    const refused = await cli([
+      "benchmark",
+      "--model",
+      "openai:perfect",
+      "--base-url",
+      fake.baseUrl,
+      "--tools",
+      files.toolsPath,
+      "--eval",
+      trimmed,
+      "--workdir",
+      join(files.dir, "trim"),
+      "--baseline",
+      baselinePath,
+    ]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/different eval set/);
   });

@@ -1,8 +1,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startFakeOpenAi } from "./helpers/fake-openai.js";
 import { ROOT, script, writeOracleFiles } from "./helpers/oracle.js";
 
@@ -16,7 +18,8 @@ describe("validate --stub from the bundled CLI (dist/cli, no build/)", () => {
   const files = writeOracleFiles();
 
   beforeAll(async () => {
-    for (const path of ["package.json", "bin", "schemas", join("dist", "cli")]) cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
+    for (const path of ["package.json", "bin", "schemas", join("dist", "cli")])
+      cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules"), "dir");
     fake = await startFakeOpenAi(script);
   });
@@ -30,8 +33,25 @@ describe("validate --stub from the bundled CLI (dist/cli, no build/)", () => {
     const workdir = join(files.dir, "wd");
     const result = await execa(
       process.execPath,
-      [join(checkout, "dist", "cli", "index.js"), "validate", "--stub", "--model", "openai:perfect", "--base-url", fake.baseUrl,
-        "--tools", files.toolsPath, "--eval", files.evalPath, "--data", files.evalPath, "--workdir", workdir, "--transcripts", "--json"],
+      [
+        join(checkout, "dist", "cli", "index.js"),
+        "validate",
+        "--stub",
+        "--model",
+        "openai:perfect",
+        "--base-url",
+        fake.baseUrl,
+        "--tools",
+        files.toolsPath,
+        "--eval",
+        files.evalPath,
+        "--data",
+        files.evalPath,
+        "--workdir",
+        workdir,
+        "--transcripts",
+        "--json",
+      ],
       { reject: false, cwd: checkout, env: { ...process.env, MCP_FORGE_CLI: "" } },
     );
     expect(result.stderr).not.toMatch(/^error:/m);
@@ -40,8 +60,9 @@ describe("validate --stub from the bundled CLI (dist/cli, no build/)", () => {
     expect(summary.metrics.loopCompletionRate).toBe(1);
     const report = JSON.parse(readFileSync(join(workdir, "reports", "validation.json"), "utf8"));
     expect(report.calls.target).toMatch(/^stub/);
-    const results = report.transcripts.flatMap((t: { turns: Array<{ calls?: Array<{ result: { source: string } }> }> }) =>
-      t.turns.flatMap((turn) => (turn.calls ?? []).map((c) => c.result.source)),
+    const results = report.transcripts.flatMap(
+      (t: { turns: Array<{ calls?: Array<{ result: { source: string } }> }> }) =>
+        t.turns.flatMap((turn) => (turn.calls ?? []).map((c) => c.result.source)),
     );
     expect(results.length).toBeGreaterThan(0);
     expect(new Set(results)).toEqual(new Set(["stub"]));

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { beforeAll, describe, expect, it } from "vitest";
+
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
 import { cli, ROOT } from "./helpers/oracle.js";
 
@@ -20,7 +22,21 @@ const MEMORY_SERVER = join(ROOT, "node_modules", "@modelcontextprotocol", "serve
 describe("the tiny model, end to end", () => {
   let tiny: TinyModel;
   const dir = mkdtempSync(join(tmpdir(), "mcp-forge-e2e-"));
-  const base = (workdir: string) => ["--model", tiny.gguf, "--tools", tiny.toolsPath, "--eval", tiny.evalData, "--workdir", join(dir, workdir), "--limit", "6", "--max-turns", "3", "--json"];
+  const base = (workdir: string) => [
+    "--model",
+    tiny.gguf,
+    "--tools",
+    tiny.toolsPath,
+    "--eval",
+    tiny.evalData,
+    "--workdir",
+    join(dir, workdir),
+    "--limit",
+    "6",
+    "--max-turns",
+    "3",
+    "--json",
+  ];
   const calls = (transcripts: Transcript[]) => transcripts.flatMap((t) => t.turns.flatMap((turn) => turn.calls));
 
   beforeAll(async () => {
@@ -34,9 +50,12 @@ describe("the tiny model, end to end", () => {
       "validate",
       ...base("memory"),
       "--constrained",
-      "--server", `${process.execPath} ${MEMORY_SERVER}`,
-      "--env", `MEMORY_FILE_PATH=${join(dir, "memory.jsonl")}`,
-      "--execute", "all",
+      "--server",
+      `${process.execPath} ${MEMORY_SERVER}`,
+      "--env",
+      `MEMORY_FILE_PATH=${join(dir, "memory.jsonl")}`,
+      "--execute",
+      "all",
       "--transcripts",
     ]);
     expect([0, 1], result.stderr).toContain(result.exitCode);
@@ -52,7 +71,17 @@ describe("the tiny model, end to end", () => {
   });
 
   it("validates against the stub server started from tools.json and the recorded results", async () => {
-    const result = await cli(["validate", ...base("stub"), "--constrained", "--stub", "--data", tiny.trainData, "--data", tiny.evalData, "--transcripts"]);
+    const result = await cli([
+      "validate",
+      ...base("stub"),
+      "--constrained",
+      "--stub",
+      "--data",
+      tiny.trainData,
+      "--data",
+      tiny.evalData,
+      "--transcripts",
+    ]);
     expect([0, 1], result.stderr).toContain(result.exitCode);
     const report = JSON.parse(readFileSync(join(dir, "stub", "reports", "validation.json"), "utf8"));
     const ran = calls(report.transcripts).filter((c) => c.check === "ok");

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startFakeOpenAi } from "./helpers/fake-openai.js";
 import { cli, ROOT, writeOracleFiles } from "./helpers/oracle.js";
 
@@ -12,7 +14,16 @@ const script = (_model: string, user: string, turn: number) => {
   if (turn > 0) return { content: "Done." };
   return user.includes("Show")
     ? { calls: [{ name: "read_graph", arguments: "{}" }] }
-    : { calls: [{ name: "create_entities", arguments: JSON.stringify({ entities: [{ name: "Ada", entityType: "person", observations: ["mathematician"] }] }) }] };
+    : {
+        calls: [
+          {
+            name: "create_entities",
+            arguments: JSON.stringify({
+              entities: [{ name: "Ada", entityType: "person", observations: ["mathematician"] }],
+            }),
+          },
+        ],
+      };
 };
 
 describe("validate against a real server: which calls really run", () => {
@@ -28,28 +39,55 @@ describe("validate against a real server: which calls really run", () => {
         scenario: "standard",
         messages: [
           { role: "user", content: user },
-          { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name, arguments: args } }] },
+          {
+            role: "assistant",
+            content: "",
+            tool_calls: [{ id: "c1", type: "function", function: { name, arguments: args } }],
+          },
           { role: "tool", tool_call_id: "c1", name, content: "recorded result" },
           { role: "assistant", content: "Done." },
         ],
       });
     writeFileSync(
       evalPath,
-      [sample("read", "Show the graph", "read_graph", {}), sample("write", "Remember Ada", "create_entities", { entities: [] })].join("\n"),
+      [
+        sample("read", "Show the graph", "read_graph", {}),
+        sample("write", "Remember Ada", "create_entities", { entities: [] }),
+      ].join("\n"),
     );
   });
   afterAll(async () => fake?.close());
 
   const run = (workdir: string, ...extra: string[]) =>
     cli([
-      "validate", "--model", "openai:policy", "--base-url", fake.baseUrl, "--tools", MEMORY_TOOLS, "--eval", evalPath,
-      "--server", `${process.execPath} ${MEMORY_SERVER}`, "--env", `MEMORY_FILE_PATH=${join(files.dir, `${workdir}.jsonl`)}`,
-      "--workdir", join(files.dir, workdir), "--transcripts", "--json", ...extra,
+      "validate",
+      "--model",
+      "openai:policy",
+      "--base-url",
+      fake.baseUrl,
+      "--tools",
+      MEMORY_TOOLS,
+      "--eval",
+      evalPath,
+      "--server",
+      `${process.execPath} ${MEMORY_SERVER}`,
+      "--env",
+      `MEMORY_FILE_PATH=${join(files.dir, `${workdir}.jsonl`)}`,
+      "--workdir",
+      join(files.dir, workdir),
+      "--transcripts",
+      "--json",
+      ...extra,
     ]);
   const sources = (workdir: string) => {
     const report = JSON.parse(readFileSync(join(files.dir, workdir, "reports", "validation.json"), "utf8"));
     return Object.fromEntries(
-      report.transcripts.map((t: { id: string; turns: Array<{ calls: Array<{ result: { source: string; content: string } }> }> }) => [t.id, t.turns[0]!.calls[0]!.result]),
+      report.transcripts.map(
+        (t: { id: string; turns: Array<{ calls: Array<{ result: { source: string; content: string } }> }> }) => [
+          t.id,
+          t.turns[0]!.calls[0]!.result,
+        ],
+      ),
     );
   };
 

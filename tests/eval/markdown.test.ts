@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { codeBlock, escapeMd, mermaidLabel, table } from "../../src/eval/markdown.js";
 
 describe("untrusted text in the Markdown reports", () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startFakeOpenAi } from "./helpers/fake-openai.js";
 import { cli, script, writeOracleFiles } from "./helpers/oracle.js";
 
@@ -36,9 +38,33 @@ const OVERALL = {
  * - tag_items: P10, every figure 1 (no error result, no no-tool prompt).
  */
 const PER_TOOL = {
-  get_weather: { toolCallParseRate: 7 / 8, schemaConformance: 6 / 7, toolSelectionAccuracy: 3 / 6, argumentAccuracy: 1, noToolCorrectness: null, errorHandlingRate: 1 / 2, loopCompletionRate: 3 / 6 },
-  search_files: { toolCallParseRate: 1, schemaConformance: 2 / 3, toolSelectionAccuracy: 2 / 3, argumentAccuracy: 1 / 2, noToolCorrectness: null, errorHandlingRate: 0, loopCompletionRate: 1 },
-  tag_items: { toolCallParseRate: 1, schemaConformance: 1, toolSelectionAccuracy: 1, argumentAccuracy: 1, noToolCorrectness: null, errorHandlingRate: null, loopCompletionRate: 1 },
+  get_weather: {
+    toolCallParseRate: 7 / 8,
+    schemaConformance: 6 / 7,
+    toolSelectionAccuracy: 3 / 6,
+    argumentAccuracy: 1,
+    noToolCorrectness: null,
+    errorHandlingRate: 1 / 2,
+    loopCompletionRate: 3 / 6,
+  },
+  search_files: {
+    toolCallParseRate: 1,
+    schemaConformance: 2 / 3,
+    toolSelectionAccuracy: 2 / 3,
+    argumentAccuracy: 1 / 2,
+    noToolCorrectness: null,
+    errorHandlingRate: 0,
+    loopCompletionRate: 1,
+  },
+  tag_items: {
+    toolCallParseRate: 1,
+    schemaConformance: 1,
+    toolSelectionAccuracy: 1,
+    argumentAccuracy: 1,
+    noToolCorrectness: null,
+    errorHandlingRate: null,
+    loopCompletionRate: 1,
+  },
 };
 
 /*
@@ -49,9 +75,33 @@ const PER_TOOL = {
  * - error: P7 P8 P11. parse 6/6 (P7 tries four times); schema 6/6; selection 3/3; arguments 3/3; errors 1/3; loop: P8 P11 → 2/3.
  */
 const PER_SCENARIO = {
-  standard: { toolCallParseRate: 5 / 6, schemaConformance: 3 / 5, toolSelectionAccuracy: 3 / 7, argumentAccuracy: 2 / 3, noToolCorrectness: null, errorHandlingRate: null, loopCompletionRate: 5 / 7 },
-  no_tool: { toolCallParseRate: 1, schemaConformance: 1, toolSelectionAccuracy: null, argumentAccuracy: null, noToolCorrectness: 1 / 2, errorHandlingRate: null, loopCompletionRate: null },
-  error: { toolCallParseRate: 1, schemaConformance: 1, toolSelectionAccuracy: 1, argumentAccuracy: 1, noToolCorrectness: null, errorHandlingRate: 1 / 3, loopCompletionRate: 2 / 3 },
+  standard: {
+    toolCallParseRate: 5 / 6,
+    schemaConformance: 3 / 5,
+    toolSelectionAccuracy: 3 / 7,
+    argumentAccuracy: 2 / 3,
+    noToolCorrectness: null,
+    errorHandlingRate: null,
+    loopCompletionRate: 5 / 7,
+  },
+  no_tool: {
+    toolCallParseRate: 1,
+    schemaConformance: 1,
+    toolSelectionAccuracy: null,
+    argumentAccuracy: null,
+    noToolCorrectness: 1 / 2,
+    errorHandlingRate: null,
+    loopCompletionRate: null,
+  },
+  error: {
+    toolCallParseRate: 1,
+    schemaConformance: 1,
+    toolSelectionAccuracy: 1,
+    argumentAccuracy: 1,
+    noToolCorrectness: null,
+    errorHandlingRate: 1 / 3,
+    loopCompletionRate: 2 / 3,
+  },
 };
 
 function close(actual: Record<string, number | null>, expected: Record<string, number | null>) {
@@ -65,7 +115,20 @@ function close(actual: Record<string, number | null>, expected: Record<string, n
 describe("metric oracle: a scripted OpenAI-compatible model against the stub server", () => {
   let fake: Awaited<ReturnType<typeof startFakeOpenAi>>;
   const files = writeOracleFiles();
-  const common = () => ["--model", "openai:oracle", "--base-url", fake.baseUrl, "--tools", files.toolsPath, "--eval", files.evalPath, "--data", files.evalPath, "--workdir", join(files.dir, "wd")];
+  const common = () => [
+    "--model",
+    "openai:oracle",
+    "--base-url",
+    fake.baseUrl,
+    "--tools",
+    files.toolsPath,
+    "--eval",
+    files.evalPath,
+    "--data",
+    files.evalPath,
+    "--workdir",
+    join(files.dir, "wd"),
+  ];
 
   beforeAll(async () => {
     fake = await startFakeOpenAi(script);
@@ -83,7 +146,14 @@ describe("metric oracle: a scripted OpenAI-compatible model against the stub ser
     expect(Object.keys(report.perScenario).sort()).toEqual(Object.keys(PER_SCENARIO).sort());
     for (const [scenario, expected] of Object.entries(PER_SCENARIO)) close(report.perScenario[scenario], expected);
     expect(report.passed).toBe(false);
-    expect(report.latencyMs).toMatchObject({ min: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number), max: expect.any(Number), mean: expect.any(Number) });
+    expect(report.latencyMs).toMatchObject({
+      min: expect.any(Number),
+      p50: expect.any(Number),
+      p95: expect.any(Number),
+      p99: expect.any(Number),
+      max: expect.any(Number),
+      mean: expect.any(Number),
+    });
     expect(report.latencyMs.min).toBeGreaterThan(0);
     expect(report.toolsetHash).toMatch(/^sha256:/);
     expect(report.evalSetHash).toMatch(/^sha256:/);

@@ -1,10 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openExecutor, prepare, type EvalInputs, type OpenExecutor, type Prepared } from "../../src/eval/engine.js";
-import type { ToolExecutor, ToolResult } from "../../src/eval/mcp-executor.js";
+
+import { type EvalInputs, type OpenExecutor, openExecutor, prepare, type Prepared } from "../../src/eval/engine.js";
 import { runCase, type RunRecord } from "../../src/eval/loop.js";
+import type { ToolExecutor, ToolResult } from "../../src/eval/mcp-executor.js";
 import { GgufBackend } from "../../src/models/llama-cpp-backend.js";
 import type { ChatMessage, FunctionTool, GenerateRequest, Generation, ModelBackend } from "../../src/models/types.js";
 import { ensureTinyModel } from "../helpers/tiny-model.js";
@@ -108,7 +110,9 @@ describe("calls started while the model finishes its reply", () => {
     expect(backend.preparedUsed).toBeGreaterThan(prepared.cases.length - 1);
 
     expect(early.runs.map(withoutTimes)).toEqual(after.runs.map(withoutTimes));
-    const made = early.runs.flatMap((r) => r.turns.flatMap((t) => t.calls.filter((c) => c.check === "ok").map((c) => c.name)));
+    const made = early.runs.flatMap((r) =>
+      r.turns.flatMap((t) => t.calls.filter((c) => c.check === "ok").map((c) => c.name)),
+    );
     expect(made.length).toBeGreaterThan(0);
     expect(early.calls.map((c) => c.name)).toEqual(made);
     expect(early.calls.every((c) => c.duringGeneration)).toBe(true);

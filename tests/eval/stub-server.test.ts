@@ -1,9 +1,11 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { toolsetHash } from "../../src/core/canonical.js";
 import { CLI, ROOT } from "../support/cli.js";
 
@@ -96,7 +98,16 @@ describe("mcp-forge stub without recordings", () => {
   ];
   beforeAll(async () => {
     const toolsPath = join(dir, "tools.json");
-    writeFileSync(toolsPath, JSON.stringify({ server: { name: "s", version: "1" }, protocolVersion: "2025-06-18", source: { kind: "file" }, toolsetHash: toolsetHash(tools), tools }));
+    writeFileSync(
+      toolsPath,
+      JSON.stringify({
+        server: { name: "s", version: "1" },
+        protocolVersion: "2025-06-18",
+        source: { kind: "file" },
+        toolsetHash: toolsetHash(tools),
+        tools,
+      }),
+    );
     client = new Client({ name: "test", version: "0" });
     await client.connect(
       new StdioClientTransport({

@@ -23,7 +23,10 @@ export interface FakeChatOptions {
   /** The answer to a prompt, as a JSON value; `attempt` counts earlier requests with the same prompt. */
   answer: (prompt: string, attempt: number) => unknown;
   /** Per request, before answering: a status to send instead (e.g. 429), or undefined to answer. */
-  intercept?: (seen: SeenRequest[], prompt: string) => { status: number; headers?: Record<string, string>; body: unknown } | undefined;
+  intercept?: (
+    seen: SeenRequest[],
+    prompt: string,
+  ) => { status: number; headers?: Record<string, string>; body: unknown } | undefined;
 }
 
 export interface FakeChatServer {
@@ -49,7 +52,12 @@ export async function startFakeChatServer(options: FakeChatOptions): Promise<Fak
     for await (const c of req) chunks.push(c as Buffer);
     const auth = req.headers.authorization;
     if (req.method === "GET" && req.url === "/v1/models") {
-      const data = (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "fake" }));
+      const data = (options.models ?? ["fake-model"]).map((id) => ({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: "fake",
+      }));
       return send(res, 200, { object: "list", data });
     }
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(res, 404, error("Not found", null));
@@ -73,26 +81,49 @@ export async function startFakeChatServer(options: FakeChatOptions): Promise<Fak
       return send(res, intercepted.status, intercepted.body, intercepted.headers);
     }
     if (format !== "text" && !accepts.includes(format)) {
-      return refuse(400, `Invalid parameter: 'response_format' of type '${format}' is not supported with this model.`, "response_format");
+      return refuse(
+        400,
+        `Invalid parameter: 'response_format' of type '${format}' is not supported with this model.`,
+        "response_format",
+      );
     }
     if (format === "json_object" && !body.messages.some((m) => /json/i.test(m.content))) {
-      return refuse(400, "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages");
+      return refuse(
+        400,
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        "messages",
+      );
     }
     const schema = body.response_format?.json_schema;
-    if (format === "json_schema" && (typeof schema?.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(schema.name) || !schema.schema || typeof schema.schema !== "object")) {
-      return refuse(400, "Invalid 'response_format.json_schema': expected a name of [a-zA-Z0-9_-] (at most 64) and a schema object.", "response_format");
+    if (
+      format === "json_schema" &&
+      (typeof schema?.name !== "string" ||
+        !/^[A-Za-z0-9_-]{1,64}$/.test(schema.name) ||
+        !schema.schema ||
+        typeof schema.schema !== "object")
+    ) {
+      return refuse(
+        400,
+        "Invalid 'response_format.json_schema': expected a name of [a-zA-Z0-9_-] (at most 64) and a schema object.",
+        "response_format",
+      );
     }
     const attempt = attempts.get(prompt) ?? 0;
     attempts.set(prompt, attempt + 1);
     const value = options.answer(prompt, attempt);
     const json = typeof value === "string" ? value : JSON.stringify(value);
-    const content = format === "text" ? `Sure! Here is the conversation you asked for:\n\n\`\`\`json\n${json}\n\`\`\`\n\nLet me know if you need more.` : json;
+    const content =
+      format === "text"
+        ? `Sure! Here is the conversation you asked for:\n\n\`\`\`json\n${json}\n\`\`\`\n\nLet me know if you need more.`
+        : json;
     send(res, 200, {
       id: `chatcmpl-${seen.length}`,
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" },
+      ],
       usage: { prompt_tokens: 100, completion_tokens: 25, total_tokens: 125 },
     });
   });

@@ -1,17 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import fc from "fast-check";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { generateDataset } from "../../src/stages/generate/generate.js";
-import { ArgGenerator } from "../../src/data/schema-args.js";
+
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { Rng } from "../../src/data/rng.js";
 import { VALUE_SOURCES } from "../../src/data/sample.js";
-import { fitsFormat, isTimezone, parseDescriptionHints, valueForFormat, type HintFormat } from "../../src/data/values/description-hints.js";
+import { ArgGenerator } from "../../src/data/schema-args.js";
+import {
+  fitsFormat,
+  type HintFormat,
+  isTimezone,
+  parseDescriptionHints,
+  valueForFormat,
+} from "../../src/data/values/description-hints.js";
 import { Grounding } from "../../src/data/values/grounding.js";
-import { allowedValuesIn, ServerValues } from "../../src/data/values/server-values.js";
-import { semanticValue } from "../../src/data/values/semantic.js";
 import { paramKind } from "../../src/data/values/param-kind.js";
+import { semanticValue } from "../../src/data/values/semantic.js";
+import { allowedValuesIn, ServerValues } from "../../src/data/values/server-values.js";
+import { generateDataset } from "../../src/stages/generate/generate.js";
 
 const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -26,7 +34,9 @@ afterAll(async () => {
 
 describe("description hints", () => {
   it("reads quoted and bare examples and named formats", () => {
-    expect(parseDescriptionHints("IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' if none given.")).toEqual({
+    expect(
+      parseDescriptionHints("IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' if none given."),
+    ).toEqual({
       examples: ["America/New_York", "Europe/London"],
       format: "timezone",
     });
@@ -41,14 +51,30 @@ describe("description hints", () => {
   it("property: a quoted example after e.g. is read back exactly", () => {
     const example = fc.stringMatching(/^[A-Za-z0-9_/+-][A-Za-z0-9_/+ -]{0,20}[A-Za-z0-9_/+-]$/);
     fc.assert(
-      fc.property(example, fc.constantFrom("e.g. ", "e.g., ", "for example ", "such as "), fc.constantFrom("'", '"'), (value, lead, quote) => {
-        expect(parseDescriptionHints(`The value to use (${lead}${quote}${value}${quote}).`).examples).toEqual([value]);
-      }),
+      fc.property(
+        example,
+        fc.constantFrom("e.g. ", "e.g., ", "for example ", "such as "),
+        fc.constantFrom("'", '"'),
+        (value, lead, quote) => {
+          expect(parseDescriptionHints(`The value to use (${lead}${quote}${value}${quote}).`).examples).toEqual([
+            value,
+          ]);
+        },
+      ),
     );
   });
 
   it("property: every value made for a named format is in that format", () => {
-    const formats: HintFormat[] = ["hh:mm", "hh:mm:ss", "date", "date-time", "month", "timezone", "cents", "unix-seconds"];
+    const formats: HintFormat[] = [
+      "hh:mm",
+      "hh:mm:ss",
+      "date",
+      "date-time",
+      "month",
+      "timezone",
+      "cents",
+      "unix-seconds",
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...formats), fc.integer(), (format, seed) => {
         expect(fitsFormat(format, valueForFormat(format, new Rng(seed)))).toBe(true);
@@ -112,7 +138,12 @@ describe("semantic providers", () => {
     fc.assert(
       fc.property(fc.integer(), fc.constantFrom(...checks), (seed, [name, description, valid]) => {
         const kind = paramKind(name, description, false)!;
-        const made = semanticValue(kind, { name, ...(description ? { description } : {}), numeric: false, integer: false }, new Rng(seed), values);
+        const made = semanticValue(
+          kind,
+          { name, ...(description ? { description } : {}), numeric: false, integer: false },
+          new Rng(seed),
+          values,
+        );
         expect(made && valid(made.value), `${name}: ${made?.value}`).toBe(true);
       }),
     );
@@ -122,7 +153,10 @@ describe("semantic providers", () => {
 describe("server values", () => {
   it("a listing's size column is not part of a file name", () => {
     const values = new ServerValues();
-    values.harvest("[FILE] README.md                      10 B\n[FILE] my notes.txt 1.2 KB\n[DIR] docs\n[DIR] old stuff  (empty)", { path: "/srv/data" });
+    values.harvest(
+      "[FILE] README.md                      10 B\n[FILE] my notes.txt 1.2 KB\n[DIR] docs\n[DIR] old stuff  (empty)",
+      { path: "/srv/data" },
+    );
     expect(values.files).toEqual(["/srv/data/README.md", "/srv/data/my notes.txt"]);
     expect(values.dirs).toEqual(["/srv/data/docs", "/srv/data/old stuff"]);
   });
@@ -130,15 +164,35 @@ describe("server values", () => {
   it("branches a listing shows become the values of git ref parameters", () => {
     const values = new ServerValues();
     values.harvest("* main\n  feature/login-form\n  release/2.0\n", { repo_path: "/srv/repo" }, "git_branch");
-    expect(values.valuesFor("git_checkout", "branch_name", "gitref")).toEqual(["main", "feature/login-form", "release/2.0"]);
+    expect(values.valuesFor("git_checkout", "branch_name", "gitref")).toEqual([
+      "main",
+      "feature/login-form",
+      "release/2.0",
+    ]);
   });
 
   it("an error naming the allowed values feeds the next draw of that parameter", () => {
-    expect(allowedValuesIn("Invalid enum value. Expected 'celsius' | 'fahrenheit', received 'kelvin'")).toEqual(["celsius", "fahrenheit"]);
-    expect(allowedValuesIn("Error: no table named 'x'. Available tables: customers, invoices")).toEqual(["customers", "invoices"]);
+    expect(allowedValuesIn("Invalid enum value. Expected 'celsius' | 'fahrenheit', received 'kelvin'")).toEqual([
+      "celsius",
+      "fahrenheit",
+    ]);
+    expect(allowedValuesIn("Error: no table named 'x'. Available tables: customers, invoices")).toEqual([
+      "customers",
+      "invoices",
+    ]);
     const values = new ServerValues();
-    expect(values.learnFromError("describe", { table: "x" }, "Error: no table named 'x'. Available tables: customers, invoices")).toBe(true);
-    const gen = new ArgGenerator({ type: "object", properties: { table: { type: "string" } }, required: ["table"] }, "test", new Grounding("describe", values));
+    expect(
+      values.learnFromError(
+        "describe",
+        { table: "x" },
+        "Error: no table named 'x'. Available tables: customers, invoices",
+      ),
+    ).toBe(true);
+    const gen = new ArgGenerator(
+      { type: "object", properties: { table: { type: "string" } }, required: ["table"] },
+      "test",
+      new Grounding("describe", values),
+    );
     for (let seed = 0; seed < 20; seed++) {
       const { value, sources } = gen.draw(new Rng(seed));
       expect(["customers", "invoices"]).toContain(value.table);
@@ -170,7 +224,8 @@ describe("generate against a server whose descriptions give formats", () => {
           if (key in args) expect(isTimezone(args[key]!), `${key}: ${args[key]}`).toBe(true);
         }
         if ("time" in args) expect(args.time).toMatch(HH_MM);
-        for (const source of Object.values(s.argSources as Record<string, string>)) expect(["server", "schema", "description", "semantic"]).toContain(source);
+        for (const source of Object.values(s.argSources as Record<string, string>))
+          expect(["server", "schema", "description", "semantic"]).toContain(source);
         expect(VALUE_SOURCES).toContain(Object.values(s.argSources)[0]);
       }
     }

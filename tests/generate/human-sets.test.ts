@@ -1,21 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
-import { listAllTools } from "../../src/mcp/list-tools.js";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { compileToolSchema } from "../../src/core/json-schema.js";
-import { makeToolsFile, writeToolsFile, type McpTool } from "../../src/core/toolset.js";
-import { readEvalSet, type EvalSet } from "../../src/eval/samples.js";
-import { generateDataset } from "../../src/stages/generate/generate.js";
+import { makeToolsFile, type McpTool, writeToolsFile } from "../../src/core/toolset.js";
 import { textJaccard } from "../../src/data/near-dup.js";
+import { NO_TOOL_TABLES } from "../../src/data/no-tool-bank.js";
 import { userText } from "../../src/data/sample.js";
 import * as pools from "../../src/data/values/pools.js";
-import { NO_TOOL_TABLES } from "../../src/data/no-tool-bank.js";
+import { type EvalSet, readEvalSet } from "../../src/eval/samples.js";
+import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
+import { listAllTools } from "../../src/mcp/list-tools.js";
+import { generateDataset } from "../../src/stages/generate/generate.js";
 import { ROOT } from "../support/cli.js";
 
 const human = join(ROOT, "tests/fixtures/human");
-const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const serverCmd = (name: string, args = "") =>
+  `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 
 interface Loaded {
   set: EvalSet;
@@ -28,7 +31,10 @@ const loaded: Record<string, Loaded> = {};
 
 /** The set with `{{ROOT}}` replaced by the served directory, read as the evaluator reads it. */
 async function load(name: string, command: string, env: Record<string, string>, servedRoot?: string): Promise<Loaded> {
-  const connection = await connectToServer({ kind: "stdio", command, env }, { timeoutMs: 30_000, logDir: join(scratch, "logs") });
+  const connection = await connectToServer(
+    { kind: "stdio", command, env },
+    { timeoutMs: 30_000, logDir: join(scratch, "logs") },
+  );
   const tools = await listAllTools(connection, { timeoutMs: 30_000 });
   let text = await readFile(join(human, `${name}.jsonl`), "utf8");
   if (servedRoot) text = text.replaceAll("{{ROOT}}", JSON.stringify(servedRoot).slice(1, -1));
@@ -75,7 +81,11 @@ describe.each(["memory", "filesystem"])("the hand-written %s set", (name) => {
         expect(validate(call.function.arguments), `${c.id}: ${JSON.stringify(validate.errors)}`).toBe(true);
         for (const [param, options] of Object.entries(c.acceptable?.[i] ?? {})) {
           expect(param in (tool!.inputSchema.properties as object), `${c.id}: ${param}`).toBe(true);
-          for (const option of options) expect(validate({ ...call.function.arguments, [param]: option }), `${c.id}: ${param} = ${JSON.stringify(option)}`).toBe(true);
+          for (const option of options)
+            expect(
+              validate({ ...call.function.arguments, [param]: option }),
+              `${c.id}: ${param} = ${JSON.stringify(option)}`,
+            ).toBe(true);
         }
       });
       if (c.expectedCalls.length === 0) expect(c.prompt.at(-1)?.role, c.id).toBe("user");
@@ -89,10 +99,14 @@ describe.each(["memory", "filesystem"])("the hand-written %s set", (name) => {
     for (const c of set.cases) {
       const call = c.expectedCalls[0];
       if (!call || !readOnly.has(call.function.name)) continue;
-      const result = (await connection.client.callTool({ name: call.function.name, arguments: call.function.arguments })) as { isError?: boolean; content: Array<{ type: string; text?: string }> };
+      const result = (await connection.client.callTool({
+        name: call.function.name,
+        arguments: call.function.arguments,
+      })) as { isError?: boolean; content: Array<{ type: string; text?: string }> };
       const text = result.content.map((p) => p.text ?? p.type).join("\n");
       expect(result.isError ?? false, `${c.id}: ${text}`).toBe(false);
-      for (const entity of (call.function.arguments.names as string[] | undefined) ?? []) expect(text, c.id).toContain(entity);
+      for (const entity of (call.function.arguments.names as string[] | undefined) ?? [])
+        expect(text, c.id).toContain(entity);
       ran++;
     }
     expect(ran).toBeGreaterThanOrEqual(10);
@@ -101,11 +115,22 @@ describe.each(["memory", "filesystem"])("the hand-written %s set", (name) => {
   it("is not what the generator writes: no generated request is close to a hand-written one", async () => {
     const { set, tools } = loaded[name]!;
     const toolsPath = join(scratch, `${name}-tools.json`);
-    await writeToolsFile(toolsPath, makeToolsFile({ server: { name, version: "0" }, protocolVersion: "2025-06-18", source: { kind: "file" }, tools }));
-    const result = await generateDataset({ workdir: join(scratch, `${name}-gen`), toolsPath, samples: 1000, seed: 1, gate: false, progress: "quiet" });
+    await writeToolsFile(
+      toolsPath,
+      makeToolsFile({ server: { name, version: "0" }, protocolVersion: "2025-06-18", source: { kind: "file" }, tools }),
+    );
+    const result = await generateDataset({
+      workdir: join(scratch, `${name}-gen`),
+      toolsPath,
+      samples: 1000,
+      seed: 1,
+      gate: false,
+      progress: "quiet",
+    });
     const generated: string[] = [];
     for (const path of [result.trainPath, result.evalPath]) {
-      for (const line of (await readFile(path, "utf8")).trim().split("\n")) generated.push(userText(JSON.parse(line).messages));
+      for (const line of (await readFile(path, "utf8")).trim().split("\n"))
+        generated.push(userText(JSON.parse(line).messages));
     }
     for (const c of set.cases) {
       const request = userText(c.prompt);
@@ -124,7 +149,11 @@ async function humanValues(): Promise<string[]> {
   const walk = (value: unknown, key = ""): void => {
     if (VOCABULARY_KEYS.test(key)) return;
     if (typeof value === "string") {
-      if (value.includes("{{ROOT}}")) value.replace("{{ROOT}}", "").split("/").forEach((s) => out.add(s));
+      if (value.includes("{{ROOT}}"))
+        value
+          .replace("{{ROOT}}", "")
+          .split("/")
+          .forEach((s) => out.add(s));
       else out.add(value.trim());
     } else if (Array.isArray(value)) value.forEach((v) => walk(v, key));
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
@@ -136,7 +165,8 @@ async function humanValues(): Promise<string[]> {
       walk(c.acceptable ?? []);
     }
   }
-  for (const line of (await readFile(join(human, "memory-graph.jsonl"), "utf8")).trim().split("\n")) walk(JSON.parse(line));
+  for (const line of (await readFile(join(human, "memory-graph.jsonl"), "utf8")).trim().split("\n"))
+    walk(JSON.parse(line));
   return [...out].filter((v) => v.replace(/[^\p{L}]/gu, "").length >= 3 && !/\*/.test(v));
 }
 
@@ -161,9 +191,16 @@ function poolValues(): string[] {
   return out.filter((s) => !MONTH_NAMES.has(s));
 }
 
-const words = (s: string) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 const holdsWord = (text: string, word: string, caseSensitive = false) =>
-  new RegExp(`(^|[^\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\p{L}\\p{N}])`, caseSensitive ? "u" : "iu").test(text);
+  new RegExp(
+    `(^|[^\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\p{L}\\p{N}])`,
+    caseSensitive ? "u" : "iu",
+  ).test(text);
 function jaccard(a: string, b: string): number {
   const [x, y] = [new Set(words(a)), new Set(words(b))];
   const shared = [...x].filter((w) => y.has(w)).length;
@@ -183,7 +220,8 @@ describe("the generator's pools and banks hold nothing from the hand-written set
       for (const p of pool) {
         const same = holdsWord(p, h) || ((/^\p{Lu}/u.test(p) || /\s/.test(p)) && p.length >= 4 && holdsWord(h, p));
         const close = words(h).length >= 2 && words(p).length >= 2 && jaccard(h, p) >= 0.5;
-        const sharesName = isProperName(h) && h.split(" ").some((token) => token.length >= 3 && holdsWord(p, token, true));
+        const sharesName =
+          isProperName(h) && h.split(" ").some((token) => token.length >= 3 && holdsWord(p, token, true));
         if (same || close || sharesName) leaks.push(`${JSON.stringify(h)} ~ ${JSON.stringify(p)}`);
       }
     }

@@ -1,17 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { readToolsFile } from "../../src/core/toolset.js";
 import { Rng } from "../../src/data/rng.js";
 import { makeContext } from "../../src/stages/generate/context.js";
-import { ToolExecutor } from "../../src/stages/generate/server-calls.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { LlmSeeds } from "../../src/stages/generate/llm-seeds.js";
-import { startFakeChatServer, type FakeChatOptions, type FakeChatServer, type SeenRequest } from "./fake-chat-server.js";
+import { ToolExecutor } from "../../src/stages/generate/server-calls.js";
 import { CLI, ROOT } from "../support/cli.js";
+import {
+  type FakeChatOptions,
+  type FakeChatServer,
+  type SeenRequest,
+  startFakeChatServer,
+} from "./fake-chat-server.js";
 
 const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
 const KEY = "sk-test-key-that-must-never-be-printed";
@@ -27,10 +34,20 @@ function answer(prompt: string): Record<string, unknown> {
   const reword = /^Request: (.*)$/m.exec(prompt)?.[1];
   const known = /^- query: (".*?")/m.exec(prompt)?.[1];
   if (prompt.startsWith("Rewrite this user request") && reword) return { user: `In other words: ${reword}` };
-  if (prompt.includes('"answer"')) return { user: `Who wrote Hamlet? (quiz ${n})`, answer: "William Shakespeare wrote Hamlet." };
-  if (prompt.includes('"question"')) return { user: `Can you sort that out for me? (ticket ${n})`, question: "Which city should I use?" };
-  if (tool === "get_forecast") return { user: `What's the forecast for Lyon ${n} for ${1 + (n % 7)} days?`, arguments: { city: `Lyon ${n}`, days: 1 + (n % 7) } };
-  if (tool === "create_event") return { user: `Create a high priority event called Standup ${n} on 2026-05-${10 + (n % 18)}.`, arguments: { title: `Standup ${n}`, date: `2026-05-${10 + (n % 18)}`, priority: "high" } };
+  if (prompt.includes('"answer"'))
+    return { user: `Who wrote Hamlet? (quiz ${n})`, answer: "William Shakespeare wrote Hamlet." };
+  if (prompt.includes('"question"'))
+    return { user: `Can you sort that out for me? (ticket ${n})`, question: "Which city should I use?" };
+  if (tool === "get_forecast")
+    return {
+      user: `What's the forecast for Lyon ${n} for ${1 + (n % 7)} days?`,
+      arguments: { city: `Lyon ${n}`, days: 1 + (n % 7) },
+    };
+  if (tool === "create_event")
+    return {
+      user: `Create a high priority event called Standup ${n} on 2026-05-${10 + (n % 18)}.`,
+      arguments: { title: `Standup ${n}`, date: `2026-05-${10 + (n % 18)}`, priority: "high" },
+    };
   const query = known ? (JSON.parse(known) as string) : `budget ${n}`;
   return { user: `Search my notes for ${query}.`, arguments: { query } };
 }
@@ -54,7 +71,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const readJsonl = async (path: string) => (await readFile(path, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+const readJsonl = async (path: string) =>
+  (await readFile(path, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 const cli = promisify(execFile);
 
 describe("generate --llm against an OpenAI-compatible endpoint on loopback", () => {
@@ -63,7 +84,15 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     const { baseUrl, seen } = await fakeServer({
       // The first request gets 429 with Retry-After: 1; the first answer for variation train/1 is not JSON.
       intercept: (before) =>
-        before.length === 0 ? { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } } } : undefined,
+        before.length === 0
+          ? {
+              status: 429,
+              headers: { "retry-after": "1" },
+              body: {
+                error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" },
+              },
+            }
+          : undefined,
       answer: (prompt) => {
         if (variationOf(prompt) === "train/1" && !malformedSent.has(prompt)) {
           malformedSent.add(prompt);
@@ -108,7 +137,8 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     // Augmented requests are reworded by the LLM, with the swapped values kept verbatim.
     expect(augmented.every((r) => r.messages[1].content.startsWith("In other words: "))).toBe(true);
     for (const r of augmented) {
-      for (const v of Object.values(r.messages[2].tool_calls[0].function.arguments)) expect(r.messages[1].content).toContain(String(v));
+      for (const v of Object.values(r.messages[2].tool_calls[0].function.arguments))
+        expect(r.messages[1].content).toContain(String(v));
     }
 
     // Same inputs through the CLI: everything comes from the cache, and the key is never printed.
@@ -117,7 +147,25 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     await writeFile(join(dir, "cli", "mcp-forge.yaml"), "qa:\n  minPerTool: 3\n");
     const out = await cli(
       "node",
-      [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--llm-model", "gpt-4o-mini", "--llm-api-key-env", "FORGE_TEST_KEY", "--no-gate", "--json"],
+      [
+        CLI,
+        "generate",
+        "--workdir",
+        workdir,
+        "--tools",
+        fixture,
+        "--samples",
+        "40",
+        "--llm",
+        "--llm-base-url",
+        baseUrl,
+        "--llm-model",
+        "gpt-4o-mini",
+        "--llm-api-key-env",
+        "FORGE_TEST_KEY",
+        "--no-gate",
+        "--json",
+      ],
       { cwd: join(dir, "cli"), env: { ...process.env, FORGE_TEST_KEY: KEY } },
     );
     expect(seen.length).toBe(requestsBefore);
@@ -149,11 +197,16 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
       expect((asked?.schema?.schema.properties as Record<string, unknown>).arguments).toEqual(tool.inputSchema);
       expect(asked?.schema?.schema.required).toEqual(["user", "arguments"]);
     }
-    expect(seen.find((s) => s.prompt.startsWith("Rewrite this user request"))?.schema?.schema).toMatchObject({ required: ["user"] });
+    expect(seen.find((s) => s.prompt.startsWith("Rewrite this user request"))?.schema?.schema).toMatchObject({
+      required: ["user"],
+    });
   });
 
   it("falls back to JSON mode, then to JSON read from plain text, when the server refuses response_format; once, not per request", async () => {
-    for (const [accepts, expected] of [[["json_object"], "json_object"], [[], "text"]] as const) {
+    for (const [accepts, expected] of [
+      [["json_object"], "json_object"],
+      [[], "text"],
+    ] as const) {
       const { baseUrl, seen } = await fakeServer({ accepts: [...accepts] });
       const workdir = join(dir, `fallback-${expected}`);
       const result = await generateDataset({
@@ -166,7 +219,9 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
       });
       expect(result.llm?.structuredOutput).toBe(expected);
       const refused = seen.filter((s) => s.status === 400);
-      expect(refused.map((s) => s.format)).toEqual(expected === "text" ? ["json_schema", "json_object"] : ["json_schema"]);
+      expect(refused.map((s) => s.format)).toEqual(
+        expected === "text" ? ["json_schema", "json_object"] : ["json_schema"],
+      );
       expect(seen.filter((s) => s.status === 200).every((s) => s.format === expected)).toBe(true);
       // The refused request is asked again the next way: no seed falls back to the offline generator.
       const train = await readJsonl(result.trainPath);
@@ -181,16 +236,51 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     await mkdir(workdir, { recursive: true });
     await writeFile(join(workdir, "mcp-forge.yaml"), "qa:\n  minPerTool: 3\n");
     const env = { ...process.env, OPENAI_API_KEY: "sk-openai-key-not-for-local-servers" };
-    const out = await cli("node", [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--samples", "40", "--llm", "--llm-base-url", baseUrl, "--no-progress", "--no-gate", "--json"], { cwd: workdir, env });
+    const out = await cli(
+      "node",
+      [
+        CLI,
+        "generate",
+        "--workdir",
+        workdir,
+        "--tools",
+        fixture,
+        "--samples",
+        "40",
+        "--llm",
+        "--llm-base-url",
+        baseUrl,
+        "--no-progress",
+        "--no-gate",
+        "--json",
+      ],
+      { cwd: workdir, env },
+    );
     expect(JSON.parse(out.stdout).llm.requests).toBeGreaterThan(0);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s.auth === undefined && s.model === "qwen2.5:7b-instruct")).toBe(true);
 
     // A remote endpoint still needs a key: exit 3 naming the variable, before any request.
-    const remote = await cli("node", [CLI, "generate", "--workdir", workdir, "--tools", fixture, "--llm", "--llm-base-url", "https://llm.example.com/v1", "--llm-model", "m"], {
-      cwd: workdir,
-      env: { ...process.env, OPENAI_API_KEY: "" },
-    }).catch((e: { code: number; stderr: string }) => e);
+    const remote = await cli(
+      "node",
+      [
+        CLI,
+        "generate",
+        "--workdir",
+        workdir,
+        "--tools",
+        fixture,
+        "--llm",
+        "--llm-base-url",
+        "https://llm.example.com/v1",
+        "--llm-model",
+        "m",
+      ],
+      {
+        cwd: workdir,
+        env: { ...process.env, OPENAI_API_KEY: "" },
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((remote as { code: number }).code).toBe(3);
     expect((remote as { stderr: string }).stderr).toMatch(/OPENAI_API_KEY/);
   });
@@ -204,7 +294,14 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
       samples: 60,
       progress: "quiet",
       gate: false,
-      llm: { baseUrl, model: "local", cacheDir: join(workdir, "cache"), concurrency: 2, seedShare: 0.5, rewordShare: 0 },
+      llm: {
+        baseUrl,
+        model: "local",
+        cacheDir: join(workdir, "cache"),
+        concurrency: 2,
+        seedShare: 0.5,
+        rewordShare: 0,
+      },
     });
     const samples = [...(await readJsonl(result.trainPath)), ...(await readJsonl(result.evalPath))];
     const seedsOf = samples.filter((r) => r.source === "seed");
@@ -220,7 +317,8 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     expect(variants.length).toBeGreaterThan(0);
     for (const v of variants) {
       expect(v.messages[1].content).not.toMatch(/^In other words: /);
-      for (const value of Object.values(v.messages[2].tool_calls[0].function.arguments)) expect(v.messages[1].content).toContain(String(value));
+      for (const value of Object.values(v.messages[2].tool_calls[0].function.arguments))
+        expect(v.messages[1].content).toContain(String(value));
     }
   });
 
@@ -235,7 +333,11 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     await writeFile(join(workdir, "memory.jsonl"), graph.map((g) => JSON.stringify(g)).join("\n") + "\n");
     await generateDataset({
       workdir,
-      server: { kind: "stdio", command: `node ${JSON.stringify(MEMORY_SERVER)}`, env: { MEMORY_FILE_PATH: join(workdir, "memory.jsonl") } },
+      server: {
+        kind: "stdio",
+        command: `node ${JSON.stringify(MEMORY_SERVER)}`,
+        env: { MEMORY_FILE_PATH: join(workdir, "memory.jsonl") },
+      },
       samples: 30,
       progress: "quiet",
       gate: false,
@@ -243,7 +345,8 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     });
     const openNodes = seen.filter((s) => s.prompt.startsWith("Tool: open_nodes\n") && /"arguments"/.test(s.prompt));
     expect(openNodes.length).toBeGreaterThan(0);
-    for (const s of openNodes) expect(s.prompt).toMatch(/Values that exist on the server[^\n]*\n(- .*\n)*- names: .*"Grace Hopper"/);
+    for (const s of openNodes)
+      expect(s.prompt).toMatch(/Values that exist on the server[^\n]*\n(- .*\n)*- names: .*"Grace Hopper"/);
   });
 
   it("hands known values to the LLM in the seed prompt, and the seed uses them", async () => {
@@ -251,8 +354,16 @@ describe("generate --llm against an OpenAI-compatible endpoint on loopback", () 
     const tools = (await readToolsFile(fixture)).tools;
     const ctx = makeContext(tools, "fixture-weather", new ToolExecutor(undefined, "none", 1000), () => undefined);
     const seeds = new LlmSeeds(ctx, { baseUrl, model: "local", cacheDir: join(dir, "known-cache"), concurrency: 1 });
-    const answer = await seeds.fetch({ scenario: "standard", tool: "search_notes", key: "train/0", rng: new Rng(1), examples: { query: ["Ada Lovelace", "Project Falcon"] } });
-    expect(seen.at(-1)!.prompt).toMatch(/Values that exist on the server[^\n]*\n- query: "Ada Lovelace", "Project Falcon"/);
+    const answer = await seeds.fetch({
+      scenario: "standard",
+      tool: "search_notes",
+      key: "train/0",
+      rng: new Rng(1),
+      examples: { query: ["Ada Lovelace", "Project Falcon"] },
+    });
+    expect(seen.at(-1)!.prompt).toMatch(
+      /Values that exist on the server[^\n]*\n- query: "Ada Lovelace", "Project Falcon"/,
+    );
     expect(answer?.args).toEqual({ query: "Ada Lovelace" });
     expect(answer?.user).toContain("Ada Lovelace");
   });

@@ -1,31 +1,49 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateDataset } from "../../src/stages/generate/generate.js";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { MESSAGES, PEOPLE, RELATIONS } from "../../src/data/values/pools.js";
+import { generateDataset } from "../../src/stages/generate/generate.js";
 import { ROOT } from "../support/cli.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 
-const WRITE_TOOLS = new Set(["create_entities", "create_relations", "add_observations", "delete_entities", "delete_observations", "delete_relations"]);
+const WRITE_TOOLS = new Set([
+  "create_entities",
+  "create_relations",
+  "add_observations",
+  "delete_entities",
+  "delete_observations",
+  "delete_relations",
+]);
 
 let scratch: string;
 let rows: Row[];
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "forge-coherent-"));
   const command = `node ${join(ROOT, "node_modules/@modelcontextprotocol/server-memory/dist/index.js")}`;
-  const result = await generateDataset({ workdir: join(scratch, "w"), server: { kind: "stdio", command, env: { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") } }, samples: 300, seed: 21, progress: "quiet", gate: false });
+  const result = await generateDataset({
+    workdir: join(scratch, "w"),
+    server: { kind: "stdio", command, env: { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") } },
+    samples: 300,
+    seed: 21,
+    progress: "quiet",
+    gate: false,
+  });
   rows = [];
-  for (const path of [result.trainPath, result.evalPath]) for (const line of (await readFile(path, "utf8")).trim().split("\n")) rows.push(JSON.parse(line));
+  for (const path of [result.trainPath, result.evalPath])
+    for (const line of (await readFile(path, "utf8")).trim().split("\n")) rows.push(JSON.parse(line));
 }, 300_000);
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
 const userOf = (r: Row) => r.messages.find((m: Row) => m.role === "user").content as string;
-const callOf = (r: Row) => r.messages.find((m: Row) => m.tool_calls)?.tool_calls[0].function as { name: string; arguments: Row } | undefined;
+const callOf = (r: Row) =>
+  r.messages.find((m: Row) => m.tool_calls)?.tool_calls[0].function as { name: string; arguments: Row } | undefined;
 const resultOf = (r: Row) => r.messages.find((m: Row) => m.role === "tool")?.content as string;
 const answerOf = (r: Row) => r.messages[r.messages.length - 1].content as string;
 
@@ -59,9 +77,18 @@ describe("server-memory samples are consistent with their calls", () => {
         expect(MESSAGES, r.id).not.toContain(parsed.message);
         expect(parsed.message, r.id).toMatch(/^(Deleted|Removed|Added|Created|Updated)\b/);
       }
-      if (call.name === "create_entities" && parsed?.entities) expect(parsed.entities.map((e: Row) => e.name), r.id).toEqual(call.arguments.entities.map((e: Row) => e.name));
-      if (call.name === "create_relations" && parsed?.relations) expect(parsed.relations, r.id).toEqual(call.arguments.relations);
-      if (call.name === "add_observations" && parsed?.results) expect(parsed.results.map((e: Row) => e.entityName), r.id).toEqual(call.arguments.observations.map((o: Row) => o.entityName));
+      if (call.name === "create_entities" && parsed?.entities)
+        expect(
+          parsed.entities.map((e: Row) => e.name),
+          r.id,
+        ).toEqual(call.arguments.entities.map((e: Row) => e.name));
+      if (call.name === "create_relations" && parsed?.relations)
+        expect(parsed.relations, r.id).toEqual(call.arguments.relations);
+      if (call.name === "add_observations" && parsed?.results)
+        expect(
+          parsed.results.map((e: Row) => e.entityName),
+          r.id,
+        ).toEqual(call.arguments.observations.map((o: Row) => o.entityName));
     }
   });
 
@@ -79,7 +106,8 @@ describe("server-memory samples are consistent with their calls", () => {
   });
 
   it("no filler: no made-up project or task appended, no vague request about a random object", () => {
-    const filler = /\(\w+ \w+ task\)|It's for the \w+ \w+ project\.|This is for my \w+ notes\.|Do the thing for|something done about my \w+ \w+/i;
+    const filler =
+      /\(\w+ \w+ task\)|It's for the \w+ \w+ project\.|This is for my \w+ notes\.|Do the thing for|something done about my \w+ \w+/i;
     const offending = rows.map(userOf).filter((t) => filler.test(t));
     expect(offending).toEqual([]);
   });
@@ -88,9 +116,15 @@ describe("server-memory samples are consistent with their calls", () => {
     const identifiers = RELATIONS.filter((r) => /_/.test(r));
     const raw = rows.map(userOf).filter((t) => identifiers.some((id) => t.includes(id)));
     expect(raw).toEqual([]);
-    const relationCalls = rows.filter((r) => callOf(r)?.name === "create_relations" && callOf(r)!.arguments.relations.some((x: Row) => /_/.test(x.relationType)));
+    const relationCalls = rows.filter(
+      (r) =>
+        callOf(r)?.name === "create_relations" &&
+        callOf(r)!.arguments.relations.some((x: Row) => /_/.test(x.relationType)),
+    );
     expect(relationCalls.length).toBeGreaterThan(0);
-    for (const r of relationCalls) for (const x of callOf(r)!.arguments.relations) expect(userOf(r), r.id).toContain(x.relationType.replace(/_/g, " "));
+    for (const r of relationCalls)
+      for (const x of callOf(r)!.arguments.relations)
+        expect(userOf(r), r.id).toContain(x.relationType.replace(/_/g, " "));
     const entities = rows.flatMap((r) => (callOf(r)?.name === "create_entities" ? callOf(r)!.arguments.entities : []));
     expect(entities.length).toBeGreaterThan(5);
     for (const e of entities) if (PEOPLE.includes(e.name)) expect(e.entityType, e.name).toBe("person");
@@ -103,12 +137,25 @@ describe("server-filesystem stub results", () => {
     await mkdir(join(served, "docs"), { recursive: true });
     await writeFile(join(served, "docs", "plan.md"), "# plan\n");
     const command = `node ${join(ROOT, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")} ${served}`;
-    const result = await generateDataset({ workdir: join(scratch, "fs"), server: { kind: "stdio", command }, samples: 150, seed: 21, progress: "quiet", gate: false });
+    const result = await generateDataset({
+      workdir: join(scratch, "fs"),
+      server: { kind: "stdio", command },
+      samples: 150,
+      seed: 21,
+      progress: "quiet",
+      gate: false,
+    });
     const stubs = (await readFile(result.trainPath, "utf8"))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as Row)
-      .filter((r) => callOf(r) && /^(write_file|edit_file|create_directory|move_file)$/.test(callOf(r)!.name) && !r.resultIsError && r.resultSource !== "server");
+      .filter(
+        (r) =>
+          callOf(r) &&
+          /^(write_file|edit_file|create_directory|move_file)$/.test(callOf(r)!.name) &&
+          !r.resultIsError &&
+          r.resultSource !== "server",
+      );
     expect(stubs.length).toBeGreaterThan(10);
     for (const r of stubs) {
       const reply = resultOf(r);

@@ -1,11 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { ROOT } from "../support/cli.js";
 
-const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const serverCmd = (name: string, args = "") =>
+  `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions
 type Row = Record<string, any>;
 
@@ -19,18 +22,34 @@ afterAll(async () => {
 
 /** Both splits of a dataset generated against a live reference server. */
 async function generate(name: string, command: string, env: Record<string, string> = {}): Promise<Row[]> {
-  const result = await generateDataset({ workdir: join(scratch, name), server: { kind: "stdio", command, env }, samples: 300, seed: 21, callTimeoutMs: 1500, progress: "quiet", gate: false });
+  const result = await generateDataset({
+    workdir: join(scratch, name),
+    server: { kind: "stdio", command, env },
+    samples: 300,
+    seed: 21,
+    callTimeoutMs: 1500,
+    progress: "quiet",
+    gate: false,
+  });
   const rows: Row[] = [];
-  for (const path of [result.trainPath, result.evalPath]) for (const line of (await readFile(path, "utf8")).trim().split("\n")) rows.push(JSON.parse(line));
+  for (const path of [result.trainPath, result.evalPath])
+    for (const line of (await readFile(path, "utf8")).trim().split("\n")) rows.push(JSON.parse(line));
   return rows;
 }
 
-const userOf = (r: Row) => r.messages.filter((m: Row) => m.role === "user").map((m: Row) => m.content as string).join("\n");
+const userOf = (r: Row) =>
+  r.messages
+    .filter((m: Row) => m.role === "user")
+    .map((m: Row) => m.content as string)
+    .join("\n");
 /** Any JSON object or array opening, by a check independent of the QC detector: a brace or bracket followed by a quote, a digit or another opening. */
 const JSON_START = /[{[]\s*["{[\d-]|[{[]\s*[}\]]|"\s*:\s*["{[\d]/;
 
 const servers: Array<[string, () => Promise<Row[]>]> = [
-  ["server-memory", () => generate("memory", serverCmd("server-memory"), { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") })],
+  [
+    "server-memory",
+    () => generate("memory", serverCmd("server-memory"), { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") }),
+  ],
   [
     "server-filesystem",
     async () => {

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { mayExecute } from "../../src/stages/generate/server-calls.js";
-import { redactSecrets } from "../../src/data/tool-result.js";
-import { resolveMix } from "../../src/data/config.js";
-import type { McpTool } from "../../src/core/toolset.js";
 
-const tool = (annotations: McpTool["annotations"]): McpTool => ({ name: "t", inputSchema: { type: "object" }, ...(annotations ? { annotations } : {}) });
+import type { McpTool } from "../../src/core/toolset.js";
+import { resolveMix } from "../../src/data/config.js";
+import { redactSecrets } from "../../src/data/tool-result.js";
+import { mayExecute } from "../../src/stages/generate/server-calls.js";
+
+const tool = (annotations: McpTool["annotations"]): McpTool => ({
+  name: "t",
+  inputSchema: { type: "object" },
+  ...(annotations ? { annotations } : {}),
+});
 
 describe("execution policy", () => {
   it("runs read-only tools by default, never destructive or unannotated ones; --execute all runs everything", () => {
@@ -26,7 +31,9 @@ describe("execution policy", () => {
   it("keeps secret-looking environment values out of recorded results", () => {
     const env = { OPENAI_API_KEY: "sk-live-1234567890", GITHUB_TOKEN: "ghp_abcdefghijk", HOME: "/home/someone" };
     const text = '{"OPENAI_API_KEY":"sk-live-1234567890","GITHUB_TOKEN":"ghp_abcdefghijk","HOME":"/home/someone"}';
-    expect(redactSecrets(text, env)).toBe('{"OPENAI_API_KEY":"[redacted]","GITHUB_TOKEN":"[redacted]","HOME":"/home/someone"}');
+    expect(redactSecrets(text, env)).toBe(
+      '{"OPENAI_API_KEY":"[redacted]","GITHUB_TOKEN":"[redacted]","HOME":"/home/someone"}',
+    );
   });
 
   it("fixed ratios keep their value and the other scenarios share the rest in their proportions", () => {

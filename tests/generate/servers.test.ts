@@ -1,12 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { SCENARIOS } from "../../src/data/sample.js";
+import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 import { ROOT } from "../support/cli.js";
 
-const serverCmd = (name: string, args = "") => `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
+const serverCmd = (name: string, args = "") =>
+  `node ${join(ROOT, "node_modules/@modelcontextprotocol", name, "dist/index.js")}${args ? ` ${args}` : ""}`;
 
 let scratch: string;
 beforeAll(async () => {
@@ -26,7 +29,12 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-async function run(name: string, command: string, env: Record<string, string> = {}, extra: { samples?: number; execute?: "readonly" | "all" } = {}): Promise<GenerateResult> {
+async function run(
+  name: string,
+  command: string,
+  env: Record<string, string> = {},
+  extra: { samples?: number; execute?: "readonly" | "all" } = {},
+): Promise<GenerateResult> {
   return generateDataset({
     workdir: join(scratch, `${name}-${extra.execute ?? "readonly"}`),
     server: { kind: "stdio", command, env },
@@ -53,9 +61,14 @@ async function expectServerAccepted(result: GenerateResult): Promise<void> {
   const succeeded = tallies.reduce((a, t) => a + t.succeeded, 0);
   expect(calls).toBeGreaterThan(20);
   expect(succeeded / calls, JSON.stringify(result.serverSuccess)).toBeGreaterThanOrEqual(0.9);
-  const train = (await readFile(result.trainPath, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const train = (await readFile(result.trainPath, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   for (const s of train.filter((s) => s.resultSource)) {
-    expect(Object.keys(s.argSources ?? {}).sort()).toEqual(Object.keys(s.messages[2].tool_calls[0].function.arguments).sort());
+    expect(Object.keys(s.argSources ?? {}).sort()).toEqual(
+      Object.keys(s.messages[2].tool_calls[0].function.arguments).sort(),
+    );
     expect(s.serverState).toBe("fresh");
     if (s.resultSource === "server" && !s.resultIsError) expect(s.scenario).not.toBe("error");
   }
@@ -82,7 +95,12 @@ describe("generate against the reference servers", () => {
 
   it("server-memory with --execute all does write the graph (the check above can fail)", async () => {
     const memory = join(scratch, "memory-all.jsonl");
-    const result = await run("memory", serverCmd("server-memory"), { MEMORY_FILE_PATH: memory }, { samples: 40, execute: "all" });
+    const result = await run(
+      "memory",
+      serverCmd("server-memory"),
+      { MEMORY_FILE_PATH: memory },
+      { samples: 40, execute: "all" },
+    );
     expect(result.executed.create_entities ?? 0).toBeGreaterThan(0);
     expect((await readFile(memory, "utf8")).trim()).not.toBe("");
   });
@@ -95,7 +113,18 @@ describe("generate against the reference servers", () => {
     const before = await snapshot(served);
     const result = await run("filesystem", serverCmd("server-filesystem", served));
     expectGatePassed(result);
-    expectOnlyReadOnlyExecuted(result, ["read_file", "read_text_file", "read_media_file", "read_multiple_files", "list_directory", "list_directory_with_sizes", "directory_tree", "search_files", "get_file_info", "list_allowed_directories"]);
+    expectOnlyReadOnlyExecuted(result, [
+      "read_file",
+      "read_text_file",
+      "read_media_file",
+      "read_multiple_files",
+      "list_directory",
+      "list_directory_with_sizes",
+      "directory_tree",
+      "search_files",
+      "get_file_info",
+      "list_allowed_directories",
+    ]);
     expect(await snapshot(served)).toEqual(before);
     expect((await stat(served)).isDirectory()).toBe(true);
     await expectServerAccepted(result);
@@ -105,12 +134,22 @@ describe("generate against the reference servers", () => {
   it("server-everything: 500 samples pass QC; tools without readOnlyHint never run", async () => {
     const result = await run("everything", serverCmd("server-everything"));
     expectGatePassed(result);
-    for (const tool of ["gzip-file-as-resource", "toggle-simulated-logging", "toggle-subscriber-updates", "simulate-research-query"]) {
+    for (const tool of [
+      "gzip-file-as-resource",
+      "toggle-simulated-logging",
+      "toggle-subscriber-updates",
+      "simulate-research-query",
+    ]) {
       expect(result.executed[tool], tool).toBeUndefined();
     }
     expect(result.executed.echo).toBeGreaterThan(0);
-    const train = (await readFile(result.trainPath, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    const echo = train.find((s) => s.resultSource === "server" && s.messages[2]?.tool_calls?.[0]?.function.name === "echo");
+    const train = (await readFile(result.trainPath, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const echo = train.find(
+      (s) => s.resultSource === "server" && s.messages[2]?.tool_calls?.[0]?.function.name === "echo",
+    );
     expect(echo.messages[3].content).toBe(`Echo: ${echo.messages[2].tool_calls[0].function.arguments.message}`);
     await expectServerAccepted(result);
   });

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { loadState } from "../../src/core/state.js";
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 import { valuesAppearIn } from "../../src/stages/generate/llm-seeds.js";
-import { loadState } from "../../src/core/state.js";
 import { CLI, ROOT } from "../support/cli.js";
 
 const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
@@ -15,13 +17,27 @@ type Row = Record<string, any>;
 
 let dir: string;
 let first: GenerateResult;
-const read = async (path: string): Promise<Row[]> => (await readFile(path, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+const read = async (path: string): Promise<Row[]> =>
+  (await readFile(path, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 const norm = (t: string) => t.toLowerCase().replace(/\s+/g, " ").trim();
-const user = (r: Row) => r.messages.filter((m: Row) => m.role === "user").map((m: Row) => m.content).join("\n");
+const user = (r: Row) =>
+  r.messages
+    .filter((m: Row) => m.role === "user")
+    .map((m: Row) => m.content)
+    .join("\n");
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "forge-split-"));
-  first = await generateDataset({ workdir: join(dir, "a"), toolsPath: fixture, samples: 300, seed: 5, progress: "quiet" });
+  first = await generateDataset({
+    workdir: join(dir, "a"),
+    toolsPath: fixture,
+    samples: 300,
+    seed: 5,
+    progress: "quiet",
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -52,12 +68,22 @@ describe("generate: splits, seeds and augmentation", () => {
     const train = await read(first.trainPath);
     const held = await read(first.evalPath);
     const call = (r: Row) => r.messages.find((m: Row) => m.tool_calls)?.tool_calls[0].function.arguments ?? {};
-    const strings = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === "object" ? Object.values(v).flatMap(strings) : []);
+    const strings = (v: unknown): string[] =>
+      typeof v === "string"
+        ? [v]
+        : Array.isArray(v)
+          ? v.flatMap(strings)
+          : v && typeof v === "object"
+            ? Object.values(v).flatMap(strings)
+            : [];
     // The words a request is made of once its argument values and numbers are taken out.
     const skeleton = (r: Row) => {
       let text = user(r);
       for (const v of strings(call(r)).sort((a, b) => b.length - a.length)) if (v) text = text.split(v).join(" ");
-      return text.toLowerCase().replace(/[^a-z']+/g, " ").trim();
+      return text
+        .toLowerCase()
+        .replace(/[^a-z']+/g, " ")
+        .trim();
     };
     const trainSkeletons = new Set(train.map(skeleton));
     const calling = held.filter((r) => r.scenario !== "no_tool");
@@ -89,17 +115,34 @@ describe("generate: splits, seeds and augmentation", () => {
       const args = r.messages[2].tool_calls[0].function.arguments;
       expect(valuesAppearIn(args, user(r)), `${JSON.stringify(args)} not in ${user(r)}`).toBe(true);
     }
-    const group = [...bySeed.values()].find((g) => g[0]!.scenario === "standard" && Object.keys(g[0]!.messages[2].tool_calls[0].function.arguments).length > 0)!;
+    const group = [...bySeed.values()].find(
+      (g) =>
+        g[0]!.scenario === "standard" && Object.keys(g[0]!.messages[2].tool_calls[0].function.arguments).length > 0,
+    )!;
     const argSets = new Set(group.map((r) => JSON.stringify(r.messages[2].tool_calls[0].function.arguments)));
     expect(argSets.size).toBeGreaterThan(group.length / 2);
     expect(new Set(group.map((r) => r.messages[0].content)).size).toBeGreaterThan(1);
   });
 
   it("is deterministic for a seed; another seed gives another dataset", async () => {
-    const again = await generateDataset({ workdir: join(dir, "b"), toolsPath: fixture, samples: 300, seed: 5, progress: "quiet", gate: false });
+    const again = await generateDataset({
+      workdir: join(dir, "b"),
+      toolsPath: fixture,
+      samples: 300,
+      seed: 5,
+      progress: "quiet",
+      gate: false,
+    });
     expect(await readFile(again.trainPath, "utf8")).toBe(await readFile(first.trainPath, "utf8"));
     expect(await readFile(again.evalPath, "utf8")).toBe(await readFile(first.evalPath, "utf8"));
-    const other = await generateDataset({ workdir: join(dir, "c"), toolsPath: fixture, samples: 300, seed: 6, progress: "quiet", gate: false });
+    const other = await generateDataset({
+      workdir: join(dir, "c"),
+      toolsPath: fixture,
+      samples: 300,
+      seed: 6,
+      progress: "quiet",
+      gate: false,
+    });
     expect(await readFile(other.trainPath, "utf8")).not.toBe(await readFile(first.trainPath, "utf8"));
   });
 
@@ -109,7 +152,11 @@ describe("generate: splits, seeds and augmentation", () => {
     await mkdir(cwd, { recursive: true });
     await writeFile(join(cwd, "mcp-forge.yaml"), "generate:\n  scenarioMix: { edge: 0.25 }\nqa:\n  minPerTool: 40\n");
     const run = promisify(execFile);
-    const out = await run("node", [CLI, "generate", "--tools", fixture, "--samples", "100", "--no-tool-ratio", "0.3", "--json"], { cwd }).catch((e) => e);
+    const out = await run(
+      "node",
+      [CLI, "generate", "--tools", fixture, "--samples", "100", "--no-tool-ratio", "0.3", "--json"],
+      { cwd },
+    ).catch((e) => e);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/tool \S+ has \d+ samples, needs 40/);
     expect(out.stderr).toMatch(/rerun generate with --samples \d+/);

@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import fc from "fast-check";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
+
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { looksLikeError } from "../../src/data/tool-result.js";
+import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 
 const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;
 
@@ -27,7 +29,12 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function run(name: string, server: string, samples: number, execute?: "all"): Promise<{ result: GenerateResult; rows: Row[] }> {
+async function run(
+  name: string,
+  server: string,
+  samples: number,
+  execute?: "all",
+): Promise<{ result: GenerateResult; rows: Row[] }> {
   const result = await generateDataset({
     workdir: join(scratch, name),
     server: { kind: "stdio", command: fixture(server) },
@@ -52,10 +59,26 @@ async function run(name: string, server: string, samples: number, execute?: "all
 
 describe("error text without isError", () => {
   it("is recognised in the forms servers use, and plain answers are not", () => {
-    for (const text of ["Error: Only CREATE TABLE statements are allowed", "ERROR 1064 (42000): syntax", "ValueError: bad input", "Traceback (most recent call last):\n  File", "Failed to fetch weather", '{"error":"not found"}', '{"success":false,"message":"no"}', "[error] disk full"]) {
+    for (const text of [
+      "Error: Only CREATE TABLE statements are allowed",
+      "ERROR 1064 (42000): syntax",
+      "ValueError: bad input",
+      "Traceback (most recent call last):\n  File",
+      "Failed to fetch weather",
+      '{"error":"not found"}',
+      '{"success":false,"message":"no"}',
+      "[error] disk full",
+    ]) {
       expect(looksLikeError(text), text).toBe(true);
     }
-    for (const text of ["Error handling guide: chapter 2", "No matches found", '{"entities":[],"relations":[]}', '{"error":null,"result":3}', "The sum of 2 and 3 is 5.", "Errors: none"]) {
+    for (const text of [
+      "Error handling guide: chapter 2",
+      "No matches found",
+      '{"entities":[],"relations":[]}',
+      '{"error":null,"result":3}',
+      "The sum of 2 and 3 is 5.",
+      "Errors: none",
+    ]) {
       expect(looksLikeError(text), text).toBe(false);
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { redact } from "../../src/action/secrets.js";
 
 describe("the action's PR-comment masking uses the one redaction layer", () => {

@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { CLI, type CliRun, ROOT, runCli, tempDir } from "../support/cli.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
@@ -13,7 +15,9 @@ const BOM = "\uFEFF";
 /** Exit 2, the place named, no stack trace. */
 function expectBadInput(run: CliRun, names: string | RegExp): void {
   expect(run.code, run.stderr).toBe(2);
-  expect(run.stderr).toMatch(typeof names === "string" ? new RegExp(names.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : names);
+  expect(run.stderr).toMatch(
+    typeof names === "string" ? new RegExp(names.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : names,
+  );
   expect(run.stderr).not.toMatch(/\n\s+at /);
 }
 
@@ -25,42 +29,82 @@ describe("bad input gets exit 2 with the place named", () => {
 
   it("bounds --samples and --timeout with the maximum stated (1e12 neither runs nor overflows to 1 s)", async () => {
     const started = Date.now();
-    expectBadInput(await runCli(["generate", "--tools", TOOLS, "--samples", "1e12", "--workdir", join(dir, "s")]), "--samples 1e12: expected a whole number from 1 to 100,000");
+    expectBadInput(
+      await runCli(["generate", "--tools", TOOLS, "--samples", "1e12", "--workdir", join(dir, "s")]),
+      "--samples 1e12: expected a whole number from 1 to 100,000",
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
-    expectBadInput(await runCli(["inspect", "--server", `node ${HANG}`, "--timeout", "1e12", "--workdir", join(dir, "t")]), "at most 86,400");
-    expectBadInput(await runCli(["run", "--tools", TOOLS, "--samples", "-5", "--workdir", join(dir, "r")]), "--samples -5");
+    expectBadInput(
+      await runCli(["inspect", "--server", `node ${HANG}`, "--timeout", "1e12", "--workdir", join(dir, "t")]),
+      "at most 86,400",
+    );
+    expectBadInput(
+      await runCli(["run", "--tools", TOOLS, "--samples", "-5", "--workdir", join(dir, "r")]),
+      "--samples -5",
+    );
   });
 
   it("generate --out <a folder>, inspect -w <a file>, --out under /proc: exit 2 at once", async () => {
     const folder = join(dir, "a-folder");
     await mkdir(folder);
-    expectBadInput(await runCli(["generate", "--tools", TOOLS, "--samples", "50", "--out", folder, "--workdir", join(dir, "g"), "--no-gate"]), folder);
+    expectBadInput(
+      await runCli([
+        "generate",
+        "--tools",
+        TOOLS,
+        "--samples",
+        "50",
+        "--out",
+        folder,
+        "--workdir",
+        join(dir, "g"),
+        "--no-gate",
+      ]),
+      folder,
+    );
     const file = join(dir, "a-file");
     await writeFile(file, "x");
     expectBadInput(await runCli(["inspect", "--server", `node ${HANG}`, "--workdir", file]), file);
     const started = Date.now();
-    expectBadInput(await runCli(["tools", "import", TOOLS, "--out", "/proc/nope/tools.json", "--workdir", join(dir, "p")]), "/proc/nope/tools.json");
+    expectBadInput(
+      await runCli(["tools", "import", TOOLS, "--out", "/proc/nope/tools.json", "--workdir", join(dir, "p")]),
+      "/proc/nope/tools.json",
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("a YAML alias bomb is refused with exit 2, not a stack trace", async () => {
     const bomb = join(dir, "bomb.yaml");
     const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(", ")}]`,
+      );
     await writeFile(bomb, `${levels.join("\n")}\ntools: *i\n`);
     expectBadInput(await runCli(["tools", "import", bomb, "--workdir", join(dir, "y")]), bomb);
   });
 
-  it("a self-referencing schema (\"$ref\": \"#\") is valid: imported, and generate draws arguments for it", async () => {
+  it('a self-referencing schema ("$ref": "#") is valid: imported, and generate draws arguments for it', async () => {
     const tree = join(dir, "tree.json");
-    const schema = { type: "object", properties: { label: { type: "string" }, child: { $ref: "#" } }, required: ["label"] };
-    await writeFile(tree, JSON.stringify({ tools: [{ name: "add_node", description: "Adds a node to the tree.", inputSchema: schema }] }));
+    const schema = {
+      type: "object",
+      properties: { label: { type: "string" }, child: { $ref: "#" } },
+      required: ["label"],
+    };
+    await writeFile(
+      tree,
+      JSON.stringify({ tools: [{ name: "add_node", description: "Adds a node to the tree.", inputSchema: schema }] }),
+    );
     const workdir = join(dir, "tree");
     const imported = await runCli(["tools", "import", tree, "--workdir", workdir]);
     expect(imported.code, imported.stderr).toBe(0);
     const generated = await runCli(["generate", "--workdir", workdir, "--samples", "50", "--no-progress", "--no-gate"]);
     expect(generated.code, generated.stderr).toBe(0);
-    const calls = (await readFile(join(workdir, "data", "train.jsonl"), "utf8")).match(/"name":"add_node","arguments":\{"label"/g);
+    const calls = (await readFile(join(workdir, "data", "train.jsonl"), "utf8")).match(
+      /"name":"add_node","arguments":\{"label"/g,
+    );
     expect(calls?.length).toBeGreaterThan(5);
   });
 
@@ -69,7 +113,17 @@ describe("bad input gets exit 2 with the place named", () => {
     await writeFile(tools, BOM + (await readFile(TOOLS, "utf8")));
     const workdir = join(dir, "bom");
     expect((await runCli(["tools", "import", tools, "--workdir", workdir])).code).toBe(0);
-    const generated = await runCli(["generate", "--tools", tools, "--samples", "50", "--workdir", join(dir, "bom-gen"), "--no-progress", "--no-gate"]);
+    const generated = await runCli([
+      "generate",
+      "--tools",
+      tools,
+      "--samples",
+      "50",
+      "--workdir",
+      join(dir, "bom-gen"),
+      "--no-progress",
+      "--no-gate",
+    ]);
     expect(generated.code, generated.stderr).toBe(0);
     await mkdir(join(workdir, "data"));
     await writeFile(join(workdir, "data", "train.jsonl"), BOM + (await readFile(TRAIN, "utf8")));
@@ -82,9 +136,18 @@ describe("bad input gets exit 2 with the place named", () => {
 
   it("status suggests the command that was interrupted, with its arguments", async () => {
     const workdir = join(dir, "interrupted");
-    const child = spawn(process.execPath, [CLI, "inspect", "--server", `node ${HANG}`, "--timeout", "120", "--workdir", workdir], { stdio: "ignore" });
+    const child = spawn(
+      process.execPath,
+      [CLI, "inspect", "--server", `node ${HANG}`, "--timeout", "120", "--workdir", workdir],
+      { stdio: "ignore" },
+    );
     // The stage is recorded before the server starts; give it time to get there.
-    for (let i = 0; i < 100 && !(await readFile(join(workdir, "state.json"), "utf8").catch(() => "")).includes("running"); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 && !(await readFile(join(workdir, "state.json"), "utf8").catch(() => "")).includes("running");
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     child.kill("SIGINT");
     expect(await new Promise((done) => child.once("exit", done))).toBe(130);
     const status = await runCli(["status", "--workdir", workdir, "--json"]);
@@ -120,4 +183,3 @@ describe("bad input gets exit 2 with the place named", () => {
     expect((await readdir(out)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 });
-

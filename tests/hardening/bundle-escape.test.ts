@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tempDir } from "../support/cli.js";
+
 import { fixtureWorkdir, MEMORY_SERVER } from "../bundle/helpers.js";
+import { runCli, tempDir } from "../support/cli.js";
 
 type Verified = { passed: boolean; integrity: { problems: Array<{ file: string; message: string }> } };
 
@@ -48,7 +50,10 @@ describe("bundles with links, FIFOs and devices", () => {
     await symlink(join(outside, "tools.json"), join(at, "tools.json"));
     const { code, result } = await verify(at);
     expect(code).toBe(1);
-    expect(result.integrity.problems).toContainEqual({ file: "tools.json", message: expect.stringContaining("a symbolic link") as string });
+    expect(result.integrity.problems).toContainEqual({
+      file: "tools.json",
+      message: expect.stringContaining("a symbolic link") as string,
+    });
   });
 
   it("refuses tests/ linked outside the bundle", async () => {
@@ -57,7 +62,10 @@ describe("bundles with links, FIFOs and devices", () => {
     await symlink(join(outside, "tests"), join(at, "tests"));
     const { code, result } = await verify(at);
     expect(code).toBe(1);
-    expect(result.integrity.problems).toContainEqual({ file: "tests/validation.json", message: expect.stringContaining("leads outside the bundle") as string });
+    expect(result.integrity.problems).toContainEqual({
+      file: "tests/validation.json",
+      message: expect.stringContaining("leads outside the bundle") as string,
+    });
   });
 
   it("does not hash a SHA256SUMS entry that links to /etc/passwd", async () => {
@@ -66,7 +74,10 @@ describe("bundles with links, FIFOs and devices", () => {
     await appendFile(join(at, "SHA256SUMS"), sumLine(at, "passwd"));
     const { code, result } = await verify(at);
     expect(code).toBe(1);
-    expect(result.integrity.problems).toContainEqual({ file: "passwd", message: expect.stringMatching(/a symbolic link .*not read/) as string });
+    expect(result.integrity.problems).toContainEqual({
+      file: "passwd",
+      message: expect.stringMatching(/a symbolic link .*not read/) as string,
+    });
   });
 
   it("refuses model.gguf linked to /dev/zero, and a listed FIFO, without hanging", async () => {
@@ -77,8 +88,14 @@ describe("bundles with links, FIFOs and devices", () => {
     await appendFile(join(at, "SHA256SUMS"), `${"0".repeat(64)}  pipe\n`);
     const { code, result } = await verify(at);
     expect(code).toBe(1);
-    expect(result.integrity.problems).toContainEqual({ file: "model.gguf", message: expect.stringContaining("a symbolic link") as string });
-    expect(result.integrity.problems).toContainEqual({ file: "pipe", message: expect.stringContaining("a FIFO") as string });
+    expect(result.integrity.problems).toContainEqual({
+      file: "model.gguf",
+      message: expect.stringContaining("a symbolic link") as string,
+    });
+    expect(result.integrity.problems).toContainEqual({
+      file: "pipe",
+      message: expect.stringContaining("a FIFO") as string,
+    });
   });
 
   it("reports an unlisted FIFO and a symbolic link loop", async () => {
@@ -102,7 +119,17 @@ describe("bundles with links, FIFOs and devices", () => {
     await symlink(join(outside, "agent.yaml"), join(at, "agent.yaml"));
     for (const args of [
       ["serve", "--bundle", at, "--port", "0"],
-      ["agent", "--bundle", at, "--prompt", "hi", "--server", `node ${MEMORY_SERVER}`, "--workdir", join(dir, "agent-work")],
+      [
+        "agent",
+        "--bundle",
+        at,
+        "--prompt",
+        "hi",
+        "--server",
+        `node ${MEMORY_SERVER}`,
+        "--workdir",
+        join(dir, "agent-work"),
+      ],
     ]) {
       const run = await runCli(args);
       expect(run.code, run.stderr).toBe(2);

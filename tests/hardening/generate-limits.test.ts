@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { CLI, ROOT, runCli, tempDir } from "../support/cli.js";
 
 const TOOLS = join(ROOT, "tests", "fixtures", "data", "tools.json");
@@ -18,7 +20,17 @@ describe("generate under crashes, interrupts and large sizes; qa reports with ho
   afterAll(() => cleanup());
 
   it("a server that dies mid-generate fails the stage with exit 2 and its last stderr line; --continue-on-server-crash finishes on stubs", async () => {
-    const failed = await runCli(["generate", "--server", DIES, "--samples", "100", "--workdir", join(dir, "crash"), "--no-progress", "--no-gate"]);
+    const failed = await runCli([
+      "generate",
+      "--server",
+      DIES,
+      "--samples",
+      "100",
+      "--workdir",
+      join(dir, "crash"),
+      "--no-progress",
+      "--no-gate",
+    ]);
     expect(failed.code, failed.stderr).toBe(2);
     expect(failed.stderr).toMatch(/server process exited \(code 1\) during a call of lookup_word/);
     expect(failed.stderr).toContain("panic: dictionary index corrupted at entry 6");
@@ -26,23 +38,48 @@ describe("generate under crashes, interrupts and large sizes; qa reports with ho
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(await readFile(join(dir, "crash", "data", "train.jsonl"), "utf8").catch(() => "absent")).toBe("absent");
 
-    const continued = await runCli(["generate", "--server", DIES, "--samples", "100", "--workdir", join(dir, "crash-ok"), "--no-progress", "--no-gate", "--continue-on-server-crash"]);
+    const continued = await runCli([
+      "generate",
+      "--server",
+      DIES,
+      "--samples",
+      "100",
+      "--workdir",
+      join(dir, "crash-ok"),
+      "--no-progress",
+      "--no-gate",
+      "--continue-on-server-crash",
+    ]);
     expect(continued.code, continued.stderr).toBe(0);
     expect(continued.stderr.match(/warning: the server process exited/g)).toHaveLength(1);
     expect(continued.stderr).toContain("panic: dictionary index corrupted");
-    const sources = (await readFile(join(dir, "crash-ok", "data", "train.jsonl"), "utf8")).match(/"resultSource":"(server|stub)"/g) ?? [];
+    const sources =
+      (await readFile(join(dir, "crash-ok", "data", "train.jsonl"), "utf8")).match(/"resultSource":"(server|stub)"/g) ??
+      [];
     expect(sources).toContain('"resultSource":"server"');
     expect(sources).toContain('"resultSource":"stub"');
   });
 
   it("generate --help documents --continue-on-server-crash", async () => {
-    expect((await runCli(["generate", "--help"])).stdout).toMatch(/--continue-on-server-crash\s+if the server process dies mid-run/);
+    expect((await runCli(["generate", "--help"])).stdout).toMatch(
+      /--continue-on-server-crash\s+if the server process dies mid-run/,
+    );
   });
 
   it("a samples value over the maximum in mcp-forge.yaml (generate: or run:) exits 2 naming the maximum", async () => {
     const config = join(dir, "mcp-forge.yaml");
     await writeFile(config, "generate:\n  samples: 200000\nrun:\n  samples: 300000\n");
-    const generate = await runCli(["generate", "--tools", TOOLS, "--config", config, "--workdir", join(dir, "big-g"), "--no-progress", "--no-gate"]);
+    const generate = await runCli([
+      "generate",
+      "--tools",
+      TOOLS,
+      "--config",
+      config,
+      "--workdir",
+      join(dir, "big-g"),
+      "--no-progress",
+      "--no-gate",
+    ]);
     expect(generate.code, generate.stderr).toBe(2);
     expect(generate.stderr).toContain("--samples 200000: expected a whole number from 1 to 100,000");
     const run = await runCli(["run", "--tools", TOOLS, "--config", config, "--workdir", join(dir, "big-r")]);
@@ -52,7 +89,11 @@ describe("generate under crashes, interrupts and large sizes; qa reports with ho
 
   it("SIGINT stops an offline generate of 100,000 samples within a second and a half, leaving no .tmp file", async () => {
     const workdir = join(dir, "sigint");
-    const child = spawn(process.execPath, [CLI, "generate", "--tools", TOOLS, "--samples", "100000", "--workdir", workdir, "--no-progress", "--no-gate"], { stdio: "ignore" });
+    const child = spawn(
+      process.execPath,
+      [CLI, "generate", "--tools", TOOLS, "--samples", "100000", "--workdir", workdir, "--no-progress", "--no-gate"],
+      { stdio: "ignore" },
+    );
     const exited = new Promise<number | null>((done) => child.once("exit", done));
     await new Promise((r) => setTimeout(r, 3000));
     const signalled = Date.now();

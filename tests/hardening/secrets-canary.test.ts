@@ -1,7 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir, type CliRun } from "../support/cli.js";
+
+import { type CliRun, ROOT, runCli, tempDir } from "../support/cli.js";
 
 const SERVER = `node ${join(ROOT, "tests", "hardening", "fixtures", "leaky-server.mjs")}`;
 /** Passed with --env: a secret the user handed over. */
@@ -33,7 +35,15 @@ describe("secrets never reach a file", () => {
       ["generate", ...server, "--workdir", workdir, "--samples", "60", "--no-progress"],
       ["qa", "--workdir", workdir],
       ["status", "--workdir", workdir, "--json"],
-      ["inspect", "--url", `http://someone:${URL_PASSWORD}@127.0.0.1:9/mcp`, "--workdir", join(dir, "url-work"), "--timeout", "5"],
+      [
+        "inspect",
+        "--url",
+        `http://someone:${URL_PASSWORD}@127.0.0.1:9/mcp`,
+        "--workdir",
+        join(dir, "url-work"),
+        "--timeout",
+        "5",
+      ],
     ]) {
       runs.push({ args, run: await runCli(args, { env }) });
     }
@@ -62,7 +72,8 @@ describe("secrets never reach a file", () => {
       for (const secret of SECRETS) expect(text.includes(secret), `${secret} in ${file}`).toBe(false);
     }
     for (const { args, run } of runs) {
-      for (const secret of SECRETS) expect(`${run.stdout}${run.stderr}`.includes(secret), `${secret} printed by ${args[0]}`).toBe(false);
+      for (const secret of SECRETS)
+        expect(`${run.stdout}${run.stderr}`.includes(secret), `${secret} printed by ${args[0]}`).toBe(false);
     }
   });
 });

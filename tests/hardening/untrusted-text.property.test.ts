@@ -1,19 +1,68 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+
 import { flatten, printable, truncate } from "../../src/core/untrusted-text.js";
 import { oneLine } from "../../src/data/text.js";
 import { escapeMd } from "../../src/eval/markdown.js";
 
 /** Hostile pieces: escape sequences (whole and cut short), every class of control, direction and zero-width characters. */
 const PIECES = [
-  "\u001b[31m", "\u001b[0m", "\u001b[2J", "\u001b[", "\u001b]0;title\u0007", "\u001b]8;;https://evil.example\u001b\\", "\u001b]unterminated", "\u001b",
-  "\u0000", "\u0007", "\b", "\r", "\n", "\t", "\u000b", "\u007f", "\u0085", "\u009b", "\u2028", "\u2029",
-  "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f", "\u061c",
-  "\u200b", "\u2060", "\ufeff", "\u200c", "\u200d", "🙂", "👩‍💻", "é", "数", "a", " ", "[31m", "]", "\\",
+  "\u001b[31m",
+  "\u001b[0m",
+  "\u001b[2J",
+  "\u001b[",
+  "\u001b]0;title\u0007",
+  "\u001b]8;;https://evil.example\u001b\\",
+  "\u001b]unterminated",
+  "\u001b",
+  "\u0000",
+  "\u0007",
+  "\b",
+  "\r",
+  "\n",
+  "\t",
+  "\u000b",
+  "\u007f",
+  "\u0085",
+  "\u009b",
+  "\u2028",
+  "\u2029",
+  "\u202a",
+  "\u202b",
+  "\u202c",
+  "\u202d",
+  "\u202e",
+  "\u2066",
+  "\u2067",
+  "\u2068",
+  "\u2069",
+  "\u200e",
+  "\u200f",
+  "\u061c",
+  "\u200b",
+  "\u2060",
+  "\ufeff",
+  "\u200c",
+  "\u200d",
+  "🙂",
+  "👩‍💻",
+  "é",
+  "数",
+  "a",
+  " ",
+  "[31m",
+  "]",
+  "\\",
 ];
-const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 40 });
+const hostile = fc.string({
+  unit: fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })),
+  maxLength: 40,
+});
 /** Text without anything the sanitiser touches. */
-const plain = fc.string({ unit: fc.constantFrom("a", "Z", "0", " ", "é", "数", "🙂", "\u200d", "<", "&", "[", "]", "m", "\\", "-"), maxLength: 40 });
+const plain = fc.string({
+  unit: fc.constantFrom("a", "Z", "0", " ", "é", "数", "🙂", "\u200d", "<", "&", "[", "]", "m", "\\", "-"),
+  maxLength: 40,
+});
 
 /* eslint-disable no-control-regex -- the classes under test */
 const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -56,7 +105,9 @@ describe("untrusted text (src/core/untrusted-text.ts, property tests)", () => {
   });
 
   it("ANSI sequences go whole: no leftover parameters", () => {
-    expect(printable("\u001b[1;31mred\u001b[0m \u001b]0;title\u0007x \u001b]8;;https://e.example\u001b\\link")).toBe("red x link");
+    expect(printable("\u001b[1;31mred\u001b[0m \u001b]0;title\u0007x \u001b]8;;https://e.example\u001b\\link")).toBe(
+      "red x link",
+    );
     expect(flatten("a\u001b[31m\nb\r\n\u2028c")).toBe("a b c");
   });
 

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { execa } from "execa";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
@@ -83,8 +85,21 @@ async function tryLock(path: string): Promise<(() => Promise<void>) | undefined>
     return () => rm(path, { force: true });
   } catch {
     const pid = Number(await readFile(path, "utf8").catch(() => "0"));
-    const alive = pid > 0 && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })();
-    const age = Date.now() - (await stat(path).then((s) => s.mtimeMs).catch(() => Date.now()));
+    const alive =
+      pid > 0 &&
+      (() => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+    const age =
+      Date.now() -
+      (await stat(path)
+        .then((s) => s.mtimeMs)
+        .catch(() => Date.now()));
     if (!alive && age > 1000) await rm(path, { force: true });
     return undefined;
   }
@@ -107,7 +122,14 @@ async function build(dir: string): Promise<TinyModel> {
   const common = ["--workdir", workdir];
   await mkdir(join(workdir, "data"));
   for (const name of ["train.jsonl", "eval.jsonl"]) await copyFile(join(FIXTURES, name), join(workdir, "data", name));
-  const train = await cli(["train", ...common, "--model", "tiny", "--json", ...TRAIN_SETTINGS.flatMap((s) => ["--set", s])]);
+  const train = await cli([
+    "train",
+    ...common,
+    "--model",
+    "tiny",
+    "--json",
+    ...TRAIN_SETTINGS.flatMap((s) => ["--set", s]),
+  ]);
   const exported = await cli(["export", ...common, "--quant", "q8_0", "--json"]);
   return {
     workdir,

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+
 import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { ForgeError } from "../../src/core/errors.js";
 import { connectToServer } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
@@ -32,13 +34,21 @@ function usageError(fn: () => unknown): ForgeError {
 
 describe("server options", () => {
   it("turns --server/--env/--cwd and --url/--header into a target", () => {
-    expect(serverTargetFromOptions(parse("--server", "node s.js --x 'a b'", "--env", "A=1", "--env", "B=x=y", "--cwd", "/tmp"))).toEqual({
+    expect(
+      serverTargetFromOptions(
+        parse("--server", "node s.js --x 'a b'", "--env", "A=1", "--env", "B=x=y", "--cwd", "/tmp"),
+      ),
+    ).toEqual({
       kind: "stdio",
       command: "node s.js --x 'a b'",
       env: { A: "1", B: "x=y" },
       cwd: "/tmp",
     });
-    expect(serverTargetFromOptions(parse("--url", "https://h/mcp", "--header", "Authorization: Bearer t", "--header", "X-K:v"))).toEqual({
+    expect(
+      serverTargetFromOptions(
+        parse("--url", "https://h/mcp", "--header", "Authorization: Bearer t", "--header", "X-K:v"),
+      ),
+    ).toEqual({
       kind: "http",
       url: "https://h/mcp",
       headers: { Authorization: "Bearer t", "X-K": "v" },
@@ -49,14 +59,26 @@ describe("server options", () => {
   });
 
   it("rejects bad combinations and syntax with exit 2, without echoing secret values", () => {
-    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--url", "http://h"))).message).toContain("not both");
-    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--env", "1BAD=x"))).message).toContain("KEY=VALUE");
-    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--env", "NOEQUALS"))).message).toContain("KEY=VALUE");
-    const header = usageError(() => serverTargetFromOptions(parse("--url", "http://h", "--header", "Bearer topsecret")));
+    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--url", "http://h"))).message).toContain(
+      "not both",
+    );
+    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--env", "1BAD=x"))).message).toContain(
+      "KEY=VALUE",
+    );
+    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--env", "NOEQUALS"))).message).toContain(
+      "KEY=VALUE",
+    );
+    const header = usageError(() =>
+      serverTargetFromOptions(parse("--url", "http://h", "--header", "Bearer topsecret")),
+    );
     expect(header.message).not.toContain("topsecret");
-    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--header", "A: b"))).message).toContain("--url only");
+    expect(usageError(() => serverTargetFromOptions(parse("--server", "a", "--header", "A: b"))).message).toContain(
+      "--url only",
+    );
     expect(usageError(() => serverTargetFromOptions(parse("--url", "ftp://h"))).message).toContain("http://");
-    expect(usageError(() => serverTargetFromOptions(parse("--env", "A=1"))).message).toContain("need --server or --url");
+    expect(usageError(() => serverTargetFromOptions(parse("--env", "A=1"))).message).toContain(
+      "need --server or --url",
+    );
     expect(usageError(() => timeoutMsFromOptions(parse("--timeout", "soon"))).message).toContain("--timeout soon");
   });
 
@@ -83,7 +105,10 @@ describe("connectToServer / listAllTools", () => {
     const tools = await listAllTools(connection, { timeoutMs: 10_000 });
     expect(tools).toHaveLength(12);
     expect(connection.stderrLogPath && existsSync(connection.stderrLogPath)).toBe(true);
-    const pids = readFileSync(pidFile, "utf8").trim().split("\n").map((l) => Number(l.split(" ")[1]));
+    const pids = readFileSync(pidFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => Number(l.split(" ")[1]));
     expect(pids).toHaveLength(2);
     await Promise.all([connection.close(), connection.close()]);
     await connection.close();

@@ -1,10 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { createServer, type AddressInfo, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { canonicalJson, toolsetHash } from "../../src/core/canonical.js";
-import { FIXTURES, fixture, readJson, runCli, startProcess, tempDir } from "./helpers.js";
+import { fixture, FIXTURES, readJson, runCli, startProcess, tempDir } from "./helpers.js";
 
 let dir: string;
 let workdir: string;
@@ -19,10 +21,19 @@ const inspect = (...args: string[]) => runCli(["inspect", "--workdir", workdir, 
 
 describe("inspect against our fixture servers", () => {
   it("follows nextCursor over several pages, keeping the server's order", async () => {
-    const run = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "TOOL_COUNT=23", "--env", "PAGE_SIZE=5");
+    const run = await inspect(
+      "--server",
+      `node ${fixture("paginated.mjs")}`,
+      "--env",
+      "TOOL_COUNT=23",
+      "--env",
+      "PAGE_SIZE=5",
+    );
     expect(run.code).toBe(0);
     const file = await readJson(join(workdir, "tools.json"));
-    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(Array.from({ length: 23 }, (_, i) => `tool_${String(i).padStart(4, "0")}`));
+    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(
+      Array.from({ length: 23 }, (_, i) => `tool_${String(i).padStart(4, "0")}`),
+    );
     expect(file.server).toEqual({ name: "paginated-fixture", version: "1.2.3" });
     expect(run.stdout).toContain("tools: 23");
     expect(run.stdout).toContain("  tool_0022 — Tool number 22.\n      * id: integer\n        note: string");
@@ -30,16 +41,45 @@ describe("inspect against our fixture servers", () => {
   });
 
   it("keeps tools repeated across pages as sent, and warns about them", async () => {
-    const run = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "TOOL_COUNT=6", "--env", "PAGE_SIZE=3", "--env", "PAGE_OVERLAP=1");
+    const run = await inspect(
+      "--server",
+      `node ${fixture("paginated.mjs")}`,
+      "--env",
+      "TOOL_COUNT=6",
+      "--env",
+      "PAGE_SIZE=3",
+      "--env",
+      "PAGE_OVERLAP=1",
+    );
     expect(run.code).toBe(0);
     const file = await readJson(join(workdir, "tools.json"));
-    expect(file.tools.map((t: { name: string }) => t.name)).toEqual(["tool_0000", "tool_0001", "tool_0002", "tool_0002", "tool_0003", "tool_0004", "tool_0005"]);
+    expect(file.tools.map((t: { name: string }) => t.name)).toEqual([
+      "tool_0000",
+      "tool_0001",
+      "tool_0002",
+      "tool_0002",
+      "tool_0003",
+      "tool_0004",
+      "tool_0005",
+    ]);
     expect(run.stderr).toContain("warning: the server lists 1 tool name(s) more than once (tool_0002)");
   });
 
   it("passes the caller's environment plus --env, and runs in --cwd", async () => {
     const run = await runCli(
-      ["inspect", "--workdir", workdir, "--server", "node paginated.mjs", "--cwd", FIXTURES, "--env", "TOOL_PREFIX=custom", "--env", "TOOL_COUNT=2"],
+      [
+        "inspect",
+        "--workdir",
+        workdir,
+        "--server",
+        "node paginated.mjs",
+        "--cwd",
+        FIXTURES,
+        "--env",
+        "TOOL_PREFIX=custom",
+        "--env",
+        "TOOL_COUNT=2",
+      ],
       { env: { CALLER_MARK: " [from caller]" } },
     );
     expect(run.code).toBe(0);
@@ -84,11 +124,25 @@ describe("inspect against our fixture servers", () => {
   });
 
   it("a server that prints a banner on stdout still works; when it then hangs, the error shows the banner", async () => {
-    const ok = await inspect("--server", `node ${fixture("paginated.mjs")}`, "--env", "BANNER=Weather server v2 ready!", "--env", "TOOL_COUNT=3");
+    const ok = await inspect(
+      "--server",
+      `node ${fixture("paginated.mjs")}`,
+      "--env",
+      "BANNER=Weather server v2 ready!",
+      "--env",
+      "TOOL_COUNT=3",
+    );
     expect(ok.code).toBe(0);
     expect((await readJson(join(workdir, "tools.json"))).tools).toHaveLength(3);
 
-    const hung = await inspect("--server", `node ${fixture("hang.mjs")}`, "--env", "BANNER=Weather server v2 ready!", "--timeout", "1");
+    const hung = await inspect(
+      "--server",
+      `node ${fixture("hang.mjs")}`,
+      "--env",
+      "BANNER=Weather server v2 ready!",
+      "--timeout",
+      "1",
+    );
     expect(hung.code).toBe(2);
     expect(hung.stderr).toContain("not MCP to stdout");
     expect(hung.stderr).toContain("  | Weather server v2 ready!");
@@ -120,7 +174,9 @@ describe("inspect against our fixture servers", () => {
   });
 
   it("a legacy SSE-only server: falls back from Streamable HTTP, with --header for auth", async () => {
-    const server = await startProcess(process.execPath, [fixture("sse-only.mjs")], /listening (\S+)/, { REQUIRE_TOKEN: "s3cret" });
+    const server = await startProcess(process.execPath, [fixture("sse-only.mjs")], /listening (\S+)/, {
+      REQUIRE_TOKEN: "s3cret",
+    });
     try {
       const url = server.match[1]!;
       const refused = await inspect("--url", url);
@@ -130,7 +186,11 @@ describe("inspect against our fixture servers", () => {
 
       const run = await inspect("--url", url, "--header", "Authorization: Bearer s3cret", "--json");
       expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout)).toMatchObject({ transport: "mcp-sse", toolCount: 2, source: { kind: "mcp-sse", url } });
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        transport: "mcp-sse",
+        toolCount: 2,
+        source: { kind: "mcp-sse", url },
+      });
       expect(run.stdout + run.stderr).not.toContain("s3cret");
       const file = await readJson(join(workdir, "tools.json"));
       expect(file.tools.map((t: { name: string }) => t.name)).toEqual(["ping", "lookup"]);

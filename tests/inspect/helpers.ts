@@ -1,18 +1,21 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+
 import { CLI, ROOT } from "../support/cli.js";
 export { CLI, ROOT } from "../support/cli.js";
 
 export const FIXTURES = join(ROOT, "tests", "fixtures", "servers");
 export const fixture = (name: string) => join(FIXTURES, name);
-export const referenceServer = (name: string) => join(ROOT, "node_modules", "@modelcontextprotocol", name, "dist", "index.js");
+export const referenceServer = (name: string) =>
+  join(ROOT, "node_modules", "@modelcontextprotocol", name, "dist", "index.js");
 
 export interface CliRun {
   code: number | null;

@@ -1,9 +1,11 @@
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import type { ChildProcess } from "node:child_process";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, alive, fixture, processesWith, readJson, runCli, tempDir, type CliRun } from "./helpers.js";
+
+import { alive, type CliRun, fixture, processesWith, readJson, ROOT, runCli, tempDir } from "./helpers.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -49,7 +51,16 @@ async function runAndCheck(
     ? (child: ChildProcess) => whenStarted(pidFile, options.roles, () => child.kill(options.signal))
     : undefined;
   const run = await runCli(
-    ["inspect", "--workdir", workdir, "--server", server.replaceAll("TAG", `--tag=${tag}`), ...env, "--timeout", options.timeout ?? "30"],
+    [
+      "inspect",
+      "--workdir",
+      workdir,
+      "--server",
+      server.replaceAll("TAG", `--tag=${tag}`),
+      ...env,
+      "--timeout",
+      options.timeout ?? "30",
+    ],
     { onStart, limitMs: 15_000 },
   );
   expect(run.signal).toBeNull();
@@ -84,7 +95,9 @@ describe("no orphan processes", () => {
   });
 
   it("after a crash during the handshake, behind the wrapper", async () => {
-    const run = await runAndCheck(`node ${fixture("spawner.mjs")} node ${fixture("crash.mjs")} TAG`, { roles: ["spawner", "crash"] });
+    const run = await runAndCheck(`node ${fixture("spawner.mjs")} node ${fixture("crash.mjs")} TAG`, {
+      roles: ["spawner", "crash"],
+    });
     expect(run.code).toBe(2);
   });
 
@@ -98,14 +111,17 @@ describe("no orphan processes", () => {
     expect(run.stderr).toContain("within 1 s");
   });
 
-  it.each(["SIGINT", "SIGTERM"] as const)("after %s: exit 130 and the stage recorded as interrupted", async (signal) => {
-    const run = await runAndCheck(`node ${fixture("spawner.mjs")} sh -c 'node ${fixture("hang.mjs")} TAG; true'`, {
-      roles: ["spawner", "hang"],
-      signal,
-    });
-    expect(run.code).toBe(130);
-    expect(run.stderr).toContain(signal === "SIGINT" ? "interrupted" : "terminated");
-    const state = await readJson(join(run.workdir, "state.json"));
-    expect(state.stages.INSPECTING.status).toBe("interrupted");
-  });
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "after %s: exit 130 and the stage recorded as interrupted",
+    async (signal) => {
+      const run = await runAndCheck(`node ${fixture("spawner.mjs")} sh -c 'node ${fixture("hang.mjs")} TAG; true'`, {
+        roles: ["spawner", "hang"],
+        signal,
+      });
+      expect(run.code).toBe(130);
+      expect(run.stderr).toContain(signal === "SIGINT" ? "interrupted" : "terminated");
+      const state = await readJson(join(run.workdir, "state.json"));
+      expect(state.stages.INSPECTING.status).toBe("interrupted");
+    },
+  );
 });

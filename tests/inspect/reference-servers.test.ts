@@ -1,7 +1,9 @@
 import { join } from "node:path";
+
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { canonicalJson, toolsetHash } from "../../src/core/canonical.js";
 import { freePort, readJson, referenceServer, runCli, sdkListTools, startProcess, tempDir } from "./helpers.js";
 
@@ -14,12 +16,24 @@ afterEach(() => cleanup());
 async function inspectAndCompare(script: string, args: string[], env: Record<string, string> = {}) {
   const workdir = join(dir, "work");
   const envFlags = Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
-  const run = await runCli(["inspect", "--workdir", workdir, "--server", `node ${script} ${args.join(" ")}`, ...envFlags]);
+  const run = await runCli([
+    "inspect",
+    "--workdir",
+    workdir,
+    "--server",
+    `node ${script} ${args.join(" ")}`,
+    ...envFlags,
+  ]);
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   const file = await readJson(join(workdir, "tools.json"));
   const direct = await sdkListTools(
-    new StdioClientTransport({ command: process.execPath, args: [script, ...args], env: { ...(process.env as Record<string, string>), ...env }, stderr: "ignore" }),
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [script, ...args],
+      env: { ...(process.env as Record<string, string>), ...env },
+      stderr: "ignore",
+    }),
   );
   expect(direct.length).toBeGreaterThan(0);
   expect(canonicalJson(file.tools)).toBe(canonicalJson(direct));
@@ -49,15 +63,22 @@ describe("inspect against the reference servers", () => {
   });
 
   it("server-memory, with its file path passed by --env", async () => {
-    const { file } = await inspectAndCompare(referenceServer("server-memory"), [], { MEMORY_FILE_PATH: join(dir, "memory.jsonl") });
+    const { file } = await inspectAndCompare(referenceServer("server-memory"), [], {
+      MEMORY_FILE_PATH: join(dir, "memory.jsonl"),
+    });
     expect(file.tools.map((t: { name: string }) => t.name)).toContain("create_entities");
   });
 
   it("server-everything over Streamable HTTP, with --json", async () => {
     const port = await freePort();
-    const server = await startProcess(process.execPath, [referenceServer("server-everything"), "streamableHttp"], /listening on port/, {
-      PORT: String(port),
-    });
+    const server = await startProcess(
+      process.execPath,
+      [referenceServer("server-everything"), "streamableHttp"],
+      /listening on port/,
+      {
+        PORT: String(port),
+      },
+    );
     try {
       const url = `http://127.0.0.1:${port}/mcp`;
       const out = join(dir, "http-tools.json");

@@ -1,5 +1,6 @@
-import { getLlama, LlamaCompletion, TokenBias, type Llama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, type Llama, LlamaCompletion, type LlamaModel, TokenBias } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { GrammarBuilder } from "../../src/models/grammar.js";
 import { ensureTinyModel } from "../helpers/tiny-model.js";
 
@@ -42,7 +43,7 @@ describe("GrammarBuilder.textWithout in llama.cpp", () => {
     expect(text).not.toContain(MARKER);
 
     // What the answer rule used to be: no "<" first, anything after. The marker comes second.
-    const old = await generate('root ::= [^<\\x00] [^\\x00]*\n');
+    const old = await generate("root ::= [^<\\x00] [^\\x00]*\n");
     expect(old).toContain(MARKER);
     expect(old.startsWith(MARKER)).toBe(false);
   });

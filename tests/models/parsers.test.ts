@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
 import { describe, expect, it } from "vitest";
-import { callFormatForTemplate, hermesFormat, llama3JsonFormat, type CallFormat } from "../../src/models/parsers/index.js";
+
+import {
+  type CallFormat,
+  callFormatForTemplate,
+  hermesFormat,
+  llama3JsonFormat,
+} from "../../src/models/parsers/index.js";
 import { ChatTemplate } from "../../src/models/template.js";
 import type { ChatMessage, FunctionTool } from "../../src/models/types.js";
 
@@ -65,7 +72,9 @@ describe.each(TEMPLATES)("$name template", (entry) => {
     const parsed = callFormat.parse(assistantTurn);
     expect(parsed.attemptedCall).toBe(true);
     expect(parsed.content).toBe("");
-    expect(parsed.calls).toEqual([{ text: expect.any(String), name: "get_weather", arguments: { city: "Zürich", days: 2 } }]);
+    expect(parsed.calls).toEqual([
+      { text: expect.any(String), name: "get_weather", arguments: { city: "Zürich", days: 2 } },
+    ]);
   });
 
   it("sees the call complete only once its last token has arrived", () => {
@@ -104,8 +113,10 @@ describe("hermes calls", () => {
 
   it("does not end a call at a </tool_call> inside a string value", () => {
     const text = '<tool_call>\n{"name": "note", "arguments": {"text": "a </tool_call> b"}}\n</tool_call>';
-    expect(hermesFormat.parse(text).calls).toEqual([{ text: expect.any(String), name: "note", arguments: { text: "a </tool_call> b" } }]);
-    expect(hermesFormat.hasCompleteCall(text.slice(0, text.indexOf("b\"")))).toBe(false);
+    expect(hermesFormat.parse(text).calls).toEqual([
+      { text: expect.any(String), name: "note", arguments: { text: "a </tool_call> b" } },
+    ]);
+    expect(hermesFormat.hasCompleteCall(text.slice(0, text.indexOf('b"')))).toBe(false);
   });
 
   it("hands out closed calls one by one, and none while a string value is still open", () => {
@@ -117,7 +128,10 @@ describe("hermes calls", () => {
   });
 
   it("accepts a call cut off before </tool_call> when its JSON is whole", () => {
-    expect(hermesFormat.parse(call.replace("\n</tool_call>", "")).calls[0]).toMatchObject({ name: "get_weather", arguments: { city: "Oslo" } });
+    expect(hermesFormat.parse(call.replace("\n</tool_call>", "")).calls[0]).toMatchObject({
+      name: "get_weather",
+      arguments: { city: "Oslo" },
+    });
   });
 
   it("reports malformed JSON, a missing name and string arguments as unparseable calls", () => {
@@ -136,7 +150,9 @@ describe("hermes calls", () => {
 
 describe("llama 3 JSON calls", () => {
   it("accepts <|python_tag|> and several calls separated by ;", () => {
-    const parsed = llama3JsonFormat.parse('<|python_tag|>{"name": "a", "parameters": {"x": ";"}}; {"name": "b", "parameters": {}}');
+    const parsed = llama3JsonFormat.parse(
+      '<|python_tag|>{"name": "a", "parameters": {"x": ";"}}; {"name": "b", "parameters": {}}',
+    );
     expect(parsed.calls.map((c) => [c.name, c.arguments])).toEqual([
       ["a", { x: ";" }],
       ["b", {}],

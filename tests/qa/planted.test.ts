@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { generateDataset } from "../../src/stages/generate/generate.js";
-import { runQc, type IssueKind, type QcReport } from "../../src/stages/qa/qc.js";
-import type { CheckName } from "../../src/stages/qa/checks.js";
-import { readToolsFile, type McpTool } from "../../src/core/toolset.js";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type McpTool, readToolsFile } from "../../src/core/toolset.js";
 import { textJaccard } from "../../src/data/near-dup.js";
+import { generateDataset } from "../../src/stages/generate/generate.js";
+import type { CheckName } from "../../src/stages/qa/checks.js";
+import { type IssueKind, type QcReport, runQc } from "../../src/stages/qa/qc.js";
 import { CLI, ROOT } from "../support/cli.js";
 
 const fixture = join(ROOT, "tests/fixtures/qa/tools.json");
@@ -23,15 +25,26 @@ let base: Row[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "forge-qa-"));
   tools = (await readToolsFile(fixture)).tools;
-  const result = await generateDataset({ workdir: join(dir, "w"), toolsPath: fixture, samples: 200, seed: 3, gate: false, progress: "quiet" });
-  base = (await readFile(result.trainPath, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const result = await generateDataset({
+    workdir: join(dir, "w"),
+    toolsPath: fixture,
+    samples: 200,
+    seed: 3,
+    gate: false,
+    progress: "quiet",
+  });
+  base = (await readFile(result.trainPath, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
 const clone = (r: Row): Row => structuredClone(r);
-const byTool = (name: string) => base.find((r) => r.scenario === "standard" && r.messages[2].tool_calls[0].function.name === name)!;
+const byTool = (name: string) =>
+  base.find((r) => r.scenario === "standard" && r.messages[2].tool_calls[0].function.name === name)!;
 const noTool = () => base.filter((r) => r.scenario === "no_tool");
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -42,7 +55,10 @@ function withBadByte(r: Row): Buffer {
 }
 
 /** A dataset: the clean base with planted lines inserted; returns the file and the planted (line, kind) pairs. */
-async function plant(name: string, planted: Array<{ line: string | Buffer; kind?: IssueKind }>): Promise<{ path: string; expected: Array<[number, IssueKind]> }> {
+async function plant(
+  name: string,
+  planted: Array<{ line: string | Buffer; kind?: IssueKind }>,
+): Promise<{ path: string; expected: Array<[number, IssueKind]> }> {
   const lines: Array<string | Buffer> = base.map((r) => JSON.stringify(r));
   const expected: Array<[number, IssueKind]> = [];
   planted.forEach((p, i) => {
@@ -128,7 +144,10 @@ describe("qa on planted defects", () => {
       { line: JSON.stringify(stray), kind: "bad_structure" },
       { line: JSON.stringify(unknown), kind: "unknown_tool" },
       { line: JSON.stringify(withArgs("get_forecast", "days-99", (a) => (a.days = 99))), kind: "schema_violation" },
-      { line: JSON.stringify(withArgs("create_event", "bad-date", (a) => (a.date = "next tuesday"))), kind: "schema_violation" },
+      {
+        line: JSON.stringify(withArgs("create_event", "bad-date", (a) => (a.date = "next tuesday"))),
+        kind: "schema_violation",
+      },
       { line: JSON.stringify({ ...clone(base[2]!), id: "copy-of-line-3" }), kind: "duplicate" },
       { line: JSON.stringify(withUser(q1!, "over-a", overA)) },
       { line: JSON.stringify(withUser(q2!, "over-b", overB)), kind: "near_duplicate" },
@@ -148,7 +167,21 @@ describe("qa on planted defects", () => {
 
     // The CLI: exit 1, the reasons, and Markdown that escapes untrusted names.
     const reports = join(dir, "reports");
-    const cli = await run("node", [CLI, "qa", "--data", path, "--tools", fixture, "--report-dir", reports, "--workdir", join(dir, "cli"), "--max-drop-rate", "0.01", "--json"]).catch((e) => e);
+    const cli = await run("node", [
+      CLI,
+      "qa",
+      "--data",
+      path,
+      "--tools",
+      fixture,
+      "--report-dir",
+      reports,
+      "--workdir",
+      join(dir, "cli"),
+      "--max-drop-rate",
+      "0.01",
+      "--json",
+    ]).catch((e) => e);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/samples were dropped/);
     expect(JSON.parse(cli.stdout).issueCount).toBe(expected.length);
@@ -159,7 +192,19 @@ describe("qa on planted defects", () => {
     const csv = (await readFile(join(reports, "qc.csv"), "utf8")).trim().split("\n");
     expect(csv.length).toBe(expected.length + 1);
     const json = JSON.parse(await readFile(join(reports, "qc.json"), "utf8"));
-    expect(Object.keys(json)).toEqual(expect.arrayContaining(["total", "valid", "dropped", "schemaPassRate", "dedupRate", "toolCoverage", "scenarioCoverage", "passed", "issues"]));
+    expect(Object.keys(json)).toEqual(
+      expect.arrayContaining([
+        "total",
+        "valid",
+        "dropped",
+        "schemaPassRate",
+        "dedupRate",
+        "toolCoverage",
+        "scenarioCoverage",
+        "passed",
+        "issues",
+      ]),
+    );
   });
 
   it("--fix repairs fixable defects into a clean file that passes, and leaves the input alone", async () => {
@@ -167,7 +212,9 @@ describe("qa on planted defects", () => {
     const stringArgs = clone(byTool("search_notes"));
     stringArgs.id = "string-args";
     stringArgs.messages[1].content += " (string args)";
-    stringArgs.messages[2].tool_calls[0].function.arguments = JSON.stringify(stringArgs.messages[2].tool_calls[0].function.arguments);
+    stringArgs.messages[2].tool_calls[0].function.arguments = JSON.stringify(
+      stringArgs.messages[2].tool_calls[0].function.arguments,
+    );
     const badBytes = withBadByte(withUser(q1!, "utf8-fix", "Replace this: @@ please"));
     const { path } = await plant("fixable", [
       { line: JSON.stringify(withArgs("get_forecast", "days-string", (a) => (a.days = String(a.days)))) },
@@ -198,61 +245,128 @@ describe("qa on planted defects", () => {
     expect(after.issues).toEqual([]);
     expect(after.passed).toBe(true);
     expect(after.total).toBe(base.length + 7);
-    const clean = (await readFile(fixed.cleanPath!, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const clean = (await readFile(fixed.cleanPath!, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const repaired = clean.find((r) => r.id === "no-priority");
     expect(repaired.messages[2].tool_calls[0].function.arguments.priority).toBe("normal");
-    expect(typeof clean.find((r) => r.id === "string-args").messages[2].tool_calls[0].function.arguments).toBe("object");
+    expect(typeof clean.find((r) => r.id === "string-args").messages[2].tool_calls[0].function.arguments).toBe(
+      "object",
+    );
   });
 
   it("the counted checks find exactly the planted nonsense, and the gate names the worst samples", async () => {
     const baseReport = await runQc({ data: await write("base-checks", base), tools });
-    const flaggedIds = (report: QcReport, check: CheckName) => report.checks.find((c) => c.name === check)!.worst.map((f) => f.id).sort();
+    const flaggedIds = (report: QcReport, check: CheckName) =>
+      report.checks
+        .find((c) => c.name === check)!
+        .worst.map((f) => f.id)
+        .sort();
     const planted: Array<[CheckName, Row]> = [
-      ["jsonInUser", withUser(byTool("create_event"), "json-user", 'Add the event {"title": "Standup", "date": "2025-01-02"} please')],
+      [
+        "jsonInUser",
+        withUser(
+          byTool("create_event"),
+          "json-user",
+          'Add the event {"title": "Standup", "date": "2025-01-02"} please',
+        ),
+      ],
       ["toolNameInUser", withUser(noTool()[0]!, "named-tool", "Can you run search_notes for my tax notes?")],
-      ["ungroundedValues", { ...withArgs("get_forecast", "random-city", () => undefined), argSources: { city: "random", days: "schema" } }],
-      ["errorTextInSuccess", patched("get_forecast", "error-as-success", (r) => (r.messages[3].content = "Error: Only CREATE TABLE statements are allowed"))],
-      ["answerEcho", patched("get_forecast", "echoed", (r) => (r.messages[4].content = 'Done. The result is: {"temp": 21, "units": "metric"}'))],
-      ["answerEcho", patched("search_notes", "long-copy", (r) => {
-        r.messages[3].content = words("result", 60).join(" ");
-        r.messages[4].content = `Here it is: ${r.messages[3].content}`;
-      })],
+      [
+        "ungroundedValues",
+        { ...withArgs("get_forecast", "random-city", () => undefined), argSources: { city: "random", days: "schema" } },
+      ],
+      [
+        "errorTextInSuccess",
+        patched(
+          "get_forecast",
+          "error-as-success",
+          (r) => (r.messages[3].content = "Error: Only CREATE TABLE statements are allowed"),
+        ),
+      ],
+      [
+        "answerEcho",
+        patched(
+          "get_forecast",
+          "echoed",
+          (r) => (r.messages[4].content = 'Done. The result is: {"temp": 21, "units": "metric"}'),
+        ),
+      ],
+      [
+        "answerEcho",
+        patched("search_notes", "long-copy", (r) => {
+          r.messages[3].content = words("result", 60).join(" ");
+          r.messages[4].content = `Here it is: ${r.messages[3].content}`;
+        }),
+      ],
       ["sharedState", { ...withArgs("search_notes", "shared", () => undefined), serverState: "shared" }],
     ];
     // Each planted sample is nonsense of one kind only.
     for (const [check, r] of planted) if (check !== "ungroundedValues") delete r.argSources;
     const report = await runQc({ data: await write("checks", [...base, ...planted.map(([, r]) => r)]), tools });
     expect(report.issues).toEqual([]);
-    for (const check of ["jsonInUser", "toolNameInUser", "ungroundedValues", "errorTextInSuccess", "answerEcho", "sharedState"] as CheckName[]) {
+    for (const check of [
+      "jsonInUser",
+      "toolNameInUser",
+      "ungroundedValues",
+      "errorTextInSuccess",
+      "answerEcho",
+      "sharedState",
+    ] as CheckName[]) {
       const ids = planted.filter(([c]) => c === check).map(([, r]) => r.id);
       expect(flaggedIds(report, check), check).toEqual([...flaggedIds(baseReport, check), ...ids].sort());
     }
     expect(flaggedIds(baseReport, "jsonInUser")).toEqual([]);
     expect(flaggedIds(baseReport, "answerEcho")).toEqual([]);
     expect(report.passed).toBe(false);
-    const failed = report.checks.filter((c) => !c.passed).map((c) => c.name).sort();
+    const failed = report.checks
+      .filter((c) => !c.passed)
+      .map((c) => c.name)
+      .sort();
     expect(failed).toEqual(["answerEcho", "errorTextInSuccess", "jsonInUser", "sharedState"]);
-    expect(report.failures.find((f) => f.startsWith("JSON in user text"))).toMatch(/1 of \d+ samples.*worst: line \d+ \(json-user\)/);
+    expect(report.failures.find((f) => f.startsWith("JSON in user text"))).toMatch(
+      /1 of \d+ samples.*worst: line \d+ \(json-user\)/,
+    );
     const echo = report.failures.find((f) => f.startsWith("answers echoing"));
-    expect(echo).toMatch(/2 of \d+ samples.*worst: line \d+ \(long-copy\): \d+ characters of the result copied verbatim; line \d+ \(echoed\): JSON in the answer/);
+    expect(echo).toMatch(
+      /2 of \d+ samples.*worst: line \d+ \(long-copy\): \d+ characters of the result copied verbatim; line \d+ \(echoed\): JSON in the answer/,
+    );
 
     // The thresholds come from mcp-forge.yaml's qa: section.
     const cwd = join(dir, "checks-cli");
     await mkdir(cwd, { recursive: true });
-    await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxJsonInUser: 0.05\n  maxErrorTextInSuccess: 0.05\n  maxAnswerEcho: 0.05\n  maxSharedState: 0.05\n");
-    const cli = await run("node", [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w"), "--json"], { cwd }).catch((e) => e);
+    await writeFile(
+      join(cwd, "mcp-forge.yaml"),
+      "qa:\n  maxJsonInUser: 0.05\n  maxErrorTextInSuccess: 0.05\n  maxAnswerEcho: 0.05\n  maxSharedState: 0.05\n",
+    );
+    const cli = await run(
+      "node",
+      [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w"), "--json"],
+      { cwd },
+    ).catch((e) => e);
     expect(cli.stderr ?? "").not.toMatch(/QC gate failed/);
     expect(JSON.parse(cli.stdout).passed).toBe(true);
     await writeFile(join(cwd, "mcp-forge.yaml"), "qa:\n  maxToolNameInUser: 2\n");
-    const bad = await run("node", [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w")], { cwd }).catch((e) => e);
+    const bad = await run(
+      "node",
+      [CLI, "qa", "--data", join(dir, "checks.jsonl"), "--tools", fixture, "--workdir", join(cwd, "w")],
+      { cwd },
+    ).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/mcp-forge\.yaml: \/qa\/maxToolNameInUser must be a share between 0 and 1/);
   });
 
   it("server success: standard calls of tools that ran on the server, stubs and errors counted against the threshold", async () => {
-    const served = base.map((r) => (r.messages.some((m: Row) => m.role === "tool") && !r.resultIsError ? { ...r, resultSource: "server" } : r));
+    const served = base.map((r) =>
+      r.messages.some((m: Row) => m.role === "tool") && !r.resultIsError ? { ...r, resultSource: "server" } : r,
+    );
     const stubbed = { ...patched("get_forecast", "stub-success", () => undefined), resultSource: "stub" };
-    const failed = { ...patched("search_notes", "server-error", () => undefined), resultSource: "server", resultIsError: true };
+    const failed = {
+      ...patched("search_notes", "server-error", () => undefined),
+      resultSource: "server",
+      resultIsError: true,
+    };
     const data = await write("server", [...served, stubbed, failed]);
     const report = await runQc({ data, tools });
     const check = report.checks.find((c) => c.name === "serverSuccess")!;
@@ -262,14 +376,18 @@ describe("qa on planted defects", () => {
     expect(check.passed).toBe(true);
     const strict = await runQc({ data, tools, thresholds: { minServerSuccess: 0.999 } });
     expect(strict.passed).toBe(false);
-    expect(strict.failures.join("\n")).toMatch(/server success share of standard calls is [\d.]+% \(\d+ of \d+\), below 99\.9%; worst: line \d+ \((server-error|stub-success)\)/);
+    expect(strict.failures.join("\n")).toMatch(
+      /server success share of standard calls is [\d.]+% \(\d+ of \d+\), below 99\.9%; worst: line \d+ \((server-error|stub-success)\)/,
+    );
     // Offline data (no result from a server) is not judged on it.
-    expect((await runQc({ data: await write("offline", base), tools })).checks.find((c) => c.name === "serverSuccess")!.of).toBe(0);
+    expect(
+      (await runQc({ data: await write("offline", base), tools })).checks.find((c) => c.name === "serverSuccess")!.of,
+    ).toBe(0);
   });
 
   it("a malformed file never crashes qa: every line becomes an issue", async () => {
     const path = join(dir, "garbage.jsonl");
-    await writeFile(path, "not json\n[1,2]\n{}\n\n\"text\"\n");
+    await writeFile(path, 'not json\n[1,2]\n{}\n\n"text"\n');
     const report = await runQc({ data: path, tools });
     expect(report.issues.filter((i) => i.line > 0).map((i) => [i.line, i.kind])).toEqual([
       [1, "parse_error"],

@@ -1,9 +1,11 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 /** Its main tool takes thoughts of 600–900 characters, like server-sequential-thinking's. */
@@ -33,13 +35,32 @@ describe("mcp-forge run --time-budget", () => {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-budget-run-"));
     dirs.push(dir);
     const started = performance.now();
-    const run = await execa("node", [CLI, "run", "--workdir", dir, "--server", SERVER, "--samples", "200", "--time-budget", String(BUDGET_MINUTES), "--json"], {
-      reject: false,
-      cwd: dir,
-    });
+    const run = await execa(
+      "node",
+      [
+        CLI,
+        "run",
+        "--workdir",
+        dir,
+        "--server",
+        SERVER,
+        "--samples",
+        "200",
+        "--time-budget",
+        String(BUDGET_MINUTES),
+        "--json",
+      ],
+      {
+        reject: false,
+        cwd: dir,
+      },
+    );
     const minutes = (performance.now() - started) / 60_000;
     const result = JSON.parse(run.stdout) as RunJson;
-    expect(result.stages.filter((s) => s.status === "failed"), run.stderr).toEqual([]);
+    expect(
+      result.stages.filter((s) => s.status === "failed"),
+      run.stderr,
+    ).toEqual([]);
     const report = JSON.parse(await readFile(join(dir, "reports", "train_report.json"), "utf8")) as {
       fractionTrained: number;
       budget: { estimateError: number; budgetSeconds: number; plannedAtSeconds: number };
@@ -54,16 +75,25 @@ describe("mcp-forge run --time-budget", () => {
     expect(result.training?.fraction).toBeLessThan(1);
     expect(run.stderr).toMatch(/estimate: [\d,]+ tokens to train at [\d,]+ tokens\/s \(measured on this machine\)/);
     expect(run.stderr).toMatch(/training took \d+\.\d min against an estimate of \d+\.\d min \([+−]\d+ %\)/);
-    expect(run.stderr).toMatch(/the time budget cut training to \d+ % of the recipe; for all of it: mcp-forge run --time-budget \d+/);
+    expect(run.stderr).toMatch(
+      /the time budget cut training to \d+ % of the recipe; for all of it: mcp-forge run --time-budget \d+/,
+    );
 
     expect(report.fractionTrained).toBe(result.training?.fraction);
     expect(typeof report.budget.estimateError).toBe("number");
-    const manifest = parse(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")) as { training: { fractionTrained: number; timeBudgetMinutes: number } };
+    const manifest = parse(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")) as {
+      training: { fractionTrained: number; timeBudgetMinutes: number };
+    };
     expect(manifest.training.fractionTrained).toBe(result.training?.fraction);
     expect(manifest.training.timeBudgetMinutes).toBeGreaterThan(0);
 
-    const verify = await execa("node", [CLI, "verify-bundle", join(dir, "bundle"), "--quick", "2", "--json"], { reject: false });
-    const verified = JSON.parse(verify.stdout) as { integrity: { problems: unknown[] }; smoke: { prompts: number } | null };
+    const verify = await execa("node", [CLI, "verify-bundle", join(dir, "bundle"), "--quick", "2", "--json"], {
+      reject: false,
+    });
+    const verified = JSON.parse(verify.stdout) as {
+      integrity: { problems: unknown[] };
+      smoke: { prompts: number } | null;
+    };
     expect(verified.integrity.problems).toEqual([]);
     expect(verified.smoke?.prompts, verify.stderr).toBe(2);
   }, 900_000);
@@ -71,7 +101,11 @@ describe("mcp-forge run --time-budget", () => {
   it("--dry-run prepares the data, prints the estimate and trains nothing", async () => {
     const dir = await mkdtemp(join(tmpdir(), "mcp-forge-budget-dry-"));
     dirs.push(dir);
-    const run = await execa("node", [CLI, "run", "--workdir", dir, "--server", SERVER, "--samples", "200", "--dry-run", "--json"], { reject: false, cwd: dir });
+    const run = await execa(
+      "node",
+      [CLI, "run", "--workdir", dir, "--server", SERVER, "--samples", "200", "--dry-run", "--json"],
+      { reject: false, cwd: dir },
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as RunJson & { dryRun: boolean };
     expect(result.dryRun).toBe(true);

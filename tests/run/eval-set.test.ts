@@ -1,22 +1,60 @@
-import { execa } from "execa";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+
 import { canonicalJson, sha256 } from "../../src/core/canonical.js";
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
-import { CLI, ROOT } from "../support/cli.js";
+import { CLI } from "../support/cli.js";
 
-
-const SYSTEM = "You are a helpful assistant with a long-term memory of people, organisations and projects. Use a memory tool when a request needs one.";
-const call = (name: string, args: Record<string, unknown>) => ({ role: "assistant", content: "", tool_calls: [{ id: "call_1", type: "function", function: { name, arguments: args } }] });
+const SYSTEM =
+  "You are a helpful assistant with a long-term memory of people, organisations and projects. Use a memory tool when a request needs one.";
+const call = (name: string, args: Record<string, unknown>) => ({
+  role: "assistant",
+  content: "",
+  tool_calls: [{ id: "call_1", type: "function", function: { name, arguments: args } }],
+});
 /** Requests as a person writes them, with the call each needs (or a direct answer), in the chat format of data/eval.jsonl. */
 const HAND_WRITTEN = [
-  { id: "h1", scenario: "standard", messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "Do you have anything stored about Ada Lovelace?" }, call("search_nodes", { query: "Ada Lovelace" })] },
-  { id: "h2", scenario: "standard", messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "Forget everything about Bob Smith." }, call("delete_entities", { entityNames: ["Bob Smith"] })] },
-  { id: "h3", scenario: "no_tool", messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "What is 15 times 12?" }, { role: "assistant", content: "15 times 12 is 180." }] },
-  { id: "h4", scenario: "standard", messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "Show me everything you remember." }, call("read_graph", {})] },
+  {
+    id: "h1",
+    scenario: "standard",
+    messages: [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: "Do you have anything stored about Ada Lovelace?" },
+      call("search_nodes", { query: "Ada Lovelace" }),
+    ],
+  },
+  {
+    id: "h2",
+    scenario: "standard",
+    messages: [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: "Forget everything about Bob Smith." },
+      call("delete_entities", { entityNames: ["Bob Smith"] }),
+    ],
+  },
+  {
+    id: "h3",
+    scenario: "no_tool",
+    messages: [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: "What is 15 times 12?" },
+      { role: "assistant", content: "15 times 12 is 180." },
+    ],
+  },
+  {
+    id: "h4",
+    scenario: "standard",
+    messages: [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: "Show me everything you remember." },
+      call("read_graph", {}),
+    ],
+  },
 ];
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
 const hashOf = (rows: unknown[]) => `sha256:${sha256(rows.map((r) => canonicalJson(r)).join("\n"))}`;
@@ -35,7 +73,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const forge = (cwd: string, ...args: string[]) => execa("node", [CLI, ...args], { reject: false, cwd, env: { ...process.env, FORCE_COLOR: "0" } });
+const forge = (cwd: string, ...args: string[]) =>
+  execa("node", [CLI, ...args], { reject: false, cwd, env: { ...process.env, FORCE_COLOR: "0" } });
 
 describe("run --eval with a missing or malformed eval set", () => {
   it("exits 2 naming the file (and the line) before any stage runs", async () => {
@@ -51,7 +90,10 @@ describe("run --eval with a missing or malformed eval set", () => {
     expect(broken.exitCode).toBe(2);
     expect(broken.stderr).toContain(`${join(dir, "broken.jsonl")}:2: not valid JSON`);
 
-    await writeFile(join(dir, "no-answer.jsonl"), jsonl([HAND_WRITTEN[0], { messages: [{ role: "user", content: "Forget Bob." }] }]));
+    await writeFile(
+      join(dir, "no-answer.jsonl"),
+      jsonl([HAND_WRITTEN[0], { messages: [{ role: "user", content: "Forget Bob." }] }]),
+    );
     const unanswered = await forge(dir, "run", "--workdir", work, "--eval", "no-answer.jsonl");
     expect(unanswered.exitCode).toBe(2);
     expect(unanswered.stderr).toContain(`${join(dir, "no-answer.jsonl")}:2: /messages has no assistant turn`);
@@ -79,11 +121,27 @@ describe("run --eval with a hand-written eval set", () => {
     await copyFile(tiny.evalData, join(work, "data", "eval.jsonl"));
     await copyFile(tiny.gguf, join(work, "model.gguf"));
     await writeFile(join(dir, "human.jsonl"), jsonl(HAND_WRITTEN));
-    const run = () => forge(dir, "run", "--workdir", work, "--tools", join(work, "tools.json"), "--from", "VALIDATING", "--eval", "human.jsonl", "--json");
+    const run = () =>
+      forge(
+        dir,
+        "run",
+        "--workdir",
+        work,
+        "--tools",
+        join(work, "tools.json"),
+        "--from",
+        "VALIDATING",
+        "--eval",
+        "human.jsonl",
+        "--json",
+      );
 
     const first = await run();
     const result = JSON.parse(first.stdout) as RunJson;
-    expect(result.stages.map((s) => [s.stage, s.status === "failed" ? "failed" : "ok"]), first.stderr).toEqual([
+    expect(
+      result.stages.map((s) => [s.stage, s.status === "failed" ? "failed" : "ok"]),
+      first.stderr,
+    ).toEqual([
       ["VALIDATING", "ok"],
       ["BENCHMARKING", "ok"],
       ["PACKAGING", "ok"],
@@ -96,8 +154,11 @@ describe("run --eval with a hand-written eval set", () => {
         expect(report.counts.prompts).toBe(rows.length);
       }
       const manifest = parse(await readFile(join(work, "bundle", "agent.yaml"), "utf8"));
-      for (const part of ["validation", "benchmark"]) expect(manifest[part].evalSet).toEqual({ file: "human.jsonl", hash: hashOf(rows) });
-      expect(await readFile(join(work, "bundle", "README.md"), "utf8")).toContain(`Graded on human.jsonl (\`${hashOf(rows).slice(0, 19)}…\`)`);
+      for (const part of ["validation", "benchmark"])
+        expect(manifest[part].evalSet).toEqual({ file: "human.jsonl", hash: hashOf(rows) });
+      expect(await readFile(join(work, "bundle", "README.md"), "utf8")).toContain(
+        `Graded on human.jsonl (\`${hashOf(rows).slice(0, 19)}…\`)`,
+      );
     };
     await graded(HAND_WRITTEN);
     // The bundle's manifest, with the eval set in it, still matches its schema.

@@ -1,8 +1,10 @@
-import { execa } from "execa";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 /** Requests written by hand the way people ask (never used for training): what the shipped model is graded on. */
@@ -27,7 +29,11 @@ afterAll(async () => {
 });
 
 const run = (dir: string, ...extra: string[]) =>
-  execa("node", [CLI, "run", "--workdir", dir, ...FAST, "--json", ...extra], { reject: false, cwd: dir, timeout: 900_000 });
+  execa("node", [CLI, "run", "--workdir", dir, ...FAST, "--json", ...extra], {
+    reject: false,
+    cwd: dir,
+    timeout: 900_000,
+  });
 
 describe("mcp-forge run on the embedded default", () => {
   it("goes from an empty work directory to a verified bundle graded on hand-written requests, then does no work the second time", async () => {
@@ -35,24 +41,48 @@ describe("mcp-forge run on the embedded default", () => {
     const first = await run(dir, "--eval", HUMAN_MEMORY);
     const result = JSON.parse(first.stdout) as RunJson;
     expect(result.stages.map((s) => s.stage)).toEqual([
-      "INSPECTING", "SYNTHESIZING", "QC_VALIDATING", "TRAINING", "EXPORTING", "VALIDATING", "BENCHMARKING", "PACKAGING",
+      "INSPECTING",
+      "SYNTHESIZING",
+      "QC_VALIDATING",
+      "TRAINING",
+      "EXPORTING",
+      "VALIDATING",
+      "BENCHMARKING",
+      "PACKAGING",
     ]);
-    expect(result.stages.filter((s) => s.status === "failed"), first.stderr).toEqual([]);
+    expect(
+      result.stages.filter((s) => s.status === "failed"),
+      first.stderr,
+    ).toEqual([]);
     // A tiny model trained for 8 steps may miss the release thresholds: then run still packs and exits 1.
     expect(first.exitCode).toBe(result.passed ? 0 : 1);
     expect(result.bundle).toBe(join(dir, "bundle"));
     const files = (await readdir(join(dir, "bundle"))).sort();
-    expect(files).toEqual(["Modelfile", "README.md", "SHA256SUMS", "agent.yaml", "model.gguf", "prompt_template.json", "tests", "tools.json"]);
+    expect(files).toEqual([
+      "Modelfile",
+      "README.md",
+      "SHA256SUMS",
+      "agent.yaml",
+      "model.gguf",
+      "prompt_template.json",
+      "tests",
+      "tools.json",
+    ]);
 
     const verify = await execa("node", [CLI, "verify-bundle", join(dir, "bundle"), "--json"], { reject: false });
     expect(verify.exitCode, verify.stderr).toBe(0);
 
     // The quality figure: the shipped model's scores on the hand-written memory requests, recorded and reported.
-    const bench = JSON.parse(await readFile(join(dir, "reports", "benchmark.json"), "utf8")) as { evalSet: string; metrics: Record<string, number | null> };
+    const bench = JSON.parse(await readFile(join(dir, "reports", "benchmark.json"), "utf8")) as {
+      evalSet: string;
+      metrics: Record<string, number | null>;
+    };
     expect(bench.evalSet).toBe(HUMAN_MEMORY);
     expect(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")).toMatch(/file: memory\.jsonl/);
     const scores = Object.entries(bench.metrics).map(([k, v]) => `${k} ${v === null ? "–" : v.toFixed(3)}`);
-    process.stderr.write(`shipped model (embedded default, test recipe) on the hand-written memory requests: ${scores.join(", ")}\n`);
+    process.stderr.write(
+      `shipped model (embedded default, test recipe) on the hand-written memory requests: ${scores.join(", ")}\n`,
+    );
 
     const second = await run(dir, "--eval", HUMAN_MEMORY);
     const again = JSON.parse(second.stdout) as RunJson;
@@ -63,7 +93,12 @@ describe("mcp-forge run on the embedded default", () => {
   it("resumes training from its last checkpoint after a SIGTERM", async () => {
     const dir = await workdir();
     // No SIGKILL 5 s after the SIGTERM (execa's default): the trainer may need longer to checkpoint on a busy machine.
-    const child = execa("node", [CLI, "run", "--workdir", dir, ...FAST], { reject: false, cwd: dir, all: true, forceKillAfterDelay: false });
+    const child = execa("node", [CLI, "run", "--workdir", dir, ...FAST], {
+      reject: false,
+      cwd: dir,
+      all: true,
+      forceKillAfterDelay: false,
+    });
     let log = "";
     const checkpoint = await new Promise<number>((resolve, reject) => {
       child.all?.on("data", (chunk: Buffer) => {
@@ -76,10 +111,16 @@ describe("mcp-forge run on the embedded default", () => {
     child.kill("SIGTERM");
     const killed = await child;
     expect(killed.exitCode).toBe(130);
-    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { stages: Record<string, { status: string }> };
+    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as {
+      stages: Record<string, { status: string }>;
+    };
     expect(state.stages.TRAINING?.status).toBe("interrupted");
 
-    const resumed = await execa("node", [CLI, "run", "--workdir", dir, ...FAST, "--resume"], { reject: false, cwd: dir, all: true });
+    const resumed = await execa("node", [CLI, "run", "--workdir", dir, ...FAST, "--resume"], {
+      reject: false,
+      cwd: dir,
+      all: true,
+    });
     expect([0, 1], resumed.all).toContain(resumed.exitCode);
     const firstStep = /lora step (\d+)\//.exec(resumed.all ?? "");
     expect(Number(firstStep?.[1]), resumed.all).toBeGreaterThanOrEqual(checkpoint + 1);

@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { loadBundleModel, openBundle, withSystemPrompt } from "../../src/agent/bundle.js";
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
 import type { ChatMessage, FunctionTool, GenerateRequest, ModelBackend } from "../../src/models/types.js";
@@ -19,7 +21,10 @@ describe("the GGUF backend's onText and signal", () => {
     backend = await loadBundleModel(bundle, { constrained: true });
     const set = JSON.parse(await readFile(join(tiny.bundle, "tests", "validation.json"), "utf8")) as ValidationSet;
     const prompt = set.prompts.find((p) => p.scenario === "standard")!;
-    request = { messages: withSystemPrompt(bundle, prompt.messages as ChatMessage[]), tools: prompt.sample.tools as FunctionTool[] };
+    request = {
+      messages: withSystemPrompt(bundle, prompt.messages as ChatMessage[]),
+      tools: prompt.sample.tools as FunctionTool[],
+    };
   });
   afterAll(async () => {
     await backend?.close();

@@ -1,11 +1,13 @@
-import { request as httpRequest } from "node:http";
 import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
 import { tempDir } from "../support/cli.js";
-import { startServe, type ServeProcess } from "./serve-process.js";
-import { tinyBundle, type TinyBundle } from "./tiny-bundle.js";
+import { type ServeProcess, startServe } from "./serve-process.js";
+import { type TinyBundle, tinyBundle } from "./tiny-bundle.js";
 
 interface Reply {
   status: number;
@@ -14,11 +16,20 @@ interface Reply {
 }
 
 /** A raw HTTP request, so that Host and Origin can be whatever an attacker sends. */
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+function send(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<Reply> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: target.hostname, port: target.port, path: target.pathname, method: options.method ?? "POST", headers: options.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: options.method ?? "POST",
+        headers: options.headers,
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -45,7 +56,9 @@ describe("serve under hostile requests", () => {
   const completions = () => `${serve.url}/chat/completions`;
   const post = (body: unknown, headers: Record<string, string> = JSON_TYPE) =>
     send(completions(), { headers, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const errorOf = (reply: Reply) => (JSON.parse(reply.body) as { error: { message: string; type: string; param: string | null; code: string | null } }).error;
+  const errorOf = (reply: Reply) =>
+    (JSON.parse(reply.body) as { error: { message: string; type: string; param: string | null; code: string | null } })
+      .error;
   /** A valid request answered 200 within 2 s. */
   const answersQuickly = async (what: string) => {
     const started = Date.now();
@@ -96,13 +109,25 @@ describe("serve under hostile requests", () => {
       [{ model: tiny.name, messages: valid.messages, tool_choice: "required" }, "tool_choice"],
       [{ ...valid, tools: tool({ type: "array", items: {} }) }, "tools[0].function.parameters"],
       [{ ...valid, tools: tool({ type: 7 }) }, "tools[0].function.parameters"],
-      [{ ...valid, tools: tool({ type: "object", properties: { a: { type: "strng" } } }) }, "tools[0].function.parameters"],
-      [{ ...valid, tools: tool({ type: "object", properties: { a: { $ref: "#/properties/a" } } }) }, "tools[0].function.parameters"],
-      [{ ...valid, tools: tool({ type: "object", properties: { child: { $ref: "#" } } }) }, "tools[0].function.parameters"],
+      [
+        { ...valid, tools: tool({ type: "object", properties: { a: { type: "strng" } } }) },
+        "tools[0].function.parameters",
+      ],
+      [
+        { ...valid, tools: tool({ type: "object", properties: { a: { $ref: "#/properties/a" } } }) },
+        "tools[0].function.parameters",
+      ],
+      [
+        { ...valid, tools: tool({ type: "object", properties: { child: { $ref: "#" } } }) },
+        "tools[0].function.parameters",
+      ],
     ];
     for (const [body, param] of cases) {
       const reply = await post(body);
-      expect({ body: JSON.stringify(body).slice(-120), status: reply.status }).toEqual({ body: JSON.stringify(body).slice(-120), status: 400 });
+      expect({ body: JSON.stringify(body).slice(-120), status: reply.status }).toEqual({
+        body: JSON.stringify(body).slice(-120),
+        status: 400,
+      });
       const error = errorOf(reply);
       expect(error).toMatchObject({ type: "invalid_request_error", param });
       expect(Object.keys(error).sort()).toEqual(["code", "message", "param", "type"]);
@@ -111,13 +136,20 @@ describe("serve under hostile requests", () => {
   });
 
   it("counts the prompt's tokens against the context: 400 with the numbers, at once, and keeps answering", async () => {
-    const long = { ...valid, messages: [{ role: "user", content: "remember the entity alpha beta gamma ".repeat(600) }] };
+    const long = {
+      ...valid,
+      messages: [{ role: "user", content: "remember the entity alpha beta gamma ".repeat(600) }],
+    };
     const started = Date.now();
     const reply = await post(long);
     expect(reply.status).toBe(400);
     const error = errorOf(reply);
     expect(error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
-    expect(error.message).toMatch(new RegExp(`maximum context length is ${contextSize} tokens\\. However, you requested \\d+ tokens \\(\\d+ in the messages, 64 in the completion\\)`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `maximum context length is ${contextSize} tokens\\. However, you requested \\d+ tokens \\(\\d+ in the messages, 64 in the completion\\)`,
+      ),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     // max_tokens alone past the context is refused the same way.
     expect(errorOf(await post({ ...valid, max_tokens: contextSize })).code).toBe("context_length_exceeded");
@@ -132,14 +164,19 @@ describe("serve under hostile requests", () => {
     const tight = await startServe(tiny.bundle, ["--request-timeout", "0.001", "--max-queue", "1"]);
     try {
       const url = `${tight.url}/chat/completions`;
-      const replies = await Promise.all(Array.from({ length: 8 }, () => send(url, { headers: JSON_TYPE, body: JSON.stringify(valid) })));
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, () => send(url, { headers: JSON_TYPE, body: JSON.stringify(valid) })),
+      );
       const statuses = replies.map((r) => r.status);
       expect(statuses).toContain(504);
       expect(statuses).toContain(429);
       const limited = replies.find((r) => r.status === 429)!;
       expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
       expect(errorOf(limited)).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
-      expect(errorOf(replies.find((r) => r.status === 504)!)).toMatchObject({ type: "server_error", code: "request_timeout" });
+      expect(errorOf(replies.find((r) => r.status === 504)!)).toMatchObject({
+        type: "server_error",
+        code: "request_timeout",
+      });
     } finally {
       await tight.stop();
     }
@@ -147,7 +184,12 @@ describe("serve under hostile requests", () => {
     const slow = await startServe(tiny.bundle);
     const running = send(`${slow.url}/chat/completions`, {
       headers: JSON_TYPE,
-      body: JSON.stringify({ ...valid, tools: [], messages: [{ role: "user", content: "Tell me everything about the graph." }], max_tokens: contextSize - 200 }),
+      body: JSON.stringify({
+        ...valid,
+        tools: [],
+        messages: [{ role: "user", content: "Tell me everything about the graph." }],
+        max_tokens: contextSize - 200,
+      }),
     }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();

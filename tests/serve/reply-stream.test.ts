@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hermesFormat, llama3JsonFormat, type CallFormat } from "../../src/models/parsers/index.js";
-import { ReplySplitter, type ReplyEvent } from "../../src/serve/reply-stream.js";
+
+import { type CallFormat, hermesFormat, llama3JsonFormat } from "../../src/models/parsers/index.js";
+import { type ReplyEvent, ReplySplitter } from "../../src/serve/reply-stream.js";
 import { wireArguments } from "../../src/serve/response.js";
 
 interface Shown {
@@ -35,7 +36,10 @@ function stream(format: CallFormat, text: string, cuts: number[]): Shown {
 /** What the non-streaming answer holds for the same text. */
 function whole(format: CallFormat, text: string) {
   const parsed = format.parse(text);
-  return { content: parsed.content, calls: parsed.calls.map((c) => ({ name: c.name ?? "", arguments: wireArguments(c) })) };
+  return {
+    content: parsed.content,
+    calls: parsed.calls.map((c) => ({ name: c.name ?? "", arguments: wireArguments(c) })),
+  };
 }
 
 /**
@@ -76,7 +80,7 @@ const HERMES_REPLIES = [
 const LLAMA3_REPLIES = [
   '{"name": "read_graph", "parameters": {}}',
   '  {"name": "search_nodes", "parameters": {"query": "a;b"}}; {"name": "open_nodes", "parameters": {"names": ["x"]}}',
-  "<|python_tag|>{\"name\": \"read_graph\", \"parameters\": {}}",
+  '<|python_tag|>{"name": "read_graph", "parameters": {}}',
   "<|python_tag|> no json",
   "Plain answer with {braces} inside.",
   "<b>bold</b> answer",
@@ -111,7 +115,12 @@ describe("ReplySplitter: a reply streamed in pieces shows what the whole reply p
     const { early } = stream(hermesFormat, text, cuts);
     const callAt = early.findIndex((e) => e.kind === "call");
     expect(callAt).toBeGreaterThan(1);
-    expect(early.slice(0, callAt).map((e) => (e as { text: string }).text).join("")).toBe("Sure.");
+    expect(
+      early
+        .slice(0, callAt)
+        .map((e) => (e as { text: string }).text)
+        .join(""),
+    ).toBe("Sure.");
     expect(early[callAt]).toEqual({ kind: "call", index: 0, name: "search_nodes" });
     const args = early.filter((e) => e.kind === "arguments").map((e) => (e as { text: string }).text);
     expect(args.length).toBeGreaterThan(5);

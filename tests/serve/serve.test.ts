@@ -1,11 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { ValidationSet } from "../../src/bundle/validation-set.js";
 import { runCli, tempDir } from "../support/cli.js";
-import { startServe, type ServeProcess } from "./serve-process.js";
-import { tinyBundle, type TinyBundle } from "./tiny-bundle.js";
+import { type ServeProcess, startServe } from "./serve-process.js";
+import { type TinyBundle, tinyBundle } from "./tiny-bundle.js";
 
 type Prompt = { messages: OpenAI.Chat.ChatCompletionMessageParam[]; tools: OpenAI.Chat.ChatCompletionTool[] };
 
@@ -60,7 +62,13 @@ describe("mcp-forge serve", () => {
     expect(JSON.parse(call.function.arguments)).toBeTypeOf("object");
     expect(done!.usage!.completion_tokens).toBeGreaterThan(0);
 
-    const stream = await client.chat.completions.create({ model: tiny.name, messages, tools, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: tiny.name,
+      messages,
+      tools,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const calls = new Map<number, { id: string; name: string; args: string }>();
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -89,7 +97,10 @@ describe("mcp-forge serve", () => {
     // The arguments arrive in pieces as the model writes them, not as one string at the end.
     expect(argumentDeltas).toBeGreaterThan(2);
     expect(calls.get(0)!.id).toMatch(/^call_/);
-    expect({ name: calls.get(0)!.name, args: JSON.parse(calls.get(0)!.args) }).toEqual({ name: call.function.name, args: JSON.parse(call.function.arguments) });
+    expect({ name: calls.get(0)!.name, args: JSON.parse(calls.get(0)!.args) }).toEqual({
+      name: call.function.name,
+      args: JSON.parse(call.function.arguments),
+    });
     expect(usage).toEqual(done!.usage);
 
     const models = await client.models.list();
@@ -100,17 +111,31 @@ describe("mcp-forge serve", () => {
     // The longest text answer among a few prompts offered no tools (the tiny model sometimes calls one
     // anyway); the first two are questions of its training data, whose answers it learnt by heart.
     let longest: { content: string; tokens: number; text: string } | undefined;
-    for (const content of ["What is a knowledge graph?", "Hi, how are you?", "Tell me a long story about Ada.", "Hello there!", "What can you do?"]) {
+    for (const content of [
+      "What is a knowledge graph?",
+      "Hi, how are you?",
+      "Tell me a long story about Ada.",
+      "Hello there!",
+      "What can you do?",
+    ]) {
       const answer = await client.chat.completions.create({ model: tiny.name, messages: [{ role: "user", content }] });
       const tokens = answer.usage!.completion_tokens;
-      if (answer.choices[0]!.finish_reason === "stop" && tokens > (longest?.tokens ?? 0)) longest = { content, tokens, text: answer.choices[0]!.message.content ?? "" };
+      if (answer.choices[0]!.finish_reason === "stop" && tokens > (longest?.tokens ?? 0))
+        longest = { content, tokens, text: answer.choices[0]!.message.content ?? "" };
     }
     expect(longest?.tokens, "no text answer of 6 tokens or more").toBeGreaterThanOrEqual(6);
     // Asked again, so the prompt is in llama.cpp's cache and the stream's time is the generation's.
-    const again = await client.chat.completions.create({ model: tiny.name, messages: [{ role: "user", content: longest!.content }] });
+    const again = await client.chat.completions.create({
+      model: tiny.name,
+      messages: [{ role: "user", content: longest!.content }],
+    });
     expect(again.choices[0]!.message.content).toBe(longest!.text);
 
-    const stream = await client.chat.completions.create({ model: tiny.name, messages: [{ role: "user", content: longest!.content }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: tiny.name,
+      messages: [{ role: "user", content: longest!.content }],
+      stream: true,
+    });
     const arrivals: string[] = [];
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -145,8 +170,13 @@ describe("mcp-forge serve", () => {
     const abort = new AbortController();
     // A long prompt the cache has not seen: the tiny model's replies take a few milliseconds, its
     // reading of a thousand new tokens far longer than the client needs to leave.
-    const long: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: "user", content: "Please read the whole graph again. ".repeat(150) }];
-    const stream = await client.chat.completions.create({ model: tiny.name, messages: long, tools, stream: true }, { signal: abort.signal });
+    const long: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: "user", content: "Please read the whole graph again. ".repeat(150) },
+    ];
+    const stream = await client.chat.completions.create(
+      { model: tiny.name, messages: long, tools, stream: true },
+      { signal: abort.signal },
+    );
     // The role chunk goes out before llama.cpp starts: leaving then cuts the generation short.
     for await (const chunk of stream) {
       expect(chunk.choices[0]?.delta.role).toBe("assistant");
@@ -156,13 +186,24 @@ describe("mcp-forge serve", () => {
     const next = await client.chat.completions.create({ model: tiny.name, messages, tools });
     expect(next.choices[0]!.finish_reason).toBe("tool_calls");
     expect(serve.child.exitCode).toBeNull();
-    await expect.poll(() => serve.output()).toMatch(/POST \/v1\/chat\/completions 200 \d+ ms: the client closed the connection first/);
+    await expect
+      .poll(() => serve.output())
+      .toMatch(/POST \/v1\/chat\/completions 200 \d+ ms: the client closed the connection first/);
   });
 
   it("refuses bad requests with a 4xx in OpenAI's error shape and keeps serving", async () => {
     const post = async (body: string) => {
-      const res = await fetch(`${serve.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
-      return { status: res.status, body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
+      const res = await fetch(`${serve.url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          error: { message: string; type: string; param: string | null; code: string | null };
+        },
+      };
     };
     const user = [{ role: "user", content: "hi" }];
     const cases: Array<[string, number, string | null]> = [
@@ -173,9 +214,22 @@ describe("mcp-forge serve", () => {
       [JSON.stringify({ model: tiny.name, messages: [{ role: "user", content: 42 }] }), 400, "messages[0].content"],
       [JSON.stringify({ model: tiny.name, messages: user, stream: "yes" }), 400, "stream"],
       [JSON.stringify({ model: tiny.name, messages: user, max_tokens: -3 }), 400, "max_tokens"],
-      [JSON.stringify({ model: tiny.name, messages: user, tools: [{ type: "function", function: { name: 7 } }] }), 400, "tools[0].function.name"],
       [
-        JSON.stringify({ model: tiny.name, messages: [{ role: "assistant", content: null, tool_calls: [{ id: "a", type: "function", function: { name: "x", arguments: "{oops" } }] }] }),
+        JSON.stringify({ model: tiny.name, messages: user, tools: [{ type: "function", function: { name: 7 } }] }),
+        400,
+        "tools[0].function.name",
+      ],
+      [
+        JSON.stringify({
+          model: tiny.name,
+          messages: [
+            {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: "a", type: "function", function: { name: "x", arguments: "{oops" } }],
+            },
+          ],
+        }),
         400,
         "messages[0].tool_calls[0].function.arguments",
       ],
@@ -188,14 +242,20 @@ describe("mcp-forge serve", () => {
       expect(res.body.error.message.length).toBeGreaterThan(0);
       expect(Object.keys(res.body.error).sort()).toEqual(["code", "message", "param", "type"]);
     }
-    await expect(client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
+    ).rejects.toMatchObject({
       status: 404,
       code: "model_not_found",
     });
     expect((await fetch(`${serve.url}/embeddings`, { method: "POST", body: "{}" })).status).toBe(404);
     expect((await fetch(`${serve.url}/chat/completions`)).status).toBe(405);
 
-    const after = await client.chat.completions.create({ model: tiny.name, messages: prompts[callPrompt]!.messages, tools: prompts[callPrompt]!.tools });
+    const after = await client.chat.completions.create({
+      model: tiny.name,
+      messages: prompts[callPrompt]!.messages,
+      tools: prompts[callPrompt]!.tools,
+    });
     expect(after.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
@@ -207,11 +267,29 @@ describe("mcp-forge serve", () => {
         ["free", free.url, []],
       ] as const) {
         const common = ["--workdir", tiny.workdir, "--limit", "12", "--json"];
-        const local = await runCli(["benchmark", "--model", tiny.model.gguf, ...flags, "--report-dir", join(dir, `${mode}-local`), ...common]);
-        const remote = await runCli(["benchmark", "--model", `openai:${tiny.name}`, "--base-url", url, "--report-dir", join(dir, `${mode}-remote`), ...common]);
+        const local = await runCli([
+          "benchmark",
+          "--model",
+          tiny.model.gguf,
+          ...flags,
+          "--report-dir",
+          join(dir, `${mode}-local`),
+          ...common,
+        ]);
+        const remote = await runCli([
+          "benchmark",
+          "--model",
+          `openai:${tiny.name}`,
+          "--base-url",
+          url,
+          "--report-dir",
+          join(dir, `${mode}-remote`),
+          ...common,
+        ]);
         expect([0, 1]).toContain(local.code);
         expect(remote.code, remote.stderr).toBe(local.code);
-        const read = async (name: string) => JSON.parse(await readFile(join(dir, name, "benchmark.json"), "utf8")) as Record<string, unknown>;
+        const read = async (name: string) =>
+          JSON.parse(await readFile(join(dir, name, "benchmark.json"), "utf8")) as Record<string, unknown>;
         const [a, b] = [await read(`${mode}-local`), await read(`${mode}-remote`)];
         expect(b.metrics, mode).toEqual(a.metrics);
         expect(b.perTool, mode).toEqual(a.perTool);
@@ -219,7 +297,9 @@ describe("mcp-forge serve", () => {
         // Unparseable calls and unknown tools cross the wire as such, so they count the same.
         expect(a.counts).toHaveProperty("unparseableCalls");
         expect(b.counts, mode).toEqual(a.counts);
-        expect(Object.values(a.metrics as Record<string, number | null>).some((v) => typeof v === "number" && v > 0)).toBe(true);
+        expect(
+          Object.values(a.metrics as Record<string, number | null>).some((v) => typeof v === "number" && v > 0),
+        ).toBe(true);
       }
     } finally {
       await free.stop();

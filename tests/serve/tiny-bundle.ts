@@ -1,7 +1,8 @@
 import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runCli } from "../support/cli.js";
+
 import { ensureTinyModel, type TinyModel } from "../helpers/tiny-model.js";
+import { runCli } from "../support/cli.js";
 
 export interface TinyBundle {
   model: TinyModel;
@@ -25,7 +26,19 @@ export async function tinyBundle(dir: string): Promise<TinyBundle> {
   await cp(model.toolsPath, join(workdir, "tools.json"));
   const bundle = join(dir, "bundle");
   const name = "memory-agent";
-  const packed = await runCli(["pack", "--model", model.gguf, "--tools", model.toolsPath, "--workdir", workdir, "--output", bundle, "--name", name]);
+  const packed = await runCli([
+    "pack",
+    "--model",
+    model.gguf,
+    "--tools",
+    model.toolsPath,
+    "--workdir",
+    workdir,
+    "--output",
+    bundle,
+    "--name",
+    name,
+  ]);
   if (packed.code !== 0) throw new Error(`pack exited ${packed.code}: ${packed.stderr}`);
   return { model, workdir, bundle, name };
 }

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+
 import { parse } from "yaml";
 
 /**
@@ -61,10 +62,20 @@ export interface CompositeRun {
   summary: string;
 }
 
-export async function runComposite(job: CompositeJob, onStep: (step: StepRun) => void = () => undefined): Promise<CompositeRun> {
+export async function runComposite(
+  job: CompositeJob,
+  onStep: (step: StepRun) => void = () => undefined,
+): Promise<CompositeRun> {
   const action = parse(await readFile(join(job.actionPath, "action.yml"), "utf8")) as ActionYml;
-  const inputs = Object.fromEntries(Object.entries(action.inputs).map(([name, spec]) => [name, job.inputs[name] ?? spec.default ?? ""]));
-  const context: Context = { inputs: {}, steps: {}, github: { ref: job.env.GITHUB_REF ?? "", token: job.token, job: "job", run_attempt: "1" }, failed: false };
+  const inputs = Object.fromEntries(
+    Object.entries(action.inputs).map(([name, spec]) => [name, job.inputs[name] ?? spec.default ?? ""]),
+  );
+  const context: Context = {
+    inputs: {},
+    steps: {},
+    github: { ref: job.env.GITHUB_REF ?? "", token: job.token, job: "job", run_attempt: "1" },
+    failed: false,
+  };
   context.inputs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, interpolate(v, context)]));
   const summary = join(job.dir, "step-summary.md");
   await writeFile(summary, "");
@@ -72,27 +83,56 @@ export async function runComposite(job: CompositeJob, onStep: (step: StepRun) =>
   for (const [index, step] of action.runs.steps.entries()) {
     const id = step.id ?? `step${index}`;
     const name = step.name ?? step.uses ?? id;
-    const wanted = (!job.only || job.only.includes(id)) && (step.if === undefined ? !context.failed : truthy(evaluate(step.if, context)));
+    const wanted =
+      (!job.only || job.only.includes(id)) &&
+      (step.if === undefined ? !context.failed : truthy(evaluate(step.if, context)));
     let run: StepRun;
-    if (!wanted || !step.run) run = { id, name, outcome: "skipped", seconds: 0, code: 0, outputs: {}, log: step.run ? "" : `skipped: uses ${step.uses}` };
+    if (!wanted || !step.run)
+      run = {
+        id,
+        name,
+        outcome: "skipped",
+        seconds: 0,
+        code: 0,
+        outputs: {},
+        log: step.run ? "" : `skipped: uses ${step.uses}`,
+      };
     else run = await runStep(job, id, name, step, context, summary);
     context.steps[id] = { outcome: run.outcome, outputs: run.outputs };
     if (run.outcome === "failure") context.failed = true;
     runs.push(run);
     onStep(run);
   }
-  const outputs = Object.fromEntries(Object.entries(action.outputs).map(([name, spec]) => [name, interpolate(spec.value, context)]));
+  const outputs = Object.fromEntries(
+    Object.entries(action.outputs).map(([name, spec]) => [name, interpolate(spec.value, context)]),
+  );
   return { steps: runs, outputs, summary: await readFile(summary, "utf8") };
 }
 
-async function runStep(job: CompositeJob, id: string, name: string, step: ActionStep, context: Context, summary: string): Promise<StepRun> {
+async function runStep(
+  job: CompositeJob,
+  id: string,
+  name: string,
+  step: ActionStep,
+  context: Context,
+  summary: string,
+): Promise<StepRun> {
   const output = join(job.dir, `output-${id}`);
   await writeFile(output, "");
-  const env: Record<string, string> = { ...job.env, GITHUB_ACTION_PATH: job.actionPath, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };
+  const env: Record<string, string> = {
+    ...job.env,
+    GITHUB_ACTION_PATH: job.actionPath,
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: summary,
+  };
   for (const [key, value] of Object.entries(step.env ?? {})) env[key] = interpolate(value, context);
   const started = performance.now();
   const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
-    const child = spawn("bash", ["-e", "-c", interpolate(step.run!, context)], { cwd: job.env.GITHUB_WORKSPACE, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-e", "-c", interpolate(step.run!, context)], {
+      cwd: job.env.GITHUB_WORKSPACE,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let log = "";
     child.stdout.on("data", (c: Buffer) => (log += c.toString()));
     child.stderr.on("data", (c: Buffer) => (log += c.toString()));
@@ -100,7 +140,15 @@ async function runStep(job: CompositeJob, id: string, name: string, step: Action
     child.on("close", (c) => resolve({ code: c ?? 1, log }));
   });
   const seconds = (performance.now() - started) / 1000;
-  return { id, name, outcome: code === 0 ? "success" : "failure", seconds, code, outputs: parseOutputs(await readFile(output, "utf8")), log };
+  return {
+    id,
+    name,
+    outcome: code === 0 ? "success" : "failure",
+    seconds,
+    code,
+    outputs: parseOutputs(await readFile(output, "utf8")),
+    log,
+  };
 }
 
 /** GITHUB_OUTPUT's file format: `name<<DELIMITER` … `DELIMITER`, or `name=value`. */
@@ -113,7 +161,8 @@ export function parseOutputs(text: string): Record<string, string> {
       const value: string[] = [];
       for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) value.push(lines[i]!);
       out[heredoc[1]!] = value.join("\n");
-    } else if (lines[i]!.includes("=")) out[lines[i]!.slice(0, lines[i]!.indexOf("="))] = lines[i]!.slice(lines[i]!.indexOf("=") + 1);
+    } else if (lines[i]!.includes("="))
+      out[lines[i]!.slice(0, lines[i]!.indexOf("="))] = lines[i]!.slice(lines[i]!.indexOf("=") + 1);
   }
   return out;
 }
@@ -127,7 +176,8 @@ interface Context {
 
 type Value = string | boolean;
 
-const interpolate = (text: string, context: Context) => text.replace(/\$\{\{(.*?)\}\}/g, (_, expr: string) => String(evaluate(expr, context)));
+const interpolate = (text: string, context: Context) =>
+  text.replace(/\$\{\{(.*?)\}\}/g, (_, expr: string) => String(evaluate(expr, context)));
 const truthy = (v: Value) => v !== false && v !== "";
 
 /** GitHub's expression language, the part action.yml uses: paths, 'strings', ==, !=, !, &&, ||, ( ), always(), success(), failure(), startsWith(). */
@@ -137,7 +187,8 @@ function evaluate(source: string, context: Context): Value {
   const peek = () => tokens[at];
   const take = (expected?: string) => {
     const token = tokens[at++];
-    if (expected !== undefined && token !== expected) throw new Error(`expression ${source}: expected ${expected}, got ${token}`);
+    if (expected !== undefined && token !== expected)
+      throw new Error(`expression ${source}: expected ${expected}, got ${token}`);
     return token!;
   };
   const or = (): Value => {

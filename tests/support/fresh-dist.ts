@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+
 import { ROOT } from "./cli.js";
 
 /** What `npm run bundle` reads: the sources, the CLI's entry and the package files. */
@@ -25,7 +26,11 @@ function mtime(path: string): number {
 export function staleDist(): string | null {
   let changed: string[];
   try {
-    changed = execFileSync("git", ["ls-files", "-m", "-o", "--exclude-standard", "--", ...BUNDLE_INPUTS], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    changed = execFileSync("git", ["ls-files", "-m", "-o", "--exclude-standard", "--", ...BUNDLE_INPUTS], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .split("\n")
       .filter(Boolean);
   } catch {
@@ -33,7 +38,9 @@ export function staleDist(): string | null {
   }
   const built = Math.min(...BUNDLE_OUTPUTS.map((p) => mtime(p)).map((t) => (t === Infinity ? -Infinity : t)));
   const newer = changed.filter((file) => mtime(file) > built);
-  return newer.length > 0 ? `${newer[0]}${newer.length > 1 ? ` and ${newer.length - 1} more` : ""} changed after dist/ was built` : null;
+  return newer.length > 0
+    ? `${newer[0]}${newer.length > 1 ? ` and ${newer.length - 1} more` : ""} changed after dist/ was built`
+    : null;
 }
 
 /**
@@ -43,7 +50,9 @@ export function staleDist(): string | null {
 export function runsActionTests(filters: readonly string[] | undefined): boolean {
   if (!filters || filters.length === 0) return true;
   const files = readdirSync(join(ROOT, "tests", "action")).map((name) => join(ROOT, "tests", "action", name));
-  return filters.map((filter) => filter.replace(/^\.\//, "")).some((filter) => files.some((file) => file.includes(filter) || relative(process.cwd(), file).includes(filter)));
+  return filters
+    .map((filter) => filter.replace(/^\.\//, ""))
+    .some((filter) => files.some((file) => file.includes(filter) || relative(process.cwd(), file).includes(filter)));
 }
 
 /**

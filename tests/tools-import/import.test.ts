@@ -1,6 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { runCli, tempDir, TOOL_FIXTURES } from "../support/cli.js";
 
 let dir: string;
@@ -27,9 +29,22 @@ describe("tools import: accepted shapes", () => {
     const results = await Promise.all(
       SHAPES.map(async ([name, format]) => {
         const out = join(dir, `${name}.tools.json`);
-        const run = await runCli(["tools", "import", fixture(name), "--out", out, "--workdir", join(dir, `w-${name}`), "--json"]);
+        const run = await runCli([
+          "tools",
+          "import",
+          fixture(name),
+          "--out",
+          out,
+          "--workdir",
+          join(dir, `w-${name}`),
+          "--json",
+        ]);
         expect(run.code, run.stderr).toBe(0);
-        expect(JSON.parse(run.stdout)).toMatchObject({ format, toolCount: 3, tools: ["get_weather", "list_alerts", "ping"] });
+        expect(JSON.parse(run.stdout)).toMatchObject({
+          format,
+          toolCount: 3,
+          tools: ["get_weather", "list_alerts", "ping"],
+        });
         const file = await toolsJson(out);
         return { name, file, toolsText: JSON.stringify(file.tools, null, 2) };
       }),
@@ -42,7 +57,11 @@ describe("tools import: accepted shapes", () => {
     expect(first!.file.toolsetHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     // OpenAI `parameters` become `inputSchema`; a function without parameters gets an empty object schema.
     const ping = first!.file.tools.find((t: { name: string }) => t.name === "ping");
-    expect(ping).toEqual({ name: "ping", description: "Check that the service is up.", inputSchema: { type: "object", properties: {} } });
+    expect(ping).toEqual({
+      name: "ping",
+      description: "Check that the service is up.",
+      inputSchema: { type: "object", properties: {} },
+    });
     expect(first!.file.tools[0].inputSchema.required).toEqual(["city"]);
     expect(results.find((r) => r.name === "openai-tools.json")!.file.tools[0]).not.toHaveProperty("strict");
   });
@@ -59,7 +78,10 @@ describe("tools import: accepted shapes", () => {
     expect(file.source).toMatchObject({ kind: "file" });
     expect(file.toolsetHash).not.toBe("sha256:stale");
     const state = await toolsJson(join(workdir, "state.json"));
-    expect(state.stages.INSPECTING).toMatchObject({ status: "done", outputs: { "tools.json": expect.stringMatching(/^sha256:/) } });
+    expect(state.stages.INSPECTING).toMatchObject({
+      status: "done",
+      outputs: { "tools.json": expect.stringMatching(/^sha256:/) },
+    });
     expect(state.stage).toBe("SYNTHESIZING");
     const status = await runCli(["status", "--workdir", workdir]);
     expect(status.stdout).toMatch(/✓\s+INSPECTING\s+done/);
@@ -99,7 +121,9 @@ describe("tools import: broken files exit 2 naming the place", () => {
 
   it("duplicate names: both pointers", async () => {
     const stderr = await broken("duplicate-names.yaml");
-    expect(stderr).toContain('duplicate-names.yaml:12 /2/function/name: duplicate tool name "search": also at /0/function/name');
+    expect(stderr).toContain(
+      'duplicate-names.yaml:12 /2/function/name: duplicate tool name "search": also at /0/function/name',
+    );
   });
 
   it("lists every problem: bad names, non-function tools, non-object schemas, unsupported drafts", async () => {
@@ -112,7 +136,13 @@ describe("tools import: broken files exit 2 naming the place", () => {
             { type: "function", function: { name: "has space", parameters: { type: "object" } } },
             { type: "web_search" },
             { type: "function", function: { name: "arr", parameters: { type: "array" } } },
-            { type: "function", function: { name: "old", parameters: { $schema: "http://json-schema.org/draft-04/schema#", type: "object" } } },
+            {
+              type: "function",
+              function: {
+                name: "old",
+                parameters: { $schema: "http://json-schema.org/draft-04/schema#", type: "object" },
+              },
+            },
           ],
         },
         null,
@@ -133,13 +163,25 @@ describe("tools import: broken files exit 2 naming the place", () => {
     await writeFile(
       path,
       JSON.stringify([
-        tool("d7", { $schema: "http://json-schema.org/draft-07/schema#", type: "object", definitions: { n: { type: "number" } }, properties: { n: { $ref: "#/definitions/n" } } }),
-        tool("custom", { type: "object", "x-vendor": true, properties: { when: { type: "string", format: "date-time" } } }),
+        tool("d7", {
+          $schema: "http://json-schema.org/draft-07/schema#",
+          type: "object",
+          definitions: { n: { type: "number" } },
+          properties: { n: { $ref: "#/definitions/n" } },
+        }),
+        tool("custom", {
+          type: "object",
+          "x-vendor": true,
+          properties: { when: { type: "string", format: "date-time" } },
+        }),
       ]),
     );
     const ok = await runCli(["tools", "import", path, "--workdir", join(dir, "w-drafts")]);
     expect(ok.code, ok.stderr).toBe(0);
-    await writeFile(path, JSON.stringify([tool("dangling", { type: "object", properties: { n: { $ref: "#/$defs/nope" } } })]));
+    await writeFile(
+      path,
+      JSON.stringify([tool("dangling", { type: "object", properties: { n: { $ref: "#/$defs/nope" } } })]),
+    );
     expect(await broken(path)).toContain("/0/inputSchema: can't resolve reference #/$defs/nope");
   });
 });

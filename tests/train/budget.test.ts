@@ -1,8 +1,10 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
@@ -20,7 +22,9 @@ async function workdir(samples: number): Promise<string> {
   await mkdir(join(dir, "data"));
   await copyFile(join(FIXTURES, "tools.json"), join(dir, "tools.json"));
   const lines = (await readFile(join(FIXTURES, "train.jsonl"), "utf8")).split("\n").filter(Boolean);
-  await import("node:fs/promises").then((fs) => fs.writeFile(join(dir, "data", "train.jsonl"), `${lines.slice(0, samples).join("\n")}\n`));
+  await import("node:fs/promises").then((fs) =>
+    fs.writeFile(join(dir, "data", "train.jsonl"), `${lines.slice(0, samples).join("\n")}\n`),
+  );
   return dir;
 }
 
@@ -39,15 +43,22 @@ describe("mcp-forge train --dry-run", () => {
   it("prints the estimate (tokens, tokens/s measured here, minutes) and trains and writes nothing", async () => {
     const dir = await workdir(64);
     const before = await listing(dir);
-    const run = await execa("node", [CLI, "train", "--workdir", dir, "--dry-run", "--json", ...SMALL], { reject: false });
+    const run = await execa("node", [CLI, "train", "--workdir", dir, "--dry-run", "--json", ...SMALL], {
+      reject: false,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as { dryRun: boolean; estimate: { tokens: number; tokensPerSecond: number; seconds: number; phases: Array<{ phase: string }> } };
+    const result = JSON.parse(run.stdout) as {
+      dryRun: boolean;
+      estimate: { tokens: number; tokensPerSecond: number; seconds: number; phases: Array<{ phase: string }> };
+    };
     expect(result.dryRun).toBe(true);
     expect(result.estimate.tokens).toBeGreaterThan(0);
     expect(result.estimate.tokensPerSecond).toBeGreaterThan(0);
     expect(result.estimate.seconds).toBeGreaterThan(0);
     expect(result.estimate.phases.map((p) => p.phase)).toEqual(["pretrain", "lora"]);
-    expect(run.stderr).toMatch(/estimate: [\d,]+ tokens to train at [\d,]+ tokens\/s \(measured on this machine\): \d+\.\d min of training/);
+    expect(run.stderr).toMatch(
+      /estimate: [\d,]+ tokens to train at [\d,]+ tokens\/s \(measured on this machine\): \d+\.\d min of training/,
+    );
     expect(run.stderr).not.toMatch(/step \d+\/\d+/);
     expect(await listing(dir)).toEqual(before);
   }, 600_000);

@@ -1,8 +1,10 @@
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 const PYTHON = process.env.MCP_FORGE_PYTHON ?? join(ROOT, "python", ".venv", "bin", "python");
@@ -18,7 +20,9 @@ describe("mcp-forge train --model <file.gguf>", () => {
     const env = { MCP_FORGE_CACHE: join(workdir, "cache") };
     // A 2-layer Llama with random weights, written by the gguf package and quantised to Q8_0 by llama.cpp.
     const gguf = join(workdir, "forge-test-llama.Q8_0.gguf");
-    await execa(PYTHON, [join(ROOT, "python", "tests", "gguf_fixture.py"), gguf], { env: { PYTHONPATH: join(ROOT, "python") } });
+    await execa(PYTHON, [join(ROOT, "python", "tests", "gguf_fixture.py"), gguf], {
+      env: { PYTHONPATH: join(ROOT, "python") },
+    });
     await mkdir(join(workdir, "data"));
     const lines = (await readFile(join(FIXTURES, "train.jsonl"), "utf8")).split("\n").slice(0, 16);
     await writeFile(join(workdir, "data", "train.jsonl"), `${lines.join("\n")}\n`);
@@ -26,7 +30,10 @@ describe("mcp-forge train --model <file.gguf>", () => {
     await copyFile(join(FIXTURES, "tools.json"), tools);
 
     const sets = ["max_steps=2", "max_seq_length=512", "batch_size=2", "grad_accum=1", "save_steps=1000"];
-    const train = await cli(["train", "--workdir", workdir, "--model", gguf, "--json", ...sets.flatMap((s) => ["--set", s])], env);
+    const train = await cli(
+      ["train", "--workdir", workdir, "--model", gguf, "--json", ...sets.flatMap((s) => ["--set", s])],
+      env,
+    );
     expect(train.exitCode, train.stderr).toBe(0);
     expect(JSON.parse(train.stdout)).toMatchObject({ model: gguf, backend: "transformers", steps: 2 });
     const exported = await cli(["export", "--workdir", workdir, "--quant", "q8_0", "--tools", tools, "--json"], env);
@@ -45,7 +52,9 @@ describe("mcp-forge train --model <file.gguf>", () => {
       expect([...model.tokenize(text, true)]).toEqual([...base.tokenize(text, true)]);
       const context = await model.createContext({ contextSize: 512 });
       const generated: number[] = [];
-      for await (const token of context.getSequence().evaluate(model.tokenize("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", true))) {
+      for await (const token of context
+        .getSequence()
+        .evaluate(model.tokenize("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", true))) {
         generated.push(token);
         if (generated.length >= 4) break;
       }

@@ -1,8 +1,10 @@
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+
 import { CLI, ROOT } from "../support/cli.js";
 
 const FIXTURES = join(ROOT, "tests", "fixtures", "data");
@@ -23,7 +25,10 @@ async function cli(args: string[], timeout?: number) {
  * keep a few steps of a 135M model within a few CPU minutes.
  */
 async function shortSamples(n: number): Promise<string> {
-  const samples = (await readFile(join(FIXTURES, "train.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Sample);
+  const samples = (await readFile(join(FIXTURES, "train.jsonl"), "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Sample);
   return samples
     .filter((s) => s.messages.some((m) => m.tool_calls?.length))
     .slice(0, n)
@@ -42,8 +47,23 @@ describe("the smollm2-135m preset", () => {
     await writeFile(join(workdir, "data", "train.jsonl"), `${await shortSamples(20)}\n`);
     await copyFile(join(FIXTURES, "tools.json"), join(workdir, "tools.json"));
 
-    const sets = ["max_steps=6", "batch_size=1", "grad_accum=1", "max_seq_length=1024", "save_steps=1000", "learning_rate=2e-4"];
-    const train = await cli(["train", "--workdir", workdir, "--model", "smollm2-135m", "--json", ...sets.flatMap((s) => ["--set", s])]);
+    const sets = [
+      "max_steps=6",
+      "batch_size=1",
+      "grad_accum=1",
+      "max_seq_length=1024",
+      "save_steps=1000",
+      "learning_rate=2e-4",
+    ];
+    const train = await cli([
+      "train",
+      "--workdir",
+      workdir,
+      "--model",
+      "smollm2-135m",
+      "--json",
+      ...sets.flatMap((s) => ["--set", s]),
+    ]);
     expect(train.exitCode, train.stderr).toBe(0);
     const trained = JSON.parse(train.stdout);
     expect(trained).toMatchObject({ model: "smollm2-135m", steps: 6 });
@@ -61,7 +81,26 @@ describe("the smollm2-135m preset", () => {
     // SmolLM2's own template drops tool calls; the exported model carries mcp-forge's ChatML tool template.
     expect(meta.tokenizer?.chat_template).toBe(await readFile(TOOLS_CHATML, "utf8"));
 
-    const validate = await cli(["validate", "--workdir", workdir, "--model", gguf, "--eval", join(FIXTURES, "eval.jsonl"), "--stub", "--limit", "2", "--max-turns", "1", "--context-size", "2048", "--json"], 300_000);
+    const validate = await cli(
+      [
+        "validate",
+        "--workdir",
+        workdir,
+        "--model",
+        gguf,
+        "--eval",
+        join(FIXTURES, "eval.jsonl"),
+        "--stub",
+        "--limit",
+        "2",
+        "--max-turns",
+        "1",
+        "--context-size",
+        "2048",
+        "--json",
+      ],
+      300_000,
+    );
     // With llama.cpp left to pick its threads, two prompts took over 5 minutes on a 2-core VM.
     expect(validate.timedOut).toBe(false);
     expect([0, 1], validate.stderr).toContain(validate.exitCode);

@@ -1,10 +1,12 @@
 import { cp, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { Template } from "@huggingface/jinja";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureTinyModel, TRAIN_SETTINGS, type TinyModel } from "../helpers/tiny-model.js";
+
+import { ensureTinyModel, type TinyModel, TRAIN_SETTINGS } from "../helpers/tiny-model.js";
 import { CLI } from "../support/cli.js";
 
 let tiny: TinyModel;
@@ -49,7 +51,11 @@ describe("mcp-forge train and export on the tiny model", () => {
 
       const context = await model.createContext({ contextSize: 2048 });
       const sequence = context.getSequence();
-      const prompt = template.render({ messages: sample.messages.slice(0, 2), tools: sample.tools, add_generation_prompt: true });
+      const prompt = template.render({
+        messages: sample.messages.slice(0, 2),
+        tools: sample.tools,
+        add_generation_prompt: true,
+      });
       const tokens = model.tokenize(prompt, true);
       const generated: number[] = [];
       for await (const token of sequence.evaluate(tokens, { temperature: 0 })) {
@@ -80,7 +86,9 @@ describe("mcp-forge train errors", () => {
   });
 
   it("exits 2 naming the file when the training data is missing", async () => {
-    const run = await execa("node", [CLI, "train", "--workdir", workdir, "--data", "/nonexistent/train.jsonl"], { reject: false });
+    const run = await execa("node", [CLI, "train", "--workdir", workdir, "--data", "/nonexistent/train.jsonl"], {
+      reject: false,
+    });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain("/nonexistent/train.jsonl");
   });
@@ -94,7 +102,9 @@ describe("mcp-forge train interrupted", () => {
     const base = (await readdir(join(tiny.workdir, "model"))).find((n) => n.startsWith("tiny-base-"))!;
     await cp(join(tiny.workdir, "model", base), join(workdir, "model", base), { recursive: true });
     const settings = [...TRAIN_SETTINGS.filter((s) => !s.startsWith("save_steps")), "save_steps=1000", "max_steps=400"];
-    const child = execa("node", [CLI, "train", "--workdir", workdir, ...settings.flatMap((s) => ["--set", s])], { reject: false });
+    const child = execa("node", [CLI, "train", "--workdir", workdir, ...settings.flatMap((s) => ["--set", s])], {
+      reject: false,
+    });
     let stderr = "";
     let sent = false;
     child.stderr?.on("data", (chunk: Buffer) => {

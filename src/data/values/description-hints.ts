@@ -13,7 +13,8 @@ export interface DescriptionHints {
 const EMPTY: DescriptionHints = { examples: [] };
 
 /** Where examples start: "e.g.", "eg:", "for example", "for instance", "such as", "example(s):", "like" before a quote. */
-const EXAMPLE_LEAD = /(?<![\w/.-])(?:e\.\s?g\.?|eg(?=[,:])|for (?:example|instance)|such as|examples?\s*:|like(?=\s*['"“‘`]))[,:]?\s*/gi;
+const EXAMPLE_LEAD =
+  /(?<![\w/.-])(?:e\.\s?g\.?|eg(?=[,:])|for (?:example|instance)|such as|examples?\s*:|like(?=\s*['"“‘`]))[,:]?\s*/gi;
 const QUOTED = /['"“‘`]([^'"”’`\n]{1,80})['"”’`]/g;
 /** A clause ends at a closing parenthesis, a semicolon, or a sentence end. */
 const CLAUSE_END = /\)|;|\.(?:\s|$)|\n/;
@@ -25,7 +26,10 @@ const FORMAT_RULES: Array<[RegExp, HintFormat]> = [
   [/\byyyy-mm-dd(?:t|\s)hh/i, "date-time"],
   [/\byyyy-mm-dd\b/i, "date"],
   [/\byyyy-mm\b/i, "month"],
-  [/\bISO[- ]?8601\b[^.]*\b(?:date[- ]?time|timestamp|date and time)\b|\b(?:date[- ]?time|timestamp)\b[^.]*\bISO[- ]?8601\b/i, "date-time"],
+  [
+    /\bISO[- ]?8601\b[^.]*\b(?:date[- ]?time|timestamp|date and time)\b|\b(?:date[- ]?time|timestamp)\b[^.]*\bISO[- ]?8601\b/i,
+    "date-time",
+  ],
   [/\bISO[- ]?8601\b[^.]*\bdate\b|\bdate\b[^.]*\bISO[- ]?8601\b/i, "date"],
   [/\bISO[- ]?8601\b/i, "date-time"],
   [/\bIANA\b|\btz ?database\b|\bOlson\b/i, "timezone"],
@@ -104,8 +108,14 @@ export function valueForFormat(format: HintFormat, rng: Rng): string | number {
 const CHECKS: Record<HintFormat, (v: unknown) => boolean> = {
   "hh:mm": (v) => typeof v === "string" && /^(?:[01]\d|2[0-3]):[0-5]\d$/.test(v),
   "hh:mm:ss": (v) => typeof v === "string" && /^(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$/.test(v),
-  date: (v) => typeof v === "string" && /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/.test(v) && !Number.isNaN(Date.parse(v)),
-  "date-time": (v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
+  date: (v) =>
+    typeof v === "string" &&
+    /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/.test(v) &&
+    !Number.isNaN(Date.parse(v)),
+  "date-time": (v) =>
+    typeof v === "string" &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})$/.test(v) &&
+    !Number.isNaN(Date.parse(v)),
   month: (v) => typeof v === "string" && /^\d{4}-(?:0[1-9]|1[0-2])$/.test(v),
   timezone: (v) => typeof v === "string" && isTimezone(v),
   cents: (v) => Number.isInteger(v) && (v as number) >= 0,

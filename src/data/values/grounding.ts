@@ -1,7 +1,7 @@
 import type { Rng } from "../rng.js";
 import type { ValueSource } from "../sample.js";
 import { fitsFormat, isNumericFormat, parseDescriptionHints, valueForFormat } from "./description-hints.js";
-import { paramKind, type ParamKind } from "./param-kind.js";
+import { type ParamKind, paramKind } from "./param-kind.js";
 import { semanticValue } from "./semantic.js";
 import type { ServerValues } from "./server-values.js";
 
@@ -52,10 +52,13 @@ export class Grounding {
     const hints = parseDescriptionHints(leaf.description);
     const kind = paramKind(leaf.name, leaf.description, leaf.numeric);
     const format = hints.format && isNumericFormat(hints.format) === leaf.numeric ? hints.format : undefined;
-    const examples = hints.examples.map((e) => (leaf.numeric ? Number(e) : e)).filter((e) => fits(e) && (!format || fitsFormat(format, e)));
+    const examples = hints.examples
+      .map((e) => (leaf.numeric ? Number(e) : e))
+      .filter((e) => fits(e) && (!format || fitsFormat(format, e)));
     // A lone example would make every value the same; when a format or kind can vary it, the example is one choice.
     const alternatives = format !== undefined || kind !== undefined;
-    if (examples.length > 0 && (!alternatives || rng.bool(0.4))) return { value: rng.pick(examples), source: "description" };
+    if (examples.length > 0 && (!alternatives || rng.bool(0.4)))
+      return { value: rng.pick(examples), source: "description" };
     if (format) {
       const value = valueForFormat(format, rng);
       if (fits(value)) return { value, source: "description" };

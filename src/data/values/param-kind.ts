@@ -37,7 +37,11 @@ const RULES: Array<{ kind: ParamKind; name?: RegExp; description?: RegExp; numer
   { kind: "glob", name: /(^|_)(glob|pattern)$/, description: /\bglob\b|wildcard/i },
   { kind: "dir", name: /(^|_)(dir|directory|folder)(_(path|name))?$/ },
   { kind: "path", name: /(^|_)path(s|_|$)|(^|_)file(_?name)?s?$|^(source|destination|src|dest)$/ },
-  { kind: "datetime", name: /(^|_)(at|timestamp|datetime|date_time)$/, description: /\btimestamp\b|\bdate and time\b/i },
+  {
+    kind: "datetime",
+    name: /(^|_)(at|timestamp|datetime|date_time)$/,
+    description: /\btimestamp\b|\bdate and time\b/i,
+  },
   { kind: "date", name: /(^|_)(date|deadline|due|birthday|day)(_|$)|^(since|until)$/ },
   { kind: "time", name: /(^|_)time$/, description: /\btime of day\b/i },
   { kind: "duration", name: /(^|_)(duration|timeout|interval|delay|period|ttl)(_|$)/ },
@@ -49,14 +53,29 @@ const RULES: Array<{ kind: ParamKind; name?: RegExp; description?: RegExp; numer
   { kind: "query", name: /(^|_)(query|search|keywords?|term|q|topic|subject)$/ },
   { kind: "relation", name: /(^|_)relation_?type$/, description: /\btype of (?:the )?relation/i },
   { kind: "entity_type", name: /(^|_)entity_?type$/, description: /\btype of (?:the )?entity/i },
-  { kind: "person", name: /(^|_)(person|author|assignee|owner|contact|full_name|entity_name)$|^(from|to)$/, description: /\bname of (?:the |an? )?(?:entity|person|user|contact|author)\b|\b(?:entity|person|user|contact) names?\b/i },
+  {
+    kind: "person",
+    name: /(^|_)(person|author|assignee|owner|contact|full_name|entity_name)$|^(from|to)$/,
+    description:
+      /\bname of (?:the |an? )?(?:entity|person|user|contact|author)\b|\b(?:entity|person|user|contact) names?\b/i,
+  },
   { kind: "fact", name: /(^|_)(observations?|facts?|notes?|memo|remarks?)$/, description: /\bobservation/i },
   { kind: "message", name: /(^|_)(message|msg|text|body|content|contents|comment)$/ },
-  { kind: "quantity", numeric: true, name: /(^|_)(limit|count|max|min|top|num|number|size|amount|quantity|page|depth|offset|lines|head|tail|days|hours|minutes|seconds|n|k)(_|$)/, description: /\b(?:number|amount|quantity|count|value)\b/i },
+  {
+    kind: "quantity",
+    numeric: true,
+    name: /(^|_)(limit|count|max|min|top|num|number|size|amount|quantity|page|depth|offset|lines|head|tail|days|hours|minutes|seconds|n|k)(_|$)/,
+    description: /\b(?:number|amount|quantity|count|value)\b/i,
+  },
 ];
 
 /** "entityName", "entity-name" and "entity_name" all read "entity_name". */
-export const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
+export const snakeCase = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_|_$/g, "");
 
 const cache = new Map<string, ParamKind | undefined>();
 

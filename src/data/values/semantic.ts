@@ -18,7 +18,12 @@ export interface SemanticValue {
 }
 
 /** A realistic value for a parameter of a known kind, or undefined when the kind has none of the asked type. */
-export function semanticValue(kind: ParamKind, p: SemanticParam, rng: Rng, values?: ServerValues): SemanticValue | undefined {
+export function semanticValue(
+  kind: ParamKind,
+  p: SemanticParam,
+  rng: Rng,
+  values?: ServerValues,
+): SemanticValue | undefined {
   if (p.numeric) {
     const n = quantity(kind, `${p.name} ${p.description ?? ""}`, rng);
     return n === undefined ? undefined : { value: p.integer ? Math.round(n) : n, source: "semantic" };
@@ -58,7 +63,9 @@ export function semanticValue(kind: ParamKind, p: SemanticParam, rng: Rng, value
     case "gitref":
       return semantic(rng.pick(pools.GIT_REFS));
     case "repo":
-      return root ? { value: root, source: "server" } : semantic(`/home/user/projects/${rng.pick(["website", "api", "notes-app"])}`);
+      return root
+        ? { value: root, source: "server" }
+        : semantic(`/home/user/projects/${rng.pick(["website", "api", "notes-app"])}`);
     case "dir":
       return semantic(`${root ?? "/home/user"}/${rng.pick(pools.DIR_NAMES)}`);
     case "path":
@@ -140,7 +147,8 @@ export function withFittingTypes<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withFittingTypes) as T;
   if (!value || typeof value !== "object") return value;
   const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withFittingTypes(v)]));
-  const name = Object.entries(out).find(([k, v]) => /^(entity_?)?name$/i.test(k) && typeof v === "string")?.[1] as string | undefined;
+  const name = Object.entries(out).find(([k, v]) => /^(entity_?)?name$/i.test(k) && typeof v === "string")?.[1] as
+    string | undefined;
   const typeKey = Object.keys(out).find((k) => /^entity_?type$/i.test(k));
   if (name && typeKey && PERSON_NAMES.has(name) && POOL_TYPES.has(out[typeKey] as string)) out[typeKey] = "person";
   return out as T;

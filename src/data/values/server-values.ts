@@ -1,4 +1,4 @@
-import { snakeCase, type ParamKind } from "./param-kind.js";
+import { type ParamKind, snakeCase } from "./param-kind.js";
 
 const MAX_PER_LIST = 200;
 const MAX_KEYS = 200;
@@ -18,7 +18,9 @@ const CREATE_TABLE = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["`[]?(\w+)["`\]]?\s*\
 
 /** "names" and "entityName" both look up "name"; "entities" looks up "entity". */
 function keyOf(name: string): string {
-  return snakeCase(name).replace(/ies$/, "y").replace(/(?<!s)s$/, "");
+  return snakeCase(name)
+    .replace(/ies$/, "y")
+    .replace(/(?<!s)s$/, "");
 }
 
 export type Primitive = string | number;
@@ -56,7 +58,9 @@ export class ServerValues {
   }
 
   private insideRoots(path: string): boolean {
-    return this.roots.length === 0 || this.roots.some((r) => path === r || path.startsWith(`${r.replace(/\/+$/, "")}/`));
+    return (
+      this.roots.length === 0 || this.roots.some((r) => path === r || path.startsWith(`${r.replace(/\/+$/, "")}/`))
+    );
   }
 
   /**
@@ -66,7 +70,12 @@ export class ServerValues {
    */
   harvest(text: string, args: Record<string, unknown>, toolName = ""): void {
     const dir = Object.values(args).find((v): v is string => typeof v === "string" && v.startsWith("/"));
-    const given = new Set(Object.values(args).flat().filter((v) => typeof v === "string" || typeof v === "number").map(String));
+    const given = new Set(
+      Object.values(args)
+        .flat()
+        .filter((v) => typeof v === "string" || typeof v === "number")
+        .map(String),
+    );
     const json = parseJson(text);
     if (json !== undefined) this.walk(json, "", dir, given);
     else {
@@ -81,11 +90,20 @@ export class ServerValues {
         for (const m of text.matchAll(BRANCH_LINE)) push(this.keyedList("branch"), m[1]!);
       }
       if (dir) {
-        for (const m of text.matchAll(LISTED)) this.addPath(`${dir.replace(/\/+$/, "")}/${m[2]!.trim()}`, m[1] === "DIR" ? "dir" : "file");
+        for (const m of text.matchAll(LISTED))
+          this.addPath(`${dir.replace(/\/+$/, "")}/${m[2]!.trim()}`, m[1] === "DIR" ? "dir" : "file");
       }
     }
     for (const m of text.matchAll(CREATE_TABLE)) {
-      const columns = m[2]!.split(",").map((c) => c.trim().split(/\s+/)[0]!.replace(/["`[\]]/g, "")).filter((c) => /^\w+$/.test(c) && !/^(PRIMARY|FOREIGN|UNIQUE|CHECK|CONSTRAINT)$/i.test(c));
+      const columns = m[2]!
+        .split(",")
+        .map((c) =>
+          c
+            .trim()
+            .split(/\s+/)[0]!
+            .replace(/["`[\]]/g, ""),
+        )
+        .filter((c) => /^\w+$/.test(c) && !/^(PRIMARY|FOREIGN|UNIQUE|CHECK|CONSTRAINT)$/i.test(c));
       if (this.tables.size < MAX_KEYS) this.tables.set(m[1]!, columns);
     }
   }
@@ -131,7 +149,11 @@ export class ServerValues {
         if (/info|stat|exists|meta/i.test(toolName)) return [...this.files, ...this.dirs];
         return this.files;
       case "glob":
-        return [...new Set(this.files.map((f) => f.match(/\.([A-Za-z0-9]{1,8})$/)?.[1]).filter((e): e is string => e !== undefined))].map((e) => `*.${e}`);
+        return [
+          ...new Set(
+            this.files.map((f) => f.match(/\.([A-Za-z0-9]{1,8})$/)?.[1]).filter((e): e is string => e !== undefined),
+          ),
+        ].map((e) => `*.${e}`);
       case "gitref":
         return this.keyed(["branch", "ref", "tag"]);
       case "id":
@@ -150,7 +172,8 @@ export class ServerValues {
       if (exact && exact.length > 0) return exact;
     }
     const first = keys[0]!;
-    for (const [key, list] of this.byKey) if (key.length >= 3 && first.endsWith(`_${key}`) && list.length > 0) return list;
+    for (const [key, list] of this.byKey)
+      if (key.length >= 3 && first.endsWith(`_${key}`) && list.length > 0) return list;
     return [];
   }
 
@@ -177,7 +200,13 @@ export class ServerValues {
       const k = keyOf(key);
       if (!this.byKey.has(k) && this.byKey.size >= MAX_KEYS) return;
       push(this.keyedList(k), node);
-      if (/^(table|table_name)$/.test(k) && typeof node === "string" && !this.tables.has(node) && this.tables.size < MAX_KEYS) this.tables.set(node, []);
+      if (
+        /^(table|table_name)$/.test(k) &&
+        typeof node === "string" &&
+        !this.tables.has(node) &&
+        this.tables.size < MAX_KEYS
+      )
+        this.tables.set(node, []);
     }
   }
 
@@ -199,9 +228,13 @@ interface TreeNode {
 }
 
 const isTreeNode = (v: unknown): v is TreeNode =>
-  typeof v === "object" && v !== null && typeof (v as TreeNode).name === "string" && (typeof (v as TreeNode).type === "string" || Array.isArray((v as TreeNode).children));
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as TreeNode).name === "string" &&
+  (typeof (v as TreeNode).type === "string" || Array.isArray((v as TreeNode).children));
 
-const isPath = (p: string) => p.startsWith("/") && p.length > 1 && p.length <= 200 && !p.includes("..") && !/\s$/.test(p);
+const isPath = (p: string) =>
+  p.startsWith("/") && p.length > 1 && p.length <= 200 && !p.includes("..") && !/\s$/.test(p);
 
 function push<T>(list: T[], value: T): void {
   if (list.length < MAX_PER_LIST && !list.includes(value)) list.push(value);
@@ -227,7 +260,9 @@ export function allowedValuesIn(text: string): string[] {
   const out: string[] = [];
   const expected = text.match(/expected\s+((?:['"][^'"\n]+['"]\s*(?:\||,|or)\s*)+['"][^'"\n]+['"])/i);
   if (expected) for (const m of expected[1]!.matchAll(/['"]([^'"\n]+)['"]/g)) out.push(m[1]!);
-  const listed = text.match(/(?:must be one of|one of|valid (?:values|options|choices)(?: are)?|allowed(?: values)?(?: are)?|available(?: \w+)?(?: are)?|known(?: \w+)?(?: are)?|choose from|supported(?: \w+)?(?: are)?)\s*:?\s*\[?([^\]\n]+)/i);
+  const listed = text.match(
+    /(?:must be one of|one of|valid (?:values|options|choices)(?: are)?|allowed(?: values)?(?: are)?|available(?: \w+)?(?: are)?|known(?: \w+)?(?: are)?|choose from|supported(?: \w+)?(?: are)?)\s*:?\s*\[?([^\]\n]+)/i,
+  );
   if (listed && out.length === 0) {
     for (const part of listed[1]!.replace(/\.\s*$/, "").split(LIST_SEPARATOR)) {
       const value = part.trim().replace(/^['"`]|['"`]$/g, "");
@@ -242,7 +277,12 @@ function paramNamedBy(text: string, args: Record<string, unknown>): string | und
   const keys = Object.keys(args);
   const named = keys.find((k) => new RegExp(`\\b${k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "i").test(text));
   if (named) return named;
-  const quoted = keys.find((k) => (typeof args[k] === "string" || typeof args[k] === "number") && String(args[k]).length > 0 && text.includes(String(args[k])));
+  const quoted = keys.find(
+    (k) =>
+      (typeof args[k] === "string" || typeof args[k] === "number") &&
+      String(args[k]).length > 0 &&
+      text.includes(String(args[k])),
+  );
   if (quoted) return quoted;
   return keys.length === 1 ? keys[0] : undefined;
 }

@@ -1,6 +1,6 @@
 import { callAlternatives, GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { balancedJsonEnd, callFromJson, MAX_CONSTRAINED_CALLS, type CallFormat, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, type CallFormat, callFromJson, MAX_CONSTRAINED_CALLS, type ParsedOutput } from "./types.js";
 
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
@@ -40,7 +40,7 @@ export const hermesFormat: CallFormat = {
 
   closedCalls(text: string): RawCall[] {
     const calls: RawCall[] = [];
-    for (let open = text.indexOf(OPEN); open >= 0; ) {
+    for (let open = text.indexOf(OPEN); open >= 0;) {
       const jsonStart = open + OPEN.length + text.slice(open + OPEN.length).search(/\S/);
       if (text[jsonStart] !== "{") break;
       const jsonEnd = balancedJsonEnd(text, jsonStart);
@@ -54,7 +54,10 @@ export const hermesFormat: CallFormat = {
   grammar(tools: readonly FunctionTool[]) {
     const g = new GrammarBuilder();
     const { alternatives, longest } = callAlternatives(g, tools, "arguments");
-    g.rule("call", `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`);
+    g.rule(
+      "call",
+      `${GrammarBuilder.literal(`${OPEN}\n`)} ( ${alternatives} ) ${GrammarBuilder.literal(`\n${CLOSE}`)}`,
+    );
     // An answer may not contain the call marker: under the grammar a reply is calls or text, never
     // text followed by a call the grammar does not cover.
     g.textWithout("answer", OPEN);

@@ -1,6 +1,6 @@
 import { callAlternatives, GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { balancedJsonEnd, callFromJson, type CallFormat, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, type CallFormat, callFromJson, type ParsedOutput } from "./types.js";
 
 const PYTHON_TAG = "<|python_tag|>";
 

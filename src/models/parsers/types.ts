@@ -37,7 +37,8 @@ export function callFromJson(text: string, argsKeys: readonly string[]): RawCall
   } catch (error) {
     return { text, error: `not valid JSON: ${(error as Error).message}` };
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) return { text, error: "the call is not a JSON object" };
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    return { text, error: "the call is not a JSON object" };
   const object = value as Record<string, unknown>;
   const name = typeof object.name === "string" ? object.name : undefined;
   const argsKey = argsKeys.find((k) => k in object);

@@ -1,22 +1,24 @@
-import { Command } from "commander";
 import { join } from "node:path";
-import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
-import type { Output } from "../../cli/output.js";
-import { badInput, ExitCode } from "../../core/errors.js";
-import { onShutdown } from "../../core/shutdown.js";
-import { ConfirmingExecutor, type CallEvents } from "../../agent/confirming-executor.js";
+
+import { Command } from "commander";
+
 import { loadBundleModel, openBundle } from "../../agent/bundle.js";
+import { type CallEvents, ConfirmingExecutor } from "../../agent/confirming-executor.js";
 import { PrintingBackend } from "../../agent/printing-backend.js";
 import { AgentSession } from "../../agent/session.js";
 import { Terminal } from "../../agent/terminal.js";
 import { checkDrift, formatDrift } from "../../bundle/verify.js";
-import { McpExecutor, type ToolResult } from "../../eval/mcp-executor.js";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
+import { badInput, ExitCode } from "../../core/errors.js";
+import { onShutdown } from "../../core/shutdown.js";
+import { printable } from "../../core/untrusted-text.js";
 import type { RunRecord } from "../../eval/loop.js";
+import { McpExecutor, type ToolResult } from "../../eval/mcp-executor.js";
 import { connectToServer, describeTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
 import { StubResponder } from "../../mcp/stub-server.js";
-import { printable } from "../../core/untrusted-text.js";
 import { callFormatForTemplate } from "../../models/parsers/index.js";
 import { stageAction, type StageResult } from "../stage.js";
 
@@ -38,12 +40,19 @@ export function agentCommand(): Command {
   const command = new Command("agent")
     .description("the bundle's model drives a live MCP server's tools: one prompt (-p) or a chat on the terminal")
     .option("--bundle <dir>", "the agent bundle `mcp-forge pack` wrote")
-    .option("-p, --prompt <text>", "one prompt: print the answer and exit (without it: a chat, one message per line; with --json, one JSON reply per line)")
+    .option(
+      "-p, --prompt <text>",
+      "one prompt: print the answer and exit (without it: a chat, one message per line; with --json, one JSON reply per line)",
+    )
     .option("-v, --verbose", "print each tool call and its result", false)
     .option("-y, --yes", "run tools that are not read-only without asking", false)
     .option("--allow-drift", "start even when the server's tools differ from the ones the model was trained on", false)
     .option("--max-turns <n>", "model turns per message (each turn may call tools)", "4")
-    .option("--constrained", "decode with a grammar built from the tools' schemas: every call the model writes parses and fits its schema", false);
+    .option(
+      "--constrained",
+      "decode with a grammar built from the tools' schemas: every call the model writes parses and fits its schema",
+      false,
+    );
   addServerOptions(command);
   command.addHelpText(
     "after",
@@ -60,12 +69,22 @@ export function agentCommand(): Command {
 /** The command's work, called by its action and by `run`. */
 export async function agentStage(opts: AgentCliOptions, output: Output): Promise<StageResult> {
   const { workdir } = globalOptions(opts);
-  if (!opts.bundle) throw badInput("agent needs --bundle <dir>: the folder `mcp-forge pack` wrote", "e.g. mcp-forge agent --bundle bundle --server \"node server.js\"");
+  if (!opts.bundle)
+    throw badInput(
+      "agent needs --bundle <dir>: the folder `mcp-forge pack` wrote",
+      'e.g. mcp-forge agent --bundle bundle --server "node server.js"',
+    );
   const target = serverTargetFromOptions(opts);
-  if (!target) throw badInput("agent needs a live server: --server \"<command>\" or --url <url>", 'e.g. --server "npx -y @modelcontextprotocol/server-memory"');
+  if (!target)
+    throw badInput(
+      'agent needs a live server: --server "<command>" or --url <url>',
+      'e.g. --server "npx -y @modelcontextprotocol/server-memory"',
+    );
   const maxTurns = Number(opts.maxTurns);
-  if (!Number.isInteger(maxTurns) || maxTurns < 1) throw badInput(`--max-turns ${opts.maxTurns}: expected a whole number, 1 or more`, "e.g. --max-turns 4");
-  if (opts.prompt !== undefined && opts.prompt.trim() === "") throw badInput("-p is empty", 'e.g. -p "What do you remember about Ada?"');
+  if (!Number.isInteger(maxTurns) || maxTurns < 1)
+    throw badInput(`--max-turns ${opts.maxTurns}: expected a whole number, 1 or more`, "e.g. --max-turns 4");
+  if (opts.prompt !== undefined && opts.prompt.trim() === "")
+    throw badInput("-p is empty", 'e.g. -p "What do you remember about Ada?"');
   const timeoutMs = timeoutMsFromOptions(opts);
   const bundle = await openBundle(opts.bundle);
 
@@ -87,7 +106,10 @@ export async function agentStage(opts: AgentCliOptions, output: Output): Promise
       const lines = formatDrift(drift, printable);
       if (!opts.allowDrift) {
         output.info(
-          [`the tools of ${printable(describeTarget(target))} differ from the ones ${bundle.name} was trained on (${bundle.toolsetHash})`, ...lines].join("\n"),
+          [
+            `the tools of ${printable(describeTarget(target))} differ from the ones ${bundle.name} was trained on (${bundle.toolsetHash})`,
+            ...lines,
+          ].join("\n"),
         );
         output.info("hint: retrain on the server's current tools, or pass --allow-drift to start anyway");
         output.result({ started: false, drift });
@@ -98,23 +120,40 @@ export async function agentStage(opts: AgentCliOptions, output: Output): Promise
     backend = await loadBundleModel(bundle, { constrained: opts.constrained });
     const log: CallLog[] = [];
     const events = callEvents(output, opts.verbose, log);
-    const inner = new McpExecutor(connection, liveTools, { policy: "all", timeoutMs, source: "server", fallback: new StubResponder(liveTools, []) });
+    const inner = new McpExecutor(connection, liveTools, {
+      policy: "all",
+      timeoutMs,
+      source: "server",
+      fallback: new StubResponder(liveTools, []),
+    });
     const executor = new ConfirmingExecutor(inner, liveTools, opts.yes ? "always" : terminal.confirm, events);
     // A chat on the terminal shows the answer as the model writes it.
     const streaming = opts.prompt === undefined && !output.json;
     const model = streaming
-      ? new PrintingBackend(backend, callFormatForTemplate(bundle.chatTemplate, `${bundle.dir} (prompt_template.json)`), (text) => process.stdout.write(printable(text)))
+      ? new PrintingBackend(
+          backend,
+          callFormatForTemplate(bundle.chatTemplate, `${bundle.dir} (prompt_template.json)`),
+          (text) => process.stdout.write(printable(text)),
+        )
       : backend;
     const session = new AgentSession(bundle, model, executor, liveTools, maxTurns);
 
-    const reply = (run: RunRecord) => ({ answer: run.finalAnswer ?? null, outcome: run.outcome, turns: run.turns.length, calls: [...log], ...(run.error ? { error: run.error } : {}) });
+    const reply = (run: RunRecord) => ({
+      answer: run.finalAnswer ?? null,
+      outcome: run.outcome,
+      turns: run.turns.length,
+      calls: [...log],
+      ...(run.error ? { error: run.error } : {}),
+    });
     if (opts.prompt !== undefined) {
       const run = await session.ask(opts.prompt);
       output.result(reply(run));
       report(run, output, maxTurns);
       return run.outcome !== "answered" ? ExitCode.gateFailed : undefined;
     }
-    output.info(`${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`);
+    output.info(
+      `${bundle.name} on ${printable(describeTarget(target))}: one message per line; Ctrl-D or /exit ends the chat`,
+    );
     for await (const line of terminal.lines("you> ")) {
       log.length = 0;
       const run = await session.ask(line);
@@ -142,10 +181,14 @@ function callEvents(output: Output, verbose: boolean, log: CallLog[]): CallEvent
     },
     onResult(name, result) {
       const entry = log.at(-1);
-      if (entry?.name === name) entry.result = { content: result.content, isError: result.isError, source: result.source };
+      if (entry?.name === name)
+        entry.result = { content: result.content, isError: result.isError, source: result.source };
       if (!verbose) return;
-      const text = result.content.length > MAX_SHOWN_RESULT ? `${result.content.slice(0, MAX_SHOWN_RESULT)}…` : result.content;
-      output.info(`← ${result.isError ? "error" : "ok"}${result.source === "rejected" ? " (not run)" : ""}: ${printable(text)}`);
+      const text =
+        result.content.length > MAX_SHOWN_RESULT ? `${result.content.slice(0, MAX_SHOWN_RESULT)}…` : result.content;
+      output.info(
+        `← ${result.isError ? "error" : "ok"}${result.source === "rejected" ? " (not run)" : ""}: ${printable(text)}`,
+      );
     },
   };
 }
@@ -161,7 +204,9 @@ function report(run: RunRecord, output: Output, maxTurns: number, streamed = fal
       return;
     case "unparseable": {
       const bad = run.turns.at(-1)?.calls.find((c) => c.check === "unparseable");
-      output.info(`the model wrote a tool call that does not parse${bad?.problem ? ` (${printable(bad.problem)})` : ""}: ${printable(bad?.text ?? run.turns.at(-1)?.raw ?? "")}`);
+      output.info(
+        `the model wrote a tool call that does not parse${bad?.problem ? ` (${printable(bad.problem)})` : ""}: ${printable(bad?.text ?? run.turns.at(-1)?.raw ?? "")}`,
+      );
       return;
     }
     case "model_error":

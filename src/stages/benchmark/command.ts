@@ -1,15 +1,23 @@
-import { Command, Option } from "commander";
 import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
+
+import { Command, Option } from "commander";
+
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode } from "../../core/errors.js";
 import { withStage } from "../../core/state.js";
-import { DEFAULT_TOLERANCE, runBenchmark, type BenchmarkReport, type Decoding, type Gate } from "../../eval/benchmark.js";
-import { METRICS, type MetricName } from "../../eval/metrics.js";
-import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "../validate/options.js";
-import type { Output } from "../../cli/output.js";
+import {
+  type BenchmarkReport,
+  type Decoding,
+  DEFAULT_TOLERANCE,
+  type Gate,
+  runBenchmark,
+} from "../../eval/benchmark.js";
+import { type MetricName, METRICS } from "../../eval/metrics.js";
 import { stageAction, type StageResult } from "../stage.js";
+import { addEvalOptions, type EvalCliOptions, evalInputsFromOptions, progressPrinter } from "../validate/options.js";
 
 interface BenchmarkCliOptions extends EvalCliOptions {
   json: boolean;
@@ -30,12 +38,26 @@ export function benchmarkCommand(): Command {
   );
   addEvalOptions(command)
     .option("--baseline <benchmark.json>", "an earlier benchmark report to compare with")
-    .option("--baseline-model <gguf|openai:name>", "a model to run now as the baseline, e.g. the base model before fine-tuning")
-    .addOption(new Option("--decoding <mode>", "free, constrained (grammar from the schemas), or both side by side").choices(["free", "constrained", "both"]).default("free"))
+    .option(
+      "--baseline-model <gguf|openai:name>",
+      "a model to run now as the baseline, e.g. the base model before fine-tuning",
+    )
+    .addOption(
+      new Option("--decoding <mode>", "free, constrained (grammar from the schemas), or both side by side")
+        .choices(["free", "constrained", "both"])
+        .default("free"),
+    )
     .option("--constrained", "shorthand for --decoding constrained", false)
     .option("--tolerance <x>", "absolute drop that counts as a regression", String(DEFAULT_TOLERANCE))
     .option("--tolerance-for <metric=x>", "tolerance for one metric (repeatable)", collect)
-    .addOption(new Option("--gate <kind>", "absolute: fail on any drop past the tolerance; significant: only when the 95% interval excludes zero").choices(["absolute", "significant"]).default("absolute"))
+    .addOption(
+      new Option(
+        "--gate <kind>",
+        "absolute: fail on any drop past the tolerance; significant: only when the 95% interval excludes zero",
+      )
+        .choices(["absolute", "significant"])
+        .default("absolute"),
+    )
     .option("--allow-mismatch", "compare with a baseline measured on another toolset or eval set", false)
     .option("--report-dir <dir>", "where benchmark.{json,md} go (default <workdir>/reports)")
     .addHelpText(
@@ -110,14 +132,21 @@ function tolerances(opts: BenchmarkCliOptions): Partial<Record<MetricName, numbe
 }
 
 const failureText = (r: BenchmarkReport) =>
-  [...r.thresholdFailures.map((f) => `${f.metric} below ${f.threshold}`), ...r.regressions.map((m) => `${m} regressed`)].join(", ");
+  [
+    ...r.thresholdFailures.map((f) => `${f.metric} below ${f.threshold}`),
+    ...r.regressions.map((m) => `${m} regressed`),
+  ].join(", ");
 
 function summaryLines(report: BenchmarkReport): string {
-  const lines = [`benchmark ${report.passed ? "PASSED" : `FAILED (${failureText(report)})`} on ${report.counts.prompts} prompts of ${report.evalSet} (${report.evalSetHash})`];
+  const lines = [
+    `benchmark ${report.passed ? "PASSED" : `FAILED (${failureText(report)})`} on ${report.counts.prompts} prompts of ${report.evalSet} (${report.evalSetHash})`,
+  ];
   for (const m of METRICS) {
     const v = report.metrics[m];
     const d = report.deltas[m];
-    lines.push(`  ${m.padEnd(22)} ${v === null ? "–" : v.toFixed(3)}${d === null || d === undefined ? "" : `  Δ ${d >= 0 ? "+" : ""}${d.toFixed(3)}`}`);
+    lines.push(
+      `  ${m.padEnd(22)} ${v === null ? "–" : v.toFixed(3)}${d === null || d === undefined ? "" : `  Δ ${d >= 0 ? "+" : ""}${d.toFixed(3)}`}`,
+    );
   }
   if (report.latencyMs) lines.push(`  loop latency p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms`);
   lines.push(`report: ${report.files.md}`);

@@ -1,8 +1,9 @@
 import { statfs } from "node:fs/promises";
 import { dirname } from "node:path";
+
 import { findTrainerPython, SETUP_PYTHON_COMMAND } from "../../core/python.js";
 import { probeLlama } from "./llama.js";
-import { probePython, TRAINER_PACKAGES, type PythonReport } from "./python-probe.js";
+import { probePython, type PythonReport, TRAINER_PACKAGES } from "./python-probe.js";
 
 /** ok: works; missing: a stage cannot run (exit 3); note: optional or worth knowing. */
 export type CheckStatus = "ok" | "missing" | "note";
@@ -58,7 +59,9 @@ async function trainerChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     const detail = env.MCP_FORGE_PYTHON
       ? `MCP_FORGE_PYTHON is ${env.MCP_FORGE_PYTHON}, which does not exist`
       : "python/.venv not found (the trainer's Python environment)";
-    const fix = env.MCP_FORGE_PYTHON ? `point MCP_FORGE_PYTHON at an existing Python, or unset it and run \`${SETUP_PYTHON_COMMAND}\`` : SETUP;
+    const fix = env.MCP_FORGE_PYTHON
+      ? `point MCP_FORGE_PYTHON at an existing Python, or unset it and run \`${SETUP_PYTHON_COMMAND}\``
+      : SETUP;
     return [{ name: "python", status: "missing", detail, fix, ...base }];
   }
   let report: PythonReport;
@@ -69,7 +72,8 @@ async function trainerChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   }
   const [major = 0, minor = 0] = report.python.split(".").map(Number);
   const v = major * 100 + minor;
-  const pythonOk = v >= PYTHON_RANGE.min[0] * 100 + PYTHON_RANGE.min[1] && v < PYTHON_RANGE.below[0] * 100 + PYTHON_RANGE.below[1];
+  const pythonOk =
+    v >= PYTHON_RANGE.min[0] * 100 + PYTHON_RANGE.min[1] && v < PYTHON_RANGE.below[0] * 100 + PYTHON_RANGE.below[1];
   const checks: Check[] = [
     {
       name: "python",
@@ -80,14 +84,18 @@ async function trainerChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
       facts: { path: found.path, source: found.source, version: report.python },
     },
   ];
-  const absent = Object.entries(report.packages).filter(([, version]) => version === null).map(([name]) => name);
+  const absent = Object.entries(report.packages)
+    .filter(([, version]) => version === null)
+    .map(([name]) => name);
   const neededBy = [...new Set(absent.flatMap((name) => TRAINER_PACKAGES[name] ?? []))];
   checks.push({
     name: "trainer packages",
     status: absent.length === 0 ? "ok" : "missing",
     detail:
       absent.length === 0
-        ? Object.entries(report.packages).map(([n, ver]) => `${n} ${ver}`).join(", ")
+        ? Object.entries(report.packages)
+            .map(([n, ver]) => `${n} ${ver}`)
+            .join(", ")
         : `not installed: ${absent.join(", ")}`,
     neededBy: absent.length === 0 ? base.neededBy : neededBy,
     optional: false,
@@ -101,7 +109,14 @@ async function trainerChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
 /** A GPU makes training fast; without one, training still runs (slowly) on the CPU. */
 function gpuCheck(report: PythonReport): Check {
   if (report.torchError) {
-    return { name: "torch", status: "missing", detail: `torch does not import: ${report.torchError}`, neededBy: ["train", "export"], optional: false, fix: SETUP };
+    return {
+      name: "torch",
+      status: "missing",
+      detail: `torch does not import: ${report.torchError}`,
+      neededBy: ["train", "export"],
+      optional: false,
+      fix: SETUP,
+    };
   }
   const cuda = report.cuda;
   const devices = cuda?.devices ?? [];
@@ -120,7 +135,10 @@ function gpuCheck(report: PythonReport): Check {
 async function llamaCheck(): Promise<Check> {
   try {
     const llama = await probeLlama();
-    const gpu = llama.gpu === false ? "CPU only" : `${llama.gpu}${llama.gpuDevices.length ? `: ${llama.gpuDevices.join(", ")}` : ""} (${(llama.vramBytes / GIB).toFixed(1)} GiB VRAM)`;
+    const gpu =
+      llama.gpu === false
+        ? "CPU only"
+        : `${llama.gpu}${llama.gpuDevices.length ? `: ${llama.gpuDevices.join(", ")}` : ""} (${(llama.vramBytes / GIB).toFixed(1)} GiB VRAM)`;
     return {
       name: "llama.cpp",
       status: "ok",
@@ -159,7 +177,13 @@ async function diskCheck(workdir: string): Promise<Check> {
     } catch (error) {
       const parent = dirname(dir);
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === dir) {
-        return { name: "disk", status: "note", detail: `cannot read free space at ${dir}: ${(error as Error).message}`, neededBy: ["train", "export"], optional: true };
+        return {
+          name: "disk",
+          status: "note",
+          detail: `cannot read free space at ${dir}: ${(error as Error).message}`,
+          neededBy: ["train", "export"],
+          optional: true,
+        };
       }
       dir = parent;
     }

@@ -1,13 +1,19 @@
 import { Command } from "commander";
+
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import { environmentMissing } from "../../core/errors.js";
-import { runChecks, type Check } from "./checks.js";
+import { type Check, runChecks } from "./checks.js";
 
 export function doctorCommand(): Command {
   return withCommonOptions(
     new Command("doctor")
-      .description("check Node, the Python trainer (torch, CUDA, GPUs), llama.cpp, disk and API keys; exit 3 when a stage cannot run")
-      .addHelpText("after", examples("mcp-forge doctor", "mcp-forge doctor --json | jq '.checks[] | select(.status != \"ok\")'")),
+      .description(
+        "check Node, the Python trainer (torch, CUDA, GPUs), llama.cpp, disk and API keys; exit 3 when a stage cannot run",
+      )
+      .addHelpText(
+        "after",
+        examples("mcp-forge doctor", "mcp-forge doctor --json | jq '.checks[] | select(.status != \"ok\")'"),
+      ),
   ).action(async (opts: { workdir: string; json: boolean }) => {
     const { workdir, output } = globalOptions(opts);
     const checks = await runChecks(workdir);

@@ -59,11 +59,15 @@ print(json.dumps(out))
 
 /** Runs the probe in `python`; throws with the interpreter's own words when it cannot run. */
 export async function probePython(python: string, timeoutMs = 120_000): Promise<PythonReport> {
-  const result = await execa(python, ["-c", PROBE, JSON.stringify(Object.keys(TRAINER_PACKAGES)), JSON.stringify(DISTRIBUTIONS)], {
-    reject: false,
-    timeout: timeoutMs,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-  });
+  const result = await execa(
+    python,
+    ["-c", PROBE, JSON.stringify(Object.keys(TRAINER_PACKAGES)), JSON.stringify(DISTRIBUTIONS)],
+    {
+      reject: false,
+      timeout: timeoutMs,
+      env: { PYTHONDONTWRITEBYTECODE: "1" },
+    },
+  );
   if (result.exitCode !== 0 || result.failed) {
     const why = (result.stderr || result.shortMessage || "").trim().split("\n").slice(-3).join(" ");
     throw new Error(`${python} could not run the probe: ${why}`);

@@ -1,5 +1,5 @@
-import type { McpTool } from "../../core/toolset.js";
 import { badInput } from "../../core/errors.js";
+import type { McpTool } from "../../core/toolset.js";
 import type { Rng } from "../../data/rng.js";
 import type { Scenario, ValueSource } from "../../data/sample.js";
 import { ArgumentError, type Drawn } from "../../data/schema-args.js";
@@ -16,7 +16,14 @@ import type { GenContext } from "./context.js";
  * allows. Calls meant to fail (the error scenario) leave out what the server showed; a retry after
  * a rejection (`server: "prefer"`) takes it wherever there is some.
  */
-export function drawArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng: Rng, like?: Record<string, unknown>, server?: ServerUse): Record<string, unknown> {
+export function drawArgs(
+  ctx: GenContext,
+  tool: McpTool,
+  scenario: Scenario,
+  rng: Rng,
+  like?: Record<string, unknown>,
+  server?: ServerUse,
+): Record<string, unknown> {
   const gen = ctx.generators.get(tool.name)!;
   const mode = scenario === "edge" ? "edge" : "standard";
   const use = server ?? (scenario === "error" ? "avoid" : "normal");
@@ -28,11 +35,21 @@ export function drawArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng
     return value;
   } catch (error) {
     if (!(error instanceof ArgumentError)) throw error;
-    throw badInput(`tool "${tool.name}": cannot generate arguments valid for its inputSchema: ${error.message}`, "check the schema for contradictions (e.g. minimum above maximum, a pattern that excludes every allowed length)");
+    throw badInput(
+      `tool "${tool.name}": cannot generate arguments valid for its inputSchema: ${error.message}`,
+      "check the schema for contradictions (e.g. minimum above maximum, a pattern that excludes every allowed length)",
+    );
   }
 }
 
-function drawLike(ctx: GenContext, tool: McpTool, rng: Rng, mode: "standard" | "edge", use: ServerUse, like: Record<string, unknown>): Drawn | undefined {
+function drawLike(
+  ctx: GenContext,
+  tool: McpTool,
+  rng: Rng,
+  mode: "standard" | "edge",
+  use: ServerUse,
+  like: Record<string, unknown>,
+): Drawn | undefined {
   const gen = ctx.generators.get(tool.name)!;
   const seedSources = ctx.argSources.get(like);
   const value: Record<string, unknown> = {};
@@ -50,11 +67,20 @@ function drawLike(ctx: GenContext, tool: McpTool, rng: Rng, mode: "standard" | "
  * elsewhere (an LLM's, values swapped in augmentation) the best source that holds the value; a
  * value no grounded source holds counts as faker (invented, plausible, not known to be real).
  */
-export function argSourcesOf(ctx: GenContext, tool: McpTool, args: Record<string, unknown>): Record<string, ValueSource> {
+export function argSourcesOf(
+  ctx: GenContext,
+  tool: McpTool,
+  args: Record<string, unknown>,
+): Record<string, ValueSource> {
   const drawn = ctx.argSources.get(args);
   if (drawn) return drawn;
   const props = isObject(tool.inputSchema.properties) ? tool.inputSchema.properties : {};
-  return Object.fromEntries(Object.entries(args).map(([key, value]) => [key, attribute(ctx, tool, key, isObject(props[key]) ? props[key] : {}, value)]));
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => [
+      key,
+      attribute(ctx, tool, key, isObject(props[key]) ? props[key] : {}, value),
+    ]),
+  );
 }
 
 function attribute(ctx: GenContext, tool: McpTool, key: string, schema: Schema, value: unknown): ValueSource {
@@ -62,11 +88,24 @@ function attribute(ctx: GenContext, tool: McpTool, key: string, schema: Schema, 
   if (!items.every((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")) return "faker";
   const description = typeof schema.description === "string" ? schema.description : undefined;
   const numeric = items.every((v) => typeof v === "number");
-  const known = ctx.values.valuesFor(tool.name, key, paramKind(key.replace(/s$/, ""), description, numeric)).map(String);
+  const known = ctx.values
+    .valuesFor(tool.name, key, paramKind(key.replace(/s$/, ""), description, numeric))
+    .map(String);
   if (items.length > 0 && items.every((v) => known.includes(String(v)))) return "server";
   const same = (a: unknown) => items.some((v) => JSON.stringify(v) === JSON.stringify(a));
-  const listed = [schema.const, schema.default, ...(Array.isArray(schema.enum) ? schema.enum : []), ...(Array.isArray(schema.examples) ? schema.examples : [])];
-  if (items.every((v) => typeof v === "boolean") || listed.some(same) || typeof schema.format === "string" || typeof schema.pattern === "string") return "schema";
+  const listed = [
+    schema.const,
+    schema.default,
+    ...(Array.isArray(schema.enum) ? schema.enum : []),
+    ...(Array.isArray(schema.examples) ? schema.examples : []),
+  ];
+  if (
+    items.every((v) => typeof v === "boolean") ||
+    listed.some(same) ||
+    typeof schema.format === "string" ||
+    typeof schema.pattern === "string"
+  )
+    return "schema";
   if (parseDescriptionHints(description).examples.some(same)) return "description";
   return "faker";
 }

@@ -25,7 +25,9 @@ export function paraphrase(text: string, rng: Rng): string {
     if (!present) continue;
     const others = group.filter((p) => p !== present);
     const next = rng.pick(others);
-    out = out.replace(new RegExp(`\\b${escapeRe(present)}\\b`, "i"), (m) => (m[0] === m[0]!.toUpperCase() ? next.charAt(0).toUpperCase() + next.slice(1) : next.toLowerCase()));
+    out = out.replace(new RegExp(`\\b${escapeRe(present)}\\b`, "i"), (m) =>
+      m[0] === m[0]!.toUpperCase() ? next.charAt(0).toUpperCase() + next.slice(1) : next.toLowerCase(),
+    );
     changed = true;
     if (rng.bool()) break;
   }
@@ -51,7 +53,10 @@ export function swapValues(ctx: GenContext, seed: Draft, rng: Rng): Draft {
       if (old.length === 0 || !text.includes(old)) continue;
       const next = gen.generateAt(rng, `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, mode);
       if (!next.found || (typeof next.value !== "string" && typeof next.value !== "number")) continue;
-      const pattern = typeof value === "number" ? new RegExp(`(?<![\\d.])${escapeRe(old)}(?![\\d.])`, "g") : new RegExp(escapeRe(old), "g");
+      const pattern =
+        typeof value === "number"
+          ? new RegExp(`(?<![\\d.])${escapeRe(old)}(?![\\d.])`, "g")
+          : new RegExp(escapeRe(old), "g");
       text = text.replace(pattern, () => String(next.value));
       swapped[key] = next.value;
     }

@@ -1,7 +1,7 @@
 import type { McpTool } from "../../core/toolset.js";
 import { familiesFor } from "../../data/no-tool-bank.js";
+import { type OpenAiTool, toOpenAiTool, type ValueSource } from "../../data/sample.js";
 import { ArgGenerator } from "../../data/schema-args.js";
-import { toOpenAiTool, type OpenAiTool, type ValueSource } from "../../data/sample.js";
 import { Grounding } from "../../data/values/grounding.js";
 import { ServerValues } from "../../data/values/server-values.js";
 import type { ToolExecutor } from "./server-calls.js";
@@ -32,10 +32,19 @@ export interface GenContext {
   onProgress(): void;
 }
 
-export function makeContext(tools: McpTool[], serverName: string, executor: ToolExecutor, onProgress: () => void): GenContext {
+export function makeContext(
+  tools: McpTool[],
+  serverName: string,
+  executor: ToolExecutor,
+  onProgress: () => void,
+): GenContext {
   const values = new ServerValues();
   const generators = new Map<string, ArgGenerator>();
-  for (const t of tools) generators.set(t.name, new ArgGenerator(t.inputSchema, `tool "${t.name}" inputSchema`, new Grounding(t.name, values)));
+  for (const t of tools)
+    generators.set(
+      t.name,
+      new ArgGenerator(t.inputSchema, `tool "${t.name}" inputSchema`, new Grounding(t.name, values)),
+    );
   return {
     tools,
     byName: new Map(tools.map((t) => [t.name, t])),

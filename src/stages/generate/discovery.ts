@@ -17,7 +17,8 @@ export interface DiscoveryReport {
 }
 
 /** Tools whose names say they list or describe what the server holds. */
-const LISTING = /(^|_)(list|tree|graph|tables|schema|allowed|roots|branches|tags|describe|catalog|directories|resources|index)(_|$)/;
+const LISTING =
+  /(^|_)(list|tree|graph|tables|schema|allowed|roots|branches|tags|describe|catalog|directories|resources|index)(_|$)/;
 const MAX_DIRS_LISTED = 4;
 
 const requiredOf = (t: McpTool) => (Array.isArray(t.inputSchema.required) ? (t.inputSchema.required as string[]) : []);
@@ -58,8 +59,11 @@ export async function discover(ctx: GenContext, rng: Rng): Promise<DiscoveryRepo
     for (const dir of ctx.values.dirs.slice(0, MAX_DIRS_LISTED)) await look(tool, { [requiredOf(tool)[0]!]: dir });
   }
   // Other listings that need arguments (a repository's branches, a database's tables) take what was found so far.
-  const rest = readOnly.filter((t) => requiredOf(t).length > 0 && !dirListings.includes(t) && LISTING.test(snakeCase(t.name)));
-  for (const tool of rest) await look(tool, drawArgs(ctx, tool, "standard", rng.fork(`list/${tool.name}`), undefined, "prefer"));
+  const rest = readOnly.filter(
+    (t) => requiredOf(t).length > 0 && !dirListings.includes(t) && LISTING.test(snakeCase(t.name)),
+  );
+  for (const tool of rest)
+    await look(tool, drawArgs(ctx, tool, "standard", rng.fork(`list/${tool.name}`), undefined, "prefer"));
 
   const resources = await executor.resources();
   if (resources.length > 0) ctx.values.harvest(JSON.stringify({ resourceUris: resources.map((r) => r.uri) }), {});
@@ -70,7 +74,8 @@ export async function discover(ctx: GenContext, rng: Rng): Promise<DiscoveryRepo
     calls += 2;
     const first = await executor.call(tool, args);
     const second = await executor.call(tool, args);
-    if (first && second && !first.isError && !second.isError && steady(first.content) !== steady(second.content)) executor.markStateful(tool);
+    if (first && second && !first.isError && !second.isError && steady(first.content) !== steady(second.content))
+      executor.markStateful(tool);
   }
   await executor.freshen();
   if (listings.length > 0) {

@@ -9,13 +9,13 @@ import {
   renderRequest,
   renderVagueRequest,
   renderWhichTool,
-  SYSTEM_VARIANTS,
   type Split,
+  SYSTEM_VARIANTS,
   type Wording,
 } from "../../data/templates.js";
 import { drawArgs } from "./args.js";
+import { type GenContext, textKey } from "./context.js";
 import { heldOutShare, inValuePool } from "./value-pools.js";
-import { textKey, type GenContext } from "./context.js";
 
 /** A sample before its tool result: the request, the call (if any) and, for no_tool/ambiguous, the reply. */
 export interface Draft {
@@ -36,7 +36,14 @@ const MAX_REDRAWS = 8;
  * Draws a fresh offline draft for a cell. `variantOf` keeps the seed's argument names, tool and
  * scenario, and swaps values and wording: an augmented sample of that seed (in the seed's split).
  */
-export function offlineDraft(ctx: GenContext, scenario: Scenario, toolName: string | undefined, rng: Rng, variantOf?: Draft, split: Split = variantOf?.wording.split ?? "train"): Draft {
+export function offlineDraft(
+  ctx: GenContext,
+  scenario: Scenario,
+  toolName: string | undefined,
+  rng: Rng,
+  variantOf?: Draft,
+  split: Split = variantOf?.wording.split ?? "train",
+): Draft {
   const tool = toolName ? ctx.byName.get(toolName) : undefined;
   let draft: Draft | undefined;
   for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
@@ -63,18 +70,38 @@ export function claim(ctx: GenContext, text: string): boolean {
 
 /** Everyday reasons people add to a request; what a repeated request gets rather than made-up filler. */
 const CONTEXTS = [
-  "Just curious.", "It's for my kid's homework.", "We were arguing about it at lunch.", "Quick question before my meeting.",
-  "Asking for a quiz night.", "I need it for a presentation later.", "No rush.", "I'm about to head out.",
-  "My manager asked me.", "I keep forgetting this.", "Need it for an email I'm writing.", "Settling a bet here.",
+  "Just curious.",
+  "It's for my kid's homework.",
+  "We were arguing about it at lunch.",
+  "Quick question before my meeting.",
+  "Asking for a quiz night.",
+  "I need it for a presentation later.",
+  "No rush.",
+  "I'm about to head out.",
+  "My manager asked me.",
+  "I keep forgetting this.",
+  "Need it for an email I'm writing.",
+  "Settling a bet here.",
 ];
 
 export function contextClause(rng: Rng): string {
   return rng.pick(CONTEXTS);
 }
 
-function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined, rng: Rng, split: Split, variantOf?: Draft): Draft {
-  const wording = variantOf ? { ...drawWording(rng, split), joiner: variantOf.wording.joiner } : drawWording(rng, split);
-  const systemVariant = variantOf ? (variantOf.systemVariant + 1 + rng.int(0, SYSTEM_VARIANTS - 2)) % SYSTEM_VARIANTS : rng.int(0, SYSTEM_VARIANTS - 1);
+function drawOnce(
+  ctx: GenContext,
+  scenario: Scenario,
+  tool: McpTool | undefined,
+  rng: Rng,
+  split: Split,
+  variantOf?: Draft,
+): Draft {
+  const wording = variantOf
+    ? { ...drawWording(rng, split), joiner: variantOf.wording.joiner }
+    : drawWording(rng, split);
+  const systemVariant = variantOf
+    ? (variantOf.systemVariant + 1 + rng.int(0, SYSTEM_VARIANTS - 2)) % SYSTEM_VARIANTS
+    : rng.int(0, SYSTEM_VARIANTS - 1);
   if (scenario === "no_tool") {
     const family = variantOf?.family ?? rng.pick(ctx.noToolFamilies);
     const qa = drawQuestion(family, rng, split);
@@ -87,7 +114,14 @@ function drawOnce(ctx: GenContext, scenario: Scenario, tool: McpTool | undefined
     const missing = rng.pick(required);
     const rest = { ...args };
     delete rest[missing];
-    return { scenario, tool, user: renderRequest(tool, rest, wording), reply: renderClarifyingQuestion(tool, missing, wording), wording, systemVariant };
+    return {
+      scenario,
+      tool,
+      user: renderRequest(tool, rest, wording),
+      reply: renderClarifyingQuestion(tool, missing, wording),
+      wording,
+      systemVariant,
+    };
   }
   return { scenario, tool, args, user: renderRequest(tool, args, wording), wording, systemVariant };
 }
@@ -98,7 +132,14 @@ const POOL_DRAWS = { train: 4, eval: 6 };
  * Arguments whose free-text values come from the split's own value pool: training avoids the
  * held-out pool, the held-out split draws a few times and keeps the draw most inside it.
  */
-function drawPooledArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng: Rng, split: Split, like?: Record<string, unknown>): Record<string, unknown> {
+function drawPooledArgs(
+  ctx: GenContext,
+  tool: McpTool,
+  scenario: Scenario,
+  rng: Rng,
+  split: Split,
+  like?: Record<string, unknown>,
+): Record<string, unknown> {
   let best: { args: Record<string, unknown>; score: number } | undefined;
   for (let i = 0; i < POOL_DRAWS[split]; i++) {
     const args = drawArgs(ctx, tool, scenario, rng, like);
@@ -111,7 +152,16 @@ function drawPooledArgs(ctx: GenContext, tool: McpTool, scenario: Scenario, rng:
 }
 
 /** What people call something without saying what they want done with it. */
-const VAGUE_TOPICS = ["the stuff from yesterday", "that thing we talked about", "my list", "the usual", "the records", "last week's notes", "the project stuff", "what I sent you earlier"];
+const VAGUE_TOPICS = [
+  "the stuff from yesterday",
+  "that thing we talked about",
+  "my list",
+  "the usual",
+  "the records",
+  "last week's notes",
+  "the project stuff",
+  "what I sent you earlier",
+];
 
 function vagueDraft(ctx: GenContext, rng: Rng, wording: Wording, systemVariant: number): Draft {
   const topic = rng.pick(VAGUE_TOPICS);

@@ -1,28 +1,29 @@
-import { join, dirname, basename, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+
+import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
 import { sha256 } from "../../core/canonical.js";
-import { readToolsFile, type McpTool } from "../../core/toolset.js";
-import { finishStage, startStage } from "../../core/state.js";
-import { onShutdown } from "../../core/shutdown.js";
-import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
-import { listAllTools } from "../../mcp/list-tools.js";
 import { toolsetHash } from "../../core/canonical.js";
 import { badInput } from "../../core/errors.js";
-import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
+import { onShutdown } from "../../core/shutdown.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { type McpTool, readToolsFile } from "../../core/toolset.js";
 import { toJsonl } from "../../data/jsonl.js";
 import { Rng } from "../../data/rng.js";
 import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../data/sample.js";
-import { runQc, type QcReport, type QcThresholds } from "../qa/qc.js";
+import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
+import { listAllTools } from "../../mcp/list-tools.js";
+import { type QcReport, type QcThresholds, runQc } from "../qa/qc.js";
 import { assemble } from "./assemble.js";
-import { makeContext, type Counters, type GenContext } from "./context.js";
-import { offlineDraft, type Draft } from "./drafts.js";
+import { claimVariant, paraphrase, swapValues } from "./augment.js";
+import { type Counters, type GenContext, makeContext } from "./context.js";
 import { discover, type DiscoveryReport } from "./discovery.js";
-import { formatSuccess, ToolExecutor, type SuccessTally } from "./server-calls.js";
+import { type Draft, offlineDraft } from "./drafts.js";
 import type { LlmTally } from "./llm-client.js";
 import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
-import { claimVariant, paraphrase, swapValues } from "./augment.js";
 import { buildPlan, type ExecuteMode, type PlanCell, type SynthesisPlan } from "./plan.js";
 import { makeProgress } from "./progress.js";
+import { formatSuccess, type SuccessTally, ToolExecutor } from "./server-calls.js";
 
 export interface GenerateOptions {
   workdir: string;
@@ -76,7 +77,15 @@ export interface GenerateResult {
   qc?: QcReport;
 }
 
-export const DEFAULTS = { samples: 500, seed: 42, evalRatio: 0.1, augmentFactor: 10, execute: "readonly" as ExecuteMode, callTimeoutMs: 10_000, timeoutMs: 30_000 };
+export const DEFAULTS = {
+  samples: 500,
+  seed: 42,
+  evalRatio: 0.1,
+  augmentFactor: 10,
+  execute: "readonly" as ExecuteMode,
+  callTimeoutMs: 10_000,
+  timeoutMs: 30_000,
+};
 
 /** Makes the training and held-out evaluation splits for a toolset; the pipeline's SYNTHESIZING stage. */
 export async function generateDataset(options: GenerateOptions): Promise<GenerateResult> {
@@ -86,10 +95,14 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const seed = options.seed ?? DEFAULTS.seed;
   const augmentFactor = options.augmentFactor ?? DEFAULTS.augmentFactor;
   const evalRatio = options.evalRatio ?? DEFAULTS.evalRatio;
-  if (!Number.isInteger(augmentFactor) || augmentFactor < 1) throw badInput(`--augment-factor ${augmentFactor}: expected a whole number ≥ 1`);
+  if (!Number.isInteger(augmentFactor) || augmentFactor < 1)
+    throw badInput(`--augment-factor ${augmentFactor}: expected a whole number ≥ 1`);
   if (!(evalRatio > 0 && evalRatio < 1)) throw badInput(`--eval-ratio ${evalRatio}: expected a number between 0 and 1`);
   const trainPath = resolve(options.out ?? join(workdir, "data", "train.jsonl"));
-  const evalPath = join(dirname(trainPath), basename(trainPath) === "train.jsonl" ? "eval.jsonl" : basename(trainPath).replace(/(\.jsonl)?$/, ".eval.jsonl"));
+  const evalPath = join(
+    dirname(trainPath),
+    basename(trainPath) === "train.jsonl" ? "eval.jsonl" : basename(trainPath).replace(/(\.jsonl)?$/, ".eval.jsonl"),
+  );
   const planPath = join(workdir, "synthesis_plan.json");
 
   let connection: McpConnection | undefined;
@@ -97,11 +110,16 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const stop = onShutdown(async () => {
     interrupted = true;
     await connection?.close();
-    await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "interrupted" }).catch(() => undefined);
+    await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "interrupted" }).catch(
+      () => undefined,
+    );
   });
   try {
     if (options.server) {
-      connection = await connectToServer(options.server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") });
+      connection = await connectToServer(options.server, {
+        timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+        logDir: join(workdir, "logs"),
+      });
     }
     const { tools, serverName } = await loadTools(options, workdir, connection);
     const hash = toolsetHash(tools);
@@ -126,15 +144,31 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     if (thin.length > 0) {
       const calling = Object.values(plan.perTool).reduce((a, n) => a + n, 0);
       const enough = Math.ceil((samples * plan.minimums.perTool * tools.length) / Math.max(1, calling) / 100) * 100;
-      log(`warning: ${thin.length} tool(s) get fewer than ${plan.minimums.perTool} samples (e.g. ${thin[0]![0]}: ${thin[0]![1]}); the QC gate will fail. Use --samples ${enough} or more.`);
+      log(
+        `warning: ${thin.length} tool(s) get fewer than ${plan.minimums.perTool} samples (e.g. ${thin[0]![0]}: ${thin[0]![1]}); the QC gate will fail. Use --samples ${enough} or more.`,
+      );
     }
     await writeJsonAtomic(planPath, plan);
     await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
 
     const server = options.server;
     // A new process resets a stdio server; a new connection to an HTTP server resets nothing.
-    const reconnect = server?.kind === "stdio" ? () => connectToServer(server, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs, logDir: join(workdir, "logs") }) : undefined;
-    const executor = new ToolExecutor(connection, plan.execute, options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, reconnect, log, options.continueOnServerCrash);
+    const reconnect =
+      server?.kind === "stdio"
+        ? () =>
+            connectToServer(server, {
+              timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+              logDir: join(workdir, "logs"),
+            })
+        : undefined;
+    const executor = new ToolExecutor(
+      connection,
+      plan.execute,
+      options.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
+      reconnect,
+      log,
+      options.continueOnServerCrash,
+    );
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
     const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
@@ -151,19 +185,54 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       await writeFileAtomic(evalPath, evalText);
       progress.stop(ctx.counters);
       const resultSources: Record<string, number> = {};
-      for (const s of [...train, ...held]) if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
+      for (const s of [...train, ...held])
+        if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
       const executed = Object.fromEntries(executor.executedByTool);
       const tally = source?.tally();
       if (tally) log(formatTally(tally));
       const serverSuccess = Object.fromEntries(executor.success);
       if (executor.success.size > 0) log(formatSuccess(executor.success, executor.stateful, executor.restarts));
       await finishStage(workdir, "SYNTHESIZING", {
-        outputs: { [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`, [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`, "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}` },
-        summary: { train: train.length, eval: held.length, seed, generator: plan.generator, toolCalls: ctx.counters.toolCalls, resultSources, serverSuccess, serverRestarts: executor.restarts, ...(discovery ? { discovery } : {}), ...(tally ? { llm: tally } : {}) },
+        outputs: {
+          [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`,
+          [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`,
+          "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}`,
+        },
+        summary: {
+          train: train.length,
+          eval: held.length,
+          seed,
+          generator: plan.generator,
+          toolCalls: ctx.counters.toolCalls,
+          resultSources,
+          serverSuccess,
+          serverRestarts: executor.restarts,
+          ...(discovery ? { discovery } : {}),
+          ...(tally ? { llm: tally } : {}),
+        },
       });
-      result = { trainPath, evalPath, planPath, train: train.length, eval: held.length, plan, resultSources, executed, serverSuccess, serverRestarts: executor.restarts, ...(discovery ? { discovery } : {}), counters: ctx.counters, ...(tally ? { llm: tally } : {}) };
+      result = {
+        trainPath,
+        evalPath,
+        planPath,
+        train: train.length,
+        eval: held.length,
+        plan,
+        resultSources,
+        executed,
+        serverSuccess,
+        serverRestarts: executor.restarts,
+        ...(discovery ? { discovery } : {}),
+        counters: ctx.counters,
+        ...(tally ? { llm: tally } : {}),
+      };
     } catch (error) {
-      await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "failed", error: (error as Error).message }).catch(() => undefined);
+      await finishStage(workdir, "SYNTHESIZING", {
+        outputs: {},
+        summary: {},
+        status: "failed",
+        error: (error as Error).message,
+      }).catch(() => undefined);
       throw error;
     } finally {
       progress.stop(ctx.counters);
@@ -178,7 +247,13 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
 }
 
 /** The QC gate on what generate wrote, recorded as the QC_VALIDATING stage. */
-async function gate(workdir: string, data: string, tools: McpTool[], plan: SynthesisPlan, thresholds?: Partial<QcThresholds>): Promise<QcReport> {
+async function gate(
+  workdir: string,
+  data: string,
+  tools: McpTool[],
+  plan: SynthesisPlan,
+  thresholds?: Partial<QcThresholds>,
+): Promise<QcReport> {
   await startStage(workdir, "QC_VALIDATING", { data: relativeTo(workdir, data) });
   const report = await runQc({
     data,
@@ -196,15 +271,21 @@ async function gate(workdir: string, data: string, tools: McpTool[], plan: Synth
   return report;
 }
 
-const relativeTo = (workdir: string, path: string) => (path.startsWith(`${workdir}/`) ? path.slice(workdir.length + 1) : path);
+const relativeTo = (workdir: string, path: string) =>
+  path.startsWith(`${workdir}/`) ? path.slice(workdir.length + 1) : path;
 
-async function loadTools(options: GenerateOptions, workdir: string, connection: McpConnection | undefined): Promise<{ tools: McpTool[]; serverName: string }> {
+async function loadTools(
+  options: GenerateOptions,
+  workdir: string,
+  connection: McpConnection | undefined,
+): Promise<{ tools: McpTool[]; serverName: string }> {
   if (options.toolsPath || !connection) {
     const file = await readToolsFile(options.toolsPath ?? join(workdir, "tools.json"));
     return { tools: file.tools, serverName: file.server?.name ?? "available" };
   }
   const tools = await listAllTools(connection, { timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs });
-  if (tools.length === 0) throw badInput(`the server \`${describeTarget(options.server!)}\` lists no tools; nothing to generate`);
+  if (tools.length === 0)
+    throw badInput(`the server \`${describeTarget(options.server!)}\` lists no tools; nothing to generate`);
   return { tools, serverName: connection.serverInfo.name };
 }
 
@@ -224,7 +305,15 @@ function breather(interrupted: () => boolean): () => Promise<void> {
 }
 
 /** A seed and its augmented variants per group; groups never mix scenarios or tools. */
-async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, split: "train" | "eval", rng: Rng, llm: LlmSeeds | undefined, breathe: () => Promise<void>): Promise<Sample[]> {
+async function buildSplit(
+  ctx: GenContext,
+  cells: PlanCell[],
+  factor: number,
+  split: "train" | "eval",
+  rng: Rng,
+  llm: LlmSeeds | undefined,
+  breathe: () => Promise<void>,
+): Promise<Sample[]> {
   const groups: Array<SeedRequest & { seedId: string; size: number; groupRng: Rng }> = [];
   for (const cell of cells) {
     // Every seed gets at least `factor` samples (the remainder is spread over the groups), unless the cell is smaller.
@@ -234,7 +323,16 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
       const groupRng = rng.fork(`${cell.scenario}/${cell.tool ?? "-"}/${index}`);
       const seedId = `${split}-${String(index).padStart(5, "0")}`;
       const size = Math.floor(cell.count / count) + (k < cell.count % count ? 1 : 0);
-      groups.push({ scenario: cell.scenario, ...(cell.tool ? { tool: cell.tool } : {}), key: `${split}/${index}`, split, rng: groupRng.fork("seed"), seedId, size, groupRng });
+      groups.push({
+        scenario: cell.scenario,
+        ...(cell.tool ? { tool: cell.tool } : {}),
+        key: `${split}/${index}`,
+        split,
+        rng: groupRng.fork("seed"),
+        seedId,
+        size,
+        groupRng,
+      });
     }
   }
   // Interleaved tools: what a live server shows early (e.g. a listed directory) helps every tool's later calls.
@@ -246,13 +344,32 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
   const out: Sample[] = [];
   for (const [i, g] of groups.entries()) {
     const written = answers[i] !== undefined;
-    const seedDraft = written ? llm!.toDraft(await answers[i], g) : offlineDraft(ctx, g.scenario, g.tool, g.rng, undefined, split);
-    out.push(await finish(ctx, seedDraft, { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" }, g.groupRng.fork("seed-result")));
+    const seedDraft = written
+      ? llm!.toDraft(await answers[i], g)
+      : offlineDraft(ctx, g.scenario, g.tool, g.rng, undefined, split);
+    out.push(
+      await finish(
+        ctx,
+        seedDraft,
+        { id: `${g.seedId}-00`, seedId: g.seedId, source: "seed" },
+        g.groupRng.fork("seed-result"),
+      ),
+    );
     await breathe();
     const rngs = Array.from({ length: g.size - 1 }, (_, k) => g.groupRng.fork(k + 1));
-    const drafts = written && seedDraft.family === undefined ? await llmVariants(ctx, llm!, seedDraft, g.key, rngs) : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
+    const drafts =
+      written && seedDraft.family === undefined
+        ? await llmVariants(ctx, llm!, seedDraft, g.key, rngs)
+        : rngs.map((vr) => offlineDraft(ctx, g.scenario, g.tool, vr, seedDraft));
     for (const [k, draft] of drafts.entries()) {
-      out.push(await finish(ctx, draft, { id: `${g.seedId}-${String(k + 1).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" }, rngs[k]!.fork("result")));
+      out.push(
+        await finish(
+          ctx,
+          draft,
+          { id: `${g.seedId}-${String(k + 1).padStart(2, "0")}`, seedId: g.seedId, source: "augmented" },
+          rngs[k]!.fork("result"),
+        ),
+      );
       await breathe();
     }
   }
@@ -262,11 +379,20 @@ async function buildSplit(ctx: GenContext, cells: PlanCell[], factor: number, sp
 /** Variants of an LLM seed: values swapped, then reworded by the LLM (a share of them, all of a group at once), else offline. */
 async function llmVariants(ctx: GenContext, llm: LlmSeeds, seed: Draft, key: string, rngs: Rng[]): Promise<Draft[]> {
   const swapped = rngs.map((vr) => swapValues(ctx, seed, vr));
-  const reworded = await Promise.all(swapped.map((d, k) => (llm.rewordsVariant(rngs[k]!) ? llm.paraphrase(d, `${key}/${k + 1}`) : undefined)));
-  return swapped.map((d, k) => claimVariant(ctx, { ...d, user: reworded[k] ?? paraphrase(d.user, rngs[k]!) }, rngs[k]!));
+  const reworded = await Promise.all(
+    swapped.map((d, k) => (llm.rewordsVariant(rngs[k]!) ? llm.paraphrase(d, `${key}/${k + 1}`) : undefined)),
+  );
+  return swapped.map((d, k) =>
+    claimVariant(ctx, { ...d, user: reworded[k] ?? paraphrase(d.user, rngs[k]!) }, rngs[k]!),
+  );
 }
 
-async function finish(ctx: GenContext, draft: Draft, ids: { id: string; seedId: string; source: "seed" | "augmented" }, rng: Rng): Promise<Sample> {
+async function finish(
+  ctx: GenContext,
+  draft: Draft,
+  ids: { id: string; seedId: string; source: "seed" | "augmented" },
+  rng: Rng,
+): Promise<Sample> {
   const sample = await assemble(ctx, draft, ids, rng);
   ctx.counters.samples++;
   ctx.onProgress();

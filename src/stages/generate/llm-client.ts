@@ -1,6 +1,8 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+
 import OpenAI, { APIConnectionError, APIError } from "openai";
+
 import { writeJsonAtomic } from "../../core/atomic.js";
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { environmentMissing } from "../../core/errors.js";
@@ -86,15 +88,24 @@ export class LlmClient {
 
   tally(): LlmTally {
     const price = PRICES[this.options.model];
-    const cost = price ? (this.counts.promptTokens * price[0] + this.counts.completionTokens * price[1]) / 1e6 : undefined;
+    const cost = price
+      ? (this.counts.promptTokens * price[0] + this.counts.completionTokens * price[1]) / 1e6
+      : undefined;
     return { ...this.counts, ...(cost !== undefined ? { costUsd: cost } : {}), structuredOutput: this.structured };
   }
 
   /** The assistant's text for these messages and parameters, from the cache when this exact request was made before. */
-  async complete(messages: ChatMessage[], params: Record<string, unknown>, schema: AnswerSchema, onRequest?: (cached: boolean) => void): Promise<string> {
+  async complete(
+    messages: ChatMessage[],
+    params: Record<string, unknown>,
+    schema: AnswerSchema,
+    onRequest?: (cached: boolean) => void,
+  ): Promise<string> {
     const key = sha256(canonicalJson({ endpoint: this.options.baseUrl, model: this.options.model, messages, params }));
     const path = join(this.options.cacheDir, key.slice(0, 2), `${key}.json`);
-    const cached = await readFile(path, "utf8").then((t) => JSON.parse(t) as CacheEntry).catch(() => undefined);
+    const cached = await readFile(path, "utf8")
+      .then((t) => JSON.parse(t) as CacheEntry)
+      .catch(() => undefined);
     if (cached && typeof cached.content === "string") {
       this.counts.cacheHits++;
       onRequest?.(true);
@@ -109,13 +120,17 @@ export class LlmClient {
     return entry.content;
   }
 
-  private async send(messages: ChatMessage[], params: Record<string, unknown>, schema: AnswerSchema): Promise<CacheEntry> {
+  private async send(
+    messages: ChatMessage[],
+    params: Record<string, unknown>,
+    schema: AnswerSchema,
+  ): Promise<CacheEntry> {
     // variation and attempt make distinct cache keys; they are not API parameters.
     const apiParams = { ...params };
     delete apiParams.variation;
     delete apiParams.attempt;
     const maxRetries = this.options.maxRetries ?? 6;
-    for (let retry = 0; ; ) {
+    for (let retry = 0; ;) {
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) await sleep(pause);
       this.counts.requests++;
@@ -127,7 +142,10 @@ export class LlmClient {
           ...responseFormat(structured, schema),
           ...(apiParams as { temperature?: number; seed?: number }),
         });
-        return { content: response.choices[0]?.message?.content ?? "", ...(response.usage ? { usage: response.usage } : {}) };
+        return {
+          content: response.choices[0]?.message?.content ?? "",
+          ...(response.usage ? { usage: response.usage } : {}),
+        };
       } catch (error) {
         if (error instanceof APIError && (error.status === 401 || error.status === 403)) {
           throw environmentMissing(
@@ -137,13 +155,19 @@ export class LlmClient {
         }
         if (structured !== "text" && refusesFormat(error)) {
           // Requests in flight with the same way may be refused too: step down once.
-          if (this.structured === structured) this.structured = STRUCTURED_OUTPUT[STRUCTURED_OUTPUT.indexOf(structured) + 1]!;
+          if (this.structured === structured)
+            this.structured = STRUCTURED_OUTPUT[STRUCTURED_OUTPUT.indexOf(structured) + 1]!;
           continue;
         }
-        const retryable = error instanceof APIConnectionError || (error instanceof APIError && (error.status === 429 || (error.status ?? 0) >= 500));
+        const retryable =
+          error instanceof APIConnectionError ||
+          (error instanceof APIError && (error.status === 429 || (error.status ?? 0) >= 500));
         if (!retryable || retry >= maxRetries) throw this.failure(error);
         this.counts.retries++;
-        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryDelay(error as APIError, retry, this.options.baseDelayMs ?? 1000));
+        this.pausedUntil = Math.max(
+          this.pausedUntil,
+          Date.now() + retryDelay(error as APIError, retry, this.options.baseDelayMs ?? 1000),
+        );
         retry++;
       }
     }
@@ -153,10 +177,16 @@ export class LlmClient {
   private failure(error: unknown): Error {
     const where = `the LLM endpoint ${this.options.baseUrl}`;
     if (error instanceof APIConnectionError) {
-      return environmentMissing(`cannot reach ${where} (${shortText(error.message)})`, "start the server (e.g. `ollama serve`, `llama-server -m model.gguf`, `vllm serve <model>`) or fix --llm-base-url");
+      return environmentMissing(
+        `cannot reach ${where} (${shortText(error.message)})`,
+        "start the server (e.g. `ollama serve`, `llama-server -m model.gguf`, `vllm serve <model>`) or fix --llm-base-url",
+      );
     }
     if (error instanceof APIError) {
-      return environmentMissing(`${where} answered HTTP ${error.status ?? "?"} for model ${this.options.model}: ${shortText(error.message)}`, "check --llm-model and --llm-base-url");
+      return environmentMissing(
+        `${where} answered HTTP ${error.status ?? "?"} for model ${this.options.model}: ${shortText(error.message)}`,
+        "check --llm-model and --llm-base-url",
+      );
     }
     return error as Error;
   }
@@ -180,7 +210,13 @@ export class LlmClient {
 function openAiClient(baseUrl: string, apiKey: string | undefined): OpenAI {
   const common = { baseURL: baseUrl, maxRetries: 0, timeout: 120_000 };
   if (apiKey) return new OpenAI({ ...common, apiKey });
-  return new OpenAI({ ...common, apiKey: "unused", organization: null, project: null, defaultHeaders: { Authorization: null } });
+  return new OpenAI({
+    ...common,
+    apiKey: "unused",
+    organization: null,
+    project: null,
+    defaultHeaders: { Authorization: null },
+  });
 }
 
 /** The models the endpoint lists (GET /models): how a local server names the one it serves. */
@@ -189,14 +225,29 @@ export async function listModels(baseUrl: string, apiKey: string | undefined): P
   try {
     for await (const model of openAiClient(baseUrl, apiKey).models.list()) models.push(model.id);
   } catch (error) {
-    const reason = error instanceof APIError && !(error instanceof APIConnectionError) ? `HTTP ${error.status ?? "?"}: ${shortText(error.message)}` : shortText((error as Error).message);
-    throw environmentMissing(`cannot list the models of the LLM endpoint ${baseUrl} (${reason})`, "start the server or fix --llm-base-url; or name the model with --llm-model");
+    const reason =
+      error instanceof APIError && !(error instanceof APIConnectionError)
+        ? `HTTP ${error.status ?? "?"}: ${shortText(error.message)}`
+        : shortText((error as Error).message);
+    throw environmentMissing(
+      `cannot list the models of the LLM endpoint ${baseUrl} (${reason})`,
+      "start the server or fix --llm-base-url; or name the model with --llm-model",
+    );
   }
   return models;
 }
 
-function responseFormat(structured: StructuredOutput, schema: AnswerSchema): { response_format?: OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatJSONObject } {
-  if (structured === "json_schema") return { response_format: { type: "json_schema", json_schema: { name: schema.name, schema: schema.schema, strict: false } } };
+function responseFormat(
+  structured: StructuredOutput,
+  schema: AnswerSchema,
+): { response_format?: OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatJSONObject } {
+  if (structured === "json_schema")
+    return {
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: schema.name, schema: schema.schema, strict: false },
+      },
+    };
   if (structured === "json_object") return { response_format: { type: "json_object" } };
   return {};
 }
@@ -204,7 +255,10 @@ function responseFormat(structured: StructuredOutput, schema: AnswerSchema): { r
 /** A 400 or 422 about the response format: the server does not take this way of asking for JSON. */
 function refusesFormat(error: unknown): boolean {
   if (!(error instanceof APIError) || (error.status !== 400 && error.status !== 422)) return false;
-  return error.param === "response_format" || /response.?format|json.?schema|json.?object|grammar|guided/i.test(error.message);
+  return (
+    error.param === "response_format" ||
+    /response.?format|json.?schema|json.?object|grammar|guided/i.test(error.message)
+  );
 }
 
 /**

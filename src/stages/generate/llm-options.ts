@@ -29,7 +29,10 @@ export async function llmSettings(request: LlmRequest): Promise<LlmSettings> {
   try {
     host = new URL(baseUrl).hostname;
   } catch {
-    throw badInput(`--llm-base-url ${baseUrl}: not a URL`, "e.g. http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama-server)");
+    throw badInput(
+      `--llm-base-url ${baseUrl}: not a URL`,
+      "e.g. http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama-server)",
+    );
   }
   const local = isLoopbackName(host);
   const keyEnv = request.apiKeyEnv ?? (local ? undefined : OPENAI_KEY_ENV);
@@ -40,10 +43,15 @@ export async function llmSettings(request: LlmRequest): Promise<LlmSettings> {
       `export ${keyEnv}=… (or name another variable with --llm-api-key-env); a server on loopback (Ollama, llama.cpp's llama-server, vLLM) needs none`,
     );
   }
-  for (const [flag, share] of [["--llm-seed-share", request.seedShare], ["--llm-reword-share", request.rewordShare]] as const) {
-    if (share !== undefined && !(share >= 0 && share <= 1)) throw badInput(`${flag} ${share}: expected a share from 0 to 1`);
+  for (const [flag, share] of [
+    ["--llm-seed-share", request.seedShare],
+    ["--llm-reword-share", request.rewordShare],
+  ] as const) {
+    if (share !== undefined && !(share >= 0 && share <= 1))
+      throw badInput(`${flag} ${share}: expected a share from 0 to 1`);
   }
-  const model = request.model ?? (baseUrl === OPENAI_BASE_URL ? OPENAI_DEFAULT_MODEL : await onlyModel(baseUrl, apiKey));
+  const model =
+    request.model ?? (baseUrl === OPENAI_BASE_URL ? OPENAI_DEFAULT_MODEL : await onlyModel(baseUrl, apiKey));
   return {
     baseUrl,
     model,
@@ -59,7 +67,11 @@ export async function llmSettings(request: LlmRequest): Promise<LlmSettings> {
 async function onlyModel(baseUrl: string, apiKey: string | undefined): Promise<string> {
   const models = await listModels(baseUrl, apiKey);
   if (models.length === 1) return models[0]!;
-  if (models.length === 0) throw environmentMissing(`the LLM endpoint ${baseUrl} lists no models`, "load one (e.g. `ollama pull qwen2.5:7b`) or name it with --llm-model");
+  if (models.length === 0)
+    throw environmentMissing(
+      `the LLM endpoint ${baseUrl} lists no models`,
+      "load one (e.g. `ollama pull qwen2.5:7b`) or name it with --llm-model",
+    );
   const shown = models.slice(0, 12).join(", ") + (models.length > 12 ? ", …" : "");
   throw badInput(`--llm-model: ${baseUrl} serves ${models.length} models (${shown})`, "name one with --llm-model");
 }

@@ -1,7 +1,7 @@
-import type { McpTool } from "../../core/toolset.js";
 import { badInput } from "../../core/errors.js";
+import type { McpTool } from "../../core/toolset.js";
 import type { Rng } from "../../data/rng.js";
-import { CALLING_SCENARIOS, SCENARIOS, type Scenario } from "../../data/sample.js";
+import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../data/sample.js";
 
 export type ExecuteMode = "readonly" | "all" | "none";
 
@@ -64,9 +64,16 @@ export function apportion(total: number, weights: Record<string, number>, rng: R
   return out;
 }
 
-const hasRequired = (t: McpTool) => Array.isArray(t.inputSchema.required) && (t.inputSchema.required as unknown[]).length > 0;
+const hasRequired = (t: McpTool) =>
+  Array.isArray(t.inputSchema.required) && (t.inputSchema.required as unknown[]).length > 0;
 
-function cellsFor(total: number, mix: Record<Scenario, number>, tools: McpTool[], weights: Record<string, number>, rng: Rng): PlanCell[] {
+function cellsFor(
+  total: number,
+  mix: Record<Scenario, number>,
+  tools: McpTool[],
+  weights: Record<string, number>,
+  rng: Rng,
+): PlanCell[] {
   const perScenario = apportion(total, mix, rng) as Record<Scenario, number>;
   // Small runs still get every scenario the mix asks for (the gate demands each one).
   for (const s of SCENARIOS) {
@@ -93,7 +100,11 @@ function cellsFor(total: number, mix: Record<Scenario, number>, tools: McpTool[]
     // A fifth of ambiguous requests are vague ones that fit two tools; the rest leave out a required value.
     const vague = scenario === "ambiguous" && tools.length >= 2 ? Math.floor(count / 5) : 0;
     if (vague > 0) cells.push({ scenario, count: vague });
-    const split = apportion(count - vague, Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])), rng);
+    const split = apportion(
+      count - vague,
+      Object.fromEntries(eligible.map((t) => [t.name, weights[t.name] ?? 1])),
+      rng,
+    );
     for (const t of eligible) if (split[t.name]! > 0) cells.push({ scenario, tool: t.name, count: split[t.name]! });
   }
   return cells;
@@ -101,26 +112,38 @@ function cellsFor(total: number, mix: Record<Scenario, number>, tools: McpTool[]
 
 /** The synthesis plan: how many samples of which scenario for which tool, in each split. */
 export function buildPlan(input: PlanInput, rng: Rng): SynthesisPlan {
-  if (input.tools.length === 0) throw badInput("the toolset has no tools; nothing to generate", "inspect a server that lists at least one tool");
+  if (input.tools.length === 0)
+    throw badInput("the toolset has no tools; nothing to generate", "inspect a server that lists at least one tool");
   const weights = Object.fromEntries(input.tools.map((t) => [t.name, input.toolWeights?.[t.name] ?? 1]));
   for (const name of Object.keys(input.toolWeights ?? {})) {
-    if (!(name in weights)) throw badInput(`tool weight for "${name}": no such tool in the toolset`, `known tools: ${Object.keys(weights).join(", ")}`);
+    if (!(name in weights))
+      throw badInput(
+        `tool weight for "${name}": no such tool in the toolset`,
+        `known tools: ${Object.keys(weights).join(", ")}`,
+      );
   }
   const train = cellsFor(input.samples, input.scenarioMix, input.tools, weights, rng.fork("train"));
   const evalTarget = Math.max(1, Math.ceil(input.samples * input.evalRatio));
   const evalCells = cellsFor(evalTarget, input.scenarioMix, input.tools, weights, rng.fork("eval"));
   // At least 3 held-out prompts per tool that need that tool.
   for (const t of input.tools) {
-    const calls = evalCells.filter((c) => c.tool === t.name && CALLING_SCENARIOS.has(c.scenario)).reduce((a, c) => a + c.count, 0);
+    const calls = evalCells
+      .filter((c) => c.tool === t.name && CALLING_SCENARIOS.has(c.scenario))
+      .reduce((a, c) => a + c.count, 0);
     if (calls < 3) {
       const cell = evalCells.find((c) => c.tool === t.name && c.scenario === "standard");
       if (cell) cell.count += 3 - calls;
       else evalCells.push({ scenario: "standard", tool: t.name, count: 3 - calls });
     }
   }
-  const perScenario = Object.fromEntries(SCENARIOS.map((s) => [s, train.filter((c) => c.scenario === s).reduce((a, c) => a + c.count, 0)])) as Record<Scenario, number>;
+  const perScenario = Object.fromEntries(
+    SCENARIOS.map((s) => [s, train.filter((c) => c.scenario === s).reduce((a, c) => a + c.count, 0)]),
+  ) as Record<Scenario, number>;
   const perTool = Object.fromEntries(
-    input.tools.map((t) => [t.name, train.filter((c) => c.tool === t.name && CALLING_SCENARIOS.has(c.scenario)).reduce((a, c) => a + c.count, 0)]),
+    input.tools.map((t) => [
+      t.name,
+      train.filter((c) => c.tool === t.name && CALLING_SCENARIOS.has(c.scenario)).reduce((a, c) => a + c.count, 0),
+    ]),
   );
   return {
     version: 1,

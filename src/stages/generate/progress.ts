@@ -1,4 +1,5 @@
 import cliProgress from "cli-progress";
+
 import type { Counters } from "./context.js";
 
 export interface Progress {
@@ -9,7 +10,11 @@ export interface Progress {
 const PLAIN_EVERY_MS = 2000;
 
 /** A bar on a terminal; a plain line every few seconds otherwise (logs, CI); nothing when quiet. */
-export function makeProgress(total: number, mode: "auto" | "quiet", stream: NodeJS.WriteStream = process.stderr): Progress {
+export function makeProgress(
+  total: number,
+  mode: "auto" | "quiet",
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   if (mode === "quiet") return { update: () => undefined, stop: () => undefined };
   const inner = makeVisible(total, stream);
   let stopped = false;
@@ -27,7 +32,8 @@ function makeVisible(total: number, stream: NodeJS.WriteStream): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: "samples {bar} {value}/{total} | tool calls {calls} | cache hits {hits} | LLM requests {reqs} | {eta_formatted}",
+        format:
+          "samples {bar} {value}/{total} | tool calls {calls} | cache hits {hits} | LLM requests {reqs} | {eta_formatted}",
         stream,
         hideCursor: true,
       },

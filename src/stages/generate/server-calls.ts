@@ -1,10 +1,10 @@
 import { badInput } from "../../core/errors.js";
-import type { McpConnection } from "../../mcp/connect.js";
-import { ProcessTreeStdioTransport } from "../../mcp/stdio-transport.js";
-import { printable } from "../../core/untrusted-text.js";
 import type { McpTool } from "../../core/toolset.js";
+import { printable } from "../../core/untrusted-text.js";
 import type { Sample } from "../../data/sample.js";
 import { looksLikeError, redactSecrets, resultText, type ToolResult } from "../../data/tool-result.js";
+import type { McpConnection } from "../../mcp/connect.js";
+import { ProcessTreeStdioTransport } from "../../mcp/stdio-transport.js";
 import type { ExecuteMode } from "./plan.js";
 
 /** Refused calls after which a tool that never succeeded gets no more retries. */
@@ -24,13 +24,23 @@ export interface SuccessTally {
 }
 
 /** One line on how often the server accepted the calls meant to succeed, worst tools first, and how state was kept apart. */
-export function formatSuccess(success: ReadonlyMap<string, SuccessTally>, stateful: ReadonlySet<string>, restarts: number): string {
+export function formatSuccess(
+  success: ReadonlyMap<string, SuccessTally>,
+  stateful: ReadonlySet<string>,
+  restarts: number,
+): string {
   let calls = 0;
   let ok = 0;
   for (const t of success.values()) [calls, ok] = [calls + t.calls, ok + t.succeeded];
   const share = (t: SuccessTally) => (t.calls === 0 ? 1 : t.succeeded / t.calls);
-  const worst = [...success].sort((a, b) => share(a[1]) - share(b[1])).slice(0, 5).map(([name, t]) => `${name} ${t.succeeded}/${t.calls}`);
-  const state = stateful.size > 0 || restarts > 0 ? `; stateful: ${[...stateful].join(", ") || "none marked read-only"}, ${restarts} fresh server process(es)` : "";
+  const worst = [...success]
+    .sort((a, b) => share(a[1]) - share(b[1]))
+    .slice(0, 5)
+    .map(([name, t]) => `${name} ${t.succeeded}/${t.calls}`);
+  const state =
+    stateful.size > 0 || restarts > 0
+      ? `; stateful: ${[...stateful].join(", ") || "none marked read-only"}, ${restarts} fresh server process(es)`
+      : "";
   return `server success: ${ok}/${calls} standard calls (${Math.round((100 * ok) / Math.max(1, calls))} %); lowest: ${worst.join(", ")}${state}`;
 }
 
@@ -101,7 +111,11 @@ export class ToolExecutor {
    * connection is an error result too, and the tool is not run again. `expectSuccess` tallies the
    * call in `success`.
    */
-  async call(tool: McpTool, args: Record<string, unknown>, options: { expectSuccess?: boolean } = {}): Promise<Execution | undefined> {
+  async call(
+    tool: McpTool,
+    args: Record<string, unknown>,
+    options: { expectSuccess?: boolean } = {},
+  ): Promise<Execution | undefined> {
     if (!this.canRun(tool)) return undefined;
     const state = this.dirty ? await this.reset() : "fresh";
     this.executed++;
@@ -138,7 +152,9 @@ export class ToolExecutor {
   async reset(): Promise<ServerState> {
     if (!this.reconnect && !this.persistent) {
       this.persistent = true;
-      this.log("warning: the server cannot be restarted from here (it is reached over HTTP), so samples after a state-changing call are marked serverState \"shared\"");
+      this.log(
+        'warning: the server cannot be restarted from here (it is reached over HTTP), so samples after a state-changing call are marked serverState "shared"',
+      );
     }
     if (!this.reconnect || this.persistent) return "shared";
     const old = this.connection;
@@ -150,7 +166,9 @@ export class ToolExecutor {
     if (this.snapshot && (await this.snapshot()) !== this.baseline) {
       this.persistent = true;
       this.dirty = true;
-      this.log("warning: the server keeps its state across restarts (its listings differ from the first run's), so samples after a state-changing call are marked serverState \"shared\"");
+      this.log(
+        'warning: the server keeps its state across restarts (its listings differ from the first run\'s), so samples after a state-changing call are marked serverState "shared"',
+      );
       return "shared";
     }
     return "reset";
@@ -185,12 +203,18 @@ export class ToolExecutor {
       const message = (error as Error).message ?? String(error);
       // A protocol-level error (bad params, unknown tool) is still the server's real error answer.
       if (/MCP error -32602|MCP error -32603|MCP error -32601/.test(message)) {
-        return { content: redactSecrets(message.replace(/^MCP error -?\d+: /, "Error: ")), isError: true, source: "server" };
+        return {
+          content: redactSecrets(message.replace(/^MCP error -?\d+: /, "Error: ")),
+          isError: true,
+          source: "server",
+        };
       }
       this.failOnCrash(connection, transport, tool);
       this.disabled.add(tool.name);
       const timedOut = /timed? ?out|-32001/i.test(message);
-      const content = timedOut ? `Error: the request timed out after ${Math.round(this.callTimeoutMs / 100) / 10} seconds.` : "Error: the server stopped answering.";
+      const content = timedOut
+        ? `Error: the request timed out after ${Math.round(this.callTimeoutMs / 100) / 10} seconds.`
+        : "Error: the server stopped answering.";
       return { content, isError: true, source: "stub" };
     }
   }
@@ -204,13 +228,18 @@ export class ToolExecutor {
     const { code, signal } = transport.exit;
     const stderr = printable(transport.recentStderr);
     const how = `the server process exited (${signal ?? `code ${code}`}) during a call of ${tool.name}, after ${this.executed} tool call(s)`;
-    const tail = stderr ? `\nlast lines of its stderr (full log: ${connection.stderrLogPath}):\n${stderr.replace(/^/gm, "  ")}` : `\n(it wrote nothing to stderr; log: ${connection.stderrLogPath})`;
+    const tail = stderr
+      ? `\nlast lines of its stderr (full log: ${connection.stderrLogPath}):\n${stderr.replace(/^/gm, "  ")}`
+      : `\n(it wrote nothing to stderr; log: ${connection.stderrLogPath})`;
     if (this.continueOnCrash) {
       if (this.crashReported) return;
       this.crashReported = true;
       this.log(`warning: ${how}; the rest of the samples use stubs (--continue-on-server-crash)${tail}`);
       return;
     }
-    throw badInput(`${how}${tail}`, "fix the server and rerun, or pass --continue-on-server-crash to finish with stub results");
+    throw badInput(
+      `${how}${tail}`,
+      "fix the server and rerun, or pass --continue-on-server-crash to finish with stub results",
+    );
   }
 }

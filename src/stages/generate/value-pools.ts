@@ -25,7 +25,8 @@ export function pooledValues(tool: McpTool, args: Record<string, unknown>): stri
     } else if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === "object") Object.values(v).forEach(walk);
   };
-  for (const [key, value] of Object.entries(args)) if (props[key]?.enum === undefined && props[key]?.const === undefined) walk(value);
+  for (const [key, value] of Object.entries(args))
+    if (props[key]?.enum === undefined && props[key]?.const === undefined) walk(value);
   return out;
 }
 

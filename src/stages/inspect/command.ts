@@ -1,12 +1,14 @@
-import { Command } from "commander";
 import { join, resolve } from "node:path";
+
+import { Command } from "commander";
+
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { badInput } from "../../core/errors.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
+import { stageAction, type StageResult } from "../stage.js";
 import { inspectServer } from "./inspect.js";
 import { formatSummary, jsonResult } from "./summary.js";
-import type { Output } from "../../cli/output.js";
-import { stageAction, type StageResult } from "../stage.js";
 
 export function inspectCommand(): Command {
   const command = new Command("inspect")
@@ -26,11 +28,17 @@ export function inspectCommand(): Command {
 }
 
 /** The command's work, called by its action and by `run`. */
-export async function inspectStage(opts: Record<string, unknown> & { workdir: string; json: boolean }, output: Output): Promise<StageResult> {
+export async function inspectStage(
+  opts: Record<string, unknown> & { workdir: string; json: boolean },
+  output: Output,
+): Promise<StageResult> {
   const { workdir } = globalOptions(opts);
   const target = serverTargetFromOptions(opts);
   if (!target) {
-    throw badInput("inspect needs a server: pass --server \"<command>\" or --url <url>", 'e.g. mcp-forge inspect --server "node server.js"');
+    throw badInput(
+      'inspect needs a server: pass --server "<command>" or --url <url>',
+      'e.g. mcp-forge inspect --server "node server.js"',
+    );
   }
   const timeoutMs = timeoutMsFromOptions(opts);
   const out = typeof opts.out === "string" ? resolve(opts.out) : join(workdir, "tools.json");

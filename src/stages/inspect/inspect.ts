@@ -1,13 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { badInput } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
 import { onShutdown } from "../../core/shutdown.js";
-import { makeToolsFile, writeToolsFile, type ToolsFile } from "../../core/toolset.js";
+import { finishStage, startStage } from "../../core/state.js";
+import { makeToolsFile, type ToolsFile, writeToolsFile } from "../../core/toolset.js";
+import { printable } from "../../core/untrusted-text.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
 import { countAll, listAllTools } from "../../mcp/list-tools.js";
-import { printable } from "../../core/untrusted-text.js";
 
 export interface InspectOptions {
   workdir: string;
@@ -35,11 +36,17 @@ export interface InspectResult {
  */
 export async function inspectServer(target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
   const shown = describeTarget(target);
-  await startStage(options.workdir, "INSPECTING", { server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}` });
+  await startStage(options.workdir, "INSPECTING", {
+    server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}`,
+  });
   let interrupted = false;
   const stopOnSignal = onShutdown(async () => {
     interrupted = true;
-    await finishStage(options.workdir, "INSPECTING", { status: "interrupted", outputs: {}, summary: { server: shown } });
+    await finishStage(options.workdir, "INSPECTING", {
+      status: "interrupted",
+      outputs: {},
+      summary: { server: shown },
+    });
   });
   let connection: McpConnection | undefined;
   try {
@@ -74,14 +81,21 @@ export async function inspectServer(target: ServerTarget, options: InspectOption
   }
 }
 
-async function collect(connection: McpConnection, target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
+async function collect(
+  connection: McpConnection,
+  target: ServerTarget,
+  options: InspectOptions,
+): Promise<InspectResult> {
   const timing = { timeoutMs: options.timeoutMs };
   const tools = await listAllTools(connection, timing);
   const names = tools.map((t) => t.name);
   const repeated = [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
   if (repeated.length > 0) {
     options.info?.(
-      `warning: the server lists ${repeated.length} tool name(s) more than once (${repeated.slice(0, 5).map((n) => printable(n)).join(", ")}); ` +
+      `warning: the server lists ${repeated.length} tool name(s) more than once (${repeated
+        .slice(0, 5)
+        .map((n) => printable(n))
+        .join(", ")}); ` +
         "tools.json keeps the list as sent, but a model cannot tell such tools apart: fix the server (often its pagination)",
     );
   }
@@ -97,13 +111,17 @@ async function collect(connection: McpConnection, target: ServerTarget, options:
   try {
     await writeToolsFile(options.out, file);
   } catch (error) {
-    throw badInput(`cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, "pass a writable file path with --out");
+    throw badInput(
+      `cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      "pass a writable file path with --out",
+    );
   }
   options.progress?.("written");
   const capabilities = connection.client.getServerCapabilities() ?? {};
   const result: InspectResult = { out: options.out, file, transport: connection.transport };
   if (connection.stderrLogPath) result.stderrLogPath = connection.stderrLogPath;
-  if (capabilities.resources) result.resources = await countOrWarn(connection, "resources/list", "resources", timing, options);
+  if (capabilities.resources)
+    result.resources = await countOrWarn(connection, "resources/list", "resources", timing, options);
   if (capabilities.prompts) result.prompts = await countOrWarn(connection, "prompts/list", "prompts", timing, options);
   return result;
 }

@@ -46,7 +46,8 @@ export function formatSummary(result: InspectResult): string {
   ];
   for (const tool of file.tools.map(summarizeTool)) {
     lines.push("", `  ${printable(tool.name)}${tool.description ? ` — ${printable(tool.description)}` : ""}`);
-    for (const p of tool.parameters) lines.push(`      ${p.required ? "*" : " "} ${printable(p.name)}: ${printable(p.type)}`);
+    for (const p of tool.parameters)
+      lines.push(`      ${p.required ? "*" : " "} ${printable(p.name)}: ${printable(p.type)}`);
   }
   if (file.tools.some((t) => summarizeTool(t).parameters.some((p) => p.required))) lines.push("", "  (* = required)");
   if (result.resources !== undefined) lines.push(`resources: ${result.resources}`);

@@ -1,14 +1,18 @@
-import { Command } from "commander";
 import { join, resolve } from "node:path";
-import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
-import { badInput } from "../../core/errors.js";
+
+import { Command } from "commander";
+
 import { packBundle } from "../../bundle/pack.js";
+import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
+import { badInput } from "../../core/errors.js";
 import { stageAction, type StageResult } from "../stage.js";
 
 export function packCommand(): Command {
   const command = new Command("pack")
-    .description("write the agent bundle: model.gguf, tools.json, agent.yaml, Modelfile, README.md, prompt template, validation prompts, SHA256SUMS")
+    .description(
+      "write the agent bundle: model.gguf, tools.json, agent.yaml, Modelfile, README.md, prompt template, validation prompts, SHA256SUMS",
+    )
     .option("--model <gguf>", "the exported model (default: <workdir>/model.gguf)")
     .option("--tools <file>", "the toolset the model was trained on (default: <workdir>/tools.json)")
     .option("-o, --output <dir>", "bundle folder to write; an earlier bundle there is replaced whole")
@@ -26,9 +30,24 @@ export function packCommand(): Command {
 }
 
 /** The command's work, called by its action and by `run`. */
-export async function packStage(opts: { workdir: string; json: boolean; model?: string; tools?: string; output?: string; name?: string; version: string }, output: Output): Promise<StageResult> {
+export async function packStage(
+  opts: {
+    workdir: string;
+    json: boolean;
+    model?: string;
+    tools?: string;
+    output?: string;
+    name?: string;
+    version: string;
+  },
+  output: Output,
+): Promise<StageResult> {
   const { workdir } = globalOptions(opts);
-  if (!opts.output) throw badInput("pack needs --output <dir>: the folder to write the bundle to", "e.g. mcp-forge pack --output bundle");
+  if (!opts.output)
+    throw badInput(
+      "pack needs --output <dir>: the folder to write the bundle to",
+      "e.g. mcp-forge pack --output bundle",
+    );
   const result = await packBundle({
     workdir,
     model: opts.model ? resolve(opts.model) : join(workdir, "model.gguf"),
@@ -39,7 +58,15 @@ export async function packStage(opts: { workdir: string; json: boolean; model?: 
     info: output.info,
   });
   const { manifest } = result;
-  output.result({ bundle: result.output, name: manifest.name, version: manifest.version, files: result.files, toolsetHash: manifest.toolset.hash, validation: manifest.validation.status, benchmark: manifest.benchmark.status });
+  output.result({
+    bundle: result.output,
+    name: manifest.name,
+    version: manifest.version,
+    files: result.files,
+    toolsetHash: manifest.toolset.hash,
+    validation: manifest.validation.status,
+    benchmark: manifest.benchmark.status,
+  });
   output.say(
     [
       `bundle: ${result.output}`,

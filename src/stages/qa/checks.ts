@@ -6,7 +6,15 @@ import { answerEcho, jsonLiterals, looksLikeError, toolNameMatcher } from "./det
  * and the gate compares the flagged share with a threshold from mcp-forge.yaml's `qa:` section.
  * Flagged samples are kept (they are well formed); the worst ones are named when a check fails.
  */
-export const CHECKS = ["jsonInUser", "toolNameInUser", "ungroundedValues", "serverSuccess", "errorTextInSuccess", "answerEcho", "sharedState"] as const;
+export const CHECKS = [
+  "jsonInUser",
+  "toolNameInUser",
+  "ungroundedValues",
+  "serverSuccess",
+  "errorTextInSuccess",
+  "answerEcho",
+  "sharedState",
+] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 /** The thresholds, as shares of the samples each check applies to. */
@@ -38,13 +46,41 @@ export const DEFAULT_CHECK_THRESHOLDS: CheckThresholds = {
 };
 
 const LIMIT: Record<CheckName, { key: keyof CheckThresholds; label: string; fix: string }> = {
-  jsonInUser: { key: "maxJsonInUser", label: "JSON in user text", fix: "regenerate with this version of `mcp-forge generate` (requests state lists and objects in words), or rewrite those requests" },
-  toolNameInUser: { key: "maxToolNameInUser", label: "tool identifiers in user text", fix: "regenerate, or rewrite those requests to say what the user wants instead of naming the tool" },
-  ungroundedValues: { key: "maxUngroundedValues", label: "argument values with no grounded source (faker or random words)", fix: "run generate against the live server (--server) so values come from it, or describe formats and examples in the tool's schema" },
-  serverSuccess: { key: "minServerSuccess", label: "server success share of standard calls", fix: "check the server's log in <workdir>/logs; give the tools real inputs (files, records) or describe valid values in their schemas" },
-  errorTextInSuccess: { key: "maxErrorTextInSuccess", label: "success results carrying error text", fix: "regenerate: such results are recorded as errors (resultIsError) by this version" },
-  answerEcho: { key: "maxAnswerEcho", label: "answers echoing raw results", fix: "regenerate: answers report results in words by this version" },
-  sharedState: { key: "maxSharedState", label: "samples that saw another sample's server state", fix: "regenerate with a fresh server per sample batch, or raise qa.maxSharedState in mcp-forge.yaml if the shared state is intended" },
+  jsonInUser: {
+    key: "maxJsonInUser",
+    label: "JSON in user text",
+    fix: "regenerate with this version of `mcp-forge generate` (requests state lists and objects in words), or rewrite those requests",
+  },
+  toolNameInUser: {
+    key: "maxToolNameInUser",
+    label: "tool identifiers in user text",
+    fix: "regenerate, or rewrite those requests to say what the user wants instead of naming the tool",
+  },
+  ungroundedValues: {
+    key: "maxUngroundedValues",
+    label: "argument values with no grounded source (faker or random words)",
+    fix: "run generate against the live server (--server) so values come from it, or describe formats and examples in the tool's schema",
+  },
+  serverSuccess: {
+    key: "minServerSuccess",
+    label: "server success share of standard calls",
+    fix: "check the server's log in <workdir>/logs; give the tools real inputs (files, records) or describe valid values in their schemas",
+  },
+  errorTextInSuccess: {
+    key: "maxErrorTextInSuccess",
+    label: "success results carrying error text",
+    fix: "regenerate: such results are recorded as errors (resultIsError) by this version",
+  },
+  answerEcho: {
+    key: "maxAnswerEcho",
+    label: "answers echoing raw results",
+    fix: "regenerate: answers report results in words by this version",
+  },
+  sharedState: {
+    key: "maxSharedState",
+    label: "samples that saw another sample's server state",
+    fix: "regenerate with a fresh server per sample batch, or raise qa.maxSharedState in mcp-forge.yaml if the shared state is intended",
+  },
 };
 
 export interface Flagged {
@@ -90,7 +126,10 @@ interface CallRecord {
 /** Collects what every counted check needs, one valid sample at a time. */
 export class CountedChecks {
   private readonly applies = Object.fromEntries(CHECKS.map((c) => [c, 0])) as Record<CheckName, number>;
-  private readonly flagged = Object.fromEntries(CHECKS.map((c) => [c, [] as Flagged[]])) as Record<CheckName, Flagged[]>;
+  private readonly flagged = Object.fromEntries(CHECKS.map((c) => [c, [] as Flagged[]])) as Record<
+    CheckName,
+    Flagged[]
+  >;
   private readonly standardCalls: CallRecord[] = [];
   private readonly executed = new Set<string>();
   private readonly matchers = new Map<string, (text: string) => string[]>();
@@ -110,11 +149,15 @@ export class CountedChecks {
 
     const calls = messages.flatMap((m) => (Array.isArray(m.tool_calls) ? m.tool_calls : [])) as Row[];
     if (calls.length === 0) return;
-    const sources = sample.argSources && typeof sample.argSources === "object" ? (sample.argSources as Record<string, unknown>) : undefined;
+    const sources =
+      sample.argSources && typeof sample.argSources === "object"
+        ? (sample.argSources as Record<string, unknown>)
+        : undefined;
     if (sources) {
       this.applies.ungroundedValues++;
       const loose = Object.entries(sources).filter(([, s]) => UNGROUNDED.has(s as string));
-      if (loose.length > 0) flag("ungroundedValues", loose.map(([k, s]) => `${k} (${String(s)})`).join(", "), loose.length);
+      if (loose.length > 0)
+        flag("ungroundedValues", loose.map(([k, s]) => `${k} (${String(s)})`).join(", "), loose.length);
     }
     this.applies.sharedState++;
     if (sample.serverState === "shared") flag("sharedState", "serverState is shared");
@@ -124,12 +167,24 @@ export class CountedChecks {
     // A standard call the server rejected is an error sample now; it still counts against the share.
     if (sample.scenario === "standard" || sample.drawnAs === "standard") {
       const ok = sample.resultSource === "server" && !isError;
-      this.standardCalls.push({ line, id, tool: String(calls[0]!.function?.name), ok, detail: isError ? "the server returned an error" : `result from ${sample.resultSource ?? "nowhere"}, not the server` });
+      this.standardCalls.push({
+        line,
+        id,
+        tool: String(calls[0]!.function?.name),
+        ok,
+        detail: isError
+          ? "the server returned an error"
+          : `result from ${sample.resultSource ?? "nowhere"}, not the server`,
+      });
     }
     this.checkResults(messages, isError, flag);
   }
 
-  private checkResults(messages: Row[], isError: boolean, flag: (check: CheckName, detail: string, score?: number) => void): void {
+  private checkResults(
+    messages: Row[],
+    isError: boolean,
+    flag: (check: CheckName, detail: string, score?: number) => void,
+  ): void {
     let echoChecked = false;
     let errorChecked = false;
     messages.forEach((m, i) => {
@@ -139,7 +194,9 @@ export class CountedChecks {
         errorChecked = true;
         if (looksLikeError(m.content)) flag("errorTextInSuccess", m.content.slice(0, 80));
       }
-      const answer = messages.slice(i + 1).find((n) => n.role === "assistant" && !(Array.isArray(n.tool_calls) && n.tool_calls.length > 0));
+      const answer = messages
+        .slice(i + 1)
+        .find((n) => n.role === "assistant" && !(Array.isArray(n.tool_calls) && n.tool_calls.length > 0));
       if (typeof answer?.content !== "string") return;
       if (!echoChecked) this.applies.answerEcho++;
       echoChecked = true;
@@ -149,7 +206,9 @@ export class CountedChecks {
   }
 
   private matcher(sample: Row): (text: string) => string[] {
-    const names = this.toolNames ?? (Array.isArray(sample.tools) ? sample.tools.map((t: Row) => String(t?.function?.name ?? "")) : []);
+    const names =
+      this.toolNames ??
+      (Array.isArray(sample.tools) ? sample.tools.map((t: Row) => String(t?.function?.name ?? "")) : []);
     const key = names.join("\n");
     let m = this.matchers.get(key);
     if (!m) this.matchers.set(key, (m = toolNameMatcher(names)));
@@ -165,7 +224,13 @@ export class CountedChecks {
       entry.of++;
       this.applies.serverSuccess++;
       if (call.ok) entry.ok++;
-      else this.flagged.serverSuccess.push({ line: call.line, id: call.id, detail: `${call.tool}: ${call.detail}`, score: 1 });
+      else
+        this.flagged.serverSuccess.push({
+          line: call.line,
+          id: call.id,
+          detail: `${call.tool}: ${call.detail}`,
+          score: 1,
+        });
     }
     return CHECKS.map((name) => {
       const { key, label, fix } = LIMIT[name];
@@ -175,7 +240,18 @@ export class CountedChecks {
       const share = of === 0 ? 0 : count / of;
       const passed = name === "serverSuccess" ? of === 0 || 1 - share >= limit : share <= limit;
       const worst = [...this.flagged[name]].sort((a, b) => b.score - a.score || a.line - b.line).slice(0, MAX_LISTED);
-      return { name, label, of, count, share: Math.round(share * 1e6) / 1e6, limit, passed, worst, fix, ...(name === "serverSuccess" ? { perTool } : {}) };
+      return {
+        name,
+        label,
+        of,
+        count,
+        share: Math.round(share * 1e6) / 1e6,
+        limit,
+        passed,
+        worst,
+        fix,
+        ...(name === "serverSuccess" ? { perTool } : {}),
+      };
     });
   }
 }

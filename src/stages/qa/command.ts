@@ -1,16 +1,18 @@
-import { Command } from "commander";
 import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+
+import { Command } from "commander";
+
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
 import { badInput, gateFailed } from "../../core/errors.js";
 import { finishStage, startStage } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
-import { readForgeConfig } from "../../data/config.js";
 import { printable } from "../../core/untrusted-text.js";
-import { planThresholds, runQc, type QcReport, type QcThresholds } from "./qc.js";
-import type { Output } from "../../cli/output.js";
+import { readForgeConfig } from "../../data/config.js";
 import { stageAction, type StageResult } from "../stage.js";
+import { planThresholds, type QcReport, type QcThresholds, runQc } from "./qc.js";
 
 interface QaCliOptions {
   workdir: string;
@@ -29,28 +31,54 @@ interface QaCliOptions {
 const rate = (value: string | undefined, flag: string, max = 1): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > max) throw badInput(`${flag} ${value}: expected a number between 0 and ${max}`);
+  if (!Number.isFinite(n) || n < 0 || n > max)
+    throw badInput(`${flag} ${value}: expected a number between 0 and ${max}`);
   return n;
 };
 
 export function qaCommand(): Command {
-  return stageAction(withCommonOptions(
-    new Command("qa")
-      .description("the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage, and counted checks for nonsense (JSON or tool names in requests, ungrounded values, server success, error text kept as success, echoed results, shared state; thresholds in mcp-forge.yaml qa:)")
-      .option("--data <file>", "dataset to check (default <workdir>/data/train.jsonl)")
-      .option("--tools <file>", "toolset to check against (default <workdir>/tools.json when present, else each sample's own tools)")
-      .option("--fix", "repair what is safe to repair and write <name>.clean.jsonl beside the input (the input is never changed)", false)
-      .option("--report-dir <dir>", "where qc.json, qc.md and qc.csv go (default <workdir>/reports)")
-      .option("--config <file>", "mcp-forge.yaml whose qa: section sets thresholds (default ./mcp-forge.yaml when present)")
-      .option("--min-schema-pass-rate <r>", "gate: share of tool calls whose arguments pass the schema (default 0.98)")
-      .option("--min-per-tool <n>", "gate: samples that call each tool (default 10, or the synthesis plan's)")
-      .option("--near-duplicate-threshold <j>", "Jaccard similarity of user texts at which a sample is a near-duplicate (default 0.95)")
-      .option("--max-drop-rate <r>", "gate: largest share of samples QC may drop (default 0.05)")
-      .addHelpText(
-        "after",
-        examples("mcp-forge qa", "mcp-forge qa --data data/train.jsonl --tools tools.json --fix", "mcp-forge qa --min-per-tool 20 --report-dir out/qc --json"),
-      ),
-  ), qaStage);
+  return stageAction(
+    withCommonOptions(
+      new Command("qa")
+        .description(
+          "the QC gate: structure, tool names, argument schemas, duplicates, near-duplicates, coverage, and counted checks for nonsense (JSON or tool names in requests, ungrounded values, server success, error text kept as success, echoed results, shared state; thresholds in mcp-forge.yaml qa:)",
+        )
+        .option("--data <file>", "dataset to check (default <workdir>/data/train.jsonl)")
+        .option(
+          "--tools <file>",
+          "toolset to check against (default <workdir>/tools.json when present, else each sample's own tools)",
+        )
+        .option(
+          "--fix",
+          "repair what is safe to repair and write <name>.clean.jsonl beside the input (the input is never changed)",
+          false,
+        )
+        .option("--report-dir <dir>", "where qc.json, qc.md and qc.csv go (default <workdir>/reports)")
+        .option(
+          "--config <file>",
+          "mcp-forge.yaml whose qa: section sets thresholds (default ./mcp-forge.yaml when present)",
+        )
+        .option(
+          "--min-schema-pass-rate <r>",
+          "gate: share of tool calls whose arguments pass the schema (default 0.98)",
+        )
+        .option("--min-per-tool <n>", "gate: samples that call each tool (default 10, or the synthesis plan's)")
+        .option(
+          "--near-duplicate-threshold <j>",
+          "Jaccard similarity of user texts at which a sample is a near-duplicate (default 0.95)",
+        )
+        .option("--max-drop-rate <r>", "gate: largest share of samples QC may drop (default 0.05)")
+        .addHelpText(
+          "after",
+          examples(
+            "mcp-forge qa",
+            "mcp-forge qa --data data/train.jsonl --tools tools.json --fix",
+            "mcp-forge qa --min-per-tool 20 --report-dir out/qc --json",
+          ),
+        ),
+    ),
+    qaStage,
+  );
 }
 
 /** The command's work, called by its action and by `run`. */
@@ -58,7 +86,8 @@ export async function qaStage(opts: QaCliOptions, output: Output): Promise<Stage
   const { workdir } = globalOptions(opts);
   const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
   const toolsPath = opts.tools ? resolve(opts.tools) : join(workdir, "tools.json");
-  const tools = opts.tools || (await stat(toolsPath).catch(() => undefined)) ? (await readToolsFile(toolsPath)).tools : undefined;
+  const tools =
+    opts.tools || (await stat(toolsPath).catch(() => undefined)) ? (await readToolsFile(toolsPath)).tools : undefined;
   const config = await readForgeConfig(opts.config);
   const plan = await planThresholds(workdir);
   const cli: Partial<QcThresholds> = {};
@@ -80,9 +109,20 @@ export async function qaStage(opts: QaCliOptions, output: Output): Promise<Stage
   await finishStage(workdir, "QC_VALIDATING", {
     status: report.passed ? "done" : "failed",
     outputs: Object.fromEntries(
-      await Promise.all(Object.values(report.reports ?? {}).map(async (p) => [relative(workdir, p), `sha256:${sha256(await readFile(p))}`])),
+      await Promise.all(
+        Object.values(report.reports ?? {}).map(async (p) => [
+          relative(workdir, p),
+          `sha256:${sha256(await readFile(p))}`,
+        ]),
+      ),
     ),
-    summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate, ...(report.cleanPath ? { clean: report.cleanPath } : {}) },
+    summary: {
+      passed: report.passed,
+      total: report.total,
+      valid: report.valid,
+      schemaPassRate: report.schemaPassRate,
+      ...(report.cleanPath ? { clean: report.cleanPath } : {}),
+    },
     ...(report.passed ? {} : { error: report.failures.join("; ") }),
   });
   const { issues, ...rest } = report;
@@ -101,7 +141,8 @@ export function formatQcSummary(r: QcReport): string {
   ];
   lines.push(`checks: ${r.checks.map((c) => `${c.name} ${c.count}/${c.of}${c.passed ? "" : " ✗"}`).join(", ")}`);
   const shown = r.issues.filter((i) => i.line > 0).slice(0, 10);
-  for (const i of shown) lines.push(`  line ${i.line}${i.id ? ` (${printable(i.id)})` : ""}: ${i.kind}: ${printable(i.message)}`);
+  for (const i of shown)
+    lines.push(`  line ${i.line}${i.id ? ` (${printable(i.id)})` : ""}: ${i.kind}: ${printable(i.message)}`);
   const more = r.issues.filter((i) => i.line > 0).length - shown.length;
   if (more > 0) lines.push(`  … ${more} more in ${r.reports?.csv ?? "the report"}`);
   const repairs = Object.entries(r.repairs);

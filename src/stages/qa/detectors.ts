@@ -97,13 +97,19 @@ export function answerEcho(answer: string, result: string): string | undefined {
     let from = at;
     while (start > 0 && from > 0 && answer[start - 1] === result[from - 1]) [start, from] = [start - 1, from - 1];
     let length = 0;
-    while (start + length < answer.length && from + length < result.length && answer[start + length] === result[from + length]) length++;
+    while (
+      start + length < answer.length &&
+      from + length < result.length &&
+      answer[start + length] === result[from + length]
+    )
+      length++;
     if (length >= ECHO_RUN) return `${length} characters of the result copied verbatim`;
   }
   return undefined;
 }
 
-const ERROR_START = /^\s*(?:error\b|err:|exception\b|traceback\b|fatal\b|failed\b|failure\b|invalid\b|access denied\b|permission denied\b|unauthori[sz]ed\b|forbidden\b|not found\b|mcp error\b|\[error\])/i;
+const ERROR_START =
+  /^\s*(?:error\b|err:|exception\b|traceback\b|fatal\b|failed\b|failure\b|invalid\b|access denied\b|permission denied\b|unauthori[sz]ed\b|forbidden\b|not found\b|mcp error\b|\[error\])/i;
 const ERROR_OBJECT = /^\s*\{\s*"(?:error|errors|err)"\s*:/i;
 
 /** Whether a tool result reads as an error: it opens like one, or is a JSON object whose first key is `error`. */

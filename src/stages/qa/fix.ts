@@ -1,4 +1,4 @@
-import { flatten, isObject, typesOf, type Schema } from "../../data/schema-walk.js";
+import { flatten, isObject, type Schema, typesOf } from "../../data/schema-walk.js";
 
 export type RepairKind =
   | "invalid_utf8_replaced"
@@ -19,7 +19,11 @@ export function repairValue(value: unknown, schema: unknown, root: Schema, repai
   const types = typesOf(s);
   if (typeof value === "string") {
     const trimmed = value.trim();
-    if ((types.includes("integer") || types.includes("number")) && !types.includes("string") && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(trimmed)) {
+    if (
+      (types.includes("integer") || types.includes("number")) &&
+      !types.includes("string") &&
+      /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(trimmed)
+    ) {
       const n = Number(trimmed);
       if (!types.includes("integer") || types.includes("number") || Number.isInteger(n)) {
         repairs.push("string_to_number");

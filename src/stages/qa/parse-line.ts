@@ -21,7 +21,9 @@ export class SampleParser {
       }
       // The bytes matched somewhere else than the sample's tools (nested deeper): read the line whole.
       const at = raw.elidedAt;
-      return JSON.parse(`${raw.text.slice(0, at)}"tools":${JSON.stringify(this.tools)}${raw.text.slice(at + ELIDED.length)}`);
+      return JSON.parse(
+        `${raw.text.slice(0, at)}"tools":${JSON.stringify(this.tools)}${raw.text.slice(at + ELIDED.length)}`,
+      );
     }
     const value = JSON.parse(raw.text) as unknown;
     const tools = (value as { tools?: unknown } | null)?.tools;

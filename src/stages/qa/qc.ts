@@ -1,21 +1,37 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
 import type { ValidateFunction } from "ajv";
+
 import { writeFileAtomic } from "../../core/atomic.js";
 import { badInput } from "../../core/errors.js";
 import { compileToolSchema } from "../../core/json-schema.js";
 import type { McpTool } from "../../core/toolset.js";
 import { readLines } from "../../data/jsonl.js";
 import { NearDupIndex } from "../../data/near-dup.js";
-import { SCENARIOS, userText, type Scenario } from "../../data/sample.js";
+import { type Scenario, SCENARIOS, userText } from "../../data/sample.js";
 import type { Schema } from "../../data/schema-walk.js";
-import { repairValue, type RepairKind } from "./fix.js";
-import { writeQcReports } from "./report.js";
+import {
+  type CheckResult,
+  type CheckThresholds,
+  CountedChecks,
+  DEFAULT_CHECK_THRESHOLDS,
+  describeFailure,
+} from "./checks.js";
+import { type RepairKind, repairValue } from "./fix.js";
 import { conversationKey, SampleParser } from "./parse-line.js";
+import { writeQcReports } from "./report.js";
 import { checkStructure } from "./structure.js";
-import { CountedChecks, DEFAULT_CHECK_THRESHOLDS, describeFailure, type CheckResult, type CheckThresholds } from "./checks.js";
 
-export const ISSUE_KINDS = ["parse_error", "bad_structure", "unknown_tool", "schema_violation", "duplicate", "near_duplicate", "coverage"] as const;
+export const ISSUE_KINDS = [
+  "parse_error",
+  "bad_structure",
+  "unknown_tool",
+  "schema_violation",
+  "duplicate",
+  "near_duplicate",
+  "coverage",
+] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
 
 export interface QcIssue {
@@ -92,7 +108,11 @@ export function cleanPathFor(data: string): string {
 export async function runQc(options: QcOptions): Promise<QcReport> {
   const t: QcThresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const info = await stat(options.data).catch(() => undefined);
-  if (!info?.isFile()) throw badInput(`--data ${options.data}: no such file`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
+  if (!info?.isFile())
+    throw badInput(
+      `--data ${options.data}: no such file`,
+      "run `mcp-forge generate` first, or pass --data <file.jsonl>",
+    );
   const validators = new Validators(options.tools);
   const issues: QcIssue[] = [];
   const repairs: Partial<Record<RepairKind, number>> = {};
@@ -198,7 +218,11 @@ export async function runQc(options: QcOptions): Promise<QcReport> {
     const text = userText(s.messages);
     const match = text ? near.check(text, { line: raw.line, id }) : undefined;
     if (match) {
-      add("near_duplicate", `user text is ${match.similarity.toFixed(3)} similar to line ${match.ref.line} (${match.ref.id}); threshold ${t.nearDuplicateThreshold}`, id);
+      add(
+        "near_duplicate",
+        `user text is ${match.similarity.toFixed(3)} similar to line ${match.ref.line} (${match.ref.id}); threshold ${t.nearDuplicateThreshold}`,
+        id,
+      );
       duplicates++;
       dropped++;
       continue;
@@ -248,22 +272,38 @@ function judge(report: QcReport, t: QcThresholds, plannedSamples: number): void 
   };
   if (report.total === 0) fail("the dataset is empty", "run `mcp-forge generate --samples 500`");
   if (report.schemaPassRate < t.minSchemaPassRate) {
-    fail(`schema pass rate ${report.schemaPassRate} is below ${t.minSchemaPassRate}`, "run `mcp-forge qa --fix` to repair fixable arguments, or regenerate with `mcp-forge generate`");
+    fail(
+      `schema pass rate ${report.schemaPassRate} is below ${t.minSchemaPassRate}`,
+      "run `mcp-forge qa --fix` to repair fixable arguments, or regenerate with `mcp-forge generate`",
+    );
   }
   const dropRate = report.total === 0 ? 0 : report.dropped / report.total;
   if (dropRate > t.maxDropRate) {
-    fail(`${report.dropped} of ${report.total} samples were dropped (${(dropRate * 100).toFixed(1)}%, more than ${(t.maxDropRate * 100).toFixed(1)}%)`, "see the issues in reports/qc.md; `mcp-forge qa --fix` writes a cleaned copy");
+    fail(
+      `${report.dropped} of ${report.total} samples were dropped (${(dropRate * 100).toFixed(1)}%, more than ${(t.maxDropRate * 100).toFixed(1)}%)`,
+      "see the issues in reports/qc.md; `mcp-forge qa --fix` writes a cleaned copy",
+    );
   }
   const short = Object.entries(report.toolCoverage).filter(([, count]) => count < t.minPerTool);
   for (const [tool, count] of short) {
-    report.issues.push({ line: 0, id: "", kind: "coverage", message: `tool ${tool} has ${count} samples, needs ${t.minPerTool}` });
+    report.issues.push({
+      line: 0,
+      id: "",
+      kind: "coverage",
+      message: `tool ${tool} has ${count} samples, needs ${t.minPerTool}`,
+    });
   }
   if (short.length > 0) {
     const needed = Math.max(
-      ...short.map(([, count]) => (count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500))),
+      ...short.map(([, count]) =>
+        count > 0 ? Math.ceil((plannedSamples * t.minPerTool) / count / 100) * 100 : Math.max(plannedSamples * 2, 500),
+      ),
     );
     const [tool, count] = short.reduce((a, b) => (b[1] < a[1] ? b : a));
-    const others = short.length > 1 ? ` (and ${short.length - 1} more tool${short.length > 2 ? "s" : ""} below ${t.minPerTool})` : "";
+    const others =
+      short.length > 1
+        ? ` (and ${short.length - 1} more tool${short.length > 2 ? "s" : ""} below ${t.minPerTool})`
+        : "";
     const unused = short.filter(([, n]) => n === 0).map(([name]) => name);
     fail(
       `tool ${tool} has ${count} samples, needs ${t.minPerTool}${others}`,
@@ -274,7 +314,10 @@ function judge(report: QcReport, t: QcThresholds, plannedSamples: number): void 
     if (report.scenarioCoverage[scenario] > 0) continue;
     const message = `scenario ${scenario} has no samples`;
     report.issues.push({ line: 0, id: "", kind: "coverage", message });
-    fail(message, `rerun generate with more samples or a mix that gives ${scenario} a share (mcp-forge.yaml generate.scenarioMix)`);
+    fail(
+      message,
+      `rerun generate with more samples or a mix that gives ${scenario} a share (mcp-forge.yaml generate.scenarioMix)`,
+    );
   }
   for (const check of report.checks) if (!check.passed) fail(describeFailure(check), check.fix);
   report.passed = report.failures.length === 0;
@@ -283,7 +326,10 @@ function judge(report: QcReport, t: QcThresholds, plannedSamples: number): void 
 function describeErrors(validate: ValidateFunction): string {
   return (validate.errors ?? [])
     .slice(0, 3)
-    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`)
+    .map(
+      (e) =>
+        `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+    )
     .join("; ");
 }
 
@@ -296,15 +342,17 @@ class Validators {
 
   constructor(private readonly tools: McpTool[] | undefined) {
     for (const tool of tools ?? []) {
-      this.byName.set(tool.name, { validate: compileToolSchema(tool.inputSchema, `tool "${tool.name}" inputSchema`), schema: tool.inputSchema });
+      this.byName.set(tool.name, {
+        validate: compileToolSchema(tool.inputSchema, `tool "${tool.name}" inputSchema`),
+        schema: tool.inputSchema,
+      });
     }
   }
 
   private entry(name: string, sampleTools: unknown[]): { validate: ValidateFunction; schema: Schema } | undefined {
     if (this.tools) return this.byName.get(name);
     const def = sampleTools.find((t) => (t as { function?: { name?: string } }).function?.name === name) as
-      | { function: { parameters?: Schema } }
-      | undefined;
+      { function: { parameters?: Schema } } | undefined;
     if (!def) return undefined;
     const schema = def.function.parameters ?? { type: "object" };
     const known = this.byObject.get(schema);
@@ -333,7 +381,9 @@ class Validators {
 }
 
 /** The plan's minimums, when `generate` wrote a synthesis plan in the work directory. */
-export async function planThresholds(workdir: string): Promise<{ thresholds: Partial<QcThresholds>; samples?: number }> {
+export async function planThresholds(
+  workdir: string,
+): Promise<{ thresholds: Partial<QcThresholds>; samples?: number }> {
   try {
     const plan = JSON.parse(await readFile(join(workdir, "synthesis_plan.json"), "utf8")) as {
       samples?: number;

@@ -1,7 +1,8 @@
 import { join } from "node:path";
+
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
-import { SCENARIOS } from "../../data/sample.js";
 import { printable } from "../../core/untrusted-text.js";
+import { SCENARIOS } from "../../data/sample.js";
 import type { QcReport } from "./qc.js";
 
 const MAX_MD_ISSUES = 200;
@@ -24,13 +25,19 @@ export function csvField(value: string | number): string {
 }
 
 /** Writes reports/qc.json, qc.md and qc.csv (the issues). */
-export async function writeQcReports(dir: string, report: QcReport): Promise<{ json: string; md: string; csv: string }> {
+export async function writeQcReports(
+  dir: string,
+  report: QcReport,
+): Promise<{ json: string; md: string; csv: string }> {
   const paths = { json: join(dir, "qc.json"), md: join(dir, "qc.md"), csv: join(dir, "qc.csv") };
   const body = { ...report };
   delete body.reports;
   await writeJsonAtomic(paths.json, body);
   await writeFileAtomic(paths.md, qcMarkdown(report));
-  const rows = ["line,id,kind,message", ...report.issues.map((i) => [i.line, i.id, i.kind, i.message].map(csvField).join(","))];
+  const rows = [
+    "line,id,kind,message",
+    ...report.issues.map((i) => [i.line, i.id, i.kind, i.message].map(csvField).join(",")),
+  ];
   await writeFileAtomic(paths.csv, `${rows.join("\n")}\n`);
   return paths;
 }
@@ -58,7 +65,10 @@ export function qcMarkdown(r: QcReport): string {
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       const share = c.name === "serverSuccess" ? `${pct(1 - c.share)} succeeded` : pct(c.share);
       const limit = c.name === "serverSuccess" ? `≥ ${pct(c.limit)}` : `≤ ${pct(c.limit)}`;
-      const worst = c.worst.slice(0, 3).map((f) => `line ${f.line}: ${f.detail}`).join("; ");
+      const worst = c.worst
+        .slice(0, 3)
+        .map((f) => `line ${f.line}: ${f.detail}`)
+        .join("; ");
       return `| ${e(c.label)}${c.passed ? "" : " ✗"} | ${c.count} of ${c.of} | ${share} | ${limit} | ${e(worst)} |`;
     }),
     "",
@@ -69,7 +79,8 @@ export function qcMarkdown(r: QcReport): string {
     lines.push("");
   }
   lines.push("## Tool coverage", "", "| tool | samples |", "| --- | --- |");
-  for (const [tool, n] of Object.entries(r.toolCoverage)) lines.push(`| ${e(tool)} | ${n}${n < r.thresholds.minPerTool ? " ⚠" : ""} |`);
+  for (const [tool, n] of Object.entries(r.toolCoverage))
+    lines.push(`| ${e(tool)} | ${n}${n < r.thresholds.minPerTool ? " ⚠" : ""} |`);
   lines.push("", "## Scenario coverage", "", "| scenario | samples |", "| --- | --- |");
   for (const s of SCENARIOS) lines.push(`| ${s} | ${r.scenarioCoverage[s]} |`);
   const repairs = Object.entries(r.repairs);
@@ -81,8 +92,10 @@ export function qcMarkdown(r: QcReport): string {
   if (r.issues.length === 0) lines.push("None.");
   else {
     lines.push("| line | id | kind | message |", "| --- | --- | --- | --- |");
-    for (const i of r.issues.slice(0, MAX_MD_ISSUES)) lines.push(`| ${i.line} | ${e(i.id)} | ${i.kind} | ${e(i.message)} |`);
-    if (r.issues.length > MAX_MD_ISSUES) lines.push("", `… and ${r.issues.length - MAX_MD_ISSUES} more in qc.json and qc.csv.`);
+    for (const i of r.issues.slice(0, MAX_MD_ISSUES))
+      lines.push(`| ${i.line} | ${e(i.id)} | ${i.kind} | ${e(i.message)} |`);
+    if (r.issues.length > MAX_MD_ISSUES)
+      lines.push("", `… and ${r.issues.length - MAX_MD_ISSUES} more in qc.json and qc.csv.`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -1,4 +1,4 @@
-import { CALLING_SCENARIOS, SCENARIOS, type Scenario } from "../../data/sample.js";
+import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../data/sample.js";
 
 /** A tool call as read from a file: arguments may still be a JSON string. */
 export interface RawCall {
@@ -28,7 +28,8 @@ export function checkStructure(sample: unknown): Structure {
   if (typeof sample.scenario !== "string" || !SCENARIO_SET.has(sample.scenario)) {
     return fail(`"scenario" must be one of ${SCENARIOS.join(", ")}, got ${JSON.stringify(sample.scenario)}`);
   }
-  if (sample.source !== "seed" && sample.source !== "augmented") return fail(`"source" must be "seed" or "augmented", got ${JSON.stringify(sample.source)}`);
+  if (sample.source !== "seed" && sample.source !== "augmented")
+    return fail(`"source" must be "seed" or "augmented", got ${JSON.stringify(sample.source)}`);
   if (!Array.isArray(sample.tools)) return fail('"tools" must be an array of {type: "function", function: {...}}');
   for (let i = 0; i < sample.tools.length; i++) {
     const t = sample.tools[i] as Record<string, unknown>;
@@ -52,9 +53,14 @@ export function checkStructure(sample: unknown): Structure {
     const at = `/messages/${i}`;
     if (!isObj(m)) return fail(`${at} must be an object`);
     if (pending) {
-      if (m.role !== "tool") return fail(`${at}: expected a tool message answering ${[...pending].join(", ")}, got role ${JSON.stringify(m.role)}`);
+      if (m.role !== "tool")
+        return fail(
+          `${at}: expected a tool message answering ${[...pending].join(", ")}, got role ${JSON.stringify(m.role)}`,
+        );
       if (typeof m.tool_call_id !== "string" || !pending.has(m.tool_call_id)) {
-        return fail(`${at}: tool_call_id ${JSON.stringify(m.tool_call_id)} answers no pending call (${[...pending].join(", ")})`);
+        return fail(
+          `${at}: tool_call_id ${JSON.stringify(m.tool_call_id)} answers no pending call (${[...pending].join(", ")})`,
+        );
       }
       if (typeof m.content !== "string") return fail(`${at}: tool content must be a string`);
       pending.delete(m.tool_call_id);
@@ -73,7 +79,8 @@ export function checkStructure(sample: unknown): Structure {
     }
     const toolCalls = m.tool_calls;
     const hasCalls = Array.isArray(toolCalls) && toolCalls.length > 0;
-    if (typeof m.content !== "string" && !(hasCalls && m.content === null)) return fail(`${at}: assistant content must be a string`);
+    if (typeof m.content !== "string" && !(hasCalls && m.content === null))
+      return fail(`${at}: assistant content must be a string`);
     if (toolCalls !== undefined && !Array.isArray(toolCalls)) return fail(`${at}: tool_calls must be an array`);
     if (!hasCalls) {
       expect = "user";
@@ -83,11 +90,14 @@ export function checkStructure(sample: unknown): Structure {
     for (let c = 0; c < toolCalls.length; c++) {
       const call = toolCalls[c] as Record<string, unknown>;
       const where = `${at}/tool_calls/${c}`;
-      if (!isObj(call) || typeof call.id !== "string" || call.id === "") return fail(`${where}: a call needs a string "id"`);
+      if (!isObj(call) || typeof call.id !== "string" || call.id === "")
+        return fail(`${where}: a call needs a string "id"`);
       if (call.type !== undefined && call.type !== "function") return fail(`${where}: type must be "function"`);
       const fn = call.function;
-      if (!isObj(fn) || typeof fn.name !== "string" || fn.name === "") return fail(`${where}: function.name must be a non-empty string`);
-      if (!isObj(fn.arguments) && typeof fn.arguments !== "string") return fail(`${where}: function.arguments must be an object (or a JSON string)`);
+      if (!isObj(fn) || typeof fn.name !== "string" || fn.name === "")
+        return fail(`${where}: function.name must be a non-empty string`);
+      if (!isObj(fn.arguments) && typeof fn.arguments !== "string")
+        return fail(`${where}: function.arguments must be an object (or a JSON string)`);
       if (pending.has(call.id)) return fail(`${where}: call id ${JSON.stringify(call.id)} is used twice`);
       pending.add(call.id);
       calls.push(call as unknown as RawCall);
@@ -97,7 +107,9 @@ export function checkStructure(sample: unknown): Structure {
   if (pending) return fail(`tool call(s) ${[...pending].join(", ")} have no tool message answering them`);
   if (expect !== "user") return fail("the conversation must end with an assistant answer");
   const scenario = sample.scenario as Scenario;
-  if (!CALLING_SCENARIOS.has(scenario) && calls.length > 0) return fail(`stray tool call in a ${scenario} sample (${scenario} samples must not call tools)`);
-  if (CALLING_SCENARIOS.has(scenario) && calls.length === 0) return fail(`a ${scenario} sample must contain a tool call`);
+  if (!CALLING_SCENARIOS.has(scenario) && calls.length > 0)
+    return fail(`stray tool call in a ${scenario} sample (${scenario} samples must not call tools)`);
+  if (CALLING_SCENARIOS.has(scenario) && calls.length === 0)
+    return fail(`a ${scenario} sample must contain a tool call`);
   return { calls };
 }

@@ -1,19 +1,21 @@
-import { Command, CommanderError, Option } from "commander";
 import { join, resolve } from "node:path";
-import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+
+import { Command, CommanderError, Option } from "commander";
+
 import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
+import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { ExitCode, PROFILES, QUANTS } from "../../core/contract.js";
 import { badInput, ForgeError } from "../../core/errors.js";
-import { loadState, STAGES, type Stage } from "../../core/state.js";
+import { loadState, type Stage, STAGES } from "../../core/state.js";
 import { countGpus } from "../../core/trainer-process.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
-import { missingMinutes, parseTimeBudget, type BudgetReport } from "../train/budget.js";
+import { callStage, stageAction, type StageResult } from "../stage.js";
+import { type BudgetReport, missingMinutes, parseTimeBudget } from "../train/budget.js";
 import { checkEvalFile } from "../validate/options.js";
 import { DEFAULT_CPU_BUDGET_MINUTES } from "./budget.js";
 import { readRunConfig, type RunConfig } from "./config.js";
-import { defaultServer, runPipeline, type CommandRunner, type StageOutcome } from "./pipeline.js";
-import type { Output } from "../../cli/output.js";
-import { callStage, stageAction, type StageResult } from "../stage.js";
+import { type CommandRunner, defaultServer, runPipeline, type StageOutcome } from "./pipeline.js";
 
 /**
  * The tiny model starts from nothing, so it learns from many samples, not from many passes over
@@ -40,21 +42,38 @@ export function runCommand(): Command {
         "default: @modelcontextprotocol/server-memory, the offline generator and the tiny model on the CPU",
     )
     .option("--tools <file>", "start from a tools file (tools.json, OpenAI tools, YAML) instead of a live server")
-    .option("--config <file>", "mcp-forge.yaml: its run: section sets any option below (default ./mcp-forge.yaml when present)")
-    .option("--model <name>", "base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default tiny)")
+    .option(
+      "--config <file>",
+      "mcp-forge.yaml: its run: section sets any option below (default ./mcp-forge.yaml when present)",
+    )
+    .option(
+      "--model <name>",
+      "base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default tiny)",
+    )
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
     .option("--samples <n>", `training samples to synthesize (default: generate's; ${TINY_SAMPLES} for the tiny model)`)
     .option("--seed <n>", "synthesis seed (default: generate's)")
-    .option("--set <key=value>", "trainer setting passed to `train --set` (repeatable), e.g. --set max_steps=50", collect)
+    .option(
+      "--set <key=value>",
+      "trainer setting passed to `train --set` (repeatable), e.g. --set max_steps=50",
+      collect,
+    )
     .addOption(new Option("--quant <type>", "GGUF quantisation (default q8_0)").choices([...QUANTS]))
     .option("--execute <mode>", "which tools may really run during generate: readonly, all, none (default readonly)")
     .option("--stub", "validate against a stub server built from the recorded results, not the live server")
-    .option("--eval <file>", "grade validate and benchmark on this hand-written eval set (the JSONL chat format of data/eval.jsonl) instead of the generated held-out split; the bundle records its name and hash")
+    .option(
+      "--eval <file>",
+      "grade validate and benchmark on this hand-written eval set (the JSONL chat format of data/eval.jsonl) instead of the generated held-out split; the bundle records its name and hash",
+    )
     .option(
       "--time-budget <minutes>",
       `minutes the whole run may take: training is planned to fit what the other stages leave, from the throughput measured here (default ${DEFAULT_CPU_BUDGET_MINUTES} on a machine without a GPU, else no limit; 0: no limit)`,
     )
-    .option("--dry-run", "prepare the data (inspect, generate, qa), print training's estimate and stop: nothing is trained", false)
+    .option(
+      "--dry-run",
+      "prepare the data (inspect, generate, qa), print training's estimate and stop: nothing is trained",
+      false,
+    )
     .option("-o, --output <dir>", "bundle folder (default <workdir>/bundle)")
     .option("--resume", "continue an interrupted run; training goes on from its last checkpoint", false)
     .addOption(new Option("--from <stage>", "first stage to run").choices([...STAGES]).default(STAGES[0]))
@@ -80,7 +99,8 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
   const { workdir } = globalOptions(opts);
   const { file, text, config } = await readRunConfig(opts.config);
   const merged = { ...config, ...definedOnly(opts) } as RunConfig & RunCliOptions;
-  if (STAGES.indexOf(opts.from) > STAGES.indexOf(opts.to)) throw badInput(`--from ${opts.from} comes after --to ${opts.to}`);
+  if (STAGES.indexOf(opts.from) > STAGES.indexOf(opts.to))
+    throw badInput(`--from ${opts.from} comes after --to ${opts.to}`);
   const tools = typeof merged.tools === "string" ? resolve(merged.tools) : undefined;
   let target = serverTargetFromOptions(merged);
   let serverArgs = serverArgsOf(merged);
@@ -101,7 +121,11 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
       ...(file ? { config: { file, text } } : {}),
       model,
       profile: String(merged.profile ?? "fast_dev"),
-      ...(merged.samples !== undefined ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) } : model === "tiny" ? { samples: TINY_SAMPLES } : {}),
+      ...(merged.samples !== undefined
+        ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) }
+        : model === "tiny"
+          ? { samples: TINY_SAMPLES }
+          : {}),
       ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
       quant: String(merged.quant ?? "q8_0"),
       output: resolve(String(merged.output ?? join(workdir, "bundle"))),
@@ -124,9 +148,20 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
   );
   const failed = outcomes.find((o) => o.status === "failed");
   const gates = outcomes.filter((o) => o.exitCode === ExitCode.gateFailed && o.status !== "failed");
-  const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed") ? resolve(String(merged.output ?? join(workdir, "bundle"))) : null;
-  const training = outcomes.some((o) => o.stage === "TRAINING" && o.status !== "failed") && !opts.dryRun ? await trainingBudget(workdir) : undefined;
-  output.result({ passed: !failed && gates.length === 0, stages: outcomes, bundle, ...(opts.dryRun ? { dryRun: true } : {}), ...(training ? { training } : {}) });
+  const bundle = outcomes.some((o) => o.stage === "PACKAGING" && o.status !== "failed")
+    ? resolve(String(merged.output ?? join(workdir, "bundle")))
+    : null;
+  const training =
+    outcomes.some((o) => o.stage === "TRAINING" && o.status !== "failed") && !opts.dryRun
+      ? await trainingBudget(workdir)
+      : undefined;
+  output.result({
+    passed: !failed && gates.length === 0,
+    stages: outcomes,
+    bundle,
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(training ? { training } : {}),
+  });
   output.say(`\n${summaryTable(outcomes)}`);
   if (opts.dryRun && !failed) output.say("\ndry run: the data are ready; nothing was trained (the estimate is above)");
   if (training?.cut) {
@@ -151,28 +186,31 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
  * function is called directly, with an output whose human text goes to stdout, or to stderr under
  * `run --json` (keeping stdout for run's result); its own result is not printed.
  */
-const runInProcess = (json: boolean): CommandRunner => async (command, args) => {
-  const output: Output = {
-    json: false,
-    say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
-    info: (text) => process.stderr.write(`${text}\n`),
-    result: () => undefined,
-  };
-  try {
-    return await callStage(await command(), args, output);
-  } catch (error) {
-    if (error instanceof ForgeError) {
-      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
-      return error.exitCode;
+const runInProcess =
+  (json: boolean): CommandRunner =>
+  async (command, args) => {
+    const output: Output = {
+      json: false,
+      say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
+      info: (text) => process.stderr.write(`${text}\n`),
+      result: () => undefined,
+    };
+    try {
+      return await callStage(await command(), args, output);
+    } catch (error) {
+      if (error instanceof ForgeError) {
+        process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+        return error.exitCode;
+      }
+      if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+      throw error;
     }
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
-    throw error;
-  }
-};
+  };
 
 /** The run's budget in minutes: the option or mcp-forge.yaml's timeBudget, else the default without a GPU; 0 (none) as undefined. */
 async function runBudget(value: unknown): Promise<number | undefined> {
-  const minutes = value !== undefined ? parseTimeBudget(value) : (await countGpus()) === 0 ? DEFAULT_CPU_BUDGET_MINUTES : 0;
+  const minutes =
+    value !== undefined ? parseTimeBudget(value) : (await countGpus()) === 0 ? DEFAULT_CPU_BUDGET_MINUTES : 0;
   return minutes > 0 ? minutes : undefined;
 }
 
@@ -205,13 +243,18 @@ function positiveInt(value: unknown, name: string, min = 1): number {
 }
 
 function describe(o: StageOutcome): string {
-  if (o.status === "skipped") return o.exitCode === ExitCode.ok ? "up to date, skipped" : "up to date, skipped (its gate failed)";
+  if (o.status === "skipped")
+    return o.exitCode === ExitCode.ok ? "up to date, skipped" : "up to date, skipped (its gate failed)";
   if (o.status === "gate-failed") return `ran in ${o.seconds.toFixed(1)} s; its quality gate failed`;
   return `${o.status === "failed" ? `failed (exit ${o.exitCode})` : "done"} in ${o.seconds.toFixed(1)} s`;
 }
 
 export function summaryTable(outcomes: StageOutcome[]): string {
-  const rows = outcomes.map((o) => `| ${o.stage} | ${o.status} | ${o.status === "skipped" ? "–" : `${o.seconds.toFixed(1)} s`} |`);
+  const rows = outcomes.map(
+    (o) => `| ${o.stage} | ${o.status} | ${o.status === "skipped" ? "–" : `${o.seconds.toFixed(1)} s`} |`,
+  );
   const total = outcomes.reduce((sum, o) => sum + o.seconds, 0);
-  return ["| stage | result | time |", "| --- | --- | --- |", ...rows, `| total | | ${total.toFixed(1)} s |`].join("\n");
+  return ["| stage | result | time |", "| --- | --- | --- |", ...rows, `| total | | ${total.toFixed(1)} s |`].join(
+    "\n",
+  );
 }

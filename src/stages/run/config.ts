@@ -31,7 +31,9 @@ type Key = keyof typeof RUN_CONFIG_KEYS;
 export type RunConfig = Partial<Record<Key, string | number | boolean | string[]>>;
 
 /** Reads the run: section; a missing default file is empty, a missing named file an error. */
-export async function readRunConfig(path: string | undefined): Promise<{ file?: string; text: string; config: RunConfig }> {
+export async function readRunConfig(
+  path: string | undefined,
+): Promise<{ file?: string; text: string; config: RunConfig }> {
   const { file, text, doc } = await readConfigFile(path);
   if (file === undefined) return { text, config: {} };
   const section = (doc as Record<string, unknown> | null)?.run;

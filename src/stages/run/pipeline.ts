@@ -1,15 +1,17 @@
-import type { Command } from "commander";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+
+import type { Command } from "commander";
+
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { ExitCode, ForgeError } from "../../core/errors.js";
-import { loadState, saveState, STAGES, type PipelineState, type Stage } from "../../core/state.js";
+import { exists } from "../../core/files.js";
+import { loadState, type PipelineState, saveState, type Stage, STAGES } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
 import type { ServerTarget } from "../../mcp/connect.js";
 import { inspectServer } from "../inspect/inspect.js";
-import { exists } from "../../core/files.js";
 import { withTrainingBudget } from "./budget.js";
 
 /** What `run` was asked to do, after the CLI and mcp-forge.yaml were merged and validated. */
@@ -119,11 +121,24 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
     QC_VALIDATING: { command: load.qa, args: ["qa", ...w, ...config] },
     TRAINING: {
       command: load.train,
-      args: ["train", ...w, "--model", input.model, "--profile", input.profile, ...input.trainSettings.flatMap((s) => ["--set", s]), ...(resumeTraining ? ["--resume"] : []),
-        ...(input.timeBudgetMinutes ? ["--time-budget", String(input.timeBudgetMinutes)] : []), ...(input.dryRun ? ["--dry-run"] : [])],
+      args: [
+        "train",
+        ...w,
+        "--model",
+        input.model,
+        "--profile",
+        input.profile,
+        ...input.trainSettings.flatMap((s) => ["--set", s]),
+        ...(resumeTraining ? ["--resume"] : []),
+        ...(input.timeBudgetMinutes ? ["--time-budget", String(input.timeBudgetMinutes)] : []),
+        ...(input.dryRun ? ["--dry-run"] : []),
+      ],
     },
     EXPORTING: { command: load.export, args: ["export", ...w, "--quant", input.quant] },
-    VALIDATING: { command: load.validate, args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)] },
+    VALIDATING: {
+      command: load.validate,
+      args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
+    },
     BENCHMARKING: { command: load.benchmark, args: ["benchmark", ...w, ...graded] },
     PACKAGING: { command: load.pack, args: ["pack", ...w, "--output", input.output] },
   };
@@ -138,7 +153,13 @@ async function hasCheckpoint(workdir: string): Promise<boolean> {
  * A stage is up to date when it finished, its outputs still exist, and it ran with the same
  * arguments on the same upstream outputs (their content hashes, recorded in the state).
  */
-export function fingerprint(state: PipelineState, stage: Stage, args: string[], configText: string, evalSetHash?: string): string {
+export function fingerprint(
+  state: PipelineState,
+  stage: Stage,
+  args: string[],
+  configText: string,
+  evalSetHash?: string,
+): string {
   const stableArgs = args.filter((a) => a !== "--resume");
   const upstream = STAGES.slice(0, STAGES.indexOf(stage)).map((s) => state.stages[s]?.outputs ?? {});
   // An edited eval file keeps its path (the argument): its hash makes the stages that grade on it run again.
@@ -146,7 +167,12 @@ export function fingerprint(state: PipelineState, stage: Stage, args: string[], 
 }
 
 /** The exit code the stage had when it last ran with this fingerprint, if its outputs are all still there. */
-async function upToDate(workdir: string, state: PipelineState, stage: Stage, print: string): Promise<number | undefined> {
+async function upToDate(
+  workdir: string,
+  state: PipelineState,
+  stage: Stage,
+  print: string,
+): Promise<number | undefined> {
   const record = state.stages[stage];
   if (!record || record.summary.runFingerprint !== print) return undefined;
   const exitCode = record.status === "done" ? ExitCode.ok : record.summary.runExitCode;
@@ -164,7 +190,11 @@ async function toolsetUnchanged(input: RunPlanInput): Promise<boolean> {
   if (!current) return false;
   const scratch = await mkdtemp(join(tmpdir(), "mcp-forge-probe-"));
   try {
-    const probe = await inspectServer(input.target, { workdir: scratch, out: join(scratch, "tools.json"), timeoutMs: input.timeoutMs });
+    const probe = await inspectServer(input.target, {
+      workdir: scratch,
+      out: join(scratch, "tools.json"),
+      timeoutMs: input.timeoutMs,
+    });
     return probe.file.toolsetHash === current.toolsetHash;
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -179,7 +209,13 @@ async function toolsetUnchanged(input: RunPlanInput): Promise<boolean> {
 export async function runPipeline(
   input: RunPlanInput,
   runCommand: CommandRunner,
-  onStage: (event: { stage: Stage; index: number; total: number; phase: "start" | "end"; outcome?: StageOutcome }) => void,
+  onStage: (event: {
+    stage: Stage;
+    index: number;
+    total: number;
+    phase: "start" | "end";
+    outcome?: StageOutcome;
+  }) => void,
 ): Promise<StageOutcome[]> {
   const commands = await stageCommands(input);
   const selected = STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
@@ -189,7 +225,13 @@ export async function runPipeline(
     const { args, command: stageCommand } = commands[stage];
     const command = `mcp-forge ${args.join(" ")}`;
     const state = await loadState(input.workdir);
-    const print = fingerprint(state, stage, args, input.config?.text ?? "", GRADING.includes(stage) ? input.evalSet?.hash : undefined);
+    const print = fingerprint(
+      state,
+      stage,
+      args,
+      input.config?.text ?? "",
+      GRADING.includes(stage) ? input.evalSet?.hash : undefined,
+    );
     onStage({ stage, index, total: selected.length, phase: "start" });
     const started = performance.now();
     // A dry run's TRAINING only estimates: it always runs and is never recorded as done.
@@ -201,7 +243,10 @@ export async function runPipeline(
       outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
     } else {
       const budgeted = stage === "TRAINING" && input.timeBudgetMinutes;
-      const exitCode = await runCommand(stageCommand, (budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args).slice(1));
+      const exitCode = await runCommand(
+        stageCommand,
+        (budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args).slice(1),
+      );
       const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
       const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
       outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };
@@ -221,4 +266,3 @@ async function recordFingerprint(workdir: string, stage: Stage, print: string, e
   record.summary = { ...record.summary, runFingerprint: print, runExitCode: exitCode };
   await saveState(workdir, state);
 }
-

@@ -1,6 +1,7 @@
 import { Command } from "commander";
+
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
-import { currentStage, loadState, nextCommand, statePath, STAGES, type PipelineState } from "../../core/state.js";
+import { currentStage, loadState, nextCommand, type PipelineState, STAGES, statePath } from "../../core/state.js";
 
 export function statusCommand(): Command {
   return withCommonOptions(
@@ -12,7 +13,12 @@ export function statusCommand(): Command {
     const { workdir, output } = globalOptions(opts);
     const state = await loadState(workdir, { force: opts.force });
     const next = nextCommand(state);
-    output.result({ stateFile: statePath(workdir), stage: currentStage(state), next: next ?? null, stages: state.stages });
+    output.result({
+      stateFile: statePath(workdir),
+      stage: currentStage(state),
+      next: next ?? null,
+      stages: state.stages,
+    });
     output.say(formatStatus(state, statePath(workdir), next));
   });
 }

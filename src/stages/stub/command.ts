@@ -1,9 +1,10 @@
 import { Command } from "commander";
+
 import { collect, examples } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import { readToolsFile } from "../../core/toolset.js";
 import { readEvalSet } from "../../eval/samples.js";
-import { serveStubOverStdio, StubResponder, type Recording } from "../../mcp/stub-server.js";
+import { type Recording, serveStubOverStdio, StubResponder } from "../../mcp/stub-server.js";
 
 interface StubOpts {
   tools: string;
@@ -33,20 +34,26 @@ export function stubCommand(): Command {
     )
     .action(async (opts: StubOpts) => {
       const errorRate = Number(opts.errorRate);
-      if (!(errorRate >= 0 && errorRate <= 1)) throw badInput(`--error-rate ${opts.errorRate}: expected a probability from 0 to 1`);
+      if (!(errorRate >= 0 && errorRate <= 1))
+        throw badInput(`--error-rate ${opts.errorRate}: expected a probability from 0 to 1`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw badInput(`--seed ${opts.seed}: expected an integer`);
       const toolsFile = await readToolsFile(opts.tools);
       const names = new Set(toolsFile.tools.map((t) => t.name));
       for (const t of opts.errorTool ?? []) {
-        if (!names.has(t)) throw badInput(`--error-tool ${t}: no such tool in ${opts.tools}`, `tools: ${[...names].join(", ")}`);
+        if (!names.has(t))
+          throw badInput(`--error-tool ${t}: no such tool in ${opts.tools}`, `tools: ${[...names].join(", ")}`);
       }
       const recordings: Recording[] = [];
       for (const path of opts.data ?? []) {
         const set = await readEvalSet(path, toolsFile.tools);
         for (const c of set.cases) recordings.push(...c.recorded);
       }
-      const responder = new StubResponder(toolsFile.tools, recordings, { errorRate, errorTools: opts.errorTool ?? [], seed });
+      const responder = new StubResponder(toolsFile.tools, recordings, {
+        errorRate,
+        errorTools: opts.errorTool ?? [],
+        seed,
+      });
       process.stderr.write(
         `mcp-forge stub: ${toolsFile.tools.length} tools, ${responder.recordingCount} recorded results, serving MCP on stdio\n`,
       );

@@ -1,8 +1,10 @@
 import { basename, extname } from "node:path";
+
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+
 import { badInput } from "../../core/errors.js";
 import { makeToolsFile, type ToolsFile } from "../../core/toolset.js";
-import { readShape, type Problem, type ToolFormat } from "./shapes.js";
+import { type Problem, readShape, type ToolFormat } from "./shapes.js";
 import { readSource, type SourceFile } from "./source.js";
 import { toolProblems } from "./validate.js";
 
@@ -39,8 +41,13 @@ export async function importTools(path: string): Promise<Imported> {
 function problemsError(source: SourceFile, problems: Problem[]) {
   const located = problems.map((p) => ({ ...p, line: source.lineOf(p.pointer) }));
   located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  const lines = located.slice(0, MAX_LISTED).map((p) => `  ${source.path}${p.line ? `:${p.line}` : ""} ${p.pointer}: ${p.message}`);
+  const lines = located
+    .slice(0, MAX_LISTED)
+    .map((p) => `  ${source.path}${p.line ? `:${p.line}` : ""} ${p.pointer}: ${p.message}`);
   if (problems.length > MAX_LISTED) lines.push(`  … and ${problems.length - MAX_LISTED} more`);
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-  return badInput(`${source.path}: ${count} in the tools file:\n${lines.join("\n")}`, "fix the file at the places listed and run the import again");
+  return badInput(
+    `${source.path}: ${count} in the tools file:\n${lines.join("\n")}`,
+    "fix the file at the places listed and run the import again",
+  );
 }

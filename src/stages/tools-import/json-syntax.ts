@@ -112,7 +112,8 @@ class Scanner {
       if (c === "\\") {
         const e = this.text[this.i + 1] ?? "";
         if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(this.text.slice(this.i + 2, this.i + 6))) this.fail("bad \\u escape (needs 4 hex digits)");
+          if (!/^[0-9a-fA-F]{4}$/.test(this.text.slice(this.i + 2, this.i + 6)))
+            this.fail("bad \\u escape (needs 4 hex digits)");
           this.i += 6;
           continue;
         }

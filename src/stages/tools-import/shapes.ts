@@ -74,7 +74,12 @@ export function readShape(root: unknown): ReadShape {
   const tools: SourcedTool[] = [];
   list.forEach((entry, i) => {
     const pointer = `${base}/${i}`;
-    const read = format === "openai" ? fromOpenAi(entry, pointer, problems) : format === "mcp" ? fromMcp(entry, pointer, problems) : fromFunction(entry, pointer, problems);
+    const read =
+      format === "openai"
+        ? fromOpenAi(entry, pointer, problems)
+        : format === "mcp"
+          ? fromMcp(entry, pointer, problems)
+          : fromFunction(entry, pointer, problems);
     if (read) tools.push(read);
   });
   const shape: ReadShape = { format, tools, problems };
@@ -100,7 +105,10 @@ function formatOfList(list: unknown[]): ToolFormat {
 function fromMcp(entry: unknown, pointer: string, problems: Problem[]): SourcedTool | undefined {
   if (!isObject(entry)) return notAnObject(entry, pointer, "an MCP tool {name, description, inputSchema}", problems);
   if (!("inputSchema" in entry)) {
-    problems.push({ pointer: `${pointer}/inputSchema`, message: "is missing; an MCP tool needs an inputSchema (use {\"type\": \"object\"} for no arguments)" });
+    problems.push({
+      pointer: `${pointer}/inputSchema`,
+      message: 'is missing; an MCP tool needs an inputSchema (use {"type": "object"} for no arguments)',
+    });
     return undefined;
   }
   const ordered: Json = {};
@@ -116,9 +124,13 @@ function fromMcp(entry: unknown, pointer: string, problems: Problem[]): SourcedT
 }
 
 function fromOpenAi(entry: unknown, pointer: string, problems: Problem[]): SourcedTool | undefined {
-  if (!isObject(entry)) return notAnObject(entry, pointer, 'an OpenAI tool {"type": "function", "function": {…}}', problems);
+  if (!isObject(entry))
+    return notAnObject(entry, pointer, 'an OpenAI tool {"type": "function", "function": {…}}', problems);
   if (entry.type !== "function") {
-    problems.push({ pointer: `${pointer}/type`, message: `${JSON.stringify(entry.type)} is not "function"; only function tools can be imported` });
+    problems.push({
+      pointer: `${pointer}/type`,
+      message: `${JSON.stringify(entry.type)} is not "function"; only function tools can be imported`,
+    });
     return undefined;
   }
   // The Responses API puts the function's fields next to "type" instead of under "function".
@@ -126,7 +138,12 @@ function fromOpenAi(entry: unknown, pointer: string, problems: Problem[]): Sourc
   return fromFunction(entry.function, `${pointer}/function`, problems, pointer);
 }
 
-function fromFunction(entry: unknown, pointer: string, problems: Problem[], toolPointer = pointer): SourcedTool | undefined {
+function fromFunction(
+  entry: unknown,
+  pointer: string,
+  problems: Problem[],
+  toolPointer = pointer,
+): SourcedTool | undefined {
   if (!isObject(entry)) return notAnObject(entry, pointer, "a function {name, description, parameters}", problems);
   const tool: Json = { name: entry.name };
   if ("description" in entry) tool.description = entry.description;
@@ -147,6 +164,12 @@ function notAnObject(entry: unknown, pointer: string, expected: string, problems
 function describeRoot(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value === null) return "null";
-  if (isObject(value)) return `an object with keys ${Object.keys(value).slice(0, 5).map((k) => JSON.stringify(k)).join(", ") || "(none)"}`;
+  if (isObject(value))
+    return `an object with keys ${
+      Object.keys(value)
+        .slice(0, 5)
+        .map((k) => JSON.stringify(k))
+        .join(", ") || "(none)"
+    }`;
   return typeof value;
 }

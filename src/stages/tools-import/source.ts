@@ -1,5 +1,7 @@
 import { extname } from "node:path";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+
+import { type Document, isNode, LineCounter, parseDocument } from "yaml";
+
 import { badInput } from "../../core/errors.js";
 import { readTextFile } from "../../core/files.js";
 import { jsonSyntaxError, lineColumn } from "./json-syntax.js";
@@ -38,7 +40,10 @@ function parseJson(path: string, text: string): unknown {
     const found = jsonSyntaxError(text);
     if (!found) throw badInput(`${path}: not valid JSON (${(error as Error).message})`);
     const { line, column } = lineColumn(text, found.offset);
-    throw badInput(`${path}:${line}:${column}: not valid JSON: ${found.message}`, "fix the JSON syntax at that line and column");
+    throw badInput(
+      `${path}:${line}:${column}: not valid JSON: ${found.message}`,
+      "fix the JSON syntax at that line and column",
+    );
   }
 }
 
@@ -48,13 +53,19 @@ function parseYaml(path: string, text: string): unknown {
   const error = doc.errors[0];
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw badInput(`${path}:${line}:${col}: not valid YAML: ${error.message}`, "fix the YAML syntax at that line and column");
+    throw badInput(
+      `${path}:${line}:${col}: not valid YAML: ${error.message}`,
+      "fix the YAML syntax at that line and column",
+    );
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // yaml refuses alias bombs (billion laughs) here: "Excessive alias count…".
-    throw badInput(`${path}: not usable YAML: ${(error as Error).message}`, "expand the aliases (*name) by hand; a tools file needs few");
+    throw badInput(
+      `${path}: not usable YAML: ${(error as Error).message}`,
+      "expand the aliases (*name) by hand; a tools file needs few",
+    );
   }
 }
 

@@ -12,7 +12,10 @@ export function toolProblems(tools: SourcedTool[]): Problem[] {
     const { tool, fieldsPointer } = sourced;
     const namePointer = `${fieldsPointer}/name`;
     if (typeof tool.name !== "string") {
-      problems.push({ pointer: namePointer, message: `${tool.name === undefined ? "is missing" : "must be a string"}; every tool needs a name` });
+      problems.push({
+        pointer: namePointer,
+        message: `${tool.name === undefined ? "is missing" : "must be a string"}; every tool needs a name`,
+      });
     } else if (!TOOL_NAME.test(tool.name)) {
       problems.push({
         pointer: namePointer,
@@ -21,17 +24,26 @@ export function toolProblems(tools: SourcedTool[]): Problem[] {
     } else {
       const first = firstByName.get(tool.name);
       if (first !== undefined) {
-        problems.push({ pointer: namePointer, message: `duplicate tool name ${JSON.stringify(tool.name)}: also at ${first}; tool names must be unique` });
+        problems.push({
+          pointer: namePointer,
+          message: `duplicate tool name ${JSON.stringify(tool.name)}: also at ${first}; tool names must be unique`,
+        });
       } else {
         firstByName.set(tool.name, namePointer);
       }
     }
     for (const field of ["title", "description"] as const) {
-      if (field in tool && typeof tool[field] !== "string") problems.push({ pointer: `${fieldsPointer}/${field}`, message: "must be a string" });
+      if (field in tool && typeof tool[field] !== "string")
+        problems.push({ pointer: `${fieldsPointer}/${field}`, message: "must be a string" });
     }
-    if (sourced.inputSchemaPointer) problems.push(...objectSchemaProblems(tool.inputSchema, sourced.inputSchemaPointer));
-    if (sourced.outputSchemaPointer) problems.push(...objectSchemaProblems(tool.outputSchema, sourced.outputSchemaPointer));
-    if ("annotations" in tool && (typeof tool.annotations !== "object" || tool.annotations === null || Array.isArray(tool.annotations))) {
+    if (sourced.inputSchemaPointer)
+      problems.push(...objectSchemaProblems(tool.inputSchema, sourced.inputSchemaPointer));
+    if (sourced.outputSchemaPointer)
+      problems.push(...objectSchemaProblems(tool.outputSchema, sourced.outputSchemaPointer));
+    if (
+      "annotations" in tool &&
+      (typeof tool.annotations !== "object" || tool.annotations === null || Array.isArray(tool.annotations))
+    ) {
       problems.push({ pointer: `${sourced.pointer}/annotations`, message: "must be an object" });
     }
   }
@@ -44,7 +56,12 @@ function objectSchemaProblems(schema: unknown, pointer: string): Problem[] {
   if (invalid) return [invalid];
   const type = (schema as Record<string, unknown>).type;
   if (type !== "object") {
-    return [{ pointer: `${pointer}/type`, message: `is ${JSON.stringify(type) ?? "missing"}; a tool's schema must have "type": "object"` }];
+    return [
+      {
+        pointer: `${pointer}/type`,
+        message: `is ${JSON.stringify(type) ?? "missing"}; a tool's schema must have "type": "object"`,
+      },
+    ];
   }
   return [];
 }

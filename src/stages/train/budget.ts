@@ -10,7 +10,14 @@ export interface TrainingEstimate {
   fullSeconds: number;
   budgetSeconds: number | null;
   fraction: number;
-  phases: Array<{ phase: string; steps: number; fullSteps: number; tokens: number; tokensPerSecond: number; seconds: number }>;
+  phases: Array<{
+    phase: string;
+    steps: number;
+    fullSteps: number;
+    tokens: number;
+    tokensPerSecond: number;
+    seconds: number;
+  }>;
 }
 
 /** The `budget` of the trainer's `done` event: how much of the recipe was trained, and the estimate's error. */

@@ -1,20 +1,28 @@
-import { Command, Option } from "commander";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+
+import { Command, Option } from "commander";
+
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { writeJsonAtomic } from "../../core/atomic.js";
 import { canonicalJson, fileHash, sha256 } from "../../core/canonical.js";
 import { PROFILES } from "../../core/contract.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
+import { exists } from "../../core/files.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
-import { countGpus, requireTrainerPython, runTrainer, trainerError, type TrainerRun } from "../../core/trainer-process.js";
-import { makeProgressView } from "./progress.js";
-import { exists } from "../../core/files.js";
-import { estimateOf, outcomeText, parseTimeBudget, type BudgetReport } from "./budget.js";
-import type { Output } from "../../cli/output.js";
+import {
+  countGpus,
+  requireTrainerPython,
+  runTrainer,
+  trainerError,
+  type TrainerRun,
+} from "../../core/trainer-process.js";
 import { stageAction, type StageResult } from "../stage.js";
+import { type BudgetReport, estimateOf, outcomeText, parseTimeBudget } from "./budget.js";
+import { makeProgressView } from "./progress.js";
 
 export const RESUME_COMMAND = "mcp-forge train --resume";
 
@@ -39,36 +47,59 @@ export function parseSets(sets: string[]): Record<string, unknown> {
     const match = /^([a-z_][a-z0-9_.]*)=(.*)$/i.exec(item);
     if (!match) throw badInput(`--set ${item}: expected key=value (e.g. --set learning_rate=1e-4)`);
     const [, key, raw] = match as unknown as [string, string, string];
-    out[key] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    out[key] =
+      raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   return out;
 }
 
 export function trainCommand(): Command {
-  return stageAction(withCommonOptions(
-    new Command("train")
-      .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
-      .option("--data <file>", "training JSONL (default: <workdir>/data/train.jsonl)")
-      .option("--eval-data <file>", "held-out JSONL for the eval loss (default: <workdir>/data/eval.jsonl if present)")
-      .option("--model <name>", "preset (tiny, smollm2-135m, gemma3-270m, qwen2.5-0.5b … qwen2.5-7b, llama-3.2-1b/3b, deepseek-r1-distill-qwen-1.5b/7b), a .gguf file, Hugging Face id or local path", "tiny")
-      .option("--revision <rev>", "pin the Hugging Face revision (commit, tag or branch)")
-      .addOption(new Option("--profile <name>", "training profile").choices([...PROFILES]).default("fast_dev"))
-      .option("--resume", "continue from the latest checkpoint in <workdir>/model/checkpoints", false)
-      .option("--set <key=value>", "override a setting (repeatable): learning_rate, epochs, max_steps, lora_r, batch_size, save_steps, tiny.pretrain_epochs …", collect, [])
-      .option("--time-budget <minutes>", "finish training within this many minutes: steps (and the tiny model's pre-training) are planned from the throughput measured here, and training stops cleanly at the budget (default: no limit)")
-      .option("--dry-run", "print only the estimate (tokens, tokens/s measured here, minutes): train nothing, write nothing", false)
-      .addHelpText(
-        "after",
-        examples(
-          "mcp-forge train",
-          "mcp-forge train --model qwen2.5-0.5b --profile balanced",
-          "mcp-forge train --data data/train.jsonl --set max_steps=20 --set save_steps=5",
-          "mcp-forge train --time-budget 15",
-          "mcp-forge train --dry-run",
-          RESUME_COMMAND,
+  return stageAction(
+    withCommonOptions(
+      new Command("train")
+        .description("LoRA fine-tune a chat model on the samples (Python trainer; progress bar on a terminal)")
+        .option("--data <file>", "training JSONL (default: <workdir>/data/train.jsonl)")
+        .option(
+          "--eval-data <file>",
+          "held-out JSONL for the eval loss (default: <workdir>/data/eval.jsonl if present)",
+        )
+        .option(
+          "--model <name>",
+          "preset (tiny, smollm2-135m, gemma3-270m, qwen2.5-0.5b … qwen2.5-7b, llama-3.2-1b/3b, deepseek-r1-distill-qwen-1.5b/7b), a .gguf file, Hugging Face id or local path",
+          "tiny",
+        )
+        .option("--revision <rev>", "pin the Hugging Face revision (commit, tag or branch)")
+        .addOption(new Option("--profile <name>", "training profile").choices([...PROFILES]).default("fast_dev"))
+        .option("--resume", "continue from the latest checkpoint in <workdir>/model/checkpoints", false)
+        .option(
+          "--set <key=value>",
+          "override a setting (repeatable): learning_rate, epochs, max_steps, lora_r, batch_size, save_steps, tiny.pretrain_epochs …",
+          collect,
+          [],
+        )
+        .option(
+          "--time-budget <minutes>",
+          "finish training within this many minutes: steps (and the tiny model's pre-training) are planned from the throughput measured here, and training stops cleanly at the budget (default: no limit)",
+        )
+        .option(
+          "--dry-run",
+          "print only the estimate (tokens, tokens/s measured here, minutes): train nothing, write nothing",
+          false,
+        )
+        .addHelpText(
+          "after",
+          examples(
+            "mcp-forge train",
+            "mcp-forge train --model qwen2.5-0.5b --profile balanced",
+            "mcp-forge train --data data/train.jsonl --set max_steps=20 --set save_steps=5",
+            "mcp-forge train --time-budget 15",
+            "mcp-forge train --dry-run",
+            RESUME_COMMAND,
+          ),
         ),
-      ),
-  ), trainStage);
+    ),
+    trainStage,
+  );
 }
 
 /** The command's work, called by its action and by `run`. */
@@ -77,7 +108,10 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
   await requireTrainerPython();
   const data = resolve(opts.data ?? join(workdir, "data", "train.jsonl"));
   if (!(await exists(data))) {
-    throw badInput(`training data ${data} does not exist`, "run `mcp-forge generate` first, or pass --data <file.jsonl>");
+    throw badInput(
+      `training data ${data} does not exist`,
+      "run `mcp-forge generate` first, or pass --data <file.jsonl>",
+    );
   }
   const defaultEval = join(workdir, "data", "eval.jsonl");
   const evalData = opts.evalData ? resolve(opts.evalData) : (await exists(defaultEval)) ? defaultEval : undefined;
@@ -100,7 +134,10 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
   }
   const configFile = join(modelDir, "train-config.json");
   await writeJsonAtomic(configFile, config);
-  await startStage(workdir, "TRAINING", { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` });
+  await startStage(workdir, "TRAINING", {
+    data: await fileHash(data),
+    config: `sha256:${sha256(canonicalJson(config))}`,
+  });
 
   const logFile = join(workdir, "logs", "train.log");
   const view = makeProgressView(process.stderr);
@@ -131,7 +168,9 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
       summary: interrupted ? { resume: RESUME_COMMAND, lastStep: lastStep(run) } : {},
       error: interrupted ? `${error.message}; resume with \`${RESUME_COMMAND}\`` : error.message,
     });
-    throw interrupted ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``) : error;
+    throw interrupted
+      ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``)
+      : error;
   }
   const adapterDir = String(run.done.adapterPath);
   const weights = join(adapterDir, "adapter_model.safetensors");
@@ -165,14 +204,22 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
  * `train --dry-run`: the trainer measures and estimates in scratch folders; the config and its log
  * live in a temporary folder too, so the work directory is left as it was.
  */
-async function dryRun(config: Record<string, unknown>, gpus: number, output: ReturnType<typeof globalOptions>["output"]): Promise<void> {
+async function dryRun(
+  config: Record<string, unknown>,
+  gpus: number,
+  output: ReturnType<typeof globalOptions>["output"],
+): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), "mcp-forge-dry-run-"));
   try {
     const configFile = join(scratch, "train-config.json");
     await writeJsonAtomic(configFile, config);
     const logFile = join(scratch, "train.log");
     const view = makeProgressView(process.stderr);
-    const run = await runTrainer(["train", "--config", configFile, "--dry-run"], { logFile, gpus, onEvent: (e) => view.onEvent(e) });
+    const run = await runTrainer(["train", "--config", configFile, "--dry-run"], {
+      logFile,
+      gpus,
+      onEvent: (e) => view.onEvent(e),
+    });
     view.stop();
     if (!run.done || run.exitCode !== 0) {
       const error = trainerError(run, logFile);

@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
+
 import type { TrainerEvent } from "../../core/trainer-process.js";
-import { estimateText, estimateOf } from "./budget.js";
+import { estimateOf, estimateText } from "./budget.js";
 
 /** Renders the trainer's events: a progress bar on a terminal, plain lines otherwise. */
 export interface ProgressView {
@@ -9,7 +10,8 @@ export interface ProgressView {
 }
 
 const fmt = (n: unknown, digits = 4) => (typeof n === "number" ? n.toFixed(digits) : "-");
-const eta = (s: unknown) => (typeof s === "number" ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : "-");
+const eta = (s: unknown) =>
+  typeof s === "number" ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : "-";
 
 export function makeProgressView(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressView {
   const tty = Boolean(stream.isTTY) && !quiet;
@@ -29,17 +31,28 @@ export function makeProgressView(stream: NodeJS.WriteStream = process.stderr, qu
           stopBar();
           say(
             `${String(e.phase)}: ${String(e.model ?? e.baseModel ?? "")} on ${String(e.device ?? "cpu")} (${String(e.backend ?? "")})` +
-              (e.trainableParameters ? `, ${Number(e.trainableParameters).toLocaleString("en")} trainable parameters` : ""),
+              (e.trainableParameters
+                ? `, ${Number(e.trainableParameters).toLocaleString("en")} trainable parameters`
+                : ""),
           );
           break;
         case "step": {
           const total = Number(e.total ?? 0);
           const step = Number(e.step ?? 0);
-          const payload = { loss: fmt(e.loss), tps: fmt(e.tokensPerSecond, 0), etaText: eta(e.etaSeconds), phase: String(e.phase ?? "") };
+          const payload = {
+            loss: fmt(e.loss),
+            tps: fmt(e.tokensPerSecond, 0),
+            etaText: eta(e.etaSeconds),
+            phase: String(e.phase ?? ""),
+          };
           if (tty) {
             if (!bar) {
               bar = new cliProgress.SingleBar(
-                { format: "{phase} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | eta {etaText}", stream, hideCursor: true },
+                {
+                  format: "{phase} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | eta {etaText}",
+                  stream,
+                  hideCursor: true,
+                },
                 cliProgress.Presets.shades_classic,
               );
               bar.start(total, step, payload);
@@ -65,7 +78,9 @@ export function makeProgressView(stream: NodeJS.WriteStream = process.stderr, qu
           break;
         case "budget_reached":
           stopBar();
-          say(`${String(e.phase)}: the time budget is reached at step ${String(e.step)} of ${String(e.total)}; stopping here`);
+          say(
+            `${String(e.phase)}: the time budget is reached at step ${String(e.step)} of ${String(e.total)}; stopping here`,
+          );
           break;
         case "oom":
           stopBar();

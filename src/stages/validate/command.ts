@@ -1,14 +1,16 @@
-import { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
+
+import { Command } from "commander";
+
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
+import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
 import { ExitCode } from "../../core/errors.js";
 import { withStage } from "../../core/state.js";
 import { runValidation, type ValidationReport } from "../../eval/validation.js";
-import { addEvalOptions, evalInputsFromOptions, progressPrinter, type EvalCliOptions } from "./options.js";
-import type { Output } from "../../cli/output.js";
 import { stageAction, type StageResult } from "../stage.js";
+import { addEvalOptions, type EvalCliOptions, evalInputsFromOptions, progressPrinter } from "./options.js";
 
 export function validateCommand(): Command {
   const command = new Command("validate").description(
@@ -31,7 +33,10 @@ export function validateCommand(): Command {
 }
 
 /** The command's work, called by its action and by `run`. */
-export async function validateStage(opts: EvalCliOptions & { json: boolean; constrained: boolean; transcripts: boolean; reportDir?: string }, output: Output): Promise<StageResult> {
+export async function validateStage(
+  opts: EvalCliOptions & { json: boolean; constrained: boolean; transcripts: boolean; reportDir?: string },
+  output: Output,
+): Promise<StageResult> {
   const { workdir } = globalOptions(opts);
   const inputs = evalInputsFromOptions(opts, workdir);
   const { value: report } = await withStage(
@@ -52,17 +57,31 @@ export async function validateStage(opts: EvalCliOptions & { json: boolean; cons
         [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
       },
       summary: { passed: report.passed, metrics: report.metrics, counts: report.counts },
-      ...(report.passed ? {} : { status: "failed" as const, error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}` }),
+      ...(report.passed
+        ? {}
+        : {
+            status: "failed" as const,
+            error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}`,
+          }),
     }),
   );
-  output.result({ passed: report.passed, metrics: report.metrics, counts: report.counts, thresholdFailures: report.thresholdFailures, files: report.files });
+  output.result({
+    passed: report.passed,
+    metrics: report.metrics,
+    counts: report.counts,
+    thresholdFailures: report.thresholdFailures,
+    files: report.files,
+  });
   output.say(summaryLines(report));
   if (!report.passed) return ExitCode.gateFailed;
 }
 
 function summaryLines(report: ValidationReport): string {
-  const lines = [`validation ${report.passed ? "PASSED" : "FAILED"} on ${report.counts.prompts} prompts (calls: ${report.calls.target})`];
-  for (const [metric, value] of Object.entries(report.metrics)) lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}`);
+  const lines = [
+    `validation ${report.passed ? "PASSED" : "FAILED"} on ${report.counts.prompts} prompts (calls: ${report.calls.target})`,
+  ];
+  for (const [metric, value] of Object.entries(report.metrics))
+    lines.push(`  ${metric.padEnd(22)} ${value === null ? "–" : value.toFixed(3)}`);
   for (const f of report.thresholdFailures) lines.push(`  ✗ ${f.metric} ${f.value.toFixed(3)} < ${f.threshold}`);
   lines.push(`report: ${report.files.md}`);
   return lines.join("\n");

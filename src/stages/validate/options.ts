@@ -1,6 +1,8 @@
-import { Command, Option } from "commander";
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
+
+import { Command, Option } from "commander";
+
 import { collect } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import type { CallTarget, EvalInputs } from "../../eval/engine.js";
@@ -12,16 +14,33 @@ import type { LoadBackendOptions } from "../../models/load.js";
 /** Options validate and benchmark share: the model, the eval set, where calls run, decoding. */
 export function addEvalOptions(command: Command): Command {
   command
-    .option("--model <gguf|openai:name>", "the model: a GGUF file (default <workdir>/model.gguf) or openai:<model> for an OpenAI-compatible endpoint")
+    .option(
+      "--model <gguf|openai:name>",
+      "the model: a GGUF file (default <workdir>/model.gguf) or openai:<model> for an OpenAI-compatible endpoint",
+    )
     .option("--base-url <url>", "OpenAI-compatible endpoint for openai: models (key from $OPENAI_API_KEY)")
     .option("--api-key-env <name>", "environment variable holding the endpoint's key", "OPENAI_API_KEY")
     .option("--tools <file>", "tools.json (default <workdir>/tools.json)")
-    .option("--eval <file>", "the eval set: held-out samples (default <workdir>/data/eval.jsonl) or a hand-written set in the same JSONL chat format; the reports record its name and hash")
-    .option("--stub", "run calls against a stub MCP server built from tools.json and recorded results (the default without --server/--url)")
-    .option("--data <file>", "samples whose recorded results the stub replays (repeatable; default data/train.jsonl and the eval set)", collect)
+    .option(
+      "--eval <file>",
+      "the eval set: held-out samples (default <workdir>/data/eval.jsonl) or a hand-written set in the same JSONL chat format; the reports record its name and hash",
+    )
+    .option(
+      "--stub",
+      "run calls against a stub MCP server built from tools.json and recorded results (the default without --server/--url)",
+    )
+    .option(
+      "--data <file>",
+      "samples whose recorded results the stub replays (repeatable; default data/train.jsonl and the eval set)",
+      collect,
+    )
     .option("--error-rate <p>", "stub: probability of an injected error per call", "0")
     .option("--error-tool <name>", "stub: a tool whose every call fails (repeatable)", collect)
-    .addOption(new Option("--execute <which>", "real server: which tools really run; others get a recorded/stub result").choices(["read-only", "all"]).default("read-only"))
+    .addOption(
+      new Option("--execute <which>", "real server: which tools really run; others get a recorded/stub result")
+        .choices(["read-only", "all"])
+        .default("read-only"),
+    )
     .option("--max-turns <n>", "model turns per prompt", "4")
     .option("--limit <n>", "only the first N prompts")
     .option("--seed <n>", "seed for decoding, the stub and the bootstrap", "0")
@@ -50,14 +69,27 @@ export interface EvalCliOptions {
   [key: string]: unknown;
 }
 
-export function evalInputsFromOptions(opts: EvalCliOptions, workdir: string): EvalInputs & { model: string; backendOptions: LoadBackendOptions } {
+export function evalInputsFromOptions(
+  opts: EvalCliOptions,
+  workdir: string,
+): EvalInputs & { model: string; backendOptions: LoadBackendOptions } {
   const server = serverTargetFromOptions(opts);
-  if (server && opts.stub) throw badInput("pass --stub or --server/--url, not both", "--stub replays recorded results; --server runs the real tools");
+  if (server && opts.stub)
+    throw badInput(
+      "pass --stub or --server/--url, not both",
+      "--stub replays recorded results; --server runs the real tools",
+    );
   const errorRate = Number(opts.errorRate);
-  if (!(errorRate >= 0 && errorRate <= 1)) throw badInput(`--error-rate ${opts.errorRate}: expected a probability from 0 to 1`);
+  if (!(errorRate >= 0 && errorRate <= 1))
+    throw badInput(`--error-rate ${opts.errorRate}: expected a probability from 0 to 1`);
   const calls: CallTarget = server
     ? { kind: "server", target: server, execute: opts.execute }
-    : { kind: "stub", ...(opts.data ? { data: opts.data.map((d) => resolve(d)) } : {}), errorRate, ...(opts.errorTool ? { errorTools: opts.errorTool } : {}) };
+    : {
+        kind: "stub",
+        ...(opts.data ? { data: opts.data.map((d) => resolve(d)) } : {}),
+        errorRate,
+        ...(opts.errorTool ? { errorTools: opts.errorTool } : {}),
+      };
   const threads = optionalInt(opts.threads, "--threads", 1);
   const contextSize = optionalInt(opts.contextSize, "--context-size", 256);
   const limit = optionalInt(opts.limit, "--limit", 1);
@@ -88,7 +120,8 @@ const EVAL_FILE_HINT =
 /** The absolute path of an eval set named by `--eval`, which must be a file. */
 function namedEvalFile(value: string): string {
   const path = resolve(value);
-  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw badInput(`--eval ${value}: no such file`, EVAL_FILE_HINT);
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile())
+    throw badInput(`--eval ${value}: no such file`, EVAL_FILE_HINT);
   return path;
 }
 

@@ -17,11 +17,15 @@ export type Script = (model: string, user: string, turn: number, messages: WireM
  * contract (server-sent `chat.completion.chunk` events, tool call arguments split across chunks,
  * a usage chunk, then `[DONE]`) and answers from a script.
  */
-export async function startFakeOpenAi(script: Script): Promise<{ baseUrl: string; requests: number; close(): Promise<void> }> {
+export async function startFakeOpenAi(
+  script: Script,
+): Promise<{ baseUrl: string; requests: number; close(): Promise<void> }> {
   const state = { requests: 0 };
   const server: Server = createServer(async (req, res) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: "not found" } }));
       return;
     }
     state.requests++;
@@ -44,9 +48,33 @@ export async function startFakeOpenAi(script: Script): Promise<{ baseUrl: string
         const half = Math.ceil(call.arguments.length / 2);
         send({
           ...base,
-          choices: [{ index: 0, delta: { tool_calls: [{ index, id: `call_${index}`, type: "function", function: { name: call.name, arguments: call.arguments.slice(0, half) } }] }, finish_reason: null }],
+          choices: [
+            {
+              index: 0,
+              delta: {
+                tool_calls: [
+                  {
+                    index,
+                    id: `call_${index}`,
+                    type: "function",
+                    function: { name: call.name, arguments: call.arguments.slice(0, half) },
+                  },
+                ],
+              },
+              finish_reason: null,
+            },
+          ],
         });
-        send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] }, finish_reason: null }] });
+        send({
+          ...base,
+          choices: [
+            {
+              index: 0,
+              delta: { tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] },
+              finish_reason: null,
+            },
+          ],
+        });
       });
       send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] });
     }

@@ -48,7 +48,8 @@ export class FakeCacheService {
     const body = await buffer(req);
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith(SERVICE)) {
-      if (req.headers.authorization !== `Bearer ${this.token}`) return json(res, 401, { code: "unauthenticated", msg: "bad token" });
+      if (req.headers.authorization !== `Bearer ${this.token}`)
+        return json(res, 401, { code: "unauthenticated", msg: "bad token" });
       const method = url.pathname.slice(SERVICE.length);
       this.calls.push(method);
       return json(res, 200, this.rpc(method, JSON.parse(body.toString("utf8") || "{}")));
@@ -61,11 +62,21 @@ export class FakeCacheService {
     }
     if (req.method === "PUT") {
       entry.blob = body;
-      res.writeHead(201, { etag: '"0x1"', "last-modified": new Date().toUTCString(), "x-ms-request-id": "1", "x-ms-version": "2024-11-04", "x-ms-request-server-encrypted": "true" }).end();
+      res
+        .writeHead(201, {
+          etag: '"0x1"',
+          "last-modified": new Date().toUTCString(),
+          "x-ms-request-id": "1",
+          "x-ms-version": "2024-11-04",
+          "x-ms-request-server-encrypted": "true",
+        })
+        .end();
       return;
     }
     if (req.method === "GET" && entry.blob) {
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": entry.blob.length }).end(entry.blob);
+      res
+        .writeHead(200, { "content-type": "application/octet-stream", "content-length": entry.blob.length })
+        .end(entry.blob);
       return;
     }
     res.writeHead(404).end();
@@ -75,14 +86,16 @@ export class FakeCacheService {
     const key = String(request.key ?? "");
     const version = String(request.version ?? "");
     if (method === "CreateCacheEntry") {
-      if (this.entries.some((e) => e.key === key && e.version === version)) return { ok: false, message: `cache entry ${key} already exists` };
+      if (this.entries.some((e) => e.key === key && e.version === version))
+        return { ok: false, message: `cache entry ${key} already exists` };
       this.entries.push({ key, version, finalized: false, created: ++this.clock });
       return { ok: true, signed_upload_url: this.blobUrl(this.entries.length - 1) };
     }
     if (method === "FinalizeCacheEntryUpload") {
       const index = this.entries.findIndex((e) => e.key === key && e.version === version && !e.finalized);
       const entry = this.entries[index];
-      if (!entry?.blob || Number(request.size_bytes) !== entry.blob.length) return { ok: false, message: "no upload to finalize" };
+      if (!entry?.blob || Number(request.size_bytes) !== entry.blob.length)
+        return { ok: false, message: "no upload to finalize" };
       entry.finalized = true;
       return { ok: true, entry_id: String(index + 1) };
     }

@@ -76,12 +76,18 @@ export class FakeGitHub {
     const url = new URL(req.url ?? "/", this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
     const auth = req.headers.authorization ?? "";
-    if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`) return json(res, 401, { message: "Bad credentials" });
+    if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`)
+      return json(res, 401, { message: "Bad credentials" });
     const repo = `/repos/${this.owner}/${this.repo}`;
     const path = url.pathname;
     const login = loginOf(this.identity);
     if (path === "/user" && req.method === "GET") {
-      if (this.identity.kind === "app") return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest/users/users#get-the-authenticated-user", status: "403" });
+      if (this.identity.kind === "app")
+        return json(res, 403, {
+          message: "Resource not accessible by integration",
+          documentation_url: "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+          status: "403",
+        });
       return json(res, 200, { login, id: 583231, type: "User" });
     }
     if (path === "/graphql" && req.method === "POST") {
@@ -90,7 +96,11 @@ export class FakeGitHub {
       return json(res, 200, { errors: [{ message: "this fake answers only { viewer { login } }" }] });
     }
     const write = req.method !== "GET";
-    if (write && this.readOnly) return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest" });
+    if (write && this.readOnly)
+      return json(res, 403, {
+        message: "Resource not accessible by integration",
+        documentation_url: "https://docs.github.com/rest",
+      });
     let m: RegExpMatchArray | null;
     if ((m = path.match(new RegExp(`^${repo}/issues/(\\d+)/comments$`)))) {
       const issue = Number(m[1]);
@@ -98,7 +108,12 @@ export class FakeGitHub {
       if (req.method === "GET") return this.page(res, url, list);
       if (req.method === "POST") {
         const id = this.nextId++;
-        const comment = { id, body: JSON.parse(body).body as string, html_url: `https://github.com/${this.owner}/${this.repo}/pull/${issue}#issuecomment-${id}`, user: { login, type: this.identity.kind === "app" ? "Bot" : "User" } };
+        const comment = {
+          id,
+          body: JSON.parse(body).body as string,
+          html_url: `https://github.com/${this.owner}/${this.repo}/pull/${issue}#issuecomment-${id}`,
+          user: { login, type: this.identity.kind === "app" ? "Bot" : "User" },
+        };
         this.comments.set(issue, [...list, comment]);
         return json(res, 201, comment);
       }
@@ -106,7 +121,11 @@ export class FakeGitHub {
     if ((m = path.match(new RegExp(`^${repo}/issues/comments/(\\d+)$`))) && req.method === "PATCH") {
       const comment = [...this.comments.values()].flat().find((c) => c.id === Number(m![1]));
       if (!comment) return json(res, 404, { message: "Not Found" });
-      if (comment.user.login !== login) return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest/issues/comments#update-an-issue-comment" });
+      if (comment.user.login !== login)
+        return json(res, 403, {
+          message: "Resource not accessible by integration",
+          documentation_url: "https://docs.github.com/rest/issues/comments#update-an-issue-comment",
+        });
       comment.body = JSON.parse(body).body as string;
       return json(res, 200, comment);
     }
@@ -119,17 +138,37 @@ export class FakeGitHub {
       return release ? json(res, 200, this.releaseJson(release)) : json(res, 404, { message: "Not Found" });
     }
     // Newest first, as GitHub lists them; drafts too, since the fake's token may push.
-    if (path === `${repo}/releases` && req.method === "GET") return this.page(res, url, [...this.releases].reverse().map((r) => this.releaseJson(r)));
+    if (path === `${repo}/releases` && req.method === "GET")
+      return this.page(
+        res,
+        url,
+        [...this.releases].reverse().map((r) => this.releaseJson(r)),
+      );
     if (path === `${repo}/releases` && req.method === "POST") {
       const input = JSON.parse(body) as { tag_name: string; name?: string };
-      if (this.releases.some((r) => r.tag_name === input.tag_name)) return json(res, 422, { message: "Validation Failed", errors: [{ resource: "Release", code: "already_exists", field: "tag_name" }] });
-      const release: Release = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? input.tag_name, assets: [] };
+      if (this.releases.some((r) => r.tag_name === input.tag_name))
+        return json(res, 422, {
+          message: "Validation Failed",
+          errors: [{ resource: "Release", code: "already_exists", field: "tag_name" }],
+        });
+      const release: Release = {
+        id: this.nextId++,
+        tag_name: input.tag_name,
+        name: input.name ?? input.tag_name,
+        assets: [],
+      };
       this.releases.push(release);
       return json(res, 201, this.releaseJson(release));
     }
     if ((m = path.match(new RegExp(`^${repo}/releases/(\\d+)/assets$`))) && req.method === "GET") {
       const release = this.releases.find((r) => r.id === Number(m![1]));
-      return release ? json(res, 200, release.assets.map((a) => this.assetJson(a))) : json(res, 404, { message: "Not Found" });
+      return release
+        ? json(
+            res,
+            200,
+            release.assets.map((a) => this.assetJson(a)),
+          )
+        : json(res, 404, { message: "Not Found" });
     }
     if ((m = path.match(new RegExp(`^${repo}/releases/assets/(\\d+)$`)))) {
       const id = Number(m[1]);
@@ -143,7 +182,9 @@ export class FakeGitHub {
       }
       if (req.method === "GET") {
         if (req.headers.accept === "application/octet-stream") {
-          res.writeHead(200, { "content-type": "application/octet-stream", "content-length": asset.data.length }).end(asset.data);
+          res
+            .writeHead(200, { "content-type": "application/octet-stream", "content-length": asset.data.length })
+            .end(asset.data);
           return;
         }
         return json(res, 200, this.assetJson(asset));
@@ -153,9 +194,19 @@ export class FakeGitHub {
       const release = this.releases.find((r) => r.id === Number(m![1]));
       const name = url.searchParams.get("name");
       if (!release || !name) return json(res, 404, { message: "Not Found" });
-      if (release.assets.some((a) => a.name === name)) return json(res, 422, { message: "Validation Failed", errors: [{ resource: "ReleaseAsset", code: "already_exists", field: "name" }] });
+      if (release.assets.some((a) => a.name === name))
+        return json(res, 422, {
+          message: "Validation Failed",
+          errors: [{ resource: "ReleaseAsset", code: "already_exists", field: "name" }],
+        });
       const data = raw;
-      const asset: Asset = { id: this.nextId++, name, size: data.length, content_type: String(req.headers["content-type"] ?? ""), data };
+      const asset: Asset = {
+        id: this.nextId++,
+        name,
+        size: data.length,
+        content_type: String(req.headers["content-type"] ?? ""),
+        data,
+      };
       release.assets.push(asset);
       return json(res, 201, this.assetJson(asset));
     }
@@ -200,5 +251,11 @@ export class FakeGitHub {
 
 function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers }).end(text);
+  res
+    .writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+      ...headers,
+    })
+    .end(text);
 }
