@@ -33,9 +33,19 @@ const record = (area, name, ok, detail = "") => {
 const cli = (args, env = {}) =>
   new Promise((done) => {
     const started = Date.now();
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : "killed") : 0, stdout, stderr, ms: Date.now() - started });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        done({
+          code: error ? (typeof error.code === "number" ? error.code : "killed") : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - started,
+        });
+      },
+    );
   });
 const noStack = (run) => !/\n\s+at /.test(run.stderr);
 let n = 0;
@@ -49,18 +59,34 @@ async function badInput() {
   await writeFile(file, "x");
   const bomb = join(dir, "bomb.yaml");
   const levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"];
-  for (let i = 1; i < 9; i++) levels.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(", ")}]`);
+  for (let i = 1; i < 9; i++)
+    levels.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(", ")}]`,
+    );
   await writeFile(bomb, `${levels.join("\n")}\ntools: *a8\n`);
   const loop = join(dir, "loop.json");
-  await writeFile(loop, JSON.stringify({ tools: [{ name: "t", inputSchema: { type: "object", properties: { a: { $ref: "#/properties/a" } } } }] }));
+  await writeFile(
+    loop,
+    JSON.stringify({
+      tools: [{ name: "t", inputSchema: { type: "object", properties: { a: { $ref: "#/properties/a" } } } }],
+    }),
+  );
   const cases = [
     ["generate --samples 1e12", ["generate", "--tools", TOOLS, "--samples", "1e12", "-w", fresh()]],
     ["generate --samples -1", ["generate", "--tools", TOOLS, "--samples", "-1", "-w", fresh()]],
     ["inspect --timeout 1e12", ["inspect", "--server", `node ${HANG}`, "--timeout", "1e12", "-w", fresh()]],
     ["inspect --timeout 0", ["inspect", "--server", `node ${HANG}`, "--timeout", "0", "-w", fresh()]],
-    ["generate --out <a folder>", ["generate", "--tools", TOOLS, "--samples", "50", "--out", folder, "--no-gate", "-w", fresh()]],
+    [
+      "generate --out <a folder>",
+      ["generate", "--tools", TOOLS, "--samples", "50", "--out", folder, "--no-gate", "-w", fresh()],
+    ],
     ["inspect -w <a file>", ["inspect", "--server", `node ${HANG}`, "-w", file]],
-    ["tools import --out /proc/nope/tools.json", ["tools", "import", TOOLS, "--out", "/proc/nope/tools.json", "-w", fresh()]],
+    [
+      "tools import --out /proc/nope/tools.json",
+      ["tools", "import", TOOLS, "--out", "/proc/nope/tools.json", "-w", fresh()],
+    ],
     ["tools import <YAML alias bomb>", ["tools", "import", bomb, "-w", fresh()]],
     ["tools import <a $ref loop>", ["tools", "import", loop, "-w", fresh()]],
     ["tools import <a folder>", ["tools", "import", folder, "-w", fresh()]],
@@ -75,7 +101,17 @@ async function badInput() {
   await writeFile(bomTools, `\uFEFF${await readFile(TOOLS, "utf8")}`);
   const imported = await cli(["tools", "import", bomTools, "-w", fresh()]);
   record("valid input accepted", "tools import <UTF-8 BOM>", imported.code === 0, imported.stderr.slice(0, 200));
-  const generated = await cli(["generate", "--tools", bomTools, "--samples", "50", "--no-gate", "--no-progress", "-w", fresh()]);
+  const generated = await cli([
+    "generate",
+    "--tools",
+    bomTools,
+    "--samples",
+    "50",
+    "--no-gate",
+    "--no-progress",
+    "-w",
+    fresh(),
+  ]);
   record("valid input accepted", "generate --tools <UTF-8 BOM>", generated.code === 0, generated.stderr.slice(0, 200));
   const qaDir = fresh();
   await mkdir(join(qaDir, "data"), { recursive: true });
@@ -83,7 +119,17 @@ async function badInput() {
   const qa = await cli(["qa", "--tools", TOOLS, "-w", qaDir, "--json"]);
   record("valid input accepted", "qa <UTF-8 BOM>", !qa.stdout.includes("parse_error"), "the first line was not read");
   const tree = join(dir, "tree.json");
-  await writeFile(tree, JSON.stringify({ tools: [{ name: "add_node", inputSchema: { type: "object", properties: { label: { type: "string" }, child: { $ref: "#" } } } }] }));
+  await writeFile(
+    tree,
+    JSON.stringify({
+      tools: [
+        {
+          name: "add_node",
+          inputSchema: { type: "object", properties: { label: { type: "string" }, child: { $ref: "#" } } },
+        },
+      ],
+    }),
+  );
   const treeRun = await cli(["tools", "import", tree, "-w", fresh()]);
   record("valid input accepted", 'tools import <"$ref": "#">', treeRun.code === 0, treeRun.stderr.slice(0, 200));
 }
@@ -103,8 +149,13 @@ async function secrets() {
     await cli(["status", "-w", workdir, "--json"], env),
     await cli(["inspect", "--url", `http://someone:${password}@127.0.0.1:9/mcp`, "-w", workdir, "--timeout", "5"], env),
   ];
-  const files = (await readdir(workdir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  const texts = [...(await Promise.all(files.map((f) => readFile(f, "utf8")))), ...runs.map((r) => r.stdout + r.stderr)];
+  const files = (await readdir(workdir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+  const texts = [
+    ...(await Promise.all(files.map((f) => readFile(f, "utf8")))),
+    ...runs.map((r) => r.stdout + r.stderr),
+  ];
   for (const [name, secret] of [
     ["--env value", canary],
     ["bearer token a server printed", shaped[0]],
@@ -126,11 +177,38 @@ async function bundle() {
   const outside = fresh();
   await mkdir(outside);
   const variants = [
-    ["tools.json linked outside", async (at) => (await rename(join(at, "tools.json"), join(outside, "tools.json")), symlink(join(outside, "tools.json"), join(at, "tools.json")))],
-    ["tests/ linked outside", async (at) => (await rename(join(at, "tests"), join(outside, "tests")), symlink(join(outside, "tests"), join(at, "tests")))],
-    ["passwd -> /etc/passwd in SHA256SUMS", async (at) => (await symlink("/etc/passwd", join(at, "passwd")), appendFile(join(at, "SHA256SUMS"), execFileSync("sha256sum", ["passwd"], { cwd: at })))],
-    ["model.gguf -> /dev/zero", async (at) => (await rm(join(at, "model.gguf")), symlink("/dev/zero", join(at, "model.gguf")))],
-    ["a listed FIFO", async (at) => (execFileSync("mkfifo", [join(at, "pipe")]), appendFile(join(at, "SHA256SUMS"), `${"0".repeat(64)}  pipe\n`))],
+    [
+      "tools.json linked outside",
+      async (at) => (
+        await rename(join(at, "tools.json"), join(outside, "tools.json")),
+        symlink(join(outside, "tools.json"), join(at, "tools.json"))
+      ),
+    ],
+    [
+      "tests/ linked outside",
+      async (at) => (
+        await rename(join(at, "tests"), join(outside, "tests")),
+        symlink(join(outside, "tests"), join(at, "tests"))
+      ),
+    ],
+    [
+      "passwd -> /etc/passwd in SHA256SUMS",
+      async (at) => (
+        await symlink("/etc/passwd", join(at, "passwd")),
+        appendFile(join(at, "SHA256SUMS"), execFileSync("sha256sum", ["passwd"], { cwd: at }))
+      ),
+    ],
+    [
+      "model.gguf -> /dev/zero",
+      async (at) => (await rm(join(at, "model.gguf")), symlink("/dev/zero", join(at, "model.gguf"))),
+    ],
+    [
+      "a listed FIFO",
+      async (at) => (
+        execFileSync("mkfifo", [join(at, "pipe")]),
+        appendFile(join(at, "SHA256SUMS"), `${"0".repeat(64)}  pipe\n`)
+      ),
+    ],
     ["an unlisted FIFO", async (at) => execFileSync("mkfifo", [join(at, "pipe")])],
     ["a symbolic link loop", async (at) => (await symlink("b", join(at, "a")), symlink("a", join(at, "b")))],
   ];
@@ -157,7 +235,9 @@ function send(url, { method = "POST", headers = { "content-type": "application/j
 
 async function serve() {
   const area = "serve: hostile requests refused, valid ones answered";
-  const child = spawn(process.execPath, [CLI, "serve", "--bundle", BUNDLE, "--port", "0", "--max-queue", "4"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve", "--bundle", BUNDLE, "--port", "0", "--max-queue", "4"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const url = await new Promise((done) => {
     let text = "";
     const on = (d) => {
@@ -173,14 +253,30 @@ async function serve() {
   const completions = `${url}/chat/completions`;
   const post = (body, headers) => send(completions, { body: JSON.stringify(body), ...(headers ? { headers } : {}) });
   const cases = [
-    ["Origin: http://evil.example", () => post(valid, { "content-type": "application/json", origin: "http://evil.example" }), 403],
-    ["Host: evil.example (DNS rebinding)", () => post(valid, { "content-type": "application/json", host: "evil.example" }), 403],
+    [
+      "Origin: http://evil.example",
+      () => post(valid, { "content-type": "application/json", origin: "http://evil.example" }),
+      403,
+    ],
+    [
+      "Host: evil.example (DNS rebinding)",
+      () => post(valid, { "content-type": "application/json", host: "evil.example" }),
+      403,
+    ],
     ["text/plain body", () => post(valid, { "content-type": "text/plain" }), 415],
     ['tool_choice "required"', () => post({ ...valid, tool_choice: "required" }), 400],
     ["tool_choice object", () => post({ ...valid, tool_choice: { type: "function", function: { name: "x" } } }), 400],
-    ['parameters {"type": "array"}', () => post({ ...valid, tools: [{ type: "function", function: { name: "f", parameters: { type: "array" } } }] }), 400],
+    [
+      'parameters {"type": "array"}',
+      () => post({ ...valid, tools: [{ type: "function", function: { name: "f", parameters: { type: "array" } } }] }),
+      400,
+    ],
     ["max_tokens past the context", () => post({ ...valid, max_tokens: 1e6 }), 400],
-    ["10k-token prompt", () => post({ ...valid, messages: [{ role: "user", content: "alpha beta gamma delta ".repeat(3000) }] }), 400],
+    [
+      "10k-token prompt",
+      () => post({ ...valid, messages: [{ role: "user", content: "alpha beta gamma delta ".repeat(3000) }] }),
+      400,
+    ],
     ["5 MB message", () => post({ ...valid, messages: [{ role: "user", content: "x ".repeat(2_500_000) }] }), 400],
   ];
   for (const [label, run, status] of cases) {
@@ -197,11 +293,21 @@ async function serve() {
   const hostile = post({ ...valid, messages: [{ role: "user", content: "x ".repeat(2_500_000) }] });
   const started = Date.now();
   const answered = await post(valid);
-  record(area, "valid request within 2 s alongside a 5 MB one", answered.status === 200 && Date.now() - started < 2000, `HTTP ${answered.status} in ${Date.now() - started} ms`);
+  record(
+    area,
+    "valid request within 2 s alongside a 5 MB one",
+    answered.status === 200 && Date.now() - started < 2000,
+    `HTTP ${answered.status} in ${Date.now() - started} ms`,
+  );
   await hostile;
   const burst = await Promise.all(Array.from({ length: 12 }, () => post(valid)));
   const limited = burst.find((r) => r.status === 429);
-  record(area, "a burst past --max-queue gets 429 with Retry-After", limited !== undefined && Number(limited.headers["retry-after"]) > 0, burst.map((r) => r.status).join(" "));
+  record(
+    area,
+    "a burst past --max-queue gets 429 with Retry-After",
+    limited !== undefined && Number(limited.headers["retry-after"]) > 0,
+    burst.map((r) => r.status).join(" "),
+  );
   const stopping = Date.now();
   child.kill("SIGINT");
   await new Promise((done) => child.once("exit", done));
