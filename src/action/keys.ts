@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { canonicalJson, fileHash as contentHash } from "../core/canonical.js";
+
+import { canonicalJson, fileHash as contentHash, sha256 } from "../core/canonical.js";
 import { VERSION } from "../core/version.js";
 import type { ActionConfig } from "./inputs.js";
 
-const short = (value: unknown) => createHash("sha256").update(typeof value === "string" || value instanceof Uint8Array ? value : canonicalJson(value)).digest("hex").slice(0, 24);
+const short = (value: unknown) =>
+  sha256(typeof value === "string" || value instanceof Uint8Array ? value : canonicalJson(value)).slice(0, 24);
 const platform = () => `${process.platform}-${process.arch}`;
 
 /** Synthesized data: the toolset, the generation config and the version of MCP-Forge that wrote it. */
@@ -16,7 +17,10 @@ export function datasetKey(toolsetHash: string, config: Pick<ActionConfig, "samp
  * LoRA checkpoints: the data, the model, the profile and the train-settings input. The run id ends the key so every run saves
  * its own entry, and the prefix restores the newest one: an interrupted job resumes from its checkpoint.
  */
-export function checkpointKeyPrefix(dataHash: string, config: Pick<ActionConfig, "model" | "profile" | "trainSettings">): string {
+export function checkpointKeyPrefix(
+  dataHash: string,
+  config: Pick<ActionConfig, "model" | "profile" | "trainSettings">,
+): string {
   return `mcp-forge-lora-${short({ dataHash, model: config.model, profile: config.profile, settings: config.trainSettings, version: VERSION })}-`;
 }
 
@@ -41,4 +45,5 @@ export function baselineKeyPrefix(branch: string, datasetKeyValue: string): stri
 }
 
 /** A file's content hash for cache keys: the first 24 hex digits of its sha256. */
-export const fileHash = async (path: string) => (await contentHash(path)).slice("sha256:".length, "sha256:".length + 24);
+export const fileHash = async (path: string) =>
+  (await contentHash(path)).slice("sha256:".length, "sha256:".length + 24);
