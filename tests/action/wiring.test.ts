@@ -41,7 +41,9 @@ describe("action.yml wiring", () => {
     });
     for (const [id, output] of refs(action, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g)) {
       expect(ids, `steps.${id}`).toContain(id);
-      expect(sources, `no step sets the output ${output} (steps.${id})`).toContain(`core.setOutput("${output}"`);
+      expect(sources, `no step sets the output ${output} (steps.${id})`).toMatch(
+        new RegExp(`core\\.setOutput\\(\\s*"${output}"`),
+      );
     }
     for (const step of steps)
       for (const key of Object.keys(step.env ?? {}))
