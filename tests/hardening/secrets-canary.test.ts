@@ -44,6 +44,18 @@ describe("secrets never reach a file", () => {
         "--timeout",
         "5",
       ],
+      // run prints a failed stage's error itself
+      [
+        "run",
+        "--url",
+        `http://someone:${URL_PASSWORD}@127.0.0.1:9/mcp`,
+        "--workdir",
+        join(dir, "run-work"),
+        "--timeout",
+        "5",
+        "--to",
+        "INSPECTING",
+      ],
     ]) {
       runs.push({ args, run: await runCli(args, { env }) });
     }

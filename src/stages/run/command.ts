@@ -7,6 +7,7 @@ import { collect, examples, globalOptions, withCommonOptions } from "../../cli/o
 import type { Output } from "../../cli/output.js";
 import { ExitCode, PROFILES, QUANTS } from "../../core/contract.js";
 import { badInput, ForgeError } from "../../core/errors.js";
+import { redactSecrets } from "../../core/redact.js";
 import { loadState, type Stage, STAGES } from "../../core/state.js";
 import { countGpus } from "../../core/trainer-process.js";
 import { addServerOptions, serverTargetFromOptions, timeoutMsFromOptions } from "../../mcp/server-options.js";
@@ -199,7 +200,7 @@ const runInProcess =
       return await callStage(await command(), args, output);
     } catch (error) {
       if (error instanceof ForgeError) {
-        process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+        process.stderr.write(redactSecrets(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`));
         return error.exitCode;
       }
       if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
