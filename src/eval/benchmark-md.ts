@@ -1,4 +1,4 @@
-import type { BenchmarkReport, ModelRun } from "./benchmark.js";
+import type { BenchmarkReport, ModelRun } from "./benchmark-report.js";
 import { arrow, escapeMd, fmt, mermaidLabel, signed, table } from "./markdown.js";
 import { type MetricName, METRICS, type Metrics, THRESHOLDS } from "./metrics.js";
 

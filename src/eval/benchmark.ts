@@ -5,13 +5,11 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { badInput } from "../core/errors.js";
 import { loadBackend, type LoadBackendOptions } from "../models/load.js";
 import { benchmarkMarkdown } from "./benchmark-md.js";
-import { type DeltaInterval, pairedBootstrap } from "./bootstrap.js";
+import type { BenchmarkReport, Decoding, Gate, ModelRun } from "./benchmark-report.js";
+import { pairedBootstrap } from "./bootstrap.js";
 import { type EvalInputs, evaluate, openExecutor, prepare, type Prepared } from "./engine.js";
 import { type Contributions, type MetricName, METRICS, THRESHOLDS } from "./metrics.js";
-import { measure, type Measurement, type RunSummary, summarise } from "./report.js";
-
-export type Decoding = "free" | "constrained" | "both";
-export type Gate = "absolute" | "significant";
+import { measure, type RunSummary, summarise } from "./report.js";
 
 export const DEFAULT_TOLERANCE = 0.02;
 
@@ -30,32 +28,6 @@ export interface BenchmarkOptions extends EvalInputs {
   reportDir?: string;
   bootstrapResamples?: number;
   onProgress?: (label: string, done: number, total: number) => void;
-}
-
-export interface ModelRun extends Measurement {
-  model: string;
-  decoding: "free" | "constrained";
-  runs: RunSummary[];
-}
-
-export interface BenchmarkReport extends ModelRun {
-  baseline?: { model: string; source: string; decoding: string };
-  toolsetHash: string;
-  evalSetHash: string;
-  evalSet: string;
-  maxTurns: number;
-  thresholds: typeof THRESHOLDS;
-  tolerance: Record<MetricName, number>;
-  gate: Gate;
-  deltas: Partial<Record<MetricName, number | null>>;
-  deltaIntervals: Partial<Record<MetricName, DeltaInterval>>;
-  regressions: MetricName[];
-  /** The other decoding mode, side by side, when both ran. */
-  comparison?: ModelRun;
-  /** Per-tool figures of the baseline, for the chart. */
-  baselinePerTool?: ModelRun["perTool"];
-  passed: boolean;
-  files: { json: string; md: string };
 }
 
 interface BaselineData {

@@ -9,7 +9,8 @@ export type {
   RawCall,
   ToolCall,
 } from "../models/types.js";
-export { type BenchmarkOptions, type BenchmarkReport, runBenchmark } from "./benchmark.js";
+export { type BenchmarkOptions, runBenchmark } from "./benchmark.js";
+export type { BenchmarkReport } from "./benchmark-report.js";
 export type { CallTarget, EvalInputs } from "./engine.js";
 export { type MetricName, METRICS, type Metrics, THRESHOLDS } from "./metrics.js";
 export { runValidation, type ValidationOptions, type ValidationReport } from "./validation.js";

@@ -10,7 +10,8 @@ import { type McpTool, readToolsFile } from "../../src/core/toolset.js";
 import { textJaccard } from "../../src/data/near-dup.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import type { CheckName } from "../../src/stages/qa/checks.js";
-import { type IssueKind, type QcReport, runQc } from "../../src/stages/qa/qc.js";
+import { runQc } from "../../src/stages/qa/qc.js";
+import type { IssueKind, QcReport } from "../../src/stages/qa/report.js";
 import { CLI, ROOT } from "../support/cli.js";
 
 const fixture = join(ROOT, "tests/fixtures/qa/tools.json");

@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
-import { type QcReport, runQc } from "../../src/stages/qa/qc.js";
+import { runQc } from "../../src/stages/qa/qc.js";
+import type { QcReport } from "../../src/stages/qa/report.js";
 
 const sqlish = `node ${resolve(import.meta.dirname, "../fixtures/servers/sqlish.mjs")}`;
 

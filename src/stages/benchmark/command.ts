@@ -8,13 +8,8 @@ import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode } from "../../core/errors.js";
 import { withStage } from "../../core/state.js";
-import {
-  type BenchmarkReport,
-  type Decoding,
-  DEFAULT_TOLERANCE,
-  type Gate,
-  runBenchmark,
-} from "../../eval/benchmark.js";
+import { DEFAULT_TOLERANCE, runBenchmark } from "../../eval/benchmark.js";
+import type { BenchmarkReport, Decoding, Gate } from "../../eval/benchmark-report.js";
 import { type MetricName, METRICS } from "../../eval/metrics.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { addEvalOptions, type EvalCliOptions, evalInputsFromOptions, progressPrinter } from "../validate/options.js";

@@ -12,7 +12,8 @@ import { readToolsFile } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
 import { readForgeConfig } from "../../data/config.js";
 import { stageAction, type StageResult } from "../stage.js";
-import { planThresholds, type QcReport, type QcThresholds, runQc } from "./qc.js";
+import { planThresholds, runQc } from "./qc.js";
+import type { QcReport, QcThresholds } from "./report.js";
 
 interface QaCliOptions {
   workdir: string;

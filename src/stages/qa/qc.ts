@@ -11,45 +11,11 @@ import { readLines } from "../../data/jsonl.js";
 import { NearDupIndex } from "../../data/near-dup.js";
 import { type Scenario, SCENARIOS, userText } from "../../data/sample.js";
 import type { Schema } from "../../data/schema-walk.js";
-import {
-  type CheckResult,
-  type CheckThresholds,
-  CountedChecks,
-  DEFAULT_CHECK_THRESHOLDS,
-  describeFailure,
-} from "./checks.js";
+import { CountedChecks, DEFAULT_CHECK_THRESHOLDS, describeFailure } from "./checks.js";
 import { type RepairKind, repairValue } from "./fix.js";
 import { conversationKey, SampleParser } from "./parse-line.js";
-import { writeQcReports } from "./report.js";
+import { type IssueKind, type QcIssue, type QcReport, type QcThresholds, writeQcReports } from "./report.js";
 import { checkStructure } from "./structure.js";
-
-export const ISSUE_KINDS = [
-  "parse_error",
-  "bad_structure",
-  "unknown_tool",
-  "schema_violation",
-  "duplicate",
-  "near_duplicate",
-  "coverage",
-] as const;
-export type IssueKind = (typeof ISSUE_KINDS)[number];
-
-export interface QcIssue {
-  /** 1-based line in the data file; 0 for issues about the whole dataset (coverage). */
-  line: number;
-  id: string;
-  kind: IssueKind;
-  message: string;
-}
-
-export interface QcThresholds extends CheckThresholds {
-  minSchemaPassRate: number;
-  minPerTool: number;
-  nearDuplicateThreshold: number;
-  /** Largest share of samples the gate lets QC drop (parse errors, bad structure, duplicates, …). */
-  maxDropRate: number;
-  requiredScenarios: Scenario[];
-}
 
 /** The contract's QC defaults (docs/contract.md §4); maxDropRate is ours. */
 export const DEFAULT_THRESHOLDS: QcThresholds = {
@@ -73,28 +39,6 @@ export interface QcOptions {
   reportDir?: string;
   /** Samples the data was generated with, to suggest a --samples value in remediation lines. */
   plannedSamples?: number;
-}
-
-export interface QcReport {
-  data: string;
-  total: number;
-  valid: number;
-  dropped: number;
-  schemaPassRate: number;
-  dedupRate: number;
-  toolCoverage: Record<string, number>;
-  scenarioCoverage: Record<Scenario, number>;
-  /** The counted checks for nonsense (JSON in requests, echoed results, …), each against its threshold. */
-  checks: CheckResult[];
-  passed: boolean;
-  issues: QcIssue[];
-  /** Why the gate failed, one line each, and what to do about it. */
-  failures: string[];
-  remediation: string[];
-  thresholds: QcThresholds;
-  repairs: Partial<Record<RepairKind, number>>;
-  cleanPath?: string;
-  reports?: { json: string; md: string; csv: string };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -2,8 +2,61 @@ import { join } from "node:path";
 
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
 import { printable } from "../../core/untrusted-text.js";
+import type { Scenario } from "../../data/sample.js";
 import { SCENARIOS } from "../../data/sample.js";
-import type { QcReport } from "./qc.js";
+import type { CheckResult, CheckThresholds } from "./checks.js";
+import type { RepairKind } from "./fix.js";
+
+export const ISSUE_KINDS = [
+  "parse_error",
+  "bad_structure",
+  "unknown_tool",
+  "schema_violation",
+  "duplicate",
+  "near_duplicate",
+  "coverage",
+] as const;
+export type IssueKind = (typeof ISSUE_KINDS)[number];
+
+/** What QC reports (reports/qc.json, docs/contract.md): the gate's verdict, its figures and each issue. */
+export interface QcReport {
+  data: string;
+  total: number;
+  valid: number;
+  dropped: number;
+  schemaPassRate: number;
+  dedupRate: number;
+  toolCoverage: Record<string, number>;
+  scenarioCoverage: Record<Scenario, number>;
+  /** The counted checks for nonsense (JSON in requests, echoed results, …), each against its threshold. */
+  checks: CheckResult[];
+  passed: boolean;
+  issues: QcIssue[];
+  /** Why the gate failed, one line each, and what to do about it. */
+  failures: string[];
+  remediation: string[];
+  thresholds: QcThresholds;
+  repairs: Partial<Record<RepairKind, number>>;
+  cleanPath?: string;
+  reports?: { json: string; md: string; csv: string };
+}
+
+export interface QcIssue {
+  /** 1-based line in the data file; 0 for issues about the whole dataset (coverage). */
+  line: number;
+  id: string;
+  kind: IssueKind;
+  message: string;
+}
+
+export interface QcThresholds extends CheckThresholds {
+  minSchemaPassRate: number;
+  minPerTool: number;
+  nearDuplicateThreshold: number;
+  /** Largest share of samples the gate lets QC drop (parse errors, bad structure, duplicates, …). */
+  maxDropRate: number;
+  requiredScenarios: Scenario[];
+}
 
 const MAX_MD_ISSUES = 200;
 
