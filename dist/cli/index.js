@@ -43649,7 +43649,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ku: () => (/* binding */ runQc)
 });
 
-// UNUSED EXPORTS: DEFAULT_THRESHOLDS, ISSUE_KINDS, cleanPathFor
+// UNUSED EXPORTS: DEFAULT_THRESHOLDS, cleanPathFor
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -44348,6 +44348,15 @@ var untrusted_text = __nccwpck_require__(2526);
 
 
 
+const ISSUE_KINDS = (/* unused pure expression or super */ null && ([
+    "parse_error",
+    "bad_structure",
+    "unknown_tool",
+    "schema_violation",
+    "duplicate",
+    "near_duplicate",
+    "coverage",
+]));
 const MAX_MD_ISSUES = 200;
 /** Text from samples and servers is untrusted: escape everything Markdown or HTML would interpret. */
 function escapeMarkdown(text) {
@@ -44568,15 +44577,6 @@ function checkStructure(sample) {
 
 
 
-const ISSUE_KINDS = (/* unused pure expression or super */ null && ([
-    "parse_error",
-    "bad_structure",
-    "unknown_tool",
-    "schema_violation",
-    "duplicate",
-    "near_duplicate",
-    "coverage",
-]));
 /** The contract's QC defaults (docs/contract.md §4); maxDropRate is ours. */
 const DEFAULT_THRESHOLDS = {
     minSchemaPassRate: 0.98,
@@ -44887,6 +44887,8 @@ var options = __nccwpck_require__(5872);
 var contract = __nccwpck_require__(7550);
 // EXTERNAL MODULE: ./build/core/errors.js
 var errors = __nccwpck_require__(2807);
+// EXTERNAL MODULE: ./build/core/redact.js
+var redact = __nccwpck_require__(193);
 // EXTERNAL MODULE: ./build/core/state.js
 var core_state = __nccwpck_require__(2795);
 // EXTERNAL MODULE: ./build/core/trainer-process.js + 1 modules
@@ -45205,6 +45207,7 @@ async function recordFingerprint(workdir, stage, print, exitCode) {
 
 
 
+
 /**
  * The tiny model starts from nothing, so it learns from many samples, not from many passes over
  * few: on the embedded default 4,000 samples pick the right tool for 0.92 of the prompts, 500 for
@@ -45338,7 +45341,7 @@ const runInProcess = (json) => async (command, args) => {
     }
     catch (error) {
         if (error instanceof errors/* ForgeError */.Q8) {
-            process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+            process.stderr.write((0,redact/* redactSecrets */.fp)(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`));
             return error.exitCode;
         }
         if (error instanceof esm/* CommanderError */.b7)
