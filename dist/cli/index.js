@@ -26688,6 +26688,10 @@ class ForgeError extends Error {
         this.hint = hint;
         this.name = "ForgeError";
     }
+    /** The lines a terminal shows: `error: …` and, when there is one, `hint: …`. */
+    get report() {
+        return `error: ${this.message}\n${this.hint ? `hint: ${this.hint}\n` : ""}`;
+    }
 }
 const badInput = (message, hint) => new ForgeError(_contract_js__WEBPACK_IMPORTED_MODULE_0__/* .ExitCode */ .yU.badInput, message, hint);
 const environmentMissing = (message, hint) => new ForgeError(_contract_js__WEBPACK_IMPORTED_MODULE_0__/* .ExitCode */ .yU.environment, message, hint);
@@ -45341,7 +45345,7 @@ const runInProcess = (json) => async (command, args) => {
     }
     catch (error) {
         if (error instanceof errors/* ForgeError */.Q8) {
-            process.stderr.write((0,redact/* redactSecrets */.fp)(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`));
+            process.stderr.write((0,redact/* redactSecrets */.fp)(error.report));
             return error.exitCode;
         }
         if (error instanceof esm/* CommanderError */.b7)
@@ -88222,9 +88226,7 @@ function reportError(error) {
         return errors/* ExitCode */.yU.badInput;
     }
     if (error instanceof errors/* ForgeError */.Q8) {
-        process.stderr.write((0,redact/* redactSecrets */.fp)(`error: ${error.message}\n`));
-        if (error.hint)
-            process.stderr.write((0,redact/* redactSecrets */.fp)(`hint: ${error.hint}\n`));
+        process.stderr.write((0,redact/* redactSecrets */.fp)(error.report));
         return error.exitCode;
     }
     const fsError = error;

@@ -158,8 +158,7 @@ function reportError(error: unknown): number {
     return ExitCode.badInput;
   }
   if (error instanceof ForgeError) {
-    process.stderr.write(redactSecrets(`error: ${error.message}\n`));
-    if (error.hint) process.stderr.write(redactSecrets(`hint: ${error.hint}\n`));
+    process.stderr.write(redactSecrets(error.report));
     return error.exitCode;
   }
   const fsError = error as NodeJS.ErrnoException;

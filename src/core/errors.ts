@@ -12,6 +12,11 @@ export class ForgeError extends Error {
     super(message);
     this.name = "ForgeError";
   }
+
+  /** The lines a terminal shows: `error: …` and, when there is one, `hint: …`. */
+  get report(): string {
+    return `error: ${this.message}\n${this.hint ? `hint: ${this.hint}\n` : ""}`;
+  }
 }
 
 export const badInput = (message: string, hint?: string) => new ForgeError(ExitCode.badInput, message, hint);

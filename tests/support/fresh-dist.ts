@@ -9,11 +9,12 @@ const BUNDLE_INPUTS = ["src", "bin", "package.json", "package-lock.json"];
 /** What tests/action run: the committed bundle, as `uses:` checks it out. */
 const BUNDLE_OUTPUTS = [join("dist", "action", "index.js"), join("dist", "cli", "index.js")];
 
-function mtime(path: string): number {
+/** A file's modification time, or `missing` when it does not exist. */
+function mtime(path: string, missing: number): number {
   try {
     return statSync(join(ROOT, path)).mtimeMs;
   } catch {
-    return Infinity; // deleted input or missing bundle: stale
+    return missing;
   }
 }
 
@@ -36,8 +37,9 @@ export function staleDist(): string | null {
   } catch {
     return null;
   }
-  const built = Math.min(...BUNDLE_OUTPUTS.map((p) => mtime(p)).map((t) => (t === Infinity ? -Infinity : t)));
-  const newer = changed.filter((file) => mtime(file) > built);
+  // A missing bundle was built never; a deleted input changed now.
+  const built = Math.min(...BUNDLE_OUTPUTS.map((p) => mtime(p, -Infinity)));
+  const newer = changed.filter((file) => mtime(file, Infinity) > built);
   return newer.length > 0
     ? `${newer[0]}${newer.length > 1 ? ` and ${newer.length - 1} more` : ""} changed after dist/ was built`
     : null;

@@ -200,7 +200,7 @@ const runInProcess =
       return await callStage(await command(), args, output);
     } catch (error) {
       if (error instanceof ForgeError) {
-        process.stderr.write(redactSecrets(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`));
+        process.stderr.write(redactSecrets(error.report));
         return error.exitCode;
       }
       if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
