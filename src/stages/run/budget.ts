@@ -1,27 +1,39 @@
 /**
  * `run --time-budget`: the minutes the whole run may take. Training is the stage whose time grows with
- * the data, so it gets what is left when it starts, less a share kept for export, validation, benchmark
- * and packing.
+ * the data, so it gets what is left when it starts, less what export, validation, benchmark and
+ * packing are expected to take.
  */
 
 /** On a machine without a GPU `run` fits in the main command's time unless told otherwise. */
 export const DEFAULT_CPU_BUDGET_MINUTES = 15;
-/** The share of the budget kept for the stages after training (for the tiny model they take about a minute). */
-const AFTER_TRAINING_SHARE = 0.1;
+/** Export and packing (its smoke test included), besides grading: SmolLM2 135M exports in 18 s. */
+const EXPORT_AND_PACK_SECONDS = 60;
+/**
+ * Seconds one held-out prompt takes to grade on two CPU cores (the 2-core AMD EPYC of
+ * docs/benchmarks.md, "The main command"); validation and the benchmark each grade every prompt.
+ */
+const GRADING_SECONDS: Readonly<Record<string, number>> = { tiny: 0.1, "smollm2-135m": 4, "gemma3-270m": 25 };
+/** Any other model is taken to grade as fast as SmolLM2, the smallest pretrained preset. */
+const DEFAULT_GRADING_SECONDS = GRADING_SECONDS["smollm2-135m"]!;
 /** Training gets at least this much, however little is left: a run always ends with a model. */
 const MIN_TRAINING_MINUTES = 0.5;
 
+/** Seconds the stages after training are expected to take for `model` on `evalPrompts` held-out prompts. */
+export function afterTrainingSeconds(model: string, evalPrompts: number): number {
+  return EXPORT_AND_PACK_SECONDS + 2 * evalPrompts * (GRADING_SECONDS[model] ?? DEFAULT_GRADING_SECONDS);
+}
+
 /** The minutes TRAINING may take when it starts `elapsedSeconds` into a run with `budgetMinutes`. */
-export function trainingMinutes(budgetMinutes: number, elapsedSeconds: number): number {
-  const left = budgetMinutes * (1 - AFTER_TRAINING_SHARE) - elapsedSeconds / 60;
+export function trainingMinutes(budgetMinutes: number, elapsedSeconds: number, reservedSeconds: number): number {
+  const left = budgetMinutes - (elapsedSeconds + reservedSeconds) / 60;
   return Math.round(Math.max(MIN_TRAINING_MINUTES, left) * 100) / 100;
 }
 
 /** TRAINING's arguments with `--time-budget` set to what is left of the run's budget. */
-export function withTrainingBudget(args: string[], budgetMinutes: number, elapsedSeconds: number): string[] {
+export function withTrainingBudget(args: string[], minutes: number): string[] {
   const at = args.indexOf("--time-budget");
   if (at < 0) return args;
   const out = [...args];
-  out[at + 1] = String(trainingMinutes(budgetMinutes, elapsedSeconds));
+  out[at + 1] = String(minutes);
   return out;
 }

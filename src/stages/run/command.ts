@@ -18,12 +18,17 @@ import { DEFAULT_CPU_BUDGET_MINUTES } from "./budget.js";
 import { readRunConfig, type RunConfig } from "./config.js";
 import { type CommandRunner, defaultServer, runPipeline, type StageOutcome } from "./pipeline.js";
 
+/** The main command's base model: of the three CPU models it picks the right tool most often on hand-written requests (docs/benchmarks.md). */
+export const DEFAULT_RUN_MODEL = "smollm2-135m";
+
 /**
- * The tiny model starts from nothing, so it learns from many samples, not from many passes over
- * few: on the embedded default 4,000 samples pick the right tool for 0.92 of the prompts, 500 for
- * 0.46 (docs/benchmarks.md).
+ * Training samples `run` synthesizes for a model unless told: the tiny model starts from nothing, so
+ * it learns from many samples (4,000 pick the right tool on the held-out split for 0.92, 500 for
+ * 0.46); SmolLM2 sees about 250 in the main command's training minutes, and 300 keep its held-out
+ * split, which it grades at 4 s a prompt, to 35 prompts (docs/benchmarks.md). Other models get
+ * generate's default.
  */
-const TINY_SAMPLES = 4000;
+const RUN_SAMPLES: Readonly<Record<string, number>> = { tiny: 4000, [DEFAULT_RUN_MODEL]: 300 };
 
 interface RunCliOptions extends Record<string, unknown> {
   workdir: string;
@@ -40,7 +45,7 @@ export function runCommand(): Command {
     .description(
       "the whole pipeline: inspect → generate → qa → train → export → validate → benchmark → pack; " +
         "stages whose inputs did not change are skipped. Without --server/--url/--tools it runs the embedded " +
-        "default: @modelcontextprotocol/server-memory, the offline generator and the tiny model on the CPU",
+        "default: @modelcontextprotocol/server-memory, the offline generator and SmolLM2 135M fine-tuned on the CPU",
     )
     .option("--tools <file>", "start from a tools file (tools.json, OpenAI tools, YAML) instead of a live server")
     .option(
@@ -49,10 +54,10 @@ export function runCommand(): Command {
     )
     .option(
       "--model <name>",
-      "base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default tiny)",
+      `base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default ${DEFAULT_RUN_MODEL})`,
     )
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
-    .option("--samples <n>", `training samples to synthesize (default: generate's; ${TINY_SAMPLES} for the tiny model)`)
+    .option("--samples <n>", `training samples to synthesize (default: ${Object.entries(RUN_SAMPLES).map(([m, n]) => `${n} for ${m}`).join(", ")}, else generate's)`)
     .option("--seed <n>", "synthesis seed (default: generate's)")
     .option(
       "--set <key=value>",
@@ -107,7 +112,7 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
   let serverArgs = serverArgsOf(merged);
   if (tools && target) throw badInput("pass either --tools or --server/--url, not both");
   if (!tools && !target) ({ target, args: serverArgs } = defaultServer(workdir));
-  const model = String(merged.model ?? "tiny");
+  const model = String(merged.model ?? DEFAULT_RUN_MODEL);
   const evalSet = merged.eval !== undefined ? await checkEvalFile(String(merged.eval)) : undefined;
   const timeBudget = await runBudget(merged.timeBudget);
   if (opts.dryRun && STAGES.indexOf(opts.from) > STAGES.indexOf("TRAINING")) {
@@ -124,8 +129,8 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
       profile: String(merged.profile ?? "fast_dev"),
       ...(merged.samples !== undefined
         ? { samples: parseCount(merged.samples, "--samples", { min: 1, max: MAX_SAMPLES }) }
-        : model === "tiny"
-          ? { samples: TINY_SAMPLES }
+        : RUN_SAMPLES[model] !== undefined
+          ? { samples: RUN_SAMPLES[model] }
           : {}),
       ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
       quant: String(merged.quant ?? "q8_0"),

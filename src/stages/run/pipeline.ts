@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,7 +12,7 @@ import { loadState, type PipelineState, saveState, type Stage, STAGES } from "..
 import { readToolsFile } from "../../core/toolset.js";
 import type { ServerTarget } from "../../mcp/connect.js";
 import { inspectServer } from "../inspect/inspect.js";
-import { withTrainingBudget } from "./budget.js";
+import { afterTrainingSeconds, trainingMinutes, withTrainingBudget } from "./budget.js";
 
 /** What `run` was asked to do, after the CLI and mcp-forge.yaml were merged and validated. */
 export interface RunPlanInput {
@@ -144,6 +144,12 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
   };
 }
 
+/** How many prompts validation and the benchmark will grade: the lines of the eval set. */
+async function evalPrompts(input: RunPlanInput): Promise<number> {
+  const text = await readFile(input.evalSet?.path ?? join(input.workdir, "data", "eval.jsonl"), "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line.trim() !== "").length;
+}
+
 async function hasCheckpoint(workdir: string): Promise<boolean> {
   const entries = await readdir(join(workdir, "model", "checkpoints")).catch(() => [] as string[]);
   return entries.some((e) => e.startsWith("checkpoint-"));
@@ -243,9 +249,16 @@ export async function runPipeline(
       outcome = { stage, status: "skipped", seconds: 0, command, exitCode: previous };
     } else {
       const budgeted = stage === "TRAINING" && input.timeBudgetMinutes;
+      const minutes = budgeted
+        ? trainingMinutes(
+            budgeted,
+            (performance.now() - runStarted) / 1000,
+            afterTrainingSeconds(input.model, await evalPrompts(input)),
+          )
+        : undefined;
       const exitCode = await runCommand(
         stageCommand,
-        (budgeted ? withTrainingBudget(args, budgeted, (performance.now() - runStarted) / 1000) : args).slice(1),
+        (minutes !== undefined ? withTrainingBudget(args, minutes) : args).slice(1),
       );
       const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
       const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
