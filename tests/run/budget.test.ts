@@ -44,6 +44,8 @@ describe("mcp-forge run --time-budget", () => {
         dir,
         "--server",
         SERVER,
+        "--model",
+        "tiny",
         "--samples",
         "200",
         "--time-budget",
@@ -103,7 +105,7 @@ describe("mcp-forge run --time-budget", () => {
     dirs.push(dir);
     const run = await execa(
       "node",
-      [CLI, "run", "--workdir", dir, "--server", SERVER, "--samples", "200", "--dry-run", "--json"],
+      [CLI, "run", "--workdir", dir, "--server", SERVER, "--model", "tiny", "--samples", "200", "--dry-run", "--json"],
       { reject: false, cwd: dir },
     );
     expect(run.exitCode, run.stderr).toBe(0);
@@ -114,5 +116,27 @@ describe("mcp-forge run --time-budget", () => {
     const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { stages: Record<string, unknown> };
     expect(state.stages.TRAINING).toBeUndefined();
     await expect(readFile(join(dir, "model", "train-config.json"))).rejects.toThrow();
+  }, 600_000);
+
+  it("the embedded default's dry run plans SmolLM2 on 300 samples, leaving its 15 minutes room to grade the held-out prompts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcp-forge-budget-default-"));
+    dirs.push(dir);
+    const run = await execa("node", [CLI, "run", "--workdir", join(dir, ".mcp-forge"), "--dry-run", "--json"], {
+      reject: false,
+      cwd: dir,
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as RunJson & { stages: Array<{ command: string }> };
+    expect(result.stages.at(-1)?.command).toContain("--model smollm2-135m");
+    const lines = async (file: string) =>
+      (await readFile(join(dir, ".mcp-forge", "data", file), "utf8")).trim().split("\n").length;
+    expect(await lines("train.jsonl")).toBe(300);
+    const prompts = await lines("eval.jsonl");
+    // 15 minutes less export and packing (1 min) and two gradings of every held-out prompt at 4 s each
+    // (docs/benchmarks.md, "The main command"), less the seconds the data took.
+    const planned = Number(/--time-budget (\d+(?:\.\d+)?)/.exec(result.stages.at(-1)!.command)?.[1]);
+    const expected = 15 - 1 - (2 * prompts * 4) / 60;
+    expect(planned, result.stages.at(-1)?.command).toBeLessThanOrEqual(expected);
+    expect(planned, result.stages.at(-1)?.command).toBeGreaterThan(expected - 0.5);
   }, 600_000);
 });

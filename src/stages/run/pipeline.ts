@@ -50,6 +50,7 @@ export interface StageOutcome {
   /** `gate-failed`: the stage ran but its quality gate failed; the pipeline goes on to pack. */
   status: "ran" | "skipped" | "gate-failed" | "failed";
   seconds: number;
+  /** The stage's command line as it ran: TRAINING's with the minutes the run's budget left it. */
   command: string;
   exitCode: number;
 }
@@ -256,13 +257,17 @@ export async function runPipeline(
             afterTrainingSeconds(input.model, await evalPrompts(input)),
           )
         : undefined;
-      const exitCode = await runCommand(
-        stageCommand,
-        (minutes !== undefined ? withTrainingBudget(args, minutes) : args).slice(1),
-      );
+      const ran = minutes !== undefined ? withTrainingBudget(args, minutes) : args;
+      const exitCode = await runCommand(stageCommand, ran.slice(1));
       const soft = exitCode === ExitCode.gateFailed && SOFT_GATES.includes(stage);
       const status = exitCode === ExitCode.ok ? "ran" : soft ? "gate-failed" : "failed";
-      outcome = { stage, status, seconds: (performance.now() - started) / 1000, command, exitCode };
+      outcome = {
+        stage,
+        status,
+        seconds: (performance.now() - started) / 1000,
+        command: `mcp-forge ${ran.join(" ")}`,
+        exitCode,
+      };
       if (status !== "failed" && !estimateOnly) await recordFingerprint(input.workdir, stage, print, exitCode);
     }
     outcomes.push(outcome);
