@@ -274,6 +274,25 @@ class Timer(TrainerCallback):
             control.should_training_stop = True
 
 
+def calibration_sample(name: str, cfg, columns: dict) -> dict:
+    """The rows the calibration steps of phase `name` train on: CALIBRATION_STEPS + 1 steps' worth."""
+    per_step = cfg.tiny.pretrain_batch_size if name == "pretrain" else cfg.batch_size * cfg.grad_accum
+    n, needed = len(columns["input_ids"]), per_step * (CALIBRATION_STEPS + 1)
+    if shared_prefix.applies(cfg, name):
+        # Training's own first batches, each of rows that share their prefix: random rows rarely do
+        # (the generator rotates system prompts), and timed that way SmolLM2 trained at half the speed
+        # its loop then reached.
+        columns = shared_prefix.order_columns(columns, cfg.batch_size, cfg.seed)
+        rows = [i % n for i in range(needed)]
+    else:
+        rng = random.Random(cfg.seed)
+        rows = [rng.randrange(n) for _ in range(needed)]
+    if name == "lora" and packed(cfg):  # enough sequences to fill the packed rows of every step
+        while sum(len(columns["input_ids"][i]) for i in rows) < needed * cfg.max_seq_length:
+            rows += rows[:per_step]
+    return {key: [values[i] for i in rows] for key, values in columns.items()}
+
+
 def measure_throughput(
     name: str, model, tokenizer, columns: dict, cfg, backend
 ) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -287,21 +306,7 @@ def measure_throughput(
 
     from .train import Settings, phase_dataset, sft_args, trainer_class  # train imports this module
 
-    per_step = cfg.tiny.pretrain_batch_size if name == "pretrain" else cfg.batch_size * cfg.grad_accum
-    n = len(columns["input_ids"])
-    if shared_prefix.applies(cfg, name):
-        # Training's own first batches, each of rows that share their prefix: random rows rarely do
-        # (the generator rotates system prompts), and timed that way SmolLM2 trained at half the speed
-        # the loop then reached.
-        columns = shared_prefix.order_columns(columns, cfg.batch_size, cfg.seed)
-        rows = [i % n for i in range(per_step * (CALIBRATION_STEPS + 1))]
-    else:
-        rng = random.Random(cfg.seed)
-        rows = [rng.randrange(n) for _ in range(per_step * (CALIBRATION_STEPS + 1))]
-    if name == "lora" and packed(cfg):  # enough sequences to fill the packed rows of every step
-        while sum(len(columns["input_ids"][i]) for i in rows) < per_step * (CALIBRATION_STEPS + 1) * cfg.max_seq_length:
-            rows += rows[:per_step]
-    sample = {key: [values[i] for i in rows] for key, values in columns.items()}
+    sample = calibration_sample(name, cfg, columns)
     trial = replace(
         cfg,
         max_steps=CALIBRATION_STEPS + 1,

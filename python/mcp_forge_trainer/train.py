@@ -126,6 +126,8 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
     return SFTConfig(
         output_dir=str(out_dir),
         per_device_train_batch_size=cfg.tiny.pretrain_batch_size if pretrain else settings.batch_size,
+        # The held-out rows are ordered as the training rows are: batches of this size share their prefix.
+        per_device_eval_batch_size=settings.batch_size,
         gradient_accumulation_steps=1 if pretrain else settings.grad_accum,
         learning_rate=cfg.tiny.pretrain_lr if pretrain else cfg.learning_rate,
         num_train_epochs=cfg.tiny.pretrain_epochs if pretrain else cfg.epochs,
@@ -148,6 +150,9 @@ def sft_args(cfg: TrainConfig, out_dir: Path, settings: Settings, phase: str, ba
         gradient_checkpointing=cuda and backend.name != "unsloth",
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
+        # train reports the eval loss only: otherwise evaluate keeps every batch's logits (for the main
+        # command's 35 held-out SmolLM2 samples, 35 × 1,650 tokens × 49,152 float32s: 11 GB).
+        prediction_loss_only=True,
         # Packed rows go through padding-free batches with position ids restarting at each sequence,
         # from which transformers builds a block-diagonal mask: no token attends across samples.
         packing=cfg.packing and not pretrain,
@@ -393,10 +398,8 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     if cfg.eval_data and budget.past_deadline():
         emit("warning", message="the time budget has run out: the eval loss is not computed")
     elif cfg.eval_data:
-        from datasets import Dataset
-
         eval_columns = encode_all(tokenizer, read_samples(cfg.eval_data))
-        metrics = result["trainer"].evaluate(eval_dataset=Dataset.from_dict(eval_columns))
+        metrics = result["trainer"].evaluate(eval_dataset=phase_dataset("lora", cfg, eval_columns))
         eval_loss = metrics.get("eval_loss")
 
     adapter_dir = out / "adapter"

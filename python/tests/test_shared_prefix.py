@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from mcp_forge_trainer import shared_prefix
+from mcp_forge_trainer import budget, shared_prefix
 from mcp_forge_trainer.config import load_config
 
 
@@ -82,3 +82,19 @@ def test_it_applies_to_pretrained_models_lora_phase_only(tmp_path):
     assert not shared_prefix.applies(
         load_config({"data": str(data), "output_dir": "o", "model": "smollm2-135m", "shared_prefix": False}), "lora"
     )
+
+
+def test_the_throughput_calibration_times_full_batches_of_rows_that_share_their_prefix(tmp_path):
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n')
+    cfg = load_config({"data": str(data), "output_dir": str(tmp_path / "out"), "model": "smollm2-135m"})
+    # Four system prompts in turn, as the generator writes them.
+    rows = [[1 + i % 4] * 70 + [10 + i, 3] for i in range(16 * cfg.batch_size)]
+    columns = {"input_ids": rows, "assistant_masks": [[0] * (len(r) - 1) + [1] for r in rows]}
+    sample = budget.calibration_sample("lora", cfg, columns)
+    trained = shared_prefix.order_columns(sample, cfg.batch_size, cfg.seed)["input_ids"]  # as phase_dataset orders it
+    batches = [trained[k : k + cfg.batch_size] for k in range(0, len(trained), cfg.batch_size)]
+    assert len(batches) >= budget.CALIBRATION_STEPS + 1
+    assert all(len(b) == cfg.batch_size and len({r[0] for r in b}) == 1 for b in batches), [
+        (len(b), sorted({r[0] for r in b})) for b in batches
+    ]
