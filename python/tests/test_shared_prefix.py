@@ -72,6 +72,17 @@ def test_rows_are_batched_with_rows_that_share_their_prefix():
     assert shared_prefix.order_columns(interleaved, 4, seed=1) == ordered  # a resumed run sees the same order
 
 
+def test_groups_whose_size_is_not_a_multiple_of_the_batch_keep_every_full_batch_on_one_prefix():
+    # Groups of 7, 6, 5 and 9 rows: each leaves a short batch, which the data loader would merge with
+    # the next batch's rows if it came anywhere but the end.
+    rows = [[p] * 70 + [10 + i, 3] for p, size in ((1, 7), (2, 6), (3, 5), (4, 9)) for i in range(size)]
+    masks = [[0] * (len(r) - 1) + [1] for r in rows]
+    ordered = shared_prefix.order_columns({"input_ids": rows, "assistant_masks": masks}, batch_size=4, seed=3)
+    batches = [ordered["input_ids"][k : k + 4] for k in range(0, len(rows), 4)]
+    full = sum(size // 4 for size in (7, 6, 5, 9))
+    assert [len({r[0] for r in b}) for b in batches[:full]] == [1] * full
+
+
 def test_it_applies_to_pretrained_models_lora_phase_only(tmp_path):
     data = tmp_path / "train.jsonl"
     data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n')

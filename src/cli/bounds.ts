@@ -2,6 +2,8 @@ import { badInput } from "../core/errors.js";
 
 /** Most training samples one run may ask for: far past what a LoRA on a small model needs. */
 export const MAX_SAMPLES = 100_000;
+/** Largest seed: llama.cpp's sampler takes a 32-bit seed. */
+export const MAX_SEED = 2 ** 32 - 1;
 /** Longest time limit an option may set: one day (Node's timers overflow past 24.8 days, to 1 ms). */
 export const MAX_TIMEOUT_SECONDS = 86_400;
 
@@ -16,6 +18,9 @@ export function parseCount(raw: unknown, flag: string, range: { min: number; max
   }
   return n;
 }
+
+/** A seed, a whole number from 0 to {@link MAX_SEED}, or exit 2. */
+export const parseSeed = (raw: unknown, flag = "--seed"): number => parseCount(raw, flag, { min: 0, max: MAX_SEED });
 
 /** A positive number of seconds up to {@link MAX_TIMEOUT_SECONDS}, or exit 2. */
 export function parseSeconds(raw: unknown, flag: string): number {

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 
 import { Command, Option } from "commander";
 
+import { parseSeed } from "../../cli/bounds.js";
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
 import { badInput, gateFailed } from "../../core/errors.js";
@@ -149,7 +150,7 @@ export async function generateStage(opts: GenerateCliOptions, output: Output): P
       })
     : undefined;
   const samples = num(opts.samples, "--samples") ?? g.samples;
-  const seed = num(opts.seed, "--seed") ?? g.seed;
+  const seed = opts.seed !== undefined ? parseSeed(opts.seed) : g.seed;
   const evalRatio = num(opts.evalRatio, "--eval-ratio") ?? g.evalRatio;
   const augmentFactor = num(opts.augmentFactor, "--augment-factor") ?? g.augmentFactor;
   const callTimeout = num(opts.callTimeout, "--call-timeout");

@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 
 import { Command, CommanderError, Option } from "commander";
 
-import { MAX_SAMPLES, parseCount } from "../../cli/bounds.js";
+import { MAX_SAMPLES, parseCount, parseSeed } from "../../cli/bounds.js";
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
 import { ExitCode, PROFILES, QUANTS } from "../../core/contract.js";
@@ -132,7 +132,7 @@ export async function runStage(opts: RunCliOptions, output: Output): Promise<Sta
         : RUN_SAMPLES[model] !== undefined
           ? { samples: RUN_SAMPLES[model] }
           : {}),
-      ...(merged.seed !== undefined ? { seed: positiveInt(merged.seed, "--seed", 0) } : {}),
+      ...(merged.seed !== undefined ? { seed: parseSeed(merged.seed) } : {}),
       quant: String(merged.quant ?? "q8_0"),
       output: resolve(String(merged.output ?? join(workdir, "bundle"))),
       stub: Boolean(merged.stub),
@@ -240,12 +240,6 @@ function serverArgsOf(opts: Record<string, unknown>): string[] {
   if (opts.cwd !== undefined) args.push("--cwd", resolve(String(opts.cwd)));
   if (opts.timeout !== undefined) args.push("--timeout", String(opts.timeout));
   return args;
-}
-
-function positiveInt(value: unknown, name: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw badInput(`${name} ${String(value)}: expected an integer ≥ ${min}`);
-  return n;
 }
 
 function describe(o: StageOutcome): string {

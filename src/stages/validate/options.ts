@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 
 import { Command, Option } from "commander";
 
+import { parseSeed } from "../../cli/bounds.js";
 import { collect } from "../../cli/options.js";
 import { badInput } from "../../core/errors.js";
 import type { CallTarget, EvalInputs } from "../../eval/engine.js";
@@ -93,7 +94,7 @@ export function evalInputsFromOptions(
   const threads = optionalInt(opts.threads, "--threads", 1);
   const contextSize = optionalInt(opts.contextSize, "--context-size", 256);
   const limit = optionalInt(opts.limit, "--limit", 1);
-  const seed = optionalInt(opts.seed, "--seed", 0) ?? 0;
+  const seed = opts.seed !== undefined ? parseSeed(opts.seed) : 0;
   return {
     model: opts.model ?? join(workdir, "model.gguf"),
     backendOptions: {
