@@ -72,8 +72,8 @@ function nodeCommand(pkg: string): string {
 }
 
 /**
- * Training's estimate against the time it took, with the default recipe (tiny model, 4,000 samples,
- * `run`'s default budget on a machine without a GPU), from an empty work directory for each
+ * Training's estimate against the time it took, with the tiny model's recipe (4,000 samples, `run`'s
+ * default budget on a machine without a GPU), from an empty work directory for each
  * reference server: `run --to TRAINING`. `npm run bench -- "training estimate" filesystem everything`
  * checks only the servers named. Run it alone on the machine: the figures are minutes of CPU time.
  */
@@ -95,6 +95,8 @@ export function trainEstimateBench(): Bench {
           "--server",
           command,
           ...env.flatMap((e) => ["--env", e]),
+          "--model",
+          "tiny",
           "--to",
           "TRAINING",
           "--json",

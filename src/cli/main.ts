@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 
-import { ExitCode, ForgeError } from "../core/errors.js";
+import { ExitCode, ForgeError, PATH_ERRORS } from "../core/errors.js";
 import { redactSecrets } from "../core/redact.js";
 import { onShutdown } from "../core/shutdown.js";
 import { recordInvocation } from "../core/state.js";
@@ -137,18 +137,6 @@ function exitQuietlyWhenStdoutCloses(exitCode: () => number): void {
     process.exit(exitCode());
   });
 }
-
-/** File-system errors about a path the user chose: bad input, told without a stack trace. */
-const PATH_ERRORS: Record<string, string> = {
-  ENOENT: "no such file or folder",
-  ENOTDIR: "a part of the path is a file, not a folder",
-  EISDIR: "it is a folder, not a file",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "the file system is read-only",
-  ELOOP: "too many symbolic links",
-  ENAMETOOLONG: "the name is too long",
-};
 
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-import { badInput } from "./errors.js";
+import { badInput, PATH_ERRORS } from "./errors.js";
 import { redactKnownSecrets } from "./redact.js";
 
 /** Temporary files being written: removed when the process exits, however it exits (Ctrl-C included). */
@@ -79,15 +79,8 @@ async function ensureFolder(dir: string, file: string): Promise<void> {
 /** File-system errors a user can fix by choosing another path are bad input (exit 2), named by path. */
 function cannotWrite(path: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
-  const why: Record<string, string> = {
-    EISDIR: "it is a folder; pass a file path",
-    ENOTDIR: "a part of the path is a file, not a folder",
-    ENOENT: "its folder cannot be created there",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EROFS: "the file system is read-only",
-    EEXIST: "a file is in the way",
-  };
+  // When writing, a missing path means a folder on the way could not be made.
+  const why: Record<string, string> = { ...PATH_ERRORS, ENOENT: "its folder cannot be created there" };
   if (code === undefined || why[code] === undefined) return error;
   return badInput(
     `cannot write ${path}: ${why[code]} (${code})`,

@@ -25,3 +25,16 @@ export const environmentMissing = (message: string, hint?: string) =>
   new ForgeError(ExitCode.environment, message, hint);
 
 export const gateFailed = (message: string, hint?: string) => new ForgeError(ExitCode.gateFailed, message, hint);
+
+/** File-system errors about a path the user chose, which another path fixes: bad input (exit 2), told in words. */
+export const PATH_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
+  EEXIST: "a file is in the way",
+};

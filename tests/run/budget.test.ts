@@ -26,7 +26,7 @@ afterAll(async () => {
 interface RunJson {
   passed: boolean;
   bundle: string | null;
-  stages: Array<{ stage: string; status: string }>;
+  stages: Array<{ stage: string; status: string; command: string }>;
   training?: { fraction: number; cut: string | null; estimateError: number | null };
 }
 
@@ -126,7 +126,7 @@ describe("mcp-forge run --time-budget", () => {
       cwd: dir,
     });
     expect(run.exitCode, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as RunJson & { stages: Array<{ command: string }> };
+    const result = JSON.parse(run.stdout) as RunJson;
     expect(result.stages.at(-1)?.command).toContain("--model smollm2-135m");
     const lines = async (file: string) =>
       (await readFile(join(dir, ".mcp-forge", "data", file), "utf8")).trim().split("\n").length;

@@ -35,7 +35,7 @@ const run = (dir: string, ...extra: string[]) =>
     timeout: 900_000,
   });
 
-describe("mcp-forge run on the embedded default", () => {
+describe("mcp-forge run on the embedded server with the tiny model", () => {
   it("goes from an empty work directory to a verified bundle graded on hand-written requests, then does no work the second time", async () => {
     const dir = await workdir();
     const first = await run(dir, "--eval", HUMAN_MEMORY);
@@ -81,7 +81,7 @@ describe("mcp-forge run on the embedded default", () => {
     expect(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")).toMatch(/file: memory\.jsonl/);
     const scores = Object.entries(bench.metrics).map(([k, v]) => `${k} ${v === null ? "–" : v.toFixed(3)}`);
     process.stderr.write(
-      `shipped model (embedded default, test recipe) on the hand-written memory requests: ${scores.join(", ")}\n`,
+      `shipped model (embedded server, tiny model, test recipe) on the hand-written memory requests: ${scores.join(", ")}\n`,
     );
 
     const second = await run(dir, "--eval", HUMAN_MEMORY);
