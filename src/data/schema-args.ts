@@ -4,6 +4,7 @@ import RandExpModule from "randexp";
 
 import { canonicalJson } from "../core/canonical.js";
 import { compileToolSchema } from "../core/json-schema.js";
+import { singular } from "./phrasing.js";
 import type { Rng } from "./rng.js";
 import { VALUE_SOURCES, type ValueSource } from "./sample.js";
 import { flatten, isObject, type Schema, typesOf } from "./schema-walk.js";
@@ -341,11 +342,11 @@ class ValueMaker {
     if (tuple && rest === false) count = Math.min(count, tuple.length);
     const out: unknown[] = [];
     const seen = new Set<string>();
-    const singular = name.replace(/(ies)$/, "y").replace(/s$/, "");
+    const itemName = singular(name);
     const maxTries = count * 10 + 10;
     for (let tries = 0; out.length < count && tries < maxTries; tries++) {
       const itemSchema = tuple && out.length < tuple.length ? tuple[out.length] : rest;
-      const value = this.make(itemSchema ?? {}, singular, depth + 1, description);
+      const value = this.make(itemSchema ?? {}, itemName, depth + 1, description);
       // Lists people write do not repeat an item: repeated text is drawn again (for half the tries without uniqueItems).
       const key = canonicalJson(value);
       if (seen.has(key) && (s.uniqueItems || (typeof value === "string" && tries < maxTries / 2))) continue;

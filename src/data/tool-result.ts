@@ -89,14 +89,23 @@ export function transientError(rng: Rng): ToolResult {
   return { content: rng.pick(ERRORS.filter((e) => !/permission/.test(e))), isError: true, source: "stub" };
 }
 
-/** A first line that opens with an error word: "Error: …", "ERROR …", "Exception: …", "Traceback (most recent call last)", "Failed to …". */
+/**
+ * A first line that opens with an error word: "Error: …", "ERROR 1064 …", "ValueError: …", "Traceback (most recent
+ * call last)", "Exception in thread …", "MCP error -32602: …", "Failed to …", "Not found: …", "Invalid arguments".
+ * "error", "err" and "fatal" also open prose ("Error handling guide"), so they count only with the mark or code an
+ * error puts after them.
+ */
 const ERROR_LINE =
-  /^\s*(?:\[(?:error|err|fatal)\]|(?:error|err|fatal)\s*(?:[:!\-—]|\d+\b)|[\w.]*(?:error|exception)\s*:|traceback \(most recent call last\)|failed\b|failure\b|unable to\b|could not\b|permission denied\b|access denied\b)/i;
+  /^\s*(?:\[(?:error|err|fatal)\]|(?:error|err|fatal)\s*(?:[:!\-—]|\d+\b)|[\w.]*(?:error|exception)\s*:|exception in thread\b|mcp error\b|traceback \(most recent call last\)|failed\b|failure\b|unable to\b|could not\b|permission denied\b|access denied\b|unauthori[sz]ed\b|forbidden\b|not found\b|invalid\b)/i;
+
+/** JSON cut short at MAX_RESULT_CHARS no longer parses: it is an error when its first key holds one. */
+const ERROR_FIRST_KEY = /^\{\s*"(?:error|errors|err)"\s*:\s*(?!null\b|false\b|\[\s*\])/;
 
 /**
  * Whether a result's text reports a failure although the server did not set `isError`: an error
- * word opening the text, or a JSON object whose status says so ({"error": …}, {"success": false},
- * {"ok": false}, {"status": "error"}).
+ * word opening the text, or a JSON object whose status says so ({"error": …}, {"err": …},
+ * {"success": false}, {"ok": false}, {"status": "error"}). The generator records such a result as
+ * an error, and QC's errorTextInSuccess flags a success that carries one.
  */
 export function looksLikeError(text: string): boolean {
   if (ERROR_LINE.test(text)) return true;
@@ -106,7 +115,7 @@ export function looksLikeError(text: string): boolean {
     const json = JSON.parse(t) as Record<string, unknown>;
     if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
     if (json.success === false || json.ok === false || json.status === "error" || json.status === "failed") return true;
-    const error = json.error ?? json.errors;
+    const error = json.error ?? json.errors ?? json.err;
     return (
       error !== undefined &&
       error !== null &&
@@ -116,7 +125,7 @@ export function looksLikeError(text: string): boolean {
       !("data" in json)
     );
   } catch {
-    return false;
+    return ERROR_FIRST_KEY.test(t);
   }
 }
 

@@ -171,6 +171,22 @@ describe("server values", () => {
     ]);
   });
 
+  it("a list the server answered feeds the items of a list parameter of that name, -es plurals included", () => {
+    const values = new ServerValues();
+    values.harvest('{"addresses": ["1 Main St", "2 High St"], "branches": ["main", "dev"]}', {});
+    const list = { type: "array", items: { type: "string" }, minItems: 1, maxItems: 2 };
+    const gen = new ArgGenerator(
+      { type: "object", properties: { addresses: list, branches: list }, required: ["addresses", "branches"] },
+      "test",
+      new Grounding("update_contact", values),
+    );
+    for (let seed = 0; seed < 10; seed++) {
+      const { value } = gen.draw(new Rng(seed), "standard", "prefer");
+      for (const a of value.addresses as string[]) expect(["1 Main St", "2 High St"]).toContain(a);
+      for (const b of value.branches as string[]) expect(["main", "dev"]).toContain(b);
+    }
+  });
+
   it("an error naming the allowed values feeds the next draw of that parameter", () => {
     expect(allowedValuesIn("Invalid enum value. Expected 'celsius' | 'fahrenheit', received 'kelvin'")).toEqual([
       "celsius",

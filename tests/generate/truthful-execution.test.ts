@@ -68,6 +68,14 @@ describe("error text without isError", () => {
       '{"error":"not found"}',
       '{"success":false,"message":"no"}',
       "[error] disk full",
+      "Not found: entity x",
+      "Invalid arguments",
+      "Unauthorized",
+      "Forbidden: the store is read-only",
+      "MCP error -32602: Invalid params",
+      'Exception in thread "main" java.lang.IllegalStateException',
+      '{"err":"boom"}',
+      '{"error":"timeout","trace":"at call (a.js:1)…',
     ]) {
       expect(looksLikeError(text), text).toBe(true);
     }
@@ -78,6 +86,10 @@ describe("error text without isError", () => {
       '{"error":null,"result":3}',
       "The sum of 2 and 3 is 5.",
       "Errors: none",
+      "Exception handling guide",
+      "Found 2 invalid rows",
+      '{"err":null,"result":1}',
+      '{"error":null,"result":"a long answer…',
     ]) {
       expect(looksLikeError(text), text).toBe(false);
     }

@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import type { McpTool } from "../../src/core/toolset.js";
 import { Rng } from "../../src/data/rng.js";
 import { drawWording, renderAnswer, renderRequest } from "../../src/data/templates.js";
+import { looksLikeError } from "../../src/data/tool-result.js";
 import {
   answerEcho,
   ECHO_RUN,
   isIdentifierLike,
   jsonLiterals,
-  looksLikeError,
   toolNameMatcher,
 } from "../../src/stages/qa/detectors.js";
 
@@ -93,13 +93,13 @@ describe("QC detectors (property tests)", () => {
         fc.constantFrom(
           "Error:",
           "error -",
-          "ERROR",
+          "ERROR 500",
           "Failed to",
           "Permission denied:",
           "Access denied",
           "Not found:",
           "MCP error -32602:",
-          '{"error":',
+          '{"error": "',
         ),
         prose,
         (head, rest) => {

@@ -1,3 +1,4 @@
+import { singular } from "../phrasing.js";
 import { type ParamKind, snakeCase } from "./param-kind.js";
 
 const MAX_PER_LIST = 200;
@@ -16,11 +17,12 @@ const BRANCH_LINE = /^[*+ ]\s*([\w./-]+)\s*$/gm;
 const HAS_EXTENSION = /\.[A-Za-z0-9]{1,8}$/;
 const CREATE_TABLE = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["`[]?(\w+)["`\]]?\s*\(([^;]*?)\)\s*(?:;|$)/gi;
 
-/** "names" and "entityName" both look up "name"; "entities" looks up "entity". */
+/**
+ * "names" and "entityName" both look up "name"; "entities" looks up "entity", "addresses" "address": the
+ * singular an array parameter's items are drawn under (src/data/schema-args.ts).
+ */
 function keyOf(name: string): string {
-  return snakeCase(name)
-    .replace(/ies$/, "y")
-    .replace(/(?<!s)s$/, "");
+  return singular(snakeCase(name));
 }
 
 export type Primitive = string | number;

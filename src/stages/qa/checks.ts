@@ -1,5 +1,6 @@
 import { userText } from "../../data/sample.js";
-import { answerEcho, jsonLiterals, looksLikeError, toolNameMatcher } from "./detectors.js";
+import { looksLikeError } from "../../data/tool-result.js";
+import { answerEcho, jsonLiterals, toolNameMatcher } from "./detectors.js";
 
 /**
  * The counted checks for nonsense: each counts the samples it applies to and the ones it flags,

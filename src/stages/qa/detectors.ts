@@ -1,6 +1,7 @@
 /**
  * Detectors for text a person would not write or want to read: JSON in a request, a tool's
- * identifier in a request, an answer that dumps the tool's result, error text kept as a success.
+ * identifier in a request, an answer that dumps the tool's result. Error text kept as a success is
+ * told by looksLikeError (src/data/tool-result.ts), the generator's own test.
  */
 
 /** The JSON objects and arrays written in a text (a JSON key alone counts too: `{"name": …` cut short). */
@@ -106,13 +107,4 @@ export function answerEcho(answer: string, result: string): string | undefined {
     if (length >= ECHO_RUN) return `${length} characters of the result copied verbatim`;
   }
   return undefined;
-}
-
-const ERROR_START =
-  /^\s*(?:error\b|err:|exception\b|traceback\b|fatal\b|failed\b|failure\b|invalid\b|access denied\b|permission denied\b|unauthori[sz]ed\b|forbidden\b|not found\b|mcp error\b|\[error\])/i;
-const ERROR_OBJECT = /^\s*\{\s*"(?:error|errors|err)"\s*:/i;
-
-/** Whether a tool result reads as an error: it opens like one, or is a JSON object whose first key is `error`. */
-export function looksLikeError(text: string): boolean {
-  return ERROR_START.test(text) || ERROR_OBJECT.test(text);
 }
