@@ -47,7 +47,8 @@ def order_columns(columns: dict, batch_size: int, seed: int) -> dict:
             groups[-1].append(row)
         else:
             groups.append([row])
-    full, short = [], []
+    full: list[list[int]] = []
+    short: list[list[int]] = []
     for group in groups:
         rng.shuffle(group)
         for k in range(0, len(group), batch_size):

@@ -46,7 +46,10 @@ describe("bad input gets exit 2 with the place named", () => {
 
   it("a seed that is not a whole number from 0 to 4,294,967,295 gets exit 2 from generate, validate and run alike", async () => {
     const message = /--seed 1\.5: expected a whole number from 0 to 4,294,967,295/;
-    expectBadInput(await runCli(["generate", "--tools", TOOLS, "--seed", "1.5", "--workdir", join(dir, "sg")]), message);
+    expectBadInput(
+      await runCli(["generate", "--tools", TOOLS, "--seed", "1.5", "--workdir", join(dir, "sg")]),
+      message,
+    );
     expectBadInput(await runCli(["validate", "--stub", "--seed", "1.5", "--workdir", join(dir, "sv")]), message);
     expectBadInput(await runCli(["run", "--tools", TOOLS, "--seed", "1.5", "--workdir", join(dir, "sr")]), message);
   });

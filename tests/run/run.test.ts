@@ -10,7 +10,18 @@ import { CLI, ROOT } from "../support/cli.js";
 /** Requests written by hand the way people ask (never used for training): what the shipped model is graded on. */
 const HUMAN_MEMORY = join(ROOT, "tests", "fixtures", "human", "memory.jsonl");
 /** Small enough to train in a minute on 2 cores; the checkpoints every 2 steps give `--resume` something to find. */
-const FAST = ["--model", "tiny", "--samples", "200", "--set", "tiny.pretrain_epochs=1", "--set", "max_steps=8", "--set", "save_steps=2"];
+const FAST = [
+  "--model",
+  "tiny",
+  "--samples",
+  "200",
+  "--set",
+  "tiny.pretrain_epochs=1",
+  "--set",
+  "max_steps=8",
+  "--set",
+  "save_steps=2",
+];
 
 interface RunJson {
   passed: boolean;

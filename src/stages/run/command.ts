@@ -57,7 +57,12 @@ export function runCommand(): Command {
       `base model: tiny, a preset (smollm2-135m, gemma3-270m, qwen2.5-0.5b, …), a .gguf file, a Hugging Face id or a local path (default ${DEFAULT_RUN_MODEL})`,
     )
     .addOption(new Option("--profile <name>", "training profile (default fast_dev)").choices([...PROFILES]))
-    .option("--samples <n>", `training samples to synthesize (default: ${Object.entries(RUN_SAMPLES).map(([m, n]) => `${n} for ${m}`).join(", ")}, else generate's)`)
+    .option(
+      "--samples <n>",
+      `training samples to synthesize (default: ${Object.entries(RUN_SAMPLES)
+        .map(([m, n]) => `${n} for ${m}`)
+        .join(", ")}, else generate's)`,
+    )
     .option("--seed <n>", "synthesis seed (default: generate's)")
     .option(
       "--set <key=value>",
