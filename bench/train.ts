@@ -15,8 +15,9 @@ export function trainBench(samples = 2000): Bench {
     name: "trainer",
     async run() {
       const dir = await mkdtemp(join(tmpdir(), "forge-bench-train-"));
-      const run = await runTrainer(["bench", "--samples", String(samples), "--workdir", dir], {
+      const run = await runTrainer(["--samples", String(samples), "--workdir", dir], {
         logFile: join(dir, "bench.log"),
+        module: "bench.trainer",
       });
       const figures = run.events.find((e) => e.event === "bench");
       if (!figures)

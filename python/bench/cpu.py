@@ -94,7 +94,7 @@ def run_variant(variant: str, model_id: str, cfg, data: list[dict], steps: int) 
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
     p.add_argument("--model", default="smollm2-135m")
     p.add_argument("--data", default=str(FIXTURE))
     p.add_argument("--variants", default=",".join(VARIANTS))

@@ -1,19 +1,22 @@
-"""`bench --gpu-shape`: LoRA SFT throughput and peak GPU memory for a published model's shape, built
-from its config with random weights (no download), trained through the trainer's own backends.
+"""LoRA SFT throughput and peak GPU memory for a published model's shape, built from its config with
+random weights (no download), trained through the trainer's own backends: from python/,
+`python -m bench.gpu --gpu-shape qwen2.5-1.5b --backend transformers`.
 
 The model folder (weights, a byte-level BPE tokenizer trained on the bench data, the model family's
 chat template) loads like any local model, so `train --config` with `model` set to it works too."""
 
+import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from mcp_forge_trainer import models
 from mcp_forge_trainer.config import load_config
 from mcp_forge_trainer.data import dataset_stats, encode_all, read_samples, texts_for_tokenizer
-from mcp_forge_trainer.protocol import TrainerError, emit, log
+from mcp_forge_trainer.protocol import TrainerError, emit, log, run_command
 from mcp_forge_trainer.train import Settings, sft_args
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
@@ -368,3 +371,56 @@ def gpu_bench(
         tmp.rename(target)
     emit("bench", **result)
     return result
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise TrainerError("bad_input", f"--set {pair!r}: expected KEY=VALUE", "for example --set batch_size=8")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.gpu", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--gpu-shape",
+        required=True,
+        help="build this shape with random weights and time LoRA SFT on it (qwen2.5-1.5b; toy for a CPU check)",
+    )
+    p.add_argument("--backend", default="transformers", help="transformers, qlora, unsloth or unsloth-16bit")
+    p.add_argument("--samples", type=int, default=2000, help="samples of the fixture generator to train on")
+    p.add_argument("--profile", default="balanced", help="contract profile")
+    p.add_argument("--warmup", type=int, default=5, help="optimizer steps before the clock starts")
+    p.add_argument("--steps", type=int, default=40, help="optimizer steps timed")
+    p.add_argument("--workdir", default=None, help="data and model folder, reused when run again (default: a new one)")
+    p.add_argument("--out", help="write the figures to this JSON file")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a training setting (e.g. batch_size=8)",
+    )
+    args = p.parse_args(argv)
+    return run_command(
+        lambda: gpu_bench(
+            args.gpu_shape,
+            args.backend,
+            args.samples,
+            args.steps,
+            args.warmup,
+            args.profile,
+            args.workdir or tempfile.mkdtemp(prefix="mcp-forge-gpu-bench-"),
+            args.out,
+            parse_overrides(args.set),
+        ),
+        args.verbose,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

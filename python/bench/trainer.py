@@ -1,5 +1,7 @@
-"""`bench`: tiny-model training throughput and wall time on this machine, and export time."""
+"""Tiny-model training throughput and wall time on this machine, and export time: from python/,
+`python -m bench.trainer --samples 2000`."""
 
+import argparse
 import json
 import os
 import platform
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from mcp_forge_trainer.config import load_config
 from mcp_forge_trainer.export import export
+from mcp_forge_trainer.protocol import emit, run_command
 from mcp_forge_trainer.train import train
 
 FIXTURE_SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "make_memory_data.py"
@@ -52,7 +55,18 @@ def bench(samples: int, workdir: str | None = None) -> dict:
         "ggufBytes": exported["sizeBytes"],
     }
     print(json.dumps({"event": "bench", **figures}), file=sys.stderr)
-    from mcp_forge_trainer.protocol import emit
-
     emit("bench", **figures)
     return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.trainer", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--samples", type=int, default=2000, help="samples of the fixture generator to train on")
+    p.add_argument("--workdir", default=None, help="folder for the data, model and GGUF (default: a new one)")
+    args = p.parse_args(argv)
+    return run_command(lambda: bench(args.samples, args.workdir), args.verbose)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

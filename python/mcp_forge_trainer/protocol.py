@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 
 log = logging.getLogger("mcp_forge_trainer")
 # The protocol owns stdout: libraries that print (transformers' PrinterCallback, tqdm) go to stderr.
@@ -52,3 +53,26 @@ def fail(error: TrainerError) -> int:
     emit("error", kind=error.kind, message=error.message, hint=error.hint)
     log.error("%s%s", error.message, f" (hint: {error.hint})" if error.hint else "")
     return EXIT_CODES.get(error.kind, 1)
+
+
+def run_command(command: Callable[[], object], verbose: bool = False) -> int:
+    """Runs one command on the protocol (the trainer's, or a benchmark's): logs on stderr, stdout kept
+    for events, and a failure reported as an `error` event. Returns the process's exit code."""
+    setup_logging(verbose)
+    claim_stdout()
+    try:
+        command()
+        return 0
+    except TrainerError as error:
+        return fail(error)
+    except KeyboardInterrupt:
+        return fail(TrainerError("interrupted", "interrupted", "run again with --resume"))
+    except Exception as error:  # noqa: BLE001 - reported on the protocol, then re-raised for the traceback
+        log.exception("trainer crashed")
+        emit(
+            "error",
+            kind="internal",
+            message=f"{type(error).__name__}: {error}",
+            hint="this is a bug in the trainer; the traceback is on stderr",
+        )
+        return 1

@@ -32,7 +32,8 @@ def write_samples(path: Path, n: int) -> Path:
 def run_trainer(
     args: list[str], env: dict | None = None, entry: list[str] | None = None
 ) -> tuple[int, list[dict], str]:
-    """Runs `python -m mcp_forge_trainer ARGS`, or `python ENTRY… ARGS` (a test wrapper such as inject_oom.py)."""
+    """Runs `python -m mcp_forge_trainer ARGS`, or `python ENTRY… ARGS` (a test wrapper such as inject_oom.py,
+    or `-m bench.gpu`)."""
     proc = subprocess.run(
         [sys.executable, *(entry or ["-m", "mcp_forge_trainer"]), *args],
         cwd=PYTHON_DIR,

@@ -1,4 +1,4 @@
-"""`bench --gpu-shape`: the published shape is the real one, and the bench's model folder trains
+"""`python -m bench.gpu`: the published shape is the real one, and the bench's model folder trains
 through the normal entry point. Runs on CPU with the `toy` shape; the GPU figures are in
 docs/benchmarks.md."""
 
@@ -11,6 +11,10 @@ from bench.gpu import build_tokenizer, qwen2_config
 from mcp_forge_trainer.data import read_samples
 
 from conftest import FIXTURES, run_trainer
+
+
+def run_gpu_bench(args: list[str]) -> tuple[int, list[dict], str]:
+    return run_trainer(args, entry=["-m", "bench.gpu"])
 
 
 def test_qwen2_5_1_5b_shape_has_the_published_parameter_count():
@@ -28,9 +32,8 @@ def test_qwen2_5_1_5b_shape_has_the_published_parameter_count():
 @pytest.fixture(scope="module")
 def toy_bench(tmp_path_factory):
     work = tmp_path_factory.mktemp("gpu-bench")
-    code, events, stderr = run_trainer(
+    code, events, stderr = run_gpu_bench(
         [
-            "bench",
             "--gpu-shape",
             "toy",
             "--backend",
@@ -80,17 +83,17 @@ def test_bench_model_folder_trains_through_the_train_entry_point(toy_bench, tmp_
 
 
 def test_unknown_backend_is_named(tmp_path):
-    code, events, _ = run_trainer(["bench", "--gpu-shape", "toy", "--backend", "vllm", "--workdir", str(tmp_path)])
+    code, events, _ = run_gpu_bench(["--gpu-shape", "toy", "--backend", "vllm", "--workdir", str(tmp_path)])
     assert code == 2 and "--backend 'vllm'" in events[-1]["message"]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given without a GPU")
 def test_gpu_backend_without_a_gpu_fails_before_building_anything(tmp_path):
-    code, events, _ = run_trainer(["bench", "--gpu-shape", "toy", "--backend", "unsloth", "--workdir", str(tmp_path)])
+    code, events, _ = run_gpu_bench(["--gpu-shape", "toy", "--backend", "unsloth", "--workdir", str(tmp_path)])
     assert code == 3 and "needs a CUDA GPU" in events[-1]["message"]
     assert not list(tmp_path.iterdir())
 
 
 def test_malformed_setting_override_is_named(tmp_path):
-    code, events, _ = run_trainer(["bench", "--gpu-shape", "toy", "--set", "batch_size", "--workdir", str(tmp_path)])
+    code, events, _ = run_gpu_bench(["--gpu-shape", "toy", "--set", "batch_size", "--workdir", str(tmp_path)])
     assert code == 2 and "--set 'batch_size'" in events[-1]["message"] and "KEY=VALUE" in events[-1]["message"]

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import * as core from "@actions/core";
 
 import { diffToolsets } from "../bundle/drift.js";
+import { ExitCode } from "../core/errors.js";
 import type { McpTool, ToolsFile } from "../core/toolset.js";
 import { loadConfig, runContext, stateDir, writeState } from "./context.js";
 import { github, latestReleasedToolset, statusOf, TOOLS_SUFFIX } from "./github.js";
@@ -18,9 +19,9 @@ const exec = promisify(execFile);
 /**
  * Compares the toolset just inspected with the one the newest released bundle was trained on, as
  * `verify-bundle --tools` does, without the model: drift mode downloads and loads no model. In drift
- * mode any drift fails the step.
+ * mode any drift fails the step (exit 1).
  */
-export async function drift(): Promise<void> {
+export async function drift(): Promise<ExitCode> {
   const config = await loadConfig();
   const result = await checkDrift(config);
   await writeState("drift.json", result);
@@ -29,9 +30,11 @@ export async function drift(): Promise<void> {
   if (result.status === "drift") {
     const annotate = config.mode === "drift" || result.breaking ? core.error : core.warning;
     annotate(result.message, { title: "MCP-Forge toolset drift" });
-    if (config.mode === "drift") process.exitCode = 1;
-  } else if (result.status === "error") core.warning(result.message, { title: "MCP-Forge drift check" });
+    return config.mode === "drift" ? ExitCode.gateFailed : ExitCode.ok;
+  }
+  if (result.status === "error") core.warning(result.message, { title: "MCP-Forge drift check" });
   else core.info(result.message);
+  return ExitCode.ok;
 }
 
 async function checkDrift(config: ActionConfig): Promise<DriftResult> {

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 
 import * as core from "@actions/core";
 
-import { ForgeError } from "../core/errors.js";
+import { ExitCode, ForgeError } from "../core/errors.js";
 import { readState, writeState } from "./context.js";
 import { drift } from "./drift-check.js";
 import { report } from "./job-report.js";
@@ -21,8 +21,11 @@ import {
   validate,
 } from "./stages.js";
 
-/** The action's steps, by the name action.yml passes: `node dist/action/index.js <step>`. */
-export const STEPS: Record<string, () => Promise<void>> = {
+/**
+ * The action's steps, by the name action.yml passes: `node dist/action/index.js <step>`. A step that fails
+ * without throwing (a gate) returns its exit code; `main` alone sets the process's.
+ */
+export const STEPS: Record<string, () => Promise<ExitCode | void>> = {
   setup,
   inspect,
   generate,
@@ -49,8 +52,8 @@ async function main(name: string | undefined): Promise<number> {
   core.startGroup(`MCP-Forge · ${name}`);
   let code = 0;
   try {
-    await step();
-    code = typeof process.exitCode === "number" ? process.exitCode : 0;
+    const outcome = await step();
+    code = typeof outcome === "number" ? outcome : ExitCode.ok;
   } catch (error) {
     code = error instanceof ForgeError ? error.exitCode : 1;
     core.error(

@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 import * as core from "@actions/core";
 
-import { badInput, ForgeError, gateFailed } from "../core/errors.js";
+import { badInput, ExitCode, ForgeError, gateFailed } from "../core/errors.js";
 import { restore, save } from "./cache.js";
 import { runCli, serverArgs } from "./cli.js";
 import { loadConfig, readState, runContext, writeState } from "./context.js";
@@ -192,7 +192,7 @@ async function findBaseline(config: ActionConfig): Promise<BaselineChoice> {
  * The gate: fails the step (exit 1) with an error annotation per failing metric. Reads only
  * reports/benchmark.json. On the default branch a passing report becomes the baseline for PRs.
  */
-export async function gate(): Promise<void> {
+export async function gate(): Promise<ExitCode> {
   const config = await loadConfig();
   const path = join(config.workdir, "reports", "benchmark.json");
   const report: unknown = JSON.parse(await readFile(path, "utf8").catch(() => "null"));
@@ -212,12 +212,10 @@ export async function gate(): Promise<void> {
       .join(","),
   );
   for (const f of failures) core.error(f.message, { title: `MCP-Forge gate failed on ${f.metric}` });
-  if (failures.length > 0) {
-    process.exitCode = 1;
-    return;
-  }
+  if (failures.length > 0) return ExitCode.gateFailed;
   core.info("gate: passed");
   await saveBaseline(config, path);
+  return ExitCode.ok;
 }
 
 async function saveBaseline(config: ActionConfig, report: string): Promise<void> {

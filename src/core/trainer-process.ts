@@ -76,18 +76,26 @@ export async function countGpus(): Promise<number> {
 /**
  * Runs `python -m mcp_forge_trainer <args>`, parsing the progress protocol from stdout and writing
  * the trainer's own log (stderr) to `logFile`. Ctrl-C / SIGTERM are passed on to the trainer, which
- * checkpoints and exits; this waits for it.
+ * checkpoints and exits; this waits for it. `module` runs another module on the protocol instead (a
+ * benchmark in python/bench, which PYTHONPATH makes importable).
  */
 export async function runTrainer(
   args: string[],
-  options: { logFile: string; onEvent?: (event: TrainerEvent) => void; gpus?: number; env?: NodeJS.ProcessEnv },
+  options: {
+    logFile: string;
+    onEvent?: (event: TrainerEvent) => void;
+    gpus?: number;
+    env?: NodeJS.ProcessEnv;
+    module?: string;
+  },
 ): Promise<TrainerRun> {
   const python = await requireTrainerPython(options.env);
   const gpus = options.gpus ?? 0;
+  const entry = options.module ?? "mcp_forge_trainer";
   const command =
     gpus > 1
-      ? ["-m", "accelerate.commands.launch", "--num_processes", String(gpus), "-m", "mcp_forge_trainer", ...args]
-      : ["-m", "mcp_forge_trainer", ...args];
+      ? ["-m", "accelerate.commands.launch", "--num_processes", String(gpus), "-m", entry, ...args]
+      : ["-m", entry, ...args];
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
   const pythonPath = join(PACKAGE_ROOT, "python");
