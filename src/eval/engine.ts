@@ -149,7 +149,9 @@ function groupedBySystemPrompt(cases: readonly EvalCase[]): number[] {
   cases.forEach((c, i) => {
     const system = c.prompt.filter((m) => m.role === "system").map((m) => m.content);
     const key = JSON.stringify([system, c.tools.map((t) => t.function.name)]);
-    groups.set(key, [...(groups.get(key) ?? []), i]);
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
   });
   return [...groups.values()].flat();
 }
