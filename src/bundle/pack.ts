@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
-import { sha256 } from "../core/canonical.js";
+import { fileHash } from "../core/canonical.js";
 import { badInput } from "../core/errors.js";
 import { onShutdown } from "../core/shutdown.js";
-import { finishStage, startStage } from "../core/state.js";
+import { recordedPath, withStage } from "../core/state.js";
 import type { ToolsFile } from "../core/toolset.js";
 import { toFunctionTool } from "../eval/samples.js";
 import { checksumsText } from "./checksums.js";
@@ -64,58 +64,54 @@ export async function packBundle(options: PackOptions): Promise<PackResult> {
     benchmark: await qualitySummary(options.workdir, "reports/benchmark.json"),
   });
 
+  const { output } = options;
+  await mkdir(dirname(output), { recursive: true });
+  const staging = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString("hex")}.tmp`);
+  const build = async (): Promise<PackResult> => {
+    const stopOnSignal = onShutdown(() => rm(staging, { recursive: true, force: true }));
+    try {
+      const sums = await writeBundle(staging, options.model, inputs, manifest, validationSet);
+      await replaceFolder(staging, output);
+      const files = sums
+        .trim()
+        .split("\n")
+        .map((l) => l.slice(66))
+        .concat(BUNDLE_FILES.checksums);
+      options.info?.(`packed ${files.length} files into ${output}`);
+      return { output, manifest, files };
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    } finally {
+      stopOnSignal();
+    }
+  };
+  // A bundle can be packed from files alone, without a work directory to record it in.
   const recorded = await stat(options.workdir).then(
     () => true,
     () => false,
   );
-  if (recorded)
-    await startStage(options.workdir, "PACKAGING", {
-      model: `sha256:${inputs.modelSha}`,
-      tools: inputs.tools.toolsetHash,
-    });
-  const { output } = options;
-  await mkdir(dirname(output), { recursive: true });
-  const staging = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString("hex")}.tmp`);
-  const stopOnSignal = onShutdown(async () => {
-    await rm(staging, { recursive: true, force: true });
-    if (recorded) await finishStage(options.workdir, "PACKAGING", { status: "interrupted", outputs: {}, summary: {} });
-  });
-  try {
-    const sums = await writeBundle(staging, options.model, inputs, manifest, validationSet);
-    await replaceFolder(staging, output);
-    const files = sums
-      .trim()
-      .split("\n")
-      .map((l) => l.slice(66))
-      .concat(BUNDLE_FILES.checksums);
-    options.info?.(`packed ${files.length} files into ${output}`);
-    if (recorded) {
-      await finishStage(options.workdir, "PACKAGING", {
-        outputs: { [relative(options.workdir, output) || output]: `sha256:${sha256(sums)}` },
+  if (!recorded) return build();
+  const { value } = await withStage(
+    options.workdir,
+    "PACKAGING",
+    {
+      inputs: { model: `sha256:${inputs.modelSha}`, tools: inputs.tools.toolsetHash },
+      finish: async (result) => ({
+        outputs: { [recordedPath(options.workdir, output)]: await fileHash(join(output, BUNDLE_FILES.checksums)) },
         summary: {
           bundle: output,
           name,
           version,
           toolsetHash: inputs.tools.toolsetHash,
-          validation: manifest.validation.status,
-          benchmark: manifest.benchmark.status,
+          validation: result.manifest.validation.status,
+          benchmark: result.manifest.benchmark.status,
         },
-      });
-    }
-    return { output, manifest, files };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (recorded)
-      await finishStage(options.workdir, "PACKAGING", {
-        status: "failed",
-        outputs: {},
-        summary: {},
-        error: (error as Error).message,
-      });
-    throw error;
-  } finally {
-    stopOnSignal();
-  }
+      }),
+    },
+    build,
+  );
+  return value;
 }
 
 /** Writes every bundle file into `dir`; returns SHA256SUMS's text. */

@@ -1,10 +1,12 @@
 import { readFile, rename } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 import { writeJsonAtomic } from "./atomic.js";
+import { fileHash } from "./canonical.js";
 import { type Stage, STAGES } from "./contract.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
+import { onShutdown } from "./shutdown.js";
 
 export { type Stage, STAGES };
 export type PipelineStage = Stage | "COMPLETE";
@@ -117,6 +119,17 @@ export function nextCommand(state: PipelineState): string | undefined {
 
 let invocation: string | undefined;
 
+/** A path as state.json records it: relative to the work directory when inside it, else absolute. */
+export function recordedPath(workdir: string, path: string): string {
+  const inside = relative(workdir, path);
+  return inside === "" || inside.startsWith("..") ? path : inside;
+}
+
+/** A stage's `outputs`: each file's recorded path → the `sha256:<hex>` of its content. */
+export async function outputHashes(workdir: string, paths: readonly string[]): Promise<Record<string, string>> {
+  return Object.fromEntries(await Promise.all(paths.map(async (p) => [recordedPath(workdir, p), await fileHash(p)])));
+}
+
 /** Records the CLI's arguments (main does), so each stage stores the command line that ran it, secrets redacted. */
 export function recordInvocation(args: readonly string[]): void {
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
@@ -176,29 +189,59 @@ export async function finishStage(
 /** How a stage ended, as its work tells `withStage`: `finishStage`'s record (status `done` unless given). */
 export type StageFinish = Pick<StageRecord, "outputs" | "summary"> & { status?: StageRecord["status"]; error?: string };
 
+/** What `withStage` records for a stage: its inputs, and how it ended in each of the three ways. */
+export interface StageBook<T> {
+  inputs: Record<string, string>;
+  /** The record when the work returns (a failed gate sets `status: "failed"` here). */
+  finish: (value: T) => StageFinish | Promise<StageFinish>;
+  /** The record when the work throws; by default `failed` with the error's message. */
+  failed?: (error: unknown) => StageFinish;
+  /** The record after Ctrl-C or SIGTERM; by default `interrupted` with empty outputs. */
+  interrupted?: () => StageFinish | Promise<StageFinish>;
+  /** Start over from a corrupt state.json (moved aside), as `loadState` does. */
+  force?: boolean;
+}
+
+const failedRecord = (error: unknown): StageFinish => ({
+  status: "failed",
+  outputs: {},
+  summary: {},
+  error: error instanceof Error ? error.message : String(error),
+});
+
 /**
- * The state.json bookkeeping around a stage's work: records that it started with its inputs
- * (`startStage`), runs `work`, and records how it ended (`finishStage`) as `finish` tells from
- * work's value. When `work` throws, the stage is recorded as failed with the error's message and the
- * error goes on. Returns work's value and what `finish` made of it.
+ * The state.json bookkeeping around a stage's work, for every stage: records that it started with
+ * its inputs, runs `work`, and records how it ended: `book.finish` of work's value; `book.failed`
+ * when work throws (the error goes on; a record that cannot be written does not hide it); or
+ * `book.interrupted` as soon as a signal arrives (the shutdown handler exits once it is written, and
+ * an error the interruption causes is not recorded over it). Returns work's value, its record and
+ * the state after it.
  */
 export async function withStage<T>(
   workdir: string,
   stage: Stage,
-  inputs: Record<string, string>,
+  book: StageBook<T>,
   work: () => Promise<T>,
-  finish: (value: T) => StageFinish | Promise<StageFinish>,
-  options: { force?: boolean } = {},
-): Promise<{ value: T; finish: StageFinish }> {
-  await startStage(workdir, stage, inputs, options);
+): Promise<{ value: T; finish: StageFinish; state: PipelineState }> {
+  await startStage(workdir, stage, book.inputs, { force: book.force });
+  let interrupted = false;
+  const stopOnSignal = onShutdown(async () => {
+    interrupted = true;
+    const record = book.interrupted
+      ? await book.interrupted()
+      : { status: "interrupted" as const, outputs: {}, summary: {} };
+    await finishStage(workdir, stage, record);
+  });
   let value: T;
   try {
     value = await work();
   } catch (error) {
-    await finishStage(workdir, stage, { outputs: {}, summary: {}, status: "failed", error: (error as Error).message });
+    if (!interrupted) await finishStage(workdir, stage, (book.failed ?? failedRecord)(error)).catch(() => undefined);
     throw error;
+  } finally {
+    stopOnSignal();
   }
-  const record = await finish(value);
-  await finishStage(workdir, stage, record);
-  return { value, finish: record };
+  const record = await book.finish(value);
+  const state = await finishStage(workdir, stage, record);
+  return { value, finish: record, state };
 }

@@ -111,6 +111,16 @@ describe("state.json", () => {
     });
   });
 
+  it("a stage whose work fails is recorded as failed with the error, not left running", async () => {
+    const missing = join(dir, "nowhere.jsonl");
+    const qa = await runCli(["qa", "--data", missing, "--workdir", dir]);
+    expect(qa.code).toBe(2);
+    const state = await loadState(dir);
+    expect(state.stages.QC_VALIDATING).toMatchObject({ status: "failed", error: expect.stringContaining(missing) });
+    const text = await runCli(["status", "--workdir", dir]);
+    expect(text.stdout).toMatch(/✗\s+QC_VALIDATING\s+failed/);
+  });
+
   it("re-running a stage drops the later stages' records, since their inputs changed", async () => {
     await mkdir(dir, { recursive: true });
     for (const stage of ["INSPECTING", "SYNTHESIZING", "QC_VALIDATING"] as const) {

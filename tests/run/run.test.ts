@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
@@ -79,6 +80,24 @@ describe("mcp-forge run on the embedded server with the tiny model", () => {
       "tests",
       "tools.json",
     ]);
+
+    // Every stage's record names what it wrote with the hash of what is on disk (the contract's state.json).
+    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as {
+      stages: Record<string, { status: string; outputs: Record<string, string> }>;
+    };
+    expect(Object.keys(state.stages)).toHaveLength(8);
+    for (const [stage, record] of Object.entries(state.stages)) {
+      expect(Object.keys(record.outputs), stage).not.toHaveLength(0);
+      for (const [path, hash] of Object.entries(record.outputs)) {
+        const file = resolve(dir, path);
+        const hashed = stage === "PACKAGING" ? join(file, "SHA256SUMS") : file;
+        expect(hash, `${stage} ${path}`).toBe(
+          `sha256:${createHash("sha256")
+            .update(await readFile(hashed))
+            .digest("hex")}`,
+        );
+      }
+    }
 
     const verify = await execa("node", [CLI, "verify-bundle", join(dir, "bundle"), "--json"], { reject: false });
     expect(verify.exitCode, verify.stderr).toBe(0);

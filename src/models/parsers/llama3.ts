@@ -1,6 +1,6 @@
 import { callAlternatives, GrammarBuilder } from "../grammar.js";
 import type { FunctionTool, RawCall } from "../types.js";
-import { balancedJsonEnd, type CallFormat, callFromJson, type ParsedOutput } from "./types.js";
+import { balancedJsonEnd, type CallFormat, callFromJson, type ParsedOutput, scanJson } from "./types.js";
 
 const PYTHON_TAG = "<|python_tag|>";
 
@@ -51,22 +51,9 @@ export const llama3JsonFormat: CallFormat = {
 /** Splits `{…}; {…}` at top-level semicolons, respecting strings and nesting. */
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") depth--;
-    else if (c === ";" && depth === 0) {
-      parts.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
+  for (let end; (end = scanJson(text, start, (c, depth) => c === ";" && depth === 0)) >= 0; start = end + 1)
+    parts.push(text.slice(start, end).trim());
   parts.push(text.slice(start).trim());
   return parts.filter((p) => p.length > 0);
 }

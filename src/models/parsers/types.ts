@@ -57,21 +57,30 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** The index just past the JSON object or array that starts at `start`, or -1 if it never closes. */
-export function balancedJsonEnd(text: string, start = 0): number {
+/**
+ * The index of the first character from `start`, outside JSON strings, at which `at(c, depth)` holds,
+ * `depth` counting the brackets open after that character; -1 when there is none.
+ */
+export function scanJson(text: string, start: number, at: (c: string, depth: number) => boolean): number {
   let depth = 0;
   let inString = false;
   for (let i = start; i < text.length; i++) {
-    const c = text[i];
+    const c = text[i]!;
     if (inString) {
       if (c === "\\") i++;
       else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") {
-      depth--;
-      if (depth === 0) return i + 1;
+      continue;
     }
+    if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    if (at(c, depth)) return i;
   }
   return -1;
+}
+
+/** The index just past the JSON object or array that starts at `start`, or -1 if it never closes. */
+export function balancedJsonEnd(text: string, start = 0): number {
+  const last = scanJson(text, start, (c, depth) => depth === 0 && (c === "}" || c === "]"));
+  return last < 0 ? -1 : last + 1;
 }

@@ -1,13 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 
 import { Command, Option } from "commander";
 
 import { collect, examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
-import { sha256 } from "../../core/canonical.js";
 import { badInput, ExitCode } from "../../core/errors.js";
-import { withStage } from "../../core/state.js";
+import { outputHashes, withStage } from "../../core/state.js";
 import { DEFAULT_TOLERANCE, runBenchmark } from "../../eval/benchmark.js";
 import type { BenchmarkReport, Decoding, Gate } from "../../eval/benchmark-report.js";
 import { type MetricName, METRICS } from "../../eval/metrics.js";
@@ -75,7 +73,14 @@ export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output):
   const { value: report } = await withStage(
     workdir,
     "BENCHMARKING",
-    { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+    {
+      inputs: { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+      finish: async (report) => ({
+        outputs: await outputHashes(workdir, [report.files.json, report.files.md]),
+        summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
+        ...(report.passed ? {} : { status: "failed" as const, error: failureText(report) }),
+      }),
+    },
     () =>
       runBenchmark({
         ...inputs,
@@ -88,14 +93,6 @@ export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output):
         ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
         onProgress: progressPrinter(output.info),
       }),
-    async (report) => ({
-      outputs: {
-        [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
-        [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
-      },
-      summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
-      ...(report.passed ? {} : { status: "failed" as const, error: failureText(report) }),
-    }),
   );
   output.result({
     passed: report.passed,

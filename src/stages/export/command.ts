@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 import { Command, Option } from "commander";
 
@@ -9,7 +9,7 @@ import { fileHash } from "../../core/canonical.js";
 import { QUANTS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import { exists } from "../../core/files.js";
-import { withStage } from "../../core/state.js";
+import { outputHashes, withStage } from "../../core/state.js";
 import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { makeProgressView } from "../train/progress.js";
@@ -72,9 +72,23 @@ export async function exportStage(opts: ExportOptions, output: Output): Promise<
     workdir,
     "EXPORTING",
     {
-      adapter: await fileHash(weights),
-      quant: opts.quant,
-      ...(tools ? { tools: await fileHash(tools) } : {}),
+      inputs: {
+        adapter: await fileHash(weights),
+        quant: opts.quant,
+        ...(tools ? { tools: await fileHash(tools) } : {}),
+      },
+      finish: async (done) => {
+        const size = (await stat(out)).size;
+        const summary = {
+          path: out,
+          quant: opts.quant,
+          sizeBytes: size,
+          timings: done.timings,
+          verify: done.verify,
+          metadata: done.metadata,
+        };
+        return { outputs: await outputHashes(workdir, [out]), summary };
+      },
     },
     async () => {
       const view = makeProgressView(process.stderr);
@@ -95,19 +109,6 @@ export async function exportStage(opts: ExportOptions, output: Output): Promise<
       view.stop();
       if (!run.done || run.exitCode !== 0) throw trainerError(run, logFile);
       return run.done;
-    },
-    async (done) => {
-      const size = (await stat(out)).size;
-      const summary = {
-        path: out,
-        quant: opts.quant,
-        sizeBytes: size,
-        timings: done.timings,
-        verify: done.verify,
-        metadata: done.metadata,
-      };
-      const inside = !relative(workdir, out).startsWith("..");
-      return { outputs: { [inside ? relative(workdir, out) : out]: await fileHash(out) }, summary };
     },
   );
   const size = finish.summary.sizeBytes as number;

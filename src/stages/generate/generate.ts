@@ -6,14 +6,14 @@ import { sha256 } from "../../core/canonical.js";
 import { toolsetHash } from "../../core/canonical.js";
 import { badInput } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { outputHashes, withStage } from "../../core/state.js";
 import { type McpTool, readToolsFile } from "../../core/toolset.js";
 import { toJsonl } from "../../data/jsonl.js";
 import { Rng } from "../../data/rng.js";
 import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../data/sample.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
-import { runQc } from "../qa/qc.js";
+import { recordedQc } from "../qa/recorded.js";
 import type { QcReport, QcThresholds } from "../qa/report.js";
 import { assemble } from "./assemble.js";
 import { claimVariant, paraphrase, swapValues } from "./augment.js";
@@ -111,9 +111,6 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const stop = onShutdown(async () => {
     interrupted = true;
     await connection?.close();
-    await finishStage(workdir, "SYNTHESIZING", { outputs: {}, summary: {}, status: "interrupted" }).catch(
-      () => undefined,
-    );
   });
   try {
     if (options.server) {
@@ -150,8 +147,6 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       );
     }
     await writeJsonAtomic(planPath, plan);
-    await startStage(workdir, "SYNTHESIZING", { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` });
-
     const server = options.server;
     // A new process resets a stdio server; a new connection to an HTTP server resets nothing.
     const reconnect =
@@ -173,72 +168,71 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const progress = makeProgress(plan.samples + plan.evalSamples, options.progress ?? "auto");
     const ctx = makeContext(tools, serverName, executor, () => progress.update(ctx.counters));
     const source = options.llm ? new LlmSeeds(ctx, options.llm) : undefined;
-    let result: GenerateResult;
-    try {
-      const discovery = await discover(ctx, rng.fork("discovery"));
-      const breathe = breather(() => interrupted);
-      const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source, breathe);
-      const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source, breathe);
-      rng.fork("order").shuffle(train);
-      const trainText = toJsonl(train);
-      const evalText = toJsonl(held);
-      await writeFileAtomic(trainPath, trainText);
-      await writeFileAtomic(evalPath, evalText);
-      progress.stop(ctx.counters);
-      const resultSources: Record<string, number> = {};
-      for (const s of [...train, ...held])
-        if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
-      const executed = Object.fromEntries(executor.executedByTool);
-      const tally = source?.tally();
-      if (tally) log(formatTally(tally));
-      const serverSuccess = Object.fromEntries(executor.success);
-      if (executor.success.size > 0) log(formatSuccess(executor.success, executor.stateful, executor.restarts));
-      await finishStage(workdir, "SYNTHESIZING", {
-        outputs: {
-          [relativeTo(workdir, trainPath)]: `sha256:${sha256(trainText)}`,
-          [relativeTo(workdir, evalPath)]: `sha256:${sha256(evalText)}`,
-          "synthesis_plan.json": `sha256:${sha256(JSON.stringify(plan))}`,
-        },
-        summary: {
-          train: train.length,
-          eval: held.length,
-          seed,
-          generator: plan.generator,
-          toolCalls: ctx.counters.toolCalls,
-          resultSources,
-          serverSuccess,
-          serverRestarts: executor.restarts,
-          ...(discovery ? { discovery } : {}),
-          ...(tally ? { llm: tally } : {}),
-        },
-      });
-      result = {
-        trainPath,
-        evalPath,
-        planPath,
-        train: train.length,
-        eval: held.length,
-        plan,
-        resultSources,
-        executed,
-        serverSuccess,
-        serverRestarts: executor.restarts,
-        ...(discovery ? { discovery } : {}),
-        counters: ctx.counters,
-        ...(tally ? { llm: tally } : {}),
-      };
-    } catch (error) {
-      await finishStage(workdir, "SYNTHESIZING", {
-        outputs: {},
-        summary: {},
-        status: "failed",
-        error: (error as Error).message,
-      }).catch(() => undefined);
-      throw error;
-    } finally {
-      progress.stop(ctx.counters);
-      await executor.close();
-    }
+    const { value } = await withStage(
+      workdir,
+      "SYNTHESIZING",
+      {
+        inputs: { tools: hash, plan: `sha256:${sha256(JSON.stringify(plan))}` },
+        finish: ({ record }) => record,
+      },
+      async () => {
+        try {
+          const discovery = await discover(ctx, rng.fork("discovery"));
+          const breathe = breather(() => interrupted);
+          const train = await buildSplit(ctx, plan.train, augmentFactor, "train", rng.fork("train"), source, breathe);
+          const held = await buildSplit(ctx, plan.eval, 1, "eval", rng.fork("eval"), source, breathe);
+          rng.fork("order").shuffle(train);
+          const trainText = toJsonl(train);
+          const evalText = toJsonl(held);
+          await writeFileAtomic(trainPath, trainText);
+          await writeFileAtomic(evalPath, evalText);
+          progress.stop(ctx.counters);
+          const resultSources: Record<string, number> = {};
+          for (const s of [...train, ...held])
+            if (s.resultSource) resultSources[s.resultSource] = (resultSources[s.resultSource] ?? 0) + 1;
+          const executed = Object.fromEntries(executor.executedByTool);
+          const tally = source?.tally();
+          if (tally) log(formatTally(tally));
+          const serverSuccess = Object.fromEntries(executor.success);
+          if (executor.success.size > 0) log(formatSuccess(executor.success, executor.stateful, executor.restarts));
+          const record = {
+            outputs: await outputHashes(workdir, [trainPath, evalPath, planPath]),
+            summary: {
+              train: train.length,
+              eval: held.length,
+              seed,
+              generator: plan.generator,
+              toolCalls: ctx.counters.toolCalls,
+              resultSources,
+              serverSuccess,
+              serverRestarts: executor.restarts,
+              ...(discovery ? { discovery } : {}),
+              ...(tally ? { llm: tally } : {}),
+            },
+          };
+          const result: GenerateResult = {
+            trainPath,
+            evalPath,
+            planPath,
+            train: train.length,
+            eval: held.length,
+            plan,
+            resultSources,
+            executed,
+            serverSuccess,
+            serverRestarts: executor.restarts,
+            ...(discovery ? { discovery } : {}),
+            counters: ctx.counters,
+            ...(tally ? { llm: tally } : {}),
+          };
+          return { result, record };
+        } finally {
+          progress.stop(ctx.counters);
+          await executor.close();
+        }
+      },
+    );
+    const { result } = value;
     if (options.gate !== false) result.qc = await gate(workdir, trainPath, tools, plan, options.qaThresholds);
     return result;
   } finally {
@@ -255,25 +249,14 @@ async function gate(
   plan: SynthesisPlan,
   thresholds?: Partial<QcThresholds>,
 ): Promise<QcReport> {
-  await startStage(workdir, "QC_VALIDATING", { data: relativeTo(workdir, data) });
-  const report = await runQc({
+  return recordedQc(workdir, {
     data,
     tools,
     reportDir: join(workdir, "reports"),
     plannedSamples: plan.samples,
     thresholds: { minPerTool: plan.minimums.perTool, requiredScenarios: plan.minimums.scenarios, ...thresholds },
   });
-  await finishStage(workdir, "QC_VALIDATING", {
-    status: report.passed ? "done" : "failed",
-    outputs: Object.fromEntries(Object.values(report.reports ?? {}).map((p) => [relativeTo(workdir, p), ""])),
-    summary: { passed: report.passed, total: report.total, valid: report.valid, schemaPassRate: report.schemaPassRate },
-    ...(report.passed ? {} : { error: report.failures.join("; ") }),
-  });
-  return report;
 }
-
-const relativeTo = (workdir: string, path: string) =>
-  path.startsWith(`${workdir}/`) ? path.slice(workdir.length + 1) : path;
 
 async function loadTools(
   options: GenerateOptions,

@@ -1,10 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 
 import { canonicalJson, sha256 } from "../../core/canonical.js";
 import { badInput } from "../../core/errors.js";
-import { onShutdown } from "../../core/shutdown.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { outputHashes, withStage } from "../../core/state.js";
 import { makeToolsFile, type ToolsFile, writeToolsFile } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
@@ -36,47 +34,42 @@ export interface InspectResult {
  */
 export async function inspectServer(target: ServerTarget, options: InspectOptions): Promise<InspectResult> {
   const shown = describeTarget(target);
-  await startStage(options.workdir, "INSPECTING", {
-    server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}`,
-  });
-  let interrupted = false;
-  const stopOnSignal = onShutdown(async () => {
-    interrupted = true;
-    await finishStage(options.workdir, "INSPECTING", {
-      status: "interrupted",
-      outputs: {},
-      summary: { server: shown },
-    });
-  });
   let connection: McpConnection | undefined;
   try {
-    connection = await connectToServer(target, { timeoutMs: options.timeoutMs, logDir: join(options.workdir, "logs") });
-    options.progress?.("connected");
-    const result = await collect(connection, target, options);
-    const written = `sha256:${sha256(await readFile(options.out))}`;
-    await finishStage(options.workdir, "INSPECTING", {
-      outputs: { [relative(options.workdir, options.out)]: written },
-      summary: {
-        server: shown,
-        serverInfo: result.file.server,
-        transport: result.transport,
-        tools: result.file.tools.length,
-        toolsetHash: result.file.toolsetHash,
+    const { value } = await withStage(
+      options.workdir,
+      "INSPECTING",
+      {
+        inputs: { server: `sha256:${sha256(canonicalJson({ kind: target.kind, target: shown }))}` },
+        finish: async (result) => ({
+          outputs: await outputHashes(options.workdir, [options.out]),
+          summary: {
+            server: shown,
+            serverInfo: result.file.server,
+            transport: result.transport,
+            tools: result.file.tools.length,
+            toolsetHash: result.file.toolsetHash,
+          },
+        }),
+        failed: (error) => ({
+          status: "failed",
+          outputs: {},
+          summary: { server: shown },
+          error: (error as Error).message,
+        }),
+        interrupted: () => ({ status: "interrupted", outputs: {}, summary: { server: shown } }),
       },
-    });
-    return result;
-  } catch (error) {
-    // After Ctrl-C the dying server makes the handshake fail too; the stage stays "interrupted".
-    if (interrupted) throw error;
-    await finishStage(options.workdir, "INSPECTING", {
-      status: "failed",
-      outputs: {},
-      summary: { server: shown },
-      error: (error as Error).message,
-    });
-    throw error;
+      async () => {
+        connection = await connectToServer(target, {
+          timeoutMs: options.timeoutMs,
+          logDir: join(options.workdir, "logs"),
+        });
+        options.progress?.("connected");
+        return collect(connection, target, options);
+      },
+    );
+    return value;
   } finally {
-    stopOnSignal();
     await connection?.close();
   }
 }

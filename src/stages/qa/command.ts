@@ -1,18 +1,17 @@
-import { readFile, stat } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 
 import { Command } from "commander";
 
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
-import { sha256 } from "../../core/canonical.js";
 import { badInput, gateFailed } from "../../core/errors.js";
-import { finishStage, startStage } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
 import { readForgeConfig } from "../../data/config.js";
 import { stageAction, type StageResult } from "../stage.js";
-import { planThresholds, runQc } from "./qc.js";
+import { planThresholds } from "./qc.js";
+import { recordedQc } from "./recorded.js";
 import type { QcReport, QcThresholds } from "./report.js";
 
 interface QaCliOptions {
@@ -98,33 +97,13 @@ export async function qaStage(opts: QaCliOptions, output: Output): Promise<Stage
   setIf("nearDuplicateThreshold", rate(opts.nearDuplicateThreshold, "--near-duplicate-threshold"));
   setIf("maxDropRate", rate(opts.maxDropRate, "--max-drop-rate"));
   const reportDir = resolve(opts.reportDir ?? join(workdir, "reports"));
-  await startStage(workdir, "QC_VALIDATING", { data });
-  const report = await runQc({
+  const report = await recordedQc(workdir, {
     data,
     ...(tools ? { tools } : {}),
     fix: opts.fix,
     reportDir,
     ...(plan.samples !== undefined ? { plannedSamples: plan.samples } : {}),
     thresholds: { ...plan.thresholds, ...config.qa, ...cli },
-  });
-  await finishStage(workdir, "QC_VALIDATING", {
-    status: report.passed ? "done" : "failed",
-    outputs: Object.fromEntries(
-      await Promise.all(
-        Object.values(report.reports ?? {}).map(async (p) => [
-          relative(workdir, p),
-          `sha256:${sha256(await readFile(p))}`,
-        ]),
-      ),
-    ),
-    summary: {
-      passed: report.passed,
-      total: report.total,
-      valid: report.valid,
-      schemaPassRate: report.schemaPassRate,
-      ...(report.cleanPath ? { clean: report.cleanPath } : {}),
-    },
-    ...(report.passed ? {} : { error: report.failures.join("; ") }),
   });
   const { issues, ...rest } = report;
   output.result({ ...rest, issueCount: issues.length, issues: issues.slice(0, 1000) });

@@ -1,12 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 import { Command } from "commander";
 
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
-import { finishStage, nextCommand, startStage } from "../../core/state.js";
+import { nextCommand, outputHashes, withStage } from "../../core/state.js";
 import { type McpTool, writeToolsFile } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
 import { stageAction, type StageResult } from "../stage.js";
@@ -51,13 +50,20 @@ export async function importStage(
   const { workdir } = globalOptions(opts);
   const out = opts.out ? resolve(opts.out) : join(workdir, "tools.json");
   const imported = await importTools(file);
-  await startStage(workdir, "INSPECTING", { file: `sha256:${sha256(imported.sourceText)}` }, { force: opts.force });
-  await writeToolsFile(out, imported.file);
   const { tools, toolsetHash } = imported.file;
-  const state = await finishStage(workdir, "INSPECTING", {
-    outputs: { [relative(workdir, out)]: `sha256:${sha256(await readFile(out))}` },
-    summary: { source: "file", file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
-  });
+  const { state } = await withStage(
+    workdir,
+    "INSPECTING",
+    {
+      inputs: { file: `sha256:${sha256(imported.sourceText)}` },
+      finish: async () => ({
+        outputs: await outputHashes(workdir, [out]),
+        summary: { source: "file", file: resolve(file), format: imported.format, tools: tools.length, toolsetHash },
+      }),
+      force: opts.force,
+    },
+    () => writeToolsFile(out, imported.file),
+  );
   const next = nextCommand(state);
   output.result({
     out,

@@ -1,13 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { relative } from "node:path";
-
 import { Command } from "commander";
 
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
-import { sha256 } from "../../core/canonical.js";
 import { ExitCode } from "../../core/errors.js";
-import { withStage } from "../../core/state.js";
+import { outputHashes, withStage } from "../../core/state.js";
 import { runValidation, type ValidationReport } from "../../eval/validation.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { addEvalOptions, type EvalCliOptions, evalInputsFromOptions, progressPrinter } from "./options.js";
@@ -42,7 +38,19 @@ export async function validateStage(
   const { value: report } = await withStage(
     workdir,
     "VALIDATING",
-    { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+    {
+      inputs: { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+      finish: async (report) => ({
+        outputs: await outputHashes(workdir, [report.files.json, report.files.md]),
+        summary: { passed: report.passed, metrics: report.metrics, counts: report.counts },
+        ...(report.passed
+          ? {}
+          : {
+              status: "failed" as const,
+              error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}`,
+            }),
+      }),
+    },
     () =>
       runValidation({
         ...inputs,
@@ -51,19 +59,6 @@ export async function validateStage(
         ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
         onProgress: (done, total) => progressPrinter(output.info)("validate", done, total),
       }),
-    async (report) => ({
-      outputs: {
-        [relative(workdir, report.files.json)]: sha256(await readFile(report.files.json)),
-        [relative(workdir, report.files.md)]: sha256(await readFile(report.files.md)),
-      },
-      summary: { passed: report.passed, metrics: report.metrics, counts: report.counts },
-      ...(report.passed
-        ? {}
-        : {
-            status: "failed" as const,
-            error: `below threshold: ${report.thresholdFailures.map((f) => f.metric).join(", ")}`,
-          }),
-    }),
   );
   output.result({
     passed: report.passed,
