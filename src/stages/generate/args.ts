@@ -1,14 +1,14 @@
 import { badInput } from "../../core/errors.js";
+import { isObject, type Schema } from "../../core/schema-walk.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import type { Scenario, ValueSource } from "../../data/sample.js";
-import { ArgumentError, type Drawn } from "../../data/schema-args.js";
-import { isObject, type Schema } from "../../data/schema-walk.js";
-import { parseDescriptionHints } from "../../data/values/description-hints.js";
-import type { ServerUse } from "../../data/values/grounding.js";
-import { paramKind } from "../../data/values/param-kind.js";
-import { withFittingTypes } from "../../data/values/semantic.js";
+import type { Scenario, ValueSource } from "../../samples/sample.js";
 import type { GenContext } from "./context.js";
+import type { Rng } from "./rng.js";
+import { parseDescriptionHints } from "./values/description-hints.js";
+import type { ServerUse } from "./values/grounding.js";
+import { paramKind } from "./values/param-kind.js";
+import { ArgumentError, type Drawn } from "./values/schema-args.js";
+import { withFittingTypes } from "./values/semantic.js";
 
 /**
  * Arguments for a call, each value from the best source known (see VALUE_SOURCES), its source kept
