@@ -9,6 +9,7 @@ import type { ServerUse } from "./values/grounding.js";
 import { paramKind } from "./values/param-kind.js";
 import { ArgumentError, type Drawn } from "./values/schema-args.js";
 import { withFittingTypes } from "./values/semantic.js";
+import { singular } from "./wording/phrasing.js";
 
 /**
  * Arguments for a call, each value from the best source known (see VALUE_SOURCES), its source kept
@@ -88,9 +89,7 @@ function attribute(ctx: GenContext, tool: McpTool, key: string, schema: Schema, 
   if (!items.every((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")) return "faker";
   const description = typeof schema.description === "string" ? schema.description : undefined;
   const numeric = items.every((v) => typeof v === "number");
-  const known = ctx.values
-    .valuesFor(tool.name, key, paramKind(key.replace(/s$/, ""), description, numeric))
-    .map(String);
+  const known = ctx.values.valuesFor(tool.name, key, paramKind(singular(key), description, numeric)).map(String);
   if (items.length > 0 && items.every((v) => known.includes(String(v)))) return "server";
   const same = (a: unknown) => items.some((v) => JSON.stringify(v) === JSON.stringify(a));
   const listed = [
