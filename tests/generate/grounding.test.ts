@@ -5,21 +5,21 @@ import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Rng } from "../../src/data/rng.js";
-import { VALUE_SOURCES } from "../../src/data/sample.js";
-import { ArgGenerator } from "../../src/data/schema-args.js";
+import { VALUE_SOURCES } from "../../src/samples/sample.js";
+import { generateDataset } from "../../src/stages/generate/generate.js";
+import { Rng } from "../../src/stages/generate/rng.js";
 import {
   fitsFormat,
   type HintFormat,
   isTimezone,
   parseDescriptionHints,
   valueForFormat,
-} from "../../src/data/values/description-hints.js";
-import { Grounding } from "../../src/data/values/grounding.js";
-import { paramKind } from "../../src/data/values/param-kind.js";
-import { semanticValue } from "../../src/data/values/semantic.js";
-import { allowedValuesIn, ServerValues } from "../../src/data/values/server-values.js";
-import { generateDataset } from "../../src/stages/generate/generate.js";
+} from "../../src/stages/generate/values/description-hints.js";
+import { Grounding } from "../../src/stages/generate/values/grounding.js";
+import { paramKind } from "../../src/stages/generate/values/param-kind.js";
+import { ArgGenerator } from "../../src/stages/generate/values/schema-args.js";
+import { semanticValue } from "../../src/stages/generate/values/semantic.js";
+import { allowedValuesIn, ServerValues } from "../../src/stages/generate/values/server-values.js";
 
 const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;

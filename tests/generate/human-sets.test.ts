@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { compileToolSchema } from "../../src/core/json-schema.js";
 import { makeToolsFile, type McpTool, writeToolsFile } from "../../src/core/toolset.js";
-import { textJaccard } from "../../src/data/near-dup.js";
-import { NO_TOOL_TABLES } from "../../src/data/no-tool-bank.js";
-import { userText } from "../../src/data/sample.js";
-import * as pools from "../../src/data/values/pools.js";
 import { type EvalSet, readEvalSet } from "../../src/eval/samples.js";
 import { connectToServer, type McpConnection } from "../../src/mcp/connect.js";
 import { listAllTools } from "../../src/mcp/list-tools.js";
+import { textJaccard } from "../../src/samples/near-dup.js";
+import { userText } from "../../src/samples/sample.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
+import * as pools from "../../src/stages/generate/values/pools.js";
+import { NO_TOOL_TABLES } from "../../src/stages/generate/wording/no-tool-bank.js";
 import { ROOT } from "../support/cli.js";
 
 const human = join(ROOT, "tests/fixtures/human");

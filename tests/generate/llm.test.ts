@@ -7,10 +7,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { readToolsFile } from "../../src/core/toolset.js";
-import { Rng } from "../../src/data/rng.js";
 import { makeContext } from "../../src/stages/generate/context.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import { LlmSeeds } from "../../src/stages/generate/llm-seeds.js";
+import { Rng } from "../../src/stages/generate/rng.js";
 import { ToolExecutor } from "../../src/stages/generate/server-calls.js";
 import { CLI, ROOT } from "../support/cli.js";
 import {

@@ -4,8 +4,8 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { MESSAGES, PEOPLE, RELATIONS } from "../../src/data/values/pools.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
+import { MESSAGES, PEOPLE, RELATIONS } from "../../src/stages/generate/values/pools.js";
 import { ROOT } from "../support/cli.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSONL rows are walked freely in assertions

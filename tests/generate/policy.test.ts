@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import { resolveMix } from "../../src/core/config.js";
 import type { McpTool } from "../../src/core/toolset.js";
-import { resolveMix } from "../../src/data/config.js";
-import { redactSecrets } from "../../src/data/tool-result.js";
 import { mayExecute } from "../../src/stages/generate/server-calls.js";
+import { redactSecrets } from "../../src/stages/generate/tool-result.js";
 
 const tool = (annotations: McpTool["annotations"]): McpTool => ({
   name: "t",

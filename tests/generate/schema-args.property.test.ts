@@ -3,8 +3,8 @@ import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { Rng } from "../../src/data/rng.js";
-import { ArgGenerator } from "../../src/data/schema-args.js";
+import { Rng } from "../../src/stages/generate/rng.js";
+import { ArgGenerator } from "../../src/stages/generate/values/schema-args.js";
 
 type S = Record<string, unknown>;
 

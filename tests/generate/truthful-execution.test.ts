@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { looksLikeError } from "../../src/data/tool-result.js";
+import { looksLikeError } from "../../src/samples/error-text.js";
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 
 const fixture = (name: string) => `node ${resolve(import.meta.dirname, "../fixtures/servers", name)}`;

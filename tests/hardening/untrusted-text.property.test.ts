@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { flatten, printable, truncate } from "../../src/core/untrusted-text.js";
-import { oneLine } from "../../src/data/text.js";
 import { escapeMd } from "../../src/eval/markdown.js";
+import { oneLine } from "../../src/stages/generate/wording/text.js";
 
 /** Hostile pieces: escape sequences (whole and cut short), every class of control, direction and zero-width characters. */
 const PIECES = [

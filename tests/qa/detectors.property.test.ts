@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import type { McpTool } from "../../src/core/toolset.js";
-import { Rng } from "../../src/data/rng.js";
-import { drawWording, renderAnswer, renderRequest } from "../../src/data/templates.js";
-import { looksLikeError } from "../../src/data/tool-result.js";
+import { looksLikeError } from "../../src/samples/error-text.js";
+import { Rng } from "../../src/stages/generate/rng.js";
+import { drawWording, renderAnswer, renderRequest } from "../../src/stages/generate/wording/templates.js";
 import {
   answerEcho,
   ECHO_RUN,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { readLines } from "../../src/data/jsonl.js";
+import { readLines } from "../../src/samples/jsonl.js";
 import { SampleParser } from "../../src/stages/qa/parse-line.js";
 
 let dir: string;

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type McpTool, readToolsFile } from "../../src/core/toolset.js";
-import { textJaccard } from "../../src/data/near-dup.js";
+import { textJaccard } from "../../src/samples/near-dup.js";
 import { generateDataset } from "../../src/stages/generate/generate.js";
 import type { CheckName } from "../../src/stages/qa/checks.js";
 import { runQc } from "../../src/stages/qa/qc.js";

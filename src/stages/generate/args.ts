@@ -1,14 +1,15 @@
 import { badInput } from "../../core/errors.js";
+import { isObject, type Schema } from "../../core/schema-walk.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import type { Scenario, ValueSource } from "../../data/sample.js";
-import { ArgumentError, type Drawn } from "../../data/schema-args.js";
-import { isObject, type Schema } from "../../data/schema-walk.js";
-import { parseDescriptionHints } from "../../data/values/description-hints.js";
-import type { ServerUse } from "../../data/values/grounding.js";
-import { paramKind } from "../../data/values/param-kind.js";
-import { withFittingTypes } from "../../data/values/semantic.js";
+import type { Scenario, ValueSource } from "../../samples/sample.js";
 import type { GenContext } from "./context.js";
+import type { Rng } from "./rng.js";
+import { parseDescriptionHints } from "./values/description-hints.js";
+import type { ServerUse } from "./values/grounding.js";
+import { paramKind } from "./values/param-kind.js";
+import { ArgumentError, type Drawn } from "./values/schema-args.js";
+import { withFittingTypes } from "./values/semantic.js";
+import { singular } from "./wording/phrasing.js";
 
 /**
  * Arguments for a call, each value from the best source known (see VALUE_SOURCES), its source kept
@@ -88,9 +89,7 @@ function attribute(ctx: GenContext, tool: McpTool, key: string, schema: Schema, 
   if (!items.every((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")) return "faker";
   const description = typeof schema.description === "string" ? schema.description : undefined;
   const numeric = items.every((v) => typeof v === "number");
-  const known = ctx.values
-    .valuesFor(tool.name, key, paramKind(key.replace(/s$/, ""), description, numeric))
-    .map(String);
+  const known = ctx.values.valuesFor(tool.name, key, paramKind(singular(key), description, numeric)).map(String);
   if (items.length > 0 && items.every((v) => known.includes(String(v)))) return "server";
   const same = (a: unknown) => items.some((v) => JSON.stringify(v) === JSON.stringify(a));
   const listed = [

@@ -1,12 +1,12 @@
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import type { Message, Sample } from "../../data/sample.js";
-import { renderAnswer, renderErrorAnswer, renderRequest, renderSystemPrompt } from "../../data/templates.js";
-import { stubError, stubResult, type ToolResult, transientError } from "../../data/tool-result.js";
+import type { Message, Sample } from "../../samples/sample.js";
 import { argSourcesOf, drawArgs } from "./args.js";
 import type { GenContext } from "./context.js";
 import { claim, type Draft } from "./drafts.js";
+import type { Rng } from "./rng.js";
 import type { Execution, ServerState } from "./server-calls.js";
+import { stubError, stubResult, type ToolResult, transientError } from "./tool-result.js";
+import { renderAnswer, renderErrorAnswer, renderRequest, renderSystemPrompt } from "./wording/templates.js";
 
 /** Further draws when the answer is not the kind wanted: after a rejection, for values the server accepts; after a success of a call meant to fail, for values it rejects. */
 const RETRIES = { afterRejection: 3, afterSuccess: 1 };

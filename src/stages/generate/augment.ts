@@ -1,7 +1,7 @@
-import type { Rng } from "../../data/rng.js";
-import { drawWording, SYSTEM_VARIANTS } from "../../data/templates.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, type Draft } from "./drafts.js";
+import type { Rng } from "./rng.js";
+import { drawWording, SYSTEM_VARIANTS } from "./wording/templates.js";
 
 /** Interchangeable phrasings; a paraphrase swaps one for another where it occurs. */
 const PHRASES: string[][] = [

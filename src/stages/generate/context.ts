@@ -1,10 +1,10 @@
 import type { McpTool } from "../../core/toolset.js";
-import { familiesFor } from "../../data/no-tool-bank.js";
-import { type OpenAiTool, toOpenAiTool, type ValueSource } from "../../data/sample.js";
-import { ArgGenerator } from "../../data/schema-args.js";
-import { Grounding } from "../../data/values/grounding.js";
-import { ServerValues } from "../../data/values/server-values.js";
+import { type OpenAiTool, toOpenAiTool, type ValueSource } from "../../samples/sample.js";
 import type { ToolExecutor } from "./server-calls.js";
+import { Grounding } from "./values/grounding.js";
+import { ArgGenerator } from "./values/schema-args.js";
+import { ServerValues } from "./values/server-values.js";
+import { familiesFor } from "./wording/no-tool-bank.js";
 
 export interface Counters {
   samples: number;

@@ -1,9 +1,9 @@
+import { isObject } from "../../core/schema-walk.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import { isObject } from "../../data/schema-walk.js";
-import { paramKind, snakeCase } from "../../data/values/param-kind.js";
 import { drawArgs } from "./args.js";
 import type { GenContext } from "./context.js";
+import type { Rng } from "./rng.js";
+import { paramKind, snakeCase } from "./values/param-kind.js";
 
 /** What the discovery pass did, for the stage summary. */
 export interface DiscoveryReport {

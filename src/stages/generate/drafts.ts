@@ -1,7 +1,10 @@
 import type { McpTool } from "../../core/toolset.js";
-import { drawQuestion } from "../../data/no-tool-bank.js";
-import type { Rng } from "../../data/rng.js";
-import type { Scenario } from "../../data/sample.js";
+import type { Scenario } from "../../samples/sample.js";
+import { drawArgs } from "./args.js";
+import { type GenContext, textKey } from "./context.js";
+import type { Rng } from "./rng.js";
+import { heldOutShare, inValuePool } from "./value-pools.js";
+import { drawQuestion } from "./wording/no-tool-bank.js";
 import {
   drawWording,
   renderClarifyingQuestion,
@@ -12,10 +15,7 @@ import {
   type Split,
   SYSTEM_VARIANTS,
   type Wording,
-} from "../../data/templates.js";
-import { drawArgs } from "./args.js";
-import { type GenContext, textKey } from "./context.js";
-import { heldOutShare, inValuePool } from "./value-pools.js";
+} from "./wording/templates.js";
 
 /** A sample before its tool result: the request, the call (if any) and, for no_tool/ambiguous, the reply. */
 export interface Draft {

@@ -8,11 +8,10 @@ import { badInput } from "../../core/errors.js";
 import { onShutdown } from "../../core/shutdown.js";
 import { outputHashes, withStage } from "../../core/state.js";
 import { type McpTool, readToolsFile } from "../../core/toolset.js";
-import { toJsonl } from "../../data/jsonl.js";
-import { Rng } from "../../data/rng.js";
-import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../data/sample.js";
 import { connectToServer, describeTarget, type McpConnection, type ServerTarget } from "../../mcp/connect.js";
 import { listAllTools } from "../../mcp/list-tools.js";
+import { toJsonl } from "../../samples/jsonl.js";
+import { DEFAULT_SCENARIO_MIX, type Sample, type Scenario } from "../../samples/sample.js";
 import { recordedQc } from "../qa/recorded.js";
 import type { QcReport, QcThresholds } from "../qa/report.js";
 import { assemble } from "./assemble.js";
@@ -24,6 +23,7 @@ import type { LlmTally } from "./llm-client.js";
 import { LlmSeeds, type LlmSettings, type SeedRequest } from "./llm-seeds.js";
 import { buildPlan, type ExecuteMode, type PlanCell, type SynthesisPlan } from "./plan.js";
 import { makeProgress } from "./progress.js";
+import { Rng } from "./rng.js";
 import { formatSuccess, type SuccessTally, ToolExecutor } from "./server-calls.js";
 
 export interface GenerateOptions {

@@ -1,9 +1,5 @@
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import type { Scenario } from "../../data/sample.js";
-import { drawWording, type Split, SYSTEM_VARIANTS } from "../../data/templates.js";
-import { oneLine, purposeOf } from "../../data/text.js";
-import { paramKind } from "../../data/values/param-kind.js";
+import type { Scenario } from "../../samples/sample.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, type Draft, offlineDraft } from "./drafts.js";
 import {
@@ -14,6 +10,10 @@ import {
   type LlmTally,
   parseJsonReply,
 } from "./llm-client.js";
+import type { Rng } from "./rng.js";
+import { paramKind } from "./values/param-kind.js";
+import { drawWording, type Split, SYSTEM_VARIANTS } from "./wording/templates.js";
+import { oneLine, purposeOf } from "./wording/text.js";
 
 /** The client's options (the key itself is never printed or cached), plus how often to ask per seed and how LLM and offline text mix. */
 export interface LlmSettings extends LlmClientOptions {

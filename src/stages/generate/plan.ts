@@ -1,7 +1,7 @@
 import { badInput } from "../../core/errors.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Rng } from "../../data/rng.js";
-import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../data/sample.js";
+import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../samples/sample.js";
+import type { Rng } from "./rng.js";
 
 export type ExecuteMode = "readonly" | "all" | "none";
 

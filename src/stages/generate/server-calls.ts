@@ -1,11 +1,12 @@
 import { badInput } from "../../core/errors.js";
 import type { McpTool } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
-import type { Sample } from "../../data/sample.js";
-import { looksLikeError, redactSecrets, resultText, type ToolResult } from "../../data/tool-result.js";
 import type { McpConnection } from "../../mcp/connect.js";
 import { ProcessTreeStdioTransport } from "../../mcp/stdio-transport.js";
+import { looksLikeError } from "../../samples/error-text.js";
+import type { Sample } from "../../samples/sample.js";
 import type { ExecuteMode } from "./plan.js";
+import { redactSecrets, resultText, type ToolResult } from "./tool-result.js";
 
 /** Refused calls after which a tool that never succeeded gets no more retries. */
 const HOPELESS_AFTER = 8;

@@ -1,5 +1,5 @@
-import { userText } from "../../data/sample.js";
-import { looksLikeError } from "../../data/tool-result.js";
+import { looksLikeError } from "../../samples/error-text.js";
+import { userText } from "../../samples/sample.js";
 import { answerEcho, jsonLiterals, toolNameMatcher } from "./detectors.js";
 
 /**

@@ -5,10 +5,10 @@ import { Command } from "commander";
 
 import { examples, globalOptions, withCommonOptions } from "../../cli/options.js";
 import type { Output } from "../../cli/output.js";
+import { readForgeConfig } from "../../core/config.js";
 import { badInput, gateFailed } from "../../core/errors.js";
 import { readToolsFile } from "../../core/toolset.js";
 import { printable } from "../../core/untrusted-text.js";
-import { readForgeConfig } from "../../data/config.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { planThresholds } from "./qc.js";
 import { recordedQc } from "./recorded.js";

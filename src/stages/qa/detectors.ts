@@ -1,7 +1,7 @@
 /**
  * Detectors for text a person would not write or want to read: JSON in a request, a tool's
  * identifier in a request, an answer that dumps the tool's result. Error text kept as a success is
- * told by looksLikeError (src/data/tool-result.ts), the generator's own test.
+ * told by looksLikeError (src/samples/error-text.ts), the generator's own test.
  */
 
 /** The JSON objects and arrays written in a text (a JSON key alone counts too: `{"name": …` cut short). */

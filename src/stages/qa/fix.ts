@@ -1,4 +1,4 @@
-import { flatten, isObject, type Schema, typesOf } from "../../data/schema-walk.js";
+import { flatten, isObject, type Schema, typesOf } from "../../core/schema-walk.js";
 
 export type RepairKind =
   | "invalid_utf8_replaced"

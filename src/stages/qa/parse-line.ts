@@ -1,4 +1,4 @@
-import type { Elision, RawLine } from "../../data/jsonl.js";
+import type { Elision, RawLine } from "../../samples/jsonl.js";
 
 /**
  * JSON.parse of sample lines, made cheap for the common case: every line of a generated dataset

@@ -1,4 +1,4 @@
-import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../data/sample.js";
+import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../samples/sample.js";
 
 /** A tool call as read from a file: arguments may still be a JSON string. */
 export interface RawCall {

@@ -1,5 +1,5 @@
+import { readConfigFile } from "../../core/config.js";
 import { badInput } from "../../core/errors.js";
-import { readConfigFile } from "../../data/config.js";
 
 /**
  * The `run:` section of `mcp-forge.yaml`: every `mcp-forge run` option by its long name in

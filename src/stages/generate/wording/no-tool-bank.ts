@@ -1,6 +1,6 @@
-import type { McpTool } from "../core/toolset.js";
-import type { Rng } from "./rng.js";
-import { withFaker } from "./schema-args.js";
+import type { McpTool } from "../../../core/toolset.js";
+import type { Rng } from "../rng.js";
+import { withFaker } from "../values/schema-args.js";
 
 /** A question no tool answers, with its direct answer. */
 export interface DirectQA {

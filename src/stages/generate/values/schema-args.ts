@@ -2,13 +2,13 @@ import { base, en, Faker, type Randomizer } from "@faker-js/faker";
 import type { ValidateFunction } from "ajv";
 import RandExpModule from "randexp";
 
-import { canonicalJson } from "../core/canonical.js";
-import { compileToolSchema } from "../core/json-schema.js";
-import { singular } from "./phrasing.js";
-import type { Rng } from "./rng.js";
-import { VALUE_SOURCES, type ValueSource } from "./sample.js";
-import { flatten, isObject, type Schema, typesOf } from "./schema-walk.js";
-import type { Grounding, Leaf, ServerUse } from "./values/grounding.js";
+import { canonicalJson } from "../../../core/canonical.js";
+import { compileToolSchema } from "../../../core/json-schema.js";
+import { flatten, isObject, type Schema, typesOf } from "../../../core/schema-walk.js";
+import { VALUE_SOURCES, type ValueSource } from "../../../samples/sample.js";
+import type { Rng } from "../rng.js";
+import { singular } from "../wording/phrasing.js";
+import type { Grounding, Leaf, ServerUse } from "./grounding.js";
 
 /** standard: typical values; edge: boundary values, optional properties omitted, unusual but valid text. */
 export type ArgMode = "standard" | "edge";

@@ -1,5 +1,5 @@
-import type { McpTool } from "../core/toolset.js";
-import { flatten } from "../core/untrusted-text.js";
+import type { McpTool } from "../../../core/toolset.js";
+import { flatten } from "../../../core/untrusted-text.js";
 
 /** "get_file_info", "get-sum", "readGraph" → "get file info", "get sum", "read graph". */
 export function humanize(name: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { NearDupIndex, textJaccard } from "../../src/data/near-dup.js";
+import { NearDupIndex, textJaccard } from "../../src/samples/near-dup.js";
 
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 
 import { parse } from "yaml";
 
-import { badInput } from "../core/errors.js";
-import { DEFAULT_SCENARIO_MIX, type Scenario, SCENARIOS } from "./sample.js";
+import { DEFAULT_SCENARIO_MIX, type Scenario, SCENARIOS } from "../samples/sample.js";
+import { badInput } from "./errors.js";
 
 /** The `generate:` and `qa:` sections of `mcp-forge.yaml`; every field optional. */
 export interface ForgeConfig {

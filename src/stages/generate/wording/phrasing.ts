@@ -1,4 +1,4 @@
-import type { McpTool } from "../core/toolset.js";
+import type { McpTool } from "../../../core/toolset.js";
 import { humanize, oneLine } from "./text.js";
 
 /** What a tool does, in the everyday terms a request uses. */

@@ -1,4 +1,4 @@
-import { singular } from "../phrasing.js";
+import { singular } from "../wording/phrasing.js";
 import { type ParamKind, snakeCase } from "./param-kind.js";
 
 const MAX_PER_LIST = 200;
@@ -19,7 +19,7 @@ const CREATE_TABLE = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["`[]?(\w+)["`\]]?\s*\
 
 /**
  * "names" and "entityName" both look up "name"; "entities" looks up "entity", "addresses" "address": the
- * singular an array parameter's items are drawn under (src/data/schema-args.ts).
+ * singular an array parameter's items are drawn under (schema-args.ts).
  */
 function keyOf(name: string): string {
   return singular(snakeCase(name));

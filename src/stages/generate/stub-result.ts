@@ -1,7 +1,7 @@
-import type { McpTool } from "../core/toolset.js";
-import { type IntentKind, intentOf, plural, primaryKey, singular } from "./phrasing.js";
-import { isObject, type Schema } from "./schema-walk.js";
-import { humanize } from "./text.js";
+import { isObject, type Schema } from "../../core/schema-walk.js";
+import type { McpTool } from "../../core/toolset.js";
+import { type IntentKind, intentOf, plural, primaryKey, singular } from "./wording/phrasing.js";
+import { humanize } from "./wording/text.js";
 
 const PAST: Record<Exclude<IntentKind, "do">, string> = {
   find: "Found",

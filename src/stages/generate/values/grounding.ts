@@ -1,5 +1,5 @@
+import type { ValueSource } from "../../../samples/sample.js";
 import type { Rng } from "../rng.js";
-import type { ValueSource } from "../sample.js";
 import { fitsFormat, isNumericFormat, parseDescriptionHints, valueForFormat } from "./description-hints.js";
 import { type ParamKind, paramKind } from "./param-kind.js";
 import { semanticValue } from "./semantic.js";

@@ -1,7 +1,7 @@
-import type { McpTool } from "../core/toolset.js";
+import type { McpTool } from "../../../core/toolset.js";
+import type { Rng } from "../rng.js";
 import { describeResult, errorAdvice, errorReason } from "./answers.js";
 import { type Intent, intentOf, labelled, LEXICON, listOf, type Piece, primaryKey, valueWords } from "./phrasing.js";
-import type { Rng } from "./rng.js";
 import { humanize, labelOf, oneLine, purposeOf } from "./text.js";
 
 /**
