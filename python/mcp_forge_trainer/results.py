@@ -1,7 +1,6 @@
 """The trainer's results: what `train` and `export` return and emit as their `done` event, and the
-records inside them (docs/contract.md §7). The keys are the protocol's; the TypeScript side reads the
-same records (`TrainDone`, `ExportDone`, `BudgetReport`, `TrainingEstimate` in src/core/trainer-process.ts
-and src/stages/train/budget.ts; tests/core/trainer-results.test.ts compares the keys).
+records inside them (docs/contract.md §7). The keys are the protocol's; src/core/trainer-process.ts
+declares the same records under the same names (tests/core/contract.test.ts compares their keys).
 
 Only `typing` here: the benchmarks import these types before the protocol can report a missing torch."""
 
