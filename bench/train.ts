@@ -6,23 +6,35 @@ import { join } from "node:path";
 import { execa } from "execa";
 
 import { PACKAGE_ROOT } from "../core/python.js";
-import { runTrainer } from "../core/trainer-process.js";
+import { protocolEvents, requireTrainerPython, trainerEnv, type TrainerEvent } from "../core/trainer-process.js";
 import type { Bench } from "./index.js";
 
-/** Tiny-model training (2,000 samples) and q8_0 export on this machine, through the Python trainer. */
+/**
+ * Tiny-model training (2,000 samples) and q8_0 export on this machine: `python -m bench.trainer`
+ * (python/bench/trainer.py) in the trainer's environment, its figures read from its protocol.
+ */
 export function trainBench(samples = 2000): Bench {
   return {
     name: "trainer",
     async run() {
       const dir = await mkdtemp(join(tmpdir(), "forge-bench-train-"));
-      const run = await runTrainer(["--samples", String(samples), "--workdir", dir], {
-        logFile: join(dir, "bench.log"),
-        module: "bench.trainer",
+      const python = await requireTrainerPython();
+      const child = execa(python.path, ["-m", "bench.trainer", "--samples", String(samples), "--workdir", dir], {
+        reject: false,
+        stdin: "ignore",
+        stderr: { file: join(dir, "bench.log") },
+        env: trainerEnv(),
       });
-      const figures = run.events.find((e) => e.event === "bench");
+      let figures: TrainerEvent | undefined;
+      let error: TrainerEvent | undefined;
+      for await (const event of protocolEvents(child.stdout)) {
+        if (event.event === "bench") figures ??= event;
+        if (event.event === "error") error = event;
+      }
+      const result = await child;
       if (!figures)
         throw new Error(
-          `the trainer bench failed: ${String(run.error?.message ?? `exit ${run.exitCode}`)} (log: ${dir}/bench.log)`,
+          `the trainer bench failed: ${String(error?.message ?? `exit ${result.exitCode ?? result.signal}`)} (log: ${dir}/bench.log)`,
         );
       return Object.fromEntries(
         Object.entries(figures)

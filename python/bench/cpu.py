@@ -12,7 +12,7 @@ from pathlib import Path
 from mcp_forge_trainer import models, shared_prefix
 from mcp_forge_trainer.config import load_config
 from mcp_forge_trainer.data import encode_all, read_samples
-from mcp_forge_trainer.protocol import emit
+from mcp_forge_trainer.protocol import emit, run_command
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "train.jsonl"
 VARIANTS = ("fp32", "fp32-shared-prefix", "bf16", "bf16-shared-prefix", "fp32-packed", "bf16-packed", "fp32-compiled")
@@ -91,18 +91,10 @@ def run_variant(variant: str, model_id: str, cfg, data: list[dict], steps: int) 
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def cpu_bench(args: argparse.Namespace) -> None:
+    # Here rather than at the top: under run_command, a missing or broken torch is an `error` event.
     import torch
 
-    p = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
-    p.add_argument("--model", default="smollm2-135m")
-    p.add_argument("--data", default=str(FIXTURE))
-    p.add_argument("--variants", default=",".join(VARIANTS))
-    p.add_argument("--steps", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-seq-length", type=int, default=2048)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(
@@ -140,8 +132,20 @@ def main(argv: list[str] | None = None) -> None:
             batchSize=args.batch_size,
             **run_variant(variant, model_id, cfg, data, args.steps),
         )
-        sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
+    p.add_argument("--model", default="smollm2-135m")
+    p.add_argument("--data", default=str(FIXTURE))
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--max-seq-length", type=int, default=2048)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = p.parse_args(argv)
+    return run_command(lambda: cpu_bench(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,7 +17,6 @@ from mcp_forge_trainer import models
 from mcp_forge_trainer.config import load_config
 from mcp_forge_trainer.data import dataset_stats, encode_all, read_samples, texts_for_tokenizer
 from mcp_forge_trainer.protocol import TrainerError, emit, log, run_command
-from mcp_forge_trainer.train import Settings, sft_args
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
@@ -247,6 +246,8 @@ def measure(
     import torch
     from datasets import Dataset
     from trl import SFTTrainer
+
+    from mcp_forge_trainer.train import Settings, sft_args
 
     if variant not in VARIANTS:
         raise TrainerError("bad_input", f"--backend {variant!r} is not known", f"use one of {', '.join(VARIANTS)}")

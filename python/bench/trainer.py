@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 
 from mcp_forge_trainer.config import load_config
-from mcp_forge_trainer.export import export
 from mcp_forge_trainer.protocol import emit, run_command
-from mcp_forge_trainer.train import train
 
 FIXTURE_SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "data" / "make_memory_data.py"
 
 
 def bench(samples: int, workdir: str | None = None) -> dict:
+    # Here rather than at the top: under run_command, a missing or broken torch is an `error` event.
+    from mcp_forge_trainer.export import export
+    from mcp_forge_trainer.train import train
+
     work = Path(workdir or tempfile.mkdtemp(prefix="mcp-forge-bench-"))
     data_dir = work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)

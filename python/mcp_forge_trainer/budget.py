@@ -19,6 +19,7 @@ from transformers import TrainerCallback
 
 from . import shared_prefix
 from .protocol import emit, log
+from .results import BudgetReport, TrainingEstimate
 
 CALIBRATION_STEPS = 12  # timed steps at most, after one untimed warm-up step
 CALIBRATION_SECONDS = 8.0  # the timed steps stop once they have taken this long (one at least): on a
@@ -84,7 +85,7 @@ class Budget:
         self.phases: dict[str, Phase] = {}
         self.deadlines: dict[str, float] = {}
         self.cut_by_deadline = False
-        self.estimated: dict | None = None
+        self.estimated: TrainingEstimate | None = None
         self.planned_at: float | None = None  # seconds into the budget when the plan was made
 
     # --- measuring -----------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class Budget:
     def remaining(self) -> float | None:
         return None if self.seconds is None else self.started + self.seconds - time.time()
 
-    def plan(self, reserve_seconds: float) -> dict:
+    def plan(self, reserve_seconds: float) -> TrainingEstimate:
         """Scales every measured phase to what fits in the budget, less `reserve_seconds` for the work
         that follows the loops; emits the estimate. Raises DryRun when nothing is to be trained."""
         phases = list(self.phases.values())
@@ -189,7 +190,7 @@ class Budget:
             phase.steps_done, phase.steps_run = steps_done, steps_run
             phase.seconds_taken, phase.cpu_seconds_taken = seconds, cpu_seconds
 
-    def report(self) -> dict:
+    def report(self) -> BudgetReport:
         """How much of the recipe was trained, and the estimate against the time the loops took."""
         phases = list(self.phases.values())
         full_tokens = sum(p.full_tokens for p in phases)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .protocol import TrainerError
+from .results import DatasetStats
 
 
 def read_samples(path: str) -> list[dict]:
@@ -148,7 +149,7 @@ def encode_all(tokenizer, samples: list[dict]) -> dict:
     return {"input_ids": ids, "assistant_masks": masks}
 
 
-def dataset_stats(columns: dict, max_len: int) -> dict:
+def dataset_stats(columns: dict, max_len: int) -> DatasetStats:
     lengths = [len(x) for x in columns["input_ids"]]
     return {
         "sequences": len(lengths),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__, gguf_base
 from .protocol import TrainerError, emit, log
+from .results import ExportDone, ExportTimings, VerifyResult
 
 QUANTS = {
     "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
@@ -235,7 +236,9 @@ def read_metadata(path: Path) -> dict:
     return out
 
 
-def load_and_generate(path: Path, prompt: str = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n") -> dict:
+def load_and_generate(
+    path: Path, prompt: str = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n"
+) -> VerifyResult:
     """Loads the file with llama.cpp and generates a few tokens greedily. Token by token rather than
     llama-cpp-python's completion, which failed ("no memory slot") on a test model that writes
     tokens decoding to no text."""
@@ -260,7 +263,9 @@ def load_and_generate(path: Path, prompt: str = "<|im_start|>user\nhello<|im_end
     return {"generatedTokens": tokens, "sample": text, "seconds": round(time.time() - t0, 2)}
 
 
-def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | None = None, verify: bool = True) -> dict:
+def export(
+    adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | None = None, verify: bool = True
+) -> ExportDone:
     do_verify = verify
     quant = quant.lower()
     if quant not in QUANTS:
@@ -280,7 +285,7 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
     work = out_file.parent / f".{out_file.name}.work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    timings = {}
+    timings: ExportTimings = {}
     try:
         t = time.time()
         merge(adapter, record, work / "merged")
@@ -312,7 +317,7 @@ def export(adapter_dir: str, out: str, quant: str = "q8_0", tools_path: str | No
         os.replace(final, out_file)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {
+    result: ExportDone = {
         "path": str(out_file),
         "sizeBytes": out_file.stat().st_size,
         "quant": quant,

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, TypedDict, overload
 
 from transformers import TrainerCallback
 
@@ -19,6 +20,7 @@ from .chat_templates import ensure_tool_template
 from .config import TrainConfig, fit_seq_length
 from .data import dataset_stats, encode_all, file_sha256, read_samples
 from .protocol import TrainerError, emit, log
+from .results import DryRunDone, LoopSummary, TrainDone, TrainTimings
 
 STOP = threading.Event()
 # The longest max_seq_length fitted to the data (a model may allow more; memory seldom does).
@@ -184,6 +186,14 @@ def trainer_class(cfg: TrainConfig, phase: str):
     return shared_prefix.trainer_class() if shared_prefix.applies(cfg, phase) else SFTTrainer
 
 
+class PhaseResult(TypedDict):
+    """One phase trained: its summary, the trained model and the trainer (for the eval loss)."""
+
+    summary: LoopSummary
+    model: Any
+    trainer: Any
+
+
 def run_phase(
     phase: str,
     make_model,
@@ -194,7 +204,7 @@ def run_phase(
     backend: models.Backend,
     resume: bool,
     extra_callbacks: tuple = (),
-) -> dict:
+) -> PhaseResult:
     """Trains one phase to the end, recovering from out-of-memory errors. Returns the summary."""
     import torch
 
@@ -219,7 +229,7 @@ def run_phase(
             result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
             loop_seconds, loop_cpu_seconds = time.time() - t_loop, time.process_time() - cpu_loop
             history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-            summary = {
+            summary: LoopSummary = {
                 "steps": trainer.state.global_step,
                 "maxSteps": trainer.state.max_steps,
                 "finalLoss": history[-1] if history else None,
@@ -258,7 +268,13 @@ def run_phase(
                 torch.cuda.empty_cache()
 
 
-def train(cfg: TrainConfig, resume: bool = False, dry_run: bool = False) -> dict:
+@overload
+def train(cfg: TrainConfig, resume: bool = False, dry_run: Literal[False] = False) -> TrainDone: ...
+@overload
+def train(cfg: TrainConfig, resume: bool = False, dry_run: bool = False) -> TrainDone | DryRunDone: ...
+
+
+def train(cfg: TrainConfig, resume: bool = False, dry_run: bool = False) -> TrainDone | DryRunDone:
     """Trains within cfg.time_budget_seconds (0: no limit). With `dry_run`, only measures and emits the
     estimate: nothing is trained and nothing is written to the output folder."""
     budget = budgeting.Budget(cfg.time_budget_seconds, time.time(), dry_run)
@@ -266,14 +282,15 @@ def train(cfg: TrainConfig, resume: bool = False, dry_run: bool = False) -> dict
     try:
         return train_within(cfg, resume, budget, scratch)
     except budgeting.DryRun:
-        emit("done", dryRun=True, estimate=budget.estimated)
-        return {"dryRun": True, "estimate": budget.estimated}
+        done: DryRunDone = {"dryRun": True, "estimate": budget.estimated}
+        emit("done", **done)
+        return done
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scratch: Path | None) -> dict:
+def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scratch: Path | None) -> TrainDone:
     t_start = budget.started
     out = Path(cfg.output_dir)
     if not budget.dry_run:
@@ -281,7 +298,7 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     samples = read_samples(cfg.data)
     data_hash = file_sha256(cfg.data)
     backend = models.choose_backend(cfg.backend)
-    timings: dict = {}
+    timings: TrainTimings = {}
 
     if not cfg.pretrained():
         from .tiny import MAX_POSITIONS, ensure_tiny_base
@@ -408,7 +425,7 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     result["model"].save_pretrained(str(tmp))
     tokenizer.save_pretrained(str(tmp))
     timings["totalSeconds"] = round(time.time() - t_start, 2)
-    record = {
+    record: dict[str, Any] = {
         "baseModel": models.record_name(cfg.model, model_id) if cfg.pretrained() else "tiny",
         "baseModelPath": model_id,
         "revision": revision,
@@ -426,7 +443,7 @@ def train_within(cfg: TrainConfig, resume: bool, budget: budgeting.Budget, scrat
     (tmp / "mcp_forge_training.json").write_text(json.dumps(record, indent=2, default=str))
     shutil.rmtree(adapter_dir, ignore_errors=True)
     tmp.rename(adapter_dir)
-    done = {
+    done: TrainDone = {
         "finalLoss": summary["finalLoss"],
         "firstLoss": summary["firstLoss"],
         "evalLoss": eval_loss,

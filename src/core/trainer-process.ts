@@ -2,6 +2,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 
 import { execa } from "execa";
 
@@ -16,9 +17,131 @@ export interface TrainerEvent {
   [key: string]: unknown;
 }
 
-export interface TrainerRun {
+/*
+ * The trainer's results (python/mcp_forge_trainer/results.py, the same names and keys:
+ * tests/core/contract.test.ts compares them): the `done` event of `train`, `train --dry-run` and
+ * `export`, and the records inside them.
+ */
+
+/** The rendered training set, in tokens of the model's tokenizer. */
+export interface DatasetStats {
+  sequences: number;
+  tokens: number;
+  assistantTokens: number;
+  maxLength: number;
+  meanLength: number;
+  truncated: number;
+  truncatedAssistantTokens: number;
+}
+
+export interface EstimatePhase {
+  phase: string;
+  steps: number;
+  fullSteps: number;
+  tokens: number;
+  fullTokens: number;
+  tokensPerSecond: number;
+  seconds: number;
+}
+
+/** The trainer's `estimate` event (python/mcp_forge_trainer/budget.py): what this training will take. */
+export interface TrainingEstimate {
+  tokens: number;
+  fullTokens: number;
+  tokensPerSecond: number;
+  seconds: number;
+  fullSeconds: number;
+  budgetSeconds: number | null;
+  fraction: number;
+  phases: EstimatePhase[];
+  dryRun: boolean;
+}
+
+export interface BudgetPhase {
+  phase: string;
+  steps: number;
+  plannedSteps: number;
+  fullSteps: number;
+  tokens: number;
+  fullTokens: number;
+  seconds: number;
+  estimatedSeconds: number;
+}
+
+/** The `budget` of the trainer's `done` event: how much of the recipe was trained, and the estimate's error. */
+export interface BudgetReport {
+  budgetSeconds: number | null;
+  fraction: number;
+  /** `plan`: fewer steps were planned to fit; `deadline`: a loop ran slower than measured and was stopped. */
+  cut: "plan" | "deadline" | null;
+  phases: BudgetPhase[];
+  estimatedSeconds: number;
+  actualSeconds: number;
+  estimateError: number | null;
+  /** The same in the trainer's own CPU time, which other processes' load does not change. */
+  cpuEstimateError: number | null;
+  fullSeconds: number | null;
+  /** Seconds of start-up (imports, tokenizer, measuring) before the plan: what no budget shortens. */
+  plannedAtSeconds: number | null;
+}
+
+export interface TrainTimings {
+  /** The tiny model only: building and pre-training its base. */
+  tinyBaseSeconds?: number;
+  trainSeconds: number;
+  totalSeconds: number;
+}
+
+/** `train`'s `done` event. */
+export interface TrainDone {
+  finalLoss: number | null;
+  firstLoss: number | null;
+  evalLoss: number | null;
+  adapterPath: string;
+  steps: number;
+  timings: TrainTimings;
+  tokensPerSecond: number;
+  datasetStats: DatasetStats;
+  trainingConfigHash: string;
+  backend: string;
+  budget: BudgetReport;
+}
+
+/** `train --dry-run`'s `done` event: the estimate, nothing trained. */
+export interface DryRunDone {
+  dryRun: true;
+  estimate: TrainingEstimate | null;
+}
+
+export interface ExportTimings {
+  mergeSeconds: number;
+  convertSeconds: number;
+  quantizeSeconds: number;
+}
+
+/** The GGUF loaded by llama.cpp and a few tokens generated. */
+export interface VerifyResult {
+  generatedTokens: number;
+  sample: string;
+  seconds: number;
+}
+
+/** `export`'s `done` event. */
+export interface ExportDone {
+  path: string;
+  sizeBytes: number;
+  quant: string;
+  timings: ExportTimings;
+  /** null with `--no-verify`. */
+  verify: VerifyResult | null;
+  /** The mcp_forge.* metadata keys written into the GGUF. */
+  metadata: string[];
+}
+
+/** A trainer run: its events, and its `done` event as the command's result `Done` (`TrainDone`, …). */
+export interface TrainerRun<Done = object> {
   events: TrainerEvent[];
-  done?: TrainerEvent;
+  done?: Done & { event: "done"; time: number };
   error?: TrainerEvent;
   exitCode: number;
   interrupted: boolean;
@@ -74,42 +197,61 @@ export async function countGpus(): Promise<number> {
 }
 
 /**
+ * The environment the trainer's Python runs in: `env` with python/ on PYTHONPATH (the package, and
+ * the benchmarks in python/bench), unbuffered output.
+ */
+export function trainerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    PYTHONPATH: [join(PACKAGE_ROOT, "python"), process.env.PYTHONPATH].filter(Boolean).join(":"),
+    PYTHONUNBUFFERED: "1",
+    TOKENIZERS_PARALLELISM: "false",
+  };
+}
+
+/** The progress protocol read from the trainer's stdout: each line that is a JSON object, as an event. */
+export async function* protocolEvents(stdout: Readable): AsyncGenerator<TrainerEvent> {
+  for await (const line of createInterface({ input: stdout })) {
+    if (!line.trim().startsWith("{")) continue;
+    let event: TrainerEvent;
+    try {
+      event = JSON.parse(line) as TrainerEvent;
+    } catch {
+      continue;
+    }
+    yield event;
+  }
+}
+
+/**
  * Runs `python -m mcp_forge_trainer <args>`, parsing the progress protocol from stdout and writing
  * the trainer's own log (stderr) to `logFile`. Ctrl-C / SIGTERM are passed on to the trainer, which
- * checkpoints and exits; this waits for it. `module` runs another module on the protocol instead (a
- * benchmark in python/bench, which PYTHONPATH makes importable).
+ * checkpoints and exits; this waits for it. `Done` is the command's `done` event (`TrainDone`,
+ * `DryRunDone`, `ExportDone`).
  */
-export async function runTrainer(
+export async function runTrainer<Done = object>(
   args: string[],
   options: {
     logFile: string;
     onEvent?: (event: TrainerEvent) => void;
     gpus?: number;
     env?: NodeJS.ProcessEnv;
-    module?: string;
   },
-): Promise<TrainerRun> {
+): Promise<TrainerRun<Done>> {
   const python = await requireTrainerPython(options.env);
   const gpus = options.gpus ?? 0;
-  const entry = options.module ?? "mcp_forge_trainer";
   const command =
     gpus > 1
-      ? ["-m", "accelerate.commands.launch", "--num_processes", String(gpus), "-m", entry, ...args]
-      : ["-m", entry, ...args];
+      ? ["-m", "accelerate.commands.launch", "--num_processes", String(gpus), "-m", "mcp_forge_trainer", ...args]
+      : ["-m", "mcp_forge_trainer", ...args];
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const pythonPath = join(PACKAGE_ROOT, "python");
   const child = execa(python.path, command, {
     reject: false,
     stdin: "ignore",
     // The trainer finishes its step and writes a checkpoint after SIGTERM; that can take a while.
     forceKillAfterDelay: false,
-    env: {
-      ...(options.env ?? process.env),
-      PYTHONPATH: [pythonPath, process.env.PYTHONPATH].filter(Boolean).join(":"),
-      PYTHONUNBUFFERED: "1",
-      TOKENIZERS_PARALLELISM: "false",
-    },
+    env: trainerEnv(options.env),
   });
   child.stderr?.pipe(log);
   let interrupted = false;
@@ -118,18 +260,10 @@ export async function runTrainer(
     child.kill("SIGTERM");
     await child;
   });
-  const run: TrainerRun = { events: [], exitCode: 0, interrupted: false };
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    if (!line.trim().startsWith("{")) continue;
-    let event: TrainerEvent;
-    try {
-      event = JSON.parse(line) as TrainerEvent;
-    } catch {
-      continue;
-    }
+  const run: TrainerRun<Done> = { events: [], exitCode: 0, interrupted: false };
+  for await (const event of protocolEvents(child.stdout!)) {
     run.events.push(event);
-    if (event.event === "done") run.done = event;
+    if (event.event === "done") run.done = event as unknown as TrainerRun<Done>["done"];
     if (event.event === "error") run.error = event;
     options.onEvent?.(event);
   }

@@ -10,7 +10,7 @@ import { QUANTS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import { exists } from "../../core/files.js";
 import { outputHashes, withStage } from "../../core/state.js";
-import { requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
+import { type ExportDone, requireTrainerPython, runTrainer, trainerError } from "../../core/trainer-process.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { makeProgressView } from "../train/progress.js";
 
@@ -102,7 +102,7 @@ export async function exportStage(opts: ExportOptions, output: Output): Promise<
         opts.quant,
         ...(tools ? ["--tools", tools] : []),
       ];
-      const run = await runTrainer(opts.verify ? args : [...args, "--no-verify"], {
+      const run = await runTrainer<ExportDone>(opts.verify ? args : [...args, "--no-verify"], {
         logFile,
         onEvent: (e) => view.onEvent(e),
       });

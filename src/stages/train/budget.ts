@@ -1,40 +1,5 @@
 import { badInput } from "../../core/errors.js";
-import type { TrainerEvent } from "../../core/trainer-process.js";
-
-/** The trainer's `estimate` event (python/mcp_forge_trainer/budget.py): what this training will take. */
-export interface TrainingEstimate {
-  tokens: number;
-  fullTokens: number;
-  tokensPerSecond: number;
-  seconds: number;
-  fullSeconds: number;
-  budgetSeconds: number | null;
-  fraction: number;
-  phases: Array<{
-    phase: string;
-    steps: number;
-    fullSteps: number;
-    tokens: number;
-    tokensPerSecond: number;
-    seconds: number;
-  }>;
-}
-
-/** The `budget` of the trainer's `done` event: how much of the recipe was trained, and the estimate's error. */
-export interface BudgetReport {
-  budgetSeconds: number | null;
-  fraction: number;
-  /** `plan`: fewer steps were planned to fit; `deadline`: a loop ran slower than measured and was stopped. */
-  cut: "plan" | "deadline" | null;
-  estimatedSeconds: number;
-  actualSeconds: number;
-  estimateError: number | null;
-  /** The same in the trainer's own CPU time, which other processes' load does not change. */
-  cpuEstimateError: number | null;
-  fullSeconds: number | null;
-  /** Seconds of start-up (imports, tokenizer, measuring) before the plan: what no budget shortens. */
-  plannedAtSeconds: number | null;
-}
+import type { BudgetReport, TrainerEvent, TrainingEstimate } from "../../core/trainer-process.js";
 
 /** `--time-budget <minutes>`: a number of minutes, 0 for no limit. */
 export function parseTimeBudget(value: unknown, flag = "--time-budget"): number {

@@ -15,13 +15,15 @@ import { onShutdown } from "../../core/shutdown.js";
 import { finishStage, startStage } from "../../core/state.js";
 import {
   countGpus,
+  type DryRunDone,
   requireTrainerPython,
   runTrainer,
+  type TrainDone,
   trainerError,
   type TrainerRun,
 } from "../../core/trainer-process.js";
 import { stageAction, type StageResult } from "../stage.js";
-import { type BudgetReport, estimateOf, outcomeText, parseTimeBudget } from "./budget.js";
+import { estimateOf, outcomeText, parseTimeBudget } from "./budget.js";
 import { makeProgressView } from "./progress.js";
 
 export const RESUME_COMMAND = "mcp-forge train --resume";
@@ -141,7 +143,7 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
 
   const logFile = join(workdir, "logs", "train.log");
   const view = makeProgressView(process.stderr);
-  const running = runTrainer(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
+  const running = runTrainer<TrainDone>(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
     logFile,
     gpus,
     onEvent: (e) => view.onEvent(e),
@@ -172,9 +174,9 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
       ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``)
       : error;
   }
-  const adapterDir = String(run.done.adapterPath);
+  const adapterDir = run.done.adapterPath;
   const weights = join(adapterDir, "adapter_model.safetensors");
-  const budget = run.done.budget as BudgetReport;
+  const budget = run.done.budget;
   const summary = {
     ...run.done,
     event: undefined,
@@ -195,7 +197,7 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
   output.result({ adapter: adapterDir, ...summary, report });
   output.say(
     `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
-      ` in ${String((run.done.timings as Record<string, unknown>)?.totalSeconds ?? "?")}s; adapter: ${adapterDir}` +
+      ` in ${run.done.timings.totalSeconds}s; adapter: ${adapterDir}` +
       `\n${outcomeText(budget)}\nreport: ${report}\nnext: mcp-forge export --quant q8_0`,
   );
 }
@@ -215,7 +217,7 @@ async function dryRun(
     await writeJsonAtomic(configFile, config);
     const logFile = join(scratch, "train.log");
     const view = makeProgressView(process.stderr);
-    const run = await runTrainer(["train", "--config", configFile, "--dry-run"], {
+    const run = await runTrainer<DryRunDone>(["train", "--config", configFile, "--dry-run"], {
       logFile,
       gpus,
       onEvent: (e) => view.onEvent(e),
