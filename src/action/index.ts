@@ -8,18 +8,7 @@ import { drift } from "./drift-check.js";
 import { report } from "./job-report.js";
 import { release } from "./release.js";
 import { setup } from "./setup.js";
-import {
-  baseline,
-  benchmark,
-  exportModel,
-  gate,
-  generate,
-  inspect,
-  pack,
-  saveCheckpoints,
-  train,
-  validate,
-} from "./stages.js";
+import { STAGE_STEPS } from "./stages.js";
 
 /**
  * The action's steps, by the name action.yml passes: `node dist/action/index.js <step>`. A step that fails
@@ -27,16 +16,7 @@ import {
  */
 export const STEPS: Record<string, () => Promise<ExitCode | void>> = {
   setup,
-  inspect,
-  generate,
-  train,
-  checkpoints: saveCheckpoints,
-  export: exportModel,
-  validate,
-  baseline,
-  benchmark,
-  gate,
-  pack,
+  ...STAGE_STEPS,
   drift,
   report,
   release,

@@ -244,3 +244,17 @@ export async function pack(): Promise<void> {
   ]);
   core.setOutput("bundle-path", output);
 }
+
+/** The steps that run the pipeline's stages, in action.yml's order, by the name action.yml passes. */
+export const STAGE_STEPS = {
+  inspect,
+  generate,
+  train,
+  checkpoints: saveCheckpoints,
+  export: exportModel,
+  validate,
+  baseline,
+  benchmark,
+  gate,
+  pack,
+} satisfies Record<string, () => Promise<ExitCode | void>>;

@@ -5,6 +5,7 @@ import { redactSecrets } from "../core/redact.js";
 import { onShutdown } from "../core/shutdown.js";
 import { recordInvocation } from "../core/state.js";
 import { VERSION } from "../core/version.js";
+import { COMMANDS } from "../stages/commands.js";
 import { stageExitCode } from "../stages/stage.js";
 import { checkSharedOptionBounds } from "./bounds.js";
 import { recordCliEntry } from "./entry.js";
@@ -15,70 +16,12 @@ interface CommandEntry {
 }
 
 /**
- * Every command of the CLI, in the order `--help` lists them. A command's module (and what it
- * imports: llama.cpp, the MCP SDK, ajv…) loads only when that command runs, or for the full help.
- * `eager` keeps ncc from splitting dist/cli into chunk files; the modules still run only when imported.
+ * Every command of the CLI, in the order `--help` lists them: `run`, then the commands it calls
+ * and the rest (src/stages/commands.ts).
  */
-const COMMANDS: CommandEntry[] = [
+const ALL_COMMANDS: CommandEntry[] = [
   { name: "run", load: async () => (await import(/* webpackMode: "eager" */ "../stages/run/command.js")).runCommand() },
-  {
-    name: "doctor",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/doctor/command.js")).doctorCommand(),
-  },
-  {
-    name: "inspect",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/inspect/command.js")).inspectCommand(),
-  },
-  {
-    name: "tools",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/tools-import/command.js")).toolsCommand(),
-  },
-  {
-    name: "generate",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/generate/command.js")).generateCommand(),
-  },
-  { name: "qa", load: async () => (await import(/* webpackMode: "eager" */ "../stages/qa/command.js")).qaCommand() },
-  {
-    name: "train",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/train/command.js")).trainCommand(),
-  },
-  {
-    name: "export",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/export/command.js")).exportCommand(),
-  },
-  {
-    name: "status",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/status/command.js")).statusCommand(),
-  },
-  {
-    name: "stub",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/stub/command.js")).stubCommand(),
-  },
-  {
-    name: "validate",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/validate/command.js")).validateCommand(),
-  },
-  {
-    name: "benchmark",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/benchmark/command.js")).benchmarkCommand(),
-  },
-  {
-    name: "pack",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/pack/command.js")).packCommand(),
-  },
-  {
-    name: "verify-bundle",
-    load: async () =>
-      (await import(/* webpackMode: "eager" */ "../stages/verify-bundle/command.js")).verifyBundleCommand(),
-  },
-  {
-    name: "agent",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/agent/command.js")).agentCommand(),
-  },
-  {
-    name: "serve",
-    load: async () => (await import(/* webpackMode: "eager" */ "../stages/serve/command.js")).serveCommand(),
-  },
+  ...Object.entries(COMMANDS).map(([name, load]) => ({ name, load })),
 ];
 
 /**
@@ -100,7 +43,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
 function commandsFor(args: readonly string[]): CommandEntry[] {
   // With positional options the program's own options (-V, -h) come before the command's name.
   const named = args.find((a) => !a.startsWith("-"));
-  const entry = COMMANDS.find((c) => c.name === named);
+  const entry = ALL_COMMANDS.find((c) => c.name === named);
   if (entry) return [entry];
   if (
     named === undefined &&
@@ -108,7 +51,7 @@ function commandsFor(args: readonly string[]): CommandEntry[] {
     !args.some((a) => a === "-h" || a === "--help")
   )
     return [];
-  return COMMANDS;
+  return ALL_COMMANDS;
 }
 
 /** Runs the CLI and returns the contract's exit code (the entry script sets the process's from it); never throws. */

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { parse } from "yaml";
 
-import { DEFAULT_SCENARIO_MIX, type Scenario, SCENARIOS } from "../samples/sample.js";
+import { DEFAULT_SCENARIO_MIX, type Scenario, SCENARIOS } from "./contract.js";
 import { badInput } from "./errors.js";
 
 /** The `generate:` and `qa:` sections of `mcp-forge.yaml`; every field optional. */

@@ -19,6 +19,18 @@ export const STAGES = [
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** The command that runs each stage, shown by `status` as the next step. */
+export const STAGE_COMMANDS: Record<Stage, string> = {
+  INSPECTING: 'mcp-forge inspect --server "<command>"   (or: mcp-forge tools import <file>)',
+  SYNTHESIZING: "mcp-forge generate --samples 500",
+  QC_VALIDATING: "mcp-forge qa",
+  TRAINING: "mcp-forge train --model tiny --profile fast_dev",
+  EXPORTING: "mcp-forge export --quant q8_0",
+  VALIDATING: "mcp-forge validate --stub",
+  BENCHMARKING: "mcp-forge benchmark",
+  PACKAGING: "mcp-forge pack --output bundle",
+};
+
 /** Exit codes of the contract (docs/contract.md §2). */
 export const ExitCode = {
   ok: 0,
@@ -57,4 +69,17 @@ export const THRESHOLDS: Partial<Record<MetricName, number>> = {
   noToolCorrectness: 0.85,
   errorHandlingRate: 0.8,
   loopCompletionRate: 0.95,
+};
+
+/** The contract's scenarios, in the order reports list them. */
+export const SCENARIOS = ["standard", "no_tool", "error", "ambiguous", "edge"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** The contract's default scenario mix (docs/contract.md §4). */
+export const DEFAULT_SCENARIO_MIX: Record<Scenario, number> = {
+  standard: 0.6,
+  no_tool: 0.15,
+  error: 0.1,
+  ambiguous: 0.1,
+  edge: 0.05,
 };

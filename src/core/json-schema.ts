@@ -81,7 +81,17 @@ export function findSchemaProblem(schema: unknown, pointer: string): SchemaProbl
     };
   }
   const ajv = ajvFor(draft);
-  if (!ajv.validateSchema(schema)) return metaProblem(ajv.errors ?? [], schema, pointer);
+  let valid: boolean;
+  try {
+    valid = ajv.validateSchema(schema) as boolean;
+  } catch (error) {
+    // ajv compares enum items with fast-deep-equal, which calls a "valueOf" or "toString" key as a method.
+    return {
+      pointer: at,
+      message: `the schema cannot be checked (${(error as Error).message}); rename any "valueOf" or "toString" key in its values`,
+    };
+  }
+  if (!valid) return metaProblem(ajv.errors ?? [], schema, pointer);
   try {
     compileCached(schema as Record<string, unknown>, draft);
   } catch (error) {

@@ -3,25 +3,13 @@ import { join, relative } from "node:path";
 
 import { writeJsonAtomic } from "./atomic.js";
 import { fileHash } from "./canonical.js";
-import { type Stage, STAGES } from "./contract.js";
+import { type Stage, STAGE_COMMANDS, STAGES } from "./contract.js";
 import { badInput } from "./errors.js";
 import { redactSecrets, redactValue } from "./redact.js";
 import { onShutdown } from "./shutdown.js";
 
 export { type Stage, STAGES };
 export type PipelineStage = Stage | "COMPLETE";
-
-/** The command that runs each stage, shown by `status` as the next step. */
-const STAGE_COMMANDS: Record<Stage, string> = {
-  INSPECTING: 'mcp-forge inspect --server "<command>"   (or: mcp-forge tools import <file>)',
-  SYNTHESIZING: "mcp-forge generate --samples 500",
-  QC_VALIDATING: "mcp-forge qa",
-  TRAINING: "mcp-forge train --model tiny --profile fast_dev",
-  EXPORTING: "mcp-forge export --quant q8_0",
-  VALIDATING: "mcp-forge validate --stub",
-  BENCHMARKING: "mcp-forge benchmark",
-  PACKAGING: "mcp-forge pack --output bundle",
-};
 
 export interface StageRecord {
   status: "running" | "done" | "failed" | "interrupted";
@@ -137,7 +125,7 @@ export function recordInvocation(args: readonly string[]): void {
 }
 
 /** Records that a stage started; later stages' records are dropped, since their inputs change. */
-export async function startStage(
+async function startStage(
   workdir: string,
   stage: Stage,
   inputs: Record<string, string>,
@@ -160,7 +148,7 @@ export async function startStage(
 }
 
 /** Records how a stage ended, with what it produced. */
-export async function finishStage(
+async function finishStage(
   workdir: string,
   stage: Stage,
   result: Pick<StageRecord, "outputs" | "summary"> & { status?: StageRecord["status"]; error?: string },
@@ -194,8 +182,8 @@ export interface StageBook<T> {
   inputs: Record<string, string>;
   /** The record when the work returns (a failed gate sets `status: "failed"` here). */
   finish: (value: T) => StageFinish | Promise<StageFinish>;
-  /** The record when the work throws; by default `failed` with the error's message. */
-  failed?: (error: unknown) => StageFinish;
+  /** The record when the work throws (undefined: the default, `failed` with the error's message). */
+  failed?: (error: unknown) => StageFinish | undefined;
   /** The record after Ctrl-C or SIGTERM; by default `interrupted` with empty outputs. */
   interrupted?: () => StageFinish | Promise<StageFinish>;
   /** Start over from a corrupt state.json (moved aside), as `loadState` does. */
@@ -236,7 +224,8 @@ export async function withStage<T>(
   try {
     value = await work();
   } catch (error) {
-    if (!interrupted) await finishStage(workdir, stage, (book.failed ?? failedRecord)(error)).catch(() => undefined);
+    if (!interrupted)
+      await finishStage(workdir, stage, book.failed?.(error) ?? failedRecord(error)).catch(() => undefined);
     throw error;
   } finally {
     stopOnSignal();

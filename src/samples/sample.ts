@@ -1,17 +1,5 @@
+import { type Scenario } from "../core/contract.js";
 import type { McpTool } from "../core/toolset.js";
-
-/** The contract's scenarios, in the order reports list them. */
-export const SCENARIOS = ["standard", "no_tool", "error", "ambiguous", "edge"] as const;
-export type Scenario = (typeof SCENARIOS)[number];
-
-/** The contract's default scenario mix (docs/contract.md §4). */
-export const DEFAULT_SCENARIO_MIX: Record<Scenario, number> = {
-  standard: 0.6,
-  no_tool: 0.15,
-  error: 0.1,
-  ambiguous: 0.1,
-  edge: 0.05,
-};
 
 /** Scenarios whose samples must call a tool; the others must not. */
 export const CALLING_SCENARIOS: ReadonlySet<Scenario> = new Set<Scenario>(["standard", "error", "edge"]);

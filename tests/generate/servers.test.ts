@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { SCENARIOS } from "../../src/samples/sample.js";
+import { SCENARIOS } from "../../src/core/contract.js";
 import { generateDataset, type GenerateResult } from "../../src/stages/generate/generate.js";
 import { ROOT } from "../support/cli.js";
 

@@ -184,4 +184,11 @@ describe("tools import: broken files exit 2 naming the place", () => {
     );
     expect(await broken(path)).toContain("/0/inputSchema: can't resolve reference #/$defs/nope");
   });
+
+  it("refuses, with exit 2, an enum value that the schema checker would call as a method (found by fuzzing)", async () => {
+    const path = join(dir, "valueof.json");
+    const schema = { $schema: "http://json-schema.org/draft-07/schema#", enum: [{}, { valueOf: "" }] };
+    await writeFile(path, JSON.stringify({ tools: [{ name: "odd", description: "", inputSchema: schema }] }));
+    expect(await broken(path)).toContain("/tools/0/inputSchema: the schema cannot be checked");
+  });
 });

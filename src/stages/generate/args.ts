@@ -1,7 +1,8 @@
+import { type Scenario } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import { isObject, type Schema } from "../../core/schema-walk.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Scenario, ValueSource } from "../../samples/sample.js";
+import type { ValueSource } from "../../samples/sample.js";
 import type { GenContext } from "./context.js";
 import type { Rng } from "./rng.js";
 import { parseDescriptionHints } from "./values/description-hints.js";

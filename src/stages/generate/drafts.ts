@@ -1,5 +1,5 @@
+import { type Scenario } from "../../core/contract.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Scenario } from "../../samples/sample.js";
 import { drawArgs } from "./args.js";
 import { type GenContext, textKey } from "./context.js";
 import type { Rng } from "./rng.js";

@@ -1,5 +1,5 @@
+import { type Scenario } from "../../core/contract.js";
 import type { McpTool } from "../../core/toolset.js";
-import type { Scenario } from "../../samples/sample.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, type Draft, offlineDraft } from "./drafts.js";
 import {

@@ -1,6 +1,7 @@
+import { type Scenario, SCENARIOS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import type { McpTool } from "../../core/toolset.js";
-import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../samples/sample.js";
+import { CALLING_SCENARIOS } from "../../samples/sample.js";
 import type { Rng } from "./rng.js";
 
 export type ExecuteMode = "readonly" | "all" | "none";

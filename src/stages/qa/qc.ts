@@ -4,13 +4,14 @@ import { basename, dirname, join } from "node:path";
 import type { ValidateFunction } from "ajv";
 
 import { writeFileAtomic } from "../../core/atomic.js";
+import { type Scenario, SCENARIOS } from "../../core/contract.js";
 import { badInput } from "../../core/errors.js";
 import { compileToolSchema } from "../../core/json-schema.js";
 import type { Schema } from "../../core/schema-walk.js";
 import type { McpTool } from "../../core/toolset.js";
 import { readLines } from "../../samples/jsonl.js";
 import { NearDupIndex } from "../../samples/near-dup.js";
-import { type Scenario, SCENARIOS, userText } from "../../samples/sample.js";
+import { userText } from "../../samples/sample.js";
 import { CountedChecks, DEFAULT_CHECK_THRESHOLDS, describeFailure } from "./checks.js";
 import { type RepairKind, repairValue } from "./fix.js";
 import { conversationKey, SampleParser } from "./parse-line.js";

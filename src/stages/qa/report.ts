@@ -1,9 +1,8 @@
 import { join } from "node:path";
 
 import { writeFileAtomic, writeJsonAtomic } from "../../core/atomic.js";
+import { type Scenario, SCENARIOS } from "../../core/contract.js";
 import { printable } from "../../core/untrusted-text.js";
-import type { Scenario } from "../../samples/sample.js";
-import { SCENARIOS } from "../../samples/sample.js";
 import type { CheckResult, CheckThresholds } from "./checks.js";
 import type { RepairKind } from "./fix.js";
 

@@ -1,4 +1,5 @@
-import { CALLING_SCENARIOS, type Scenario, SCENARIOS } from "../../samples/sample.js";
+import { type Scenario, SCENARIOS } from "../../core/contract.js";
+import { CALLING_SCENARIOS } from "../../samples/sample.js";
 
 /** A tool call as read from a file: arguments may still be a JSON string. */
 export interface RawCall {

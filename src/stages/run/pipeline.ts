@@ -11,6 +11,7 @@ import { exists } from "../../core/files.js";
 import { loadState, type PipelineState, saveState, type Stage, STAGES } from "../../core/state.js";
 import { readToolsFile } from "../../core/toolset.js";
 import type { ServerTarget } from "../../mcp/connect.js";
+import { COMMANDS } from "../commands.js";
 import { inspectServer } from "../inspect/inspect.js";
 import { afterTrainingSeconds, trainingMinutes, withTrainingBudget } from "./budget.js";
 
@@ -60,19 +61,6 @@ const SOFT_GATES: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 /** The stages that grade the model on an eval set (`--eval`). */
 const GRADING: readonly Stage[] = ["VALIDATING", "BENCHMARKING"];
 
-/** The pipeline's commands, each loaded when its stage runs. */
-const load = {
-  inspect: async () => (await import(/* webpackMode: "eager" */ "../inspect/command.js")).inspectCommand(),
-  tools: async () => (await import(/* webpackMode: "eager" */ "../tools-import/command.js")).toolsCommand(),
-  generate: async () => (await import(/* webpackMode: "eager" */ "../generate/command.js")).generateCommand(),
-  qa: async () => (await import(/* webpackMode: "eager" */ "../qa/command.js")).qaCommand(),
-  train: async () => (await import(/* webpackMode: "eager" */ "../train/command.js")).trainCommand(),
-  export: async () => (await import(/* webpackMode: "eager" */ "../export/command.js")).exportCommand(),
-  validate: async () => (await import(/* webpackMode: "eager" */ "../validate/command.js")).validateCommand(),
-  benchmark: async () => (await import(/* webpackMode: "eager" */ "../benchmark/command.js")).benchmarkCommand(),
-  pack: async () => (await import(/* webpackMode: "eager" */ "../pack/command.js")).packCommand(),
-} satisfies Record<string, () => Promise<Command>>;
-
 /** One stage as `run` calls it: its command line (also its fingerprint) and its command. */
 export interface StageCall {
   args: string[];
@@ -104,10 +92,10 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
   const graded = input.evalSet ? ["--eval", input.evalSet.path] : [];
   return {
     INSPECTING: input.toolsFile
-      ? { command: load.tools, args: ["tools", "import", input.toolsFile, ...w] }
-      : { command: load.inspect, args: ["inspect", ...input.serverArgs, ...w] },
+      ? { command: COMMANDS.tools, args: ["tools", "import", input.toolsFile, ...w] }
+      : { command: COMMANDS.inspect, args: ["inspect", ...input.serverArgs, ...w] },
     SYNTHESIZING: {
-      command: load.generate,
+      command: COMMANDS.generate,
       args: [
         "generate",
         ...w,
@@ -119,9 +107,9 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
         "--no-gate",
       ],
     },
-    QC_VALIDATING: { command: load.qa, args: ["qa", ...w, ...config] },
+    QC_VALIDATING: { command: COMMANDS.qa, args: ["qa", ...w, ...config] },
     TRAINING: {
-      command: load.train,
+      command: COMMANDS.train,
       args: [
         "train",
         ...w,
@@ -135,13 +123,13 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
         ...(input.dryRun ? ["--dry-run"] : []),
       ],
     },
-    EXPORTING: { command: load.export, args: ["export", ...w, "--quant", input.quant] },
+    EXPORTING: { command: COMMANDS.export, args: ["export", ...w, "--quant", input.quant] },
     VALIDATING: {
-      command: load.validate,
+      command: COMMANDS.validate,
       args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
     },
-    BENCHMARKING: { command: load.benchmark, args: ["benchmark", ...w, ...graded] },
-    PACKAGING: { command: load.pack, args: ["pack", ...w, "--output", input.output] },
+    BENCHMARKING: { command: COMMANDS.benchmark, args: ["benchmark", ...w, ...graded] },
+    PACKAGING: { command: COMMANDS.pack, args: ["pack", ...w, "--output", input.output] },
   };
 }
 

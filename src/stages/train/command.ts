@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 import { Command, Option } from "commander";
 
@@ -11,8 +11,7 @@ import { canonicalJson, fileHash, sha256 } from "../../core/canonical.js";
 import { PROFILES } from "../../core/contract.js";
 import { badInput, ExitCode, ForgeError } from "../../core/errors.js";
 import { exists } from "../../core/files.js";
-import { onShutdown } from "../../core/shutdown.js";
-import { finishStage, startStage } from "../../core/state.js";
+import { outputHashes, type StageFinish, withStage } from "../../core/state.js";
 import {
   countGpus,
   type DryRunDone,
@@ -136,68 +135,73 @@ export async function trainStage(opts: TrainOptions, output: Output): Promise<St
   }
   const configFile = join(modelDir, "train-config.json");
   await writeJsonAtomic(configFile, config);
-  await startStage(workdir, "TRAINING", {
-    data: await fileHash(data),
-    config: `sha256:${sha256(canonicalJson(config))}`,
-  });
-
   const logFile = join(workdir, "logs", "train.log");
-  const view = makeProgressView(process.stderr);
-  const running = runTrainer<TrainDone>(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
-    logFile,
-    gpus,
-    onEvent: (e) => view.onEvent(e),
-  });
-  const recordInterrupt = onShutdown(async () => {
-    const run = await running.catch(() => undefined);
-    view.stop();
-    await finishStage(workdir, "TRAINING", {
-      status: "interrupted",
-      outputs: {},
-      summary: { resume: RESUME_COMMAND, lastStep: lastStep(run) },
-      error: `interrupted; resume with \`${RESUME_COMMAND}\``,
-    });
-  });
-  const run = await running;
-  recordInterrupt();
-  view.stop();
-  if (!run.done || run.exitCode !== 0) {
-    const error = trainerError(run, logFile);
-    const interrupted = error.exitCode === ExitCode.interrupted;
-    await finishStage(workdir, "TRAINING", {
-      status: interrupted ? "interrupted" : "failed",
-      outputs: {},
-      summary: interrupted ? { resume: RESUME_COMMAND, lastStep: lastStep(run) } : {},
-      error: interrupted ? `${error.message}; resume with \`${RESUME_COMMAND}\`` : error.message,
-    });
-    throw interrupted
-      ? new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``)
-      : error;
-  }
-  const adapterDir = run.done.adapterPath;
-  const weights = join(adapterDir, "adapter_model.safetensors");
-  const budget = run.done.budget;
-  const summary = {
-    ...run.done,
-    event: undefined,
-    time: undefined,
-    model: opts.model,
-    profile: opts.profile,
-    log: logFile,
-    timeBudgetMinutes: budgetMinutes || null,
-    fractionTrained: budget.fraction,
-    estimate: estimateOf(run.events.find((e) => e.event === "estimate")),
-  };
   const report = join(workdir, "reports", "train_report.json");
-  await writeJsonAtomic(report, summary);
-  await finishStage(workdir, "TRAINING", {
-    outputs: { [relative(workdir, weights)]: await fileHash(weights) },
-    summary: { ...summary, report },
+  const view = makeProgressView(process.stderr);
+  let running: Promise<TrainerRun<TrainDone>> | undefined;
+  let stopped: TrainerRun<TrainDone> | undefined;
+  const interruptedRecord = (run: TrainerRun | undefined, message: string): StageFinish => ({
+    status: "interrupted",
+    outputs: {},
+    summary: { resume: RESUME_COMMAND, lastStep: lastStep(run) },
+    error: `${message}; resume with \`${RESUME_COMMAND}\``,
   });
+  const {
+    value: { done, summary },
+  } = await withStage(
+    workdir,
+    "TRAINING",
+    {
+      inputs: { data: await fileHash(data), config: `sha256:${sha256(canonicalJson(config))}` },
+      finish: async ({ done, summary }) => ({
+        outputs: await outputHashes(workdir, [join(done.adapterPath, "adapter_model.safetensors")]),
+        summary: { ...summary, report },
+      }),
+      failed: (error) =>
+        error instanceof ForgeError && error.exitCode === ExitCode.interrupted
+          ? interruptedRecord(stopped, error.message)
+          : undefined,
+      interrupted: async () => {
+        const run = await running?.catch(() => undefined);
+        view.stop();
+        return interruptedRecord(run, "interrupted");
+      },
+    },
+    async () => {
+      running = runTrainer<TrainDone>(["train", "--config", configFile, ...(opts.resume ? ["--resume"] : [])], {
+        logFile,
+        gpus,
+        onEvent: (e) => view.onEvent(e),
+      });
+      const run = await running;
+      view.stop();
+      if (!run.done || run.exitCode !== 0) {
+        const error = trainerError(run, logFile);
+        if (error.exitCode !== ExitCode.interrupted) throw error;
+        stopped = run;
+        throw new ForgeError(ExitCode.interrupted, error.message, `resume with \`${RESUME_COMMAND}\``);
+      }
+      const summary = {
+        ...run.done,
+        event: undefined,
+        time: undefined,
+        model: opts.model,
+        profile: opts.profile,
+        log: logFile,
+        timeBudgetMinutes: budgetMinutes || null,
+        fractionTrained: run.done.budget.fraction,
+        estimate: estimateOf(run.events.find((e) => e.event === "estimate")),
+      };
+      await writeJsonAtomic(report, summary);
+      return { done: run.done, summary };
+    },
+  );
+  const adapterDir = done.adapterPath;
+  const budget = done.budget;
   output.result({ adapter: adapterDir, ...summary, report });
   output.say(
-    `trained ${opts.model} (${opts.profile}): loss ${Number(run.done.firstLoss).toFixed(3)} → ${Number(run.done.finalLoss).toFixed(3)}` +
-      ` in ${run.done.timings.totalSeconds}s; adapter: ${adapterDir}` +
+    `trained ${opts.model} (${opts.profile}): loss ${Number(done.firstLoss).toFixed(3)} → ${Number(done.finalLoss).toFixed(3)}` +
+      ` in ${done.timings.totalSeconds}s; adapter: ${adapterDir}` +
       `\n${outcomeText(budget)}\nreport: ${report}\nnext: mcp-forge export --quant q8_0`,
   );
 }
