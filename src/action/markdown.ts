@@ -1,6 +1,6 @@
 import { sha256 } from "../core/canonical.js";
+import { cellCode, code, html, md, mermaidLabel } from "../core/markdown-escape.js";
 import type { CacheEvent } from "./cache.js";
-import { cellCode, code, html, md, mermaidLabel } from "./escape.js";
 import { pct, round, signed } from "./format.js";
 import { effectiveThresholds } from "./gate.js";
 import type { BenchmarkData, DriftResult, GateFailure, QcReport } from "./report-data.js";

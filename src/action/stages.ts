@@ -4,10 +4,10 @@ import { join } from "node:path";
 import * as core from "@actions/core";
 
 import { badInput, ExitCode, ForgeError, gateFailed } from "../core/errors.js";
+import { code } from "../core/markdown-escape.js";
 import { restore, save } from "./cache.js";
 import { runCli, serverArgs } from "./cli.js";
 import { loadConfig, readState, runContext, writeState } from "./context.js";
-import { code } from "./escape.js";
 import { gateFailures } from "./gate.js";
 import type { ActionConfig } from "./inputs.js";
 import { baselineKeyPrefix, checkpointKeyPrefix, datasetKey, fileHash } from "./keys.js";

@@ -1,4 +1,4 @@
-import { md, mermaidLabel } from "./escape.js";
+import { md, mermaidLabel } from "../core/markdown-escape.js";
 import { pct, round, signed } from "./format.js";
 import { DEFAULT_TOLERANCE } from "./gate.js";
 import { METRICS } from "./inputs.js";

@@ -45,3 +45,12 @@ export function flatten(text: string): string {
 export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * Untrusted text made safe for one line (a prompt line, a terminal summary): one line without control characters, escape
+ * sequences or direction controls, whitespace collapsed, bounded.
+ */
+export function oneLine(text: string, max: number): string {
+  const flat = flatten(text).replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
+}

@@ -1,5 +1,6 @@
+import { md, mermaidLabel } from "../core/markdown-escape.js";
 import type { BenchmarkReport, ModelRun } from "./benchmark-report.js";
-import { arrow, escapeMd, fmt, mermaidLabel, signed, table } from "./markdown.js";
+import { arrow, fmt, signed, table } from "./markdown.js";
 import { type MetricName, METRICS, type Metrics, THRESHOLDS } from "./metrics.js";
 
 const HEADLINE: MetricName[] = ["toolSelectionAccuracy", "argumentAccuracy", "toolCallParseRate"];
@@ -21,11 +22,11 @@ export function benchmarkMarkdown(report: BenchmarkReport): string {
   const verdict = report.passed ? "✅ **PASS**" : `❌ **FAIL** (${failed.join(", ")})`;
   const headline = HEADLINE.map((m) => `${SHORT[m]} ${fmt(report.metrics[m])}${arrow(report.deltas[m])}`).join(" · ");
   const lines = [
-    `# Benchmark: ${escapeMd(report.model)}`,
+    `# Benchmark: ${md(report.model)}`,
     "",
     `${verdict} · ${headline}`,
     "",
-    `${report.counts.prompts} prompts · ${report.decoding} decoding${report.baseline ? ` · baseline ${escapeMd(report.baseline.model)}` : ""} · gate: ${report.gate}`,
+    `${report.counts.prompts} prompts · ${report.decoding} decoding${report.baseline ? ` · baseline ${md(report.baseline.model)}` : ""} · gate: ${report.gate}`,
     "",
     "## Metrics",
     "",
@@ -98,7 +99,7 @@ function groupTable(groups: Record<string, Metrics>, label: string): string {
   if (names.length === 0) return "(none)";
   return table(
     [label, ...METRICS.map((m) => SHORT[m])],
-    names.map((n) => [escapeMd(n), ...METRICS.map((m) => fmt(groups[n]![m]))]),
+    names.map((n) => [md(n), ...METRICS.map((m) => fmt(groups[n]![m]))]),
   );
 }
 
@@ -125,7 +126,7 @@ function perToolChart(report: BenchmarkReport): string | undefined {
     "```mermaid",
     "xychart-beta",
     `  title "toolSelectionAccuracy per tool${report.baseline ? " (bars: now, line: baseline)" : ""}"`,
-    `  x-axis [${tools.map((t) => `"${mermaidLabel(t)}"`).join(", ")}]`,
+    `  x-axis [${tools.map((t) => mermaidLabel(t)).join(", ")}]`,
     '  y-axis "accuracy" 0 --> 1',
     `  bar [${now.map((x) => x.toFixed(3)).join(", ")}]`,
   ];

@@ -1,28 +1,4 @@
-import { printable } from "../core/untrusted-text.js";
-
-/** Untrusted text (tool names, model output) made inert inside Markdown table cells and prose. */
-export function escapeMd(text: string): string {
-  return printable(text)
-    .replace(/\r?\n/g, " ")
-    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
-    .replace(/&/g, "&amp;");
-}
-
-/** Untrusted text as an indented code block: no line can close it or render as Markdown. */
-export function codeBlock(text: string): string {
-  const lines = printable(text).split("\n");
-  return lines.map((l) => `    ${l}`).join("\n");
-}
-
-/** A label safe inside a Mermaid string: no quotes, brackets or line breaks. */
-export function mermaidLabel(text: string): string {
-  return (
-    printable(text)
-      .replace(/["[\]\n\r`;]/g, " ")
-      .slice(0, 40) || "?"
-  );
-}
-
+/** Tables and number formats of the eval reports; untrusted text goes through src/core/markdown-escape.ts. */
 export function table(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(" | ")} |`,

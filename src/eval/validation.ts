@@ -1,10 +1,11 @@
 import { join } from "node:path";
 
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
+import { codeBlock, md } from "../core/markdown-escape.js";
 import { loadBackend, type LoadBackendOptions } from "../models/load.js";
 import type { ModelBackend } from "../models/types.js";
 import { type EvalInputs, evaluate, openExecutor, prepare, type ScoredRun } from "./engine.js";
-import { codeBlock, escapeMd, fmt, table } from "./markdown.js";
+import { fmt, table } from "./markdown.js";
 import { METRICS, THRESHOLDS } from "./metrics.js";
 import { measure, type Measurement, type RunSummary, summarise } from "./report.js";
 
@@ -85,9 +86,9 @@ export function validationMarkdown(report: ValidationReport, runs: readonly Scor
   const c = report.counts;
   const verdict = report.passed ? "**PASS**" : `**FAIL** (${report.thresholdFailures.map((f) => f.metric).join(", ")})`;
   const lines = [
-    `# Validation: ${escapeMd(report.model)}`,
+    `# Validation: ${md(report.model)}`,
     "",
-    `${verdict} · ${c.prompts} prompts · calls ran against ${escapeMd(report.calls.target)}${report.calls.execute ? ` (execute: ${report.calls.execute})` : ""} · ${report.constrained ? "constrained" : "free"} decoding · max ${report.maxTurns} turns`,
+    `${verdict} · ${c.prompts} prompts · calls ran against ${md(report.calls.target)}${report.calls.execute ? ` (execute: ${report.calls.execute})` : ""} · ${report.constrained ? "constrained" : "free"} decoding · max ${report.maxTurns} turns`,
     "",
     "## Metrics",
     "",
@@ -130,16 +131,14 @@ export function validationMarkdown(report: ValidationReport, runs: readonly Scor
 
 function transcript(run: ScoredRun): string[] {
   const out = [
-    `### ${escapeMd(run.id)} (${escapeMd(run.scenario)}): ${run.outcome}${run.retryStorm ? ", retry storm" : ""}${run.ignoredError ? ", ignored an error" : ""}`,
+    `### ${md(run.id)} (${md(run.scenario)}): ${run.outcome}${run.retryStorm ? ", retry storm" : ""}${run.ignoredError ? ", ignored an error" : ""}`,
     "",
   ];
-  out.push(`expected: ${run.expectedTools.length ? run.expectedTools.map(escapeMd).join(", ") : "no tool"}`, "");
+  out.push(`expected: ${run.expectedTools.length ? run.expectedTools.map(md).join(", ") : "no tool"}`, "");
   run.turns.forEach((turn, i) => {
     out.push(`turn ${i + 1}, model:`, "", codeBlock(turn.raw || "(empty)"), "");
     for (const call of turn.calls) {
-      out.push(
-        `- call ${escapeMd(call.name ?? "?")}: ${call.check}${call.problem ? ` (${escapeMd(call.problem)})` : ""}`,
-      );
+      out.push(`- call ${md(call.name ?? "?")}: ${call.check}${call.problem ? ` (${md(call.problem)})` : ""}`);
       if (call.result)
         out.push(
           "",

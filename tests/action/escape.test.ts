@@ -4,10 +4,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { cellCode, code, html, md, mermaidLabel } from "../../src/action/escape.js";
 import { gateFailures } from "../../src/action/gate.js";
 import { MARKER, renderReport } from "../../src/action/markdown.js";
 import type { BenchmarkData, QcReport } from "../../src/action/report-data.js";
+import { cellCode, code, html, md, mermaidLabel } from "../../src/core/markdown-escape.js";
 import { FIXTURES } from "./runner.js";
 
 /**

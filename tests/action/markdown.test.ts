@@ -3,10 +3,10 @@ import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { md } from "../../src/action/escape.js";
 import { gateFailures } from "../../src/action/gate.js";
 import { COMMENT_LIMIT, MARKER, renderReport, type ReportInput } from "../../src/action/markdown.js";
 import type { BenchmarkData, QcReport } from "../../src/action/report-data.js";
+import { md } from "../../src/core/markdown-escape.js";
 import { FIXTURES } from "./runner.js";
 
 const load = async <T>(name: string) => JSON.parse(await readFile(join(FIXTURES, name), "utf8")) as T;

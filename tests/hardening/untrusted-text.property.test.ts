@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
+import { md } from "../../src/core/markdown-escape.js";
+import { oneLine } from "../../src/core/untrusted-text.js";
 import { flatten, printable, truncate } from "../../src/core/untrusted-text.js";
-import { escapeMd } from "../../src/eval/markdown.js";
-import { oneLine } from "../../src/stages/generate/wording/text.js";
 
 /** Hostile pieces: escape sequences (whole and cut short), every class of control, direction and zero-width characters. */
 const PIECES = [
@@ -121,14 +121,14 @@ describe("untrusted text (src/core/untrusted-text.ts, property tests)", () => {
     );
   });
 
-  it("every writer over it: prompt lines (oneLine) and Markdown cells (escapeMd) carry none of these characters", () => {
+  it("every writer over it: prompt lines (oneLine) and Markdown cells (md) carry none of these characters", () => {
     fc.assert(
       fc.property(hostile, fc.integer({ min: 2, max: 80 }), (s, max) => {
         expect(oneLine(s, max)).not.toMatch(ANY_CONTROL);
         expect(oneLine(s, max)).not.toMatch(INVISIBLE);
-        expect(escapeMd(s)).not.toMatch(CONTROL_BUT_LINES);
-        expect(escapeMd(s)).not.toContain("\n");
-        expect(escapeMd(s)).not.toMatch(INVISIBLE);
+        expect(md(s, Infinity)).not.toMatch(CONTROL_BUT_LINES);
+        expect(md(s, Infinity)).not.toContain("\n");
+        expect(md(s, Infinity)).not.toMatch(INVISIBLE);
         expect(oneLine(s, max).length).toBeLessThanOrEqual(max);
       }),
     );

@@ -187,7 +187,7 @@ describe("tools import: broken files exit 2 naming the place", () => {
 
   it("refuses, with exit 2, an enum value that the schema checker would call as a method (found by fuzzing)", async () => {
     const path = join(dir, "valueof.json");
-    const schema = { $schema: "http://json-schema.org/draft-07/schema#", enum: [{}, { valueOf: "" }] };
+    const schema = { $schema: "http://json-schema.org/draft-07/schema#", enum: [{}, { valueOf: "" }] as unknown[] };
     await writeFile(path, JSON.stringify({ tools: [{ name: "odd", description: "", inputSchema: schema }] }));
     expect(await broken(path)).toContain("/tools/0/inputSchema: the schema cannot be checked");
   });

@@ -1,5 +1,6 @@
 import { type Scenario } from "../../core/contract.js";
 import type { McpTool } from "../../core/toolset.js";
+import { oneLine } from "../../core/untrusted-text.js";
 import type { GenContext } from "./context.js";
 import { claim, contextClause, type Draft, offlineDraft } from "./drafts.js";
 import {
@@ -13,7 +14,7 @@ import {
 import type { Rng } from "./rng.js";
 import { paramKind } from "./values/param-kind.js";
 import { drawWording, type Split, SYSTEM_VARIANTS } from "./wording/templates.js";
-import { oneLine, purposeOf } from "./wording/text.js";
+import { purposeOf } from "./wording/text.js";
 
 /** The client's options (the key itself is never printed or cached), plus how often to ask per seed and how LLM and offline text mix. */
 export interface LlmSettings extends LlmClientOptions {

@@ -7,7 +7,7 @@ import type { Output } from "../../cli/output.js";
 import { sha256 } from "../../core/canonical.js";
 import { nextCommand, outputHashes, withStage } from "../../core/state.js";
 import { type McpTool, writeToolsFile } from "../../core/toolset.js";
-import { printable } from "../../core/untrusted-text.js";
+import { oneLine } from "../../core/untrusted-text.js";
 import { stageAction, type StageResult } from "../stage.js";
 import { importTools } from "./import.js";
 import { FORMAT_NAMES } from "./shapes.js";
@@ -90,7 +90,7 @@ function summary(
   const lines = [
     `imported ${tools.length} tool${tools.length === 1 ? "" : "s"} from ${file} (${FORMAT_NAMES[format]}) → ${out}`,
     `toolsetHash ${hash}`,
-    ...tools.map((t) => `  ${t.name.padEnd(width)}  ${paramCount(t)}  ${oneLine(t.description)}`),
+    ...tools.map((t) => `  ${t.name.padEnd(width)}  ${paramCount(t)}  ${oneLine(t.description ?? "", 60)}`),
   ];
   if (next) lines.push("", `next: ${next}`);
   return lines.join("\n");
@@ -99,11 +99,4 @@ function summary(
 function paramCount(tool: McpTool): string {
   const n = Object.keys((tool.inputSchema.properties as object | undefined) ?? {}).length;
   return `${n} param${n === 1 ? " " : "s"}`;
-}
-
-/** A description is untrusted text: no terminal escapes, one short line. */
-function oneLine(text: string | undefined): string {
-  if (!text) return "";
-  const flat = printable(text).replace(/\s+/g, " ").trim();
-  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
 }

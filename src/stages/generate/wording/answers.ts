@@ -1,5 +1,6 @@
+import { oneLine } from "../../../core/untrusted-text.js";
 import { plural, singular } from "./phrasing.js";
-import { humanize, oneLine } from "./text.js";
+import { humanize } from "./text.js";
 
 /**
  * A tool result said in words, the way an assistant reports it: counts, names and the field that

@@ -1,5 +1,6 @@
 import type { McpTool } from "../../../core/toolset.js";
-import { humanize, oneLine } from "./text.js";
+import { oneLine } from "../../../core/untrusted-text.js";
+import { humanize } from "./text.js";
 
 /** What a tool does, in the everyday terms a request uses. */
 export type IntentKind = "find" | "show" | "add" | "remove" | "change" | "do";

@@ -1,8 +1,9 @@
 import type { McpTool } from "../../../core/toolset.js";
+import { oneLine } from "../../../core/untrusted-text.js";
 import type { Rng } from "../rng.js";
 import { describeResult, errorAdvice, errorReason } from "./answers.js";
 import { type Intent, intentOf, labelled, LEXICON, listOf, type Piece, primaryKey, valueWords } from "./phrasing.js";
-import { humanize, labelOf, oneLine, purposeOf } from "./text.js";
+import { humanize, labelOf, purposeOf } from "./text.js";
 
 /**
  * Which split a request is written for. The held-out split has sentence frames, joiners and

@@ -1,5 +1,5 @@
 import type { McpTool } from "../../../core/toolset.js";
-import { flatten } from "../../../core/untrusted-text.js";
+import { oneLine } from "../../../core/untrusted-text.js";
 
 /** "get_file_info", "get-sum", "readGraph" → "get file info", "get sum", "read graph". */
 export function humanize(name: string): string {
@@ -14,15 +14,6 @@ export function humanize(name: string): string {
 /** How a value is written in a request: strings quoted, everything else as JSON, so the call can be read back. */
 export function formatValue(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
-}
-
-/**
- * Untrusted server text made safe for a prompt line: one line without control characters, escape
- * sequences or direction controls (src/core/untrusted-text.ts), whitespace collapsed, bounded.
- */
-export function oneLine(text: string, max: number): string {
-  const flat = flatten(text).replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
 }
 
 /** The first sentence of a tool's description, as its purpose in the system prompt. */

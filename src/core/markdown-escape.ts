@@ -1,10 +1,12 @@
 /**
  * Untrusted text (tool names and descriptions, model output, server messages, release tags) made
- * inert for where it lands in the report: Markdown text, an inline code span, HTML character data
- * (inside `<details><summary>`, where Markdown is not parsed) or a label in a Mermaid block. Each is
- * one line: no HTML, links, images, mentions or formatting, and the reader sees the text itself.
+ * inert for where it lands in a Markdown report (the PR comment, validation.md, benchmark.md):
+ * Markdown text, an inline code span, HTML character data (inside `<details><summary>`, where
+ * Markdown is not parsed), a label in a Mermaid block, or an indented code block. All but the code
+ * block are one line: no HTML, links, images, mentions or formatting, and the reader sees the text
+ * itself.
  */
-import { flatten, truncate } from "../core/untrusted-text.js";
+import { flatten, printable, truncate } from "./untrusted-text.js";
 
 /** A zero-width space after `@`: GitHub links no mention, the reader sees the `@`. */
 const UNMENTION = "@&#8203;";
@@ -60,4 +62,12 @@ export function cellCode(text: unknown, maxLength = 120): string {
 /** A quoted label inside a Mermaid block: letters, digits and a few separators only. */
 export function mermaidLabel(text: unknown, maxLength = 40): string {
   return `"${flat(text, maxLength).replace(/[^A-Za-z0-9 ._#/+-]/g, "_")}"`;
+}
+
+/** Untrusted text as an indented code block: no line can close it or render as Markdown. */
+export function codeBlock(text: string): string {
+  return printable(text)
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 }
