@@ -132,10 +132,38 @@ function compileCached(schema: Record<string, unknown>, draft: Draft): ValidateF
   let validate = compiled.get(key);
   if (!validate) {
     // Without an $id of its own ajv cannot resolve "#" (a tree type's reference to itself).
-    validate = ajvFor(draft).compile(schema.$id === undefined ? { ...schema, $id: SELF_ID } : schema);
+    validate = guarded(ajvFor(draft).compile(schema.$id === undefined ? { ...schema, $id: SELF_ID } : schema));
     compiled.set(key, validate);
   }
   return validate;
+}
+
+/**
+ * A validator that answers "invalid" instead of throwing. ajv compares `enum` items and
+ * `uniqueItems` with fast-deep-equal, which calls a "valueOf" or "toString" key of the value as a
+ * method, so a model's or a data file's arguments like `[{"valueOf": 1}, {"valueOf": 1}]` would
+ * otherwise crash the stage that checks them.
+ */
+function guarded(validate: ValidateFunction): ValidateFunction {
+  const safe = ((data: unknown) => {
+    try {
+      const valid = validate(data);
+      safe.errors = validate.errors;
+      return valid;
+    } catch (error) {
+      safe.errors = [
+        {
+          instancePath: "",
+          schemaPath: "#",
+          keyword: "valueOf",
+          params: {},
+          message: `cannot be compared (${(error as Error).message}): a "valueOf" or "toString" key is not allowed here`,
+        },
+      ];
+      return false;
+    }
+  }) as ValidateFunction;
+  return Object.assign(safe, { schema: validate.schema, schemaEnv: validate.schemaEnv });
 }
 
 /** The most specific meta-schema error: `"value" must …` at its pointer. */

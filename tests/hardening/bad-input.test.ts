@@ -144,6 +144,26 @@ describe("bad input gets exit 2 with the place named", () => {
     expect(await readFile(join(workdir, "reports", "qc.csv"), "utf8")).not.toMatch(/^1,.*parse_error/m);
   });
 
+  it('arguments with a "valueOf" key are a schema violation in qa, not a crash', async () => {
+    // ajv's uniqueItems and enum checks call a value's "valueOf" key as a method.
+    const sample = JSON.parse((await readFile(TRAIN, "utf8")).split("\n")[0]!) as {
+      tools: Array<{ function: { name: string; parameters: { properties: Record<string, object> } } }>;
+      messages: Array<{ tool_calls?: Array<{ function: { arguments: unknown } }> }>;
+    };
+    const tool = sample.tools.find((t) => t.function.name === "add_observations")!;
+    tool.function.parameters.properties.observations = { type: "array", uniqueItems: true };
+    sample.messages[2]!.tool_calls![0]!.function.arguments = { observations: [{ valueOf: 1 }, { valueOf: 1 }] };
+    const data = join(dir, "value-of.jsonl");
+    await writeFile(data, JSON.stringify(sample) + "\n");
+    const qa = await runCli(["qa", "--data", data, "--workdir", join(dir, "value-of"), "--json"]);
+    expect(qa.stderr).not.toMatch(/\n\s+at /);
+    expect(qa.code, qa.stderr).toBe(1);
+    const report = JSON.parse(qa.stdout) as { issues: Array<{ kind: string; message: string }> };
+    expect(report.issues).toContainEqual(
+      expect.objectContaining({ kind: "schema_violation", message: expect.stringMatching(/"valueOf" or "toString"/) }),
+    );
+  });
+
   it("status suggests the command that was interrupted, with its arguments", async () => {
     const workdir = join(dir, "interrupted");
     const child = spawn(
