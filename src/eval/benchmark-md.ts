@@ -26,7 +26,7 @@ export function benchmarkMarkdown(report: BenchmarkReport): string {
     "",
     `${verdict} · ${headline}`,
     "",
-    `${report.counts.prompts} prompts · ${report.decoding} decoding${report.baseline ? ` · baseline ${md(report.baseline.model)}` : ""} · gate: ${report.gate}`,
+    `${report.counts.prompts} prompts · ${report.decoding} decoding${report.runsFrom ? ` · runs taken from ${md(report.runsFrom)}` : ""}${report.baseline ? ` · baseline ${md(report.baseline.model)}` : ""} · gate: ${report.gate}`,
     "",
     "## Metrics",
     "",

@@ -15,6 +15,8 @@ export interface ModelRun extends Measurement {
 
 export interface BenchmarkReport extends ModelRun {
   baseline?: { model: string; source: string; decoding: string };
+  /** The validation report whose runs were taken instead of grading the model again (`--runs-from`). */
+  runsFrom?: string;
   toolsetHash: string;
   evalSetHash: string;
   evalSet: string;

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { badInput } from "../core/errors.js";
@@ -10,6 +10,7 @@ import { pairedBootstrap } from "./bootstrap.js";
 import { type EvalInputs, evaluate, openExecutor, prepare, type Prepared } from "./engine.js";
 import { type Contributions, type MetricName, METRICS, THRESHOLDS } from "./metrics.js";
 import { measure, type RunSummary, summarise } from "./report.js";
+import type { ValidationReport } from "./validation.js";
 
 export const DEFAULT_TOLERANCE = 0.02;
 
@@ -20,6 +21,8 @@ export interface BenchmarkOptions extends EvalInputs {
   baseline?: string;
   /** A model (e.g. the base model before fine-tuning) to run now as the baseline. */
   baselineModel?: string;
+  /** A reports/validation.json of this model, tools and eval set whose runs stand for the model's (no second grading). */
+  runsFrom?: string;
   decoding?: Decoding;
   /** Absolute drop that counts as a regression, per metric (default 0.02). */
   tolerance?: Partial<Record<MetricName, number>>;
@@ -53,7 +56,17 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const decoding = options.decoding ?? "free";
   const modes: Array<"free" | "constrained"> = decoding === "both" ? ["free", "constrained"] : [decoding];
   const measured: ModelRun[] = [];
-  for (const mode of modes) measured.push(await measureModel(options.model, mode, options, prepared));
+  if (options.runsFrom) {
+    if (decoding !== "free") {
+      throw badInput(
+        `--runs-from with --decoding ${decoding}: a validation report holds free decoding only`,
+        "drop --runs-from to grade the model in this mode",
+      );
+    }
+    measured.push(await readValidationRuns(options.runsFrom, options, prepared));
+  } else {
+    for (const mode of modes) measured.push(await measureModel(options.model, mode, options, prepared));
+  }
   const primary = measured[0]!;
   let baseline: BaselineData | undefined = baselineFile;
   let baselineSource = options.baseline ?? "";
@@ -75,6 +88,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const report: BenchmarkReport = {
     ...primary,
     ...(baseline ? { baseline: { model: baseline.model, source: baselineSource, decoding: baseline.decoding } } : {}),
+    ...(options.runsFrom ? { runsFrom: options.runsFrom } : {}),
     toolsetHash: prepared.toolsFile.toolsetHash,
     evalSetHash: prepared.evalSet.hash,
     evalSet: prepared.evalSet.path,
@@ -119,6 +133,53 @@ async function measureModel(
   } finally {
     await backend.close();
   }
+}
+
+/**
+ * The model's runs from a validation report, when it graded this very model on these tools and
+ * this eval set with free decoding: validation and the benchmark would otherwise grade every prompt twice.
+ */
+async function readValidationRuns(path: string, options: BenchmarkOptions, prepared: Prepared): Promise<ModelRun> {
+  let report: Partial<ValidationReport>;
+  try {
+    report = JSON.parse(await readFile(path, "utf8")) as Partial<ValidationReport>;
+  } catch (error) {
+    throw badInput(
+      `--runs-from ${path}: cannot read it as JSON (${(error as Error).message})`,
+      "pass the reports/validation.json that `mcp-forge validate` wrote for this model",
+    );
+  }
+  const fix = "run `mcp-forge validate` on this model again, or drop --runs-from to grade it here";
+  const mismatch = (what: string, was: unknown, now: unknown) =>
+    badInput(`--runs-from ${path} graded ${what} ${JSON.stringify(was ?? null)}, not ${JSON.stringify(now)}`, fix);
+  if (!report || typeof report !== "object" || typeof report.metrics !== "object" || !Array.isArray(report.runs)) {
+    throw badInput(`--runs-from ${path}: /metrics or /runs is missing`, fix);
+  }
+  if (typeof report.model !== "string" || resolve(report.model) !== resolve(options.model))
+    throw mismatch("the model", report.model, options.model);
+  if (report.constrained) throw mismatch("with decoding", "constrained", "free");
+  if (report.toolsetHash !== prepared.toolsFile.toolsetHash)
+    throw mismatch("the toolset", report.toolsetHash, prepared.toolsFile.toolsetHash);
+  if (report.evalSetHash !== prepared.evalSet.hash)
+    throw mismatch("the eval set", report.evalSetHash, prepared.evalSet.hash);
+  if (report.maxTurns !== options.maxTurns) throw mismatch("with --max-turns", report.maxTurns, options.maxTurns);
+  if (report.runs.length !== prepared.cases.length)
+    throw mismatch("a number of prompts", report.runs.length, prepared.cases.length);
+  const r = report as ValidationReport;
+  return {
+    model: r.model,
+    decoding: "free",
+    metrics: r.metrics,
+    perTool: r.perTool,
+    perScenario: r.perScenario,
+    latencyMs: r.latencyMs,
+    latency: r.latency,
+    throughput: r.throughput,
+    harness: r.harness,
+    thresholdFailures: r.thresholdFailures,
+    counts: r.counts,
+    runs: r.runs,
+  };
 }
 
 /** Deltas (current − baseline) for every metric, their intervals, and which fell past the tolerance. */

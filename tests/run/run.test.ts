@@ -106,8 +106,14 @@ describe("mcp-forge run on the embedded server with the tiny model", () => {
     const bench = JSON.parse(await readFile(join(dir, "reports", "benchmark.json"), "utf8")) as {
       evalSet: string;
       metrics: Record<string, number | null>;
+      runsFrom: string;
+      runs: unknown[];
     };
     expect(bench.evalSet).toBe(HUMAN_MEMORY);
+    // Graded once: the benchmark reports validation's runs against the live server.
+    const validation = join(dir, "reports", "validation.json");
+    expect(bench.runsFrom).toBe(validation);
+    expect(bench.runs).toEqual((JSON.parse(await readFile(validation, "utf8")) as { runs: unknown[] }).runs);
     expect(await readFile(join(dir, "bundle", "agent.yaml"), "utf8")).toMatch(/file: memory\.jsonl/);
     const scores = Object.entries(bench.metrics).map(([k, v]) => `${k} ${v === null ? "–" : v.toFixed(3)}`);
     process.stderr.write(

@@ -16,6 +16,7 @@ interface BenchmarkCliOptions extends EvalCliOptions {
   json: boolean;
   baseline?: string;
   baselineModel?: string;
+  runsFrom?: string;
   decoding: Decoding;
   constrained: boolean;
   tolerance: string;
@@ -34,6 +35,10 @@ export function benchmarkCommand(): Command {
     .option(
       "--baseline-model <gguf|openai:name>",
       "a model to run now as the baseline, e.g. the base model before fine-tuning",
+    )
+    .option(
+      "--runs-from <validation.json>",
+      "take the model's runs from validate's report on the same model, tools and eval set instead of grading it again (run does)",
     )
     .addOption(
       new Option("--decoding <mode>", "free, constrained (grammar from the schemas), or both side by side")
@@ -59,6 +64,7 @@ export function benchmarkCommand(): Command {
         "mcp-forge benchmark",
         "mcp-forge benchmark --baseline main/benchmark.json --gate significant",
         "mcp-forge benchmark --model model.gguf --baseline-model base.gguf --decoding both",
+        "mcp-forge benchmark --runs-from reports/validation.json --baseline main/benchmark.json",
         "mcp-forge benchmark --model openai:gpt-4o-mini --base-url http://127.0.0.1:8080/v1 --json",
       ),
     );
@@ -70,11 +76,17 @@ export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output):
   const { workdir } = globalOptions(opts);
   const inputs = evalInputsFromOptions(opts, workdir);
   const tolerance = tolerances(opts);
+  const runsFrom = opts.runsFrom ? resolve(opts.runsFrom) : undefined;
   const { value: report } = await withStage(
     workdir,
     "BENCHMARKING",
     {
-      inputs: { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+      inputs: {
+        model: inputs.model,
+        tools: inputs.toolsPath,
+        eval: inputs.evalPath,
+        ...(runsFrom ? { runsFrom } : {}),
+      },
       finish: async (report) => ({
         outputs: await outputHashes(workdir, [report.files.json, report.files.md]),
         summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
@@ -86,6 +98,7 @@ export async function benchmarkStage(opts: BenchmarkCliOptions, output: Output):
         ...inputs,
         ...(opts.baseline ? { baseline: resolve(opts.baseline) } : {}),
         ...(opts.baselineModel ? { baselineModel: opts.baselineModel } : {}),
+        ...(runsFrom ? { runsFrom } : {}),
         decoding: opts.constrained ? "constrained" : opts.decoding,
         tolerance,
         gate: opts.gate,

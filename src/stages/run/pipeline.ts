@@ -83,8 +83,11 @@ export function defaultServer(workdir: string): { target: ServerTarget; args: st
   };
 }
 
-/** The command and CLI arguments of each stage, in pipeline order. */
-export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, StageCall>> {
+/**
+ * The command and CLI arguments of each stage, in pipeline order. When validation runs in the same
+ * `run` (`validates`), the benchmark takes its runs instead of grading every prompt a second time.
+ */
+export async function stageCommands(input: RunPlanInput, validates: boolean): Promise<Record<Stage, StageCall>> {
   const w = ["--workdir", input.workdir];
   const config = input.config ? ["--config", input.config.file] : [];
   const live = input.toolsFile ? [] : input.serverArgs;
@@ -128,7 +131,15 @@ export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, 
       command: COMMANDS.validate,
       args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
     },
-    BENCHMARKING: { command: COMMANDS.benchmark, args: ["benchmark", ...w, ...graded] },
+    BENCHMARKING: {
+      command: COMMANDS.benchmark,
+      args: [
+        "benchmark",
+        ...w,
+        ...graded,
+        ...(validates ? ["--runs-from", join(input.workdir, "reports", "validation.json")] : []),
+      ],
+    },
     PACKAGING: { command: COMMANDS.pack, args: ["pack", ...w, "--output", input.output] },
   };
 }
@@ -212,8 +223,8 @@ export async function runPipeline(
     outcome?: StageOutcome;
   }) => void,
 ): Promise<StageOutcome[]> {
-  const commands = await stageCommands(input);
   const selected = STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
+  const commands = await stageCommands(input, selected.includes("VALIDATING"));
   const outcomes: StageOutcome[] = [];
   const runStarted = performance.now();
   for (const [index, stage] of selected.entries()) {
