@@ -27075,10 +27075,38 @@ function compileCached(schema, draft) {
     let validate = compiled.get(key);
     if (!validate) {
         // Without an $id of its own ajv cannot resolve "#" (a tree type's reference to itself).
-        validate = ajvFor(draft).compile(schema.$id === undefined ? { ...schema, $id: SELF_ID } : schema);
+        validate = guarded(ajvFor(draft).compile(schema.$id === undefined ? { ...schema, $id: SELF_ID } : schema));
         compiled.set(key, validate);
     }
     return validate;
+}
+/**
+ * A validator that answers "invalid" instead of throwing. ajv compares `enum` items and
+ * `uniqueItems` with fast-deep-equal, which calls a "valueOf" or "toString" key of the value as a
+ * method, so a model's or a data file's arguments like `[{"valueOf": 1}, {"valueOf": 1}]` would
+ * otherwise crash the stage that checks them.
+ */
+function guarded(validate) {
+    const safe = ((data) => {
+        try {
+            const valid = validate(data);
+            safe.errors = validate.errors;
+            return valid;
+        }
+        catch (error) {
+            safe.errors = [
+                {
+                    instancePath: "",
+                    schemaPath: "#",
+                    keyword: "valueOf",
+                    params: {},
+                    message: `cannot be compared (${error.message}): a "valueOf" or "toString" key is not allowed here`,
+                },
+            ];
+            return false;
+        }
+    });
+    return Object.assign(safe, { schema: validate.schema, schemaEnv: validate.schemaEnv });
 }
 /** The most specific meta-schema error: `"value" must …` at its pointer. */
 function metaProblem(errors, schema, pointer) {
@@ -36770,7 +36798,7 @@ function benchmarkMarkdown(report) {
         "",
         `${verdict} · ${headline}`,
         "",
-        `${report.counts.prompts} prompts · ${report.decoding} decoding${report.baseline ? ` · baseline ${(0,markdown_escape.md)(report.baseline.model)}` : ""} · gate: ${report.gate}`,
+        `${report.counts.prompts} prompts · ${report.decoding} decoding${report.runsFrom ? ` · runs taken from ${(0,markdown_escape.md)(report.runsFrom)}` : ""}${report.baseline ? ` · baseline ${(0,markdown_escape.md)(report.baseline.model)}` : ""} · gate: ${report.gate}`,
         "",
         "## Metrics",
         "",
@@ -36928,8 +36956,16 @@ async function runBenchmark(options) {
     const decoding = options.decoding ?? "free";
     const modes = decoding === "both" ? ["free", "constrained"] : [decoding];
     const measured = [];
-    for (const mode of modes)
-        measured.push(await measureModel(options.model, mode, options, prepared));
+    if (options.runsFrom) {
+        if (decoding !== "free") {
+            throw (0,errors/* badInput */.AN)(`--runs-from with --decoding ${decoding}: a validation report holds free decoding only`, "drop --runs-from to grade the model in this mode");
+        }
+        measured.push(await readValidationRuns(options.runsFrom, options, prepared));
+    }
+    else {
+        for (const mode of modes)
+            measured.push(await measureModel(options.model, mode, options, prepared));
+    }
     const primary = measured[0];
     let baseline = baselineFile;
     let baselineSource = options.baseline ?? "";
@@ -36948,6 +36984,7 @@ async function runBenchmark(options) {
     const report = {
         ...primary,
         ...(baseline ? { baseline: { model: baseline.model, source: baselineSource, decoding: baseline.decoding } } : {}),
+        ...(options.runsFrom ? { runsFrom: options.runsFrom } : {}),
         toolsetHash: prepared.toolsFile.toolsetHash,
         evalSetHash: prepared.evalSet.hash,
         evalSet: prepared.evalSet.path,
@@ -36988,6 +37025,51 @@ async function measureModel(model, decoding, options, prepared) {
     finally {
         await backend.close();
     }
+}
+/**
+ * The model's runs from a validation report, when it graded this very model on these tools and
+ * this eval set with free decoding: validation and the benchmark would otherwise grade every prompt twice.
+ */
+async function readValidationRuns(path, options, prepared) {
+    let report;
+    try {
+        report = JSON.parse(await (0,promises_.readFile)(path, "utf8"));
+    }
+    catch (error) {
+        throw (0,errors/* badInput */.AN)(`--runs-from ${path}: cannot read it as JSON (${error.message})`, "pass the reports/validation.json that `mcp-forge validate` wrote for this model");
+    }
+    const fix = "run `mcp-forge validate` on this model again, or drop --runs-from to grade it here";
+    const mismatch = (what, was, now) => (0,errors/* badInput */.AN)(`--runs-from ${path} graded ${what} ${JSON.stringify(was ?? null)}, not ${JSON.stringify(now)}`, fix);
+    if (!report || typeof report !== "object" || typeof report.metrics !== "object" || !Array.isArray(report.runs)) {
+        throw (0,errors/* badInput */.AN)(`--runs-from ${path}: /metrics or /runs is missing`, fix);
+    }
+    if (typeof report.model !== "string" || (0,external_node_path_.resolve)(report.model) !== (0,external_node_path_.resolve)(options.model))
+        throw mismatch("the model", report.model, options.model);
+    if (report.constrained)
+        throw mismatch("with decoding", "constrained", "free");
+    if (report.toolsetHash !== prepared.toolsFile.toolsetHash)
+        throw mismatch("the toolset", report.toolsetHash, prepared.toolsFile.toolsetHash);
+    if (report.evalSetHash !== prepared.evalSet.hash)
+        throw mismatch("the eval set", report.evalSetHash, prepared.evalSet.hash);
+    if (report.maxTurns !== options.maxTurns)
+        throw mismatch("with --max-turns", report.maxTurns, options.maxTurns);
+    if (report.runs.length !== prepared.cases.length)
+        throw mismatch("a number of prompts", report.runs.length, prepared.cases.length);
+    const r = report;
+    return {
+        model: r.model,
+        decoding: "free",
+        metrics: r.metrics,
+        perTool: r.perTool,
+        perScenario: r.perScenario,
+        latencyMs: r.latencyMs,
+        latency: r.latency,
+        throughput: r.throughput,
+        harness: r.harness,
+        thresholdFailures: r.thresholdFailures,
+        counts: r.counts,
+        runs: r.runs,
+    };
 }
 /** Deltas (current − baseline) for every metric, their intervals, and which fell past the tolerance. */
 function compare(current, baseline, tolerance, gate, options = {}) {
@@ -37053,6 +37135,7 @@ function benchmarkCommand() {
     (0,validate_options/* addEvalOptions */.CC)(command)
         .option("--baseline <benchmark.json>", "an earlier benchmark report to compare with")
         .option("--baseline-model <gguf|openai:name>", "a model to run now as the baseline, e.g. the base model before fine-tuning")
+        .option("--runs-from <validation.json>", "take the model's runs from validate's report on the same model, tools and eval set instead of grading it again (run does)")
         .addOption(new esm/* Option */.c$("--decoding <mode>", "free, constrained (grammar from the schemas), or both side by side")
         .choices(["free", "constrained", "both"])
         .default("free"))
@@ -37064,7 +37147,7 @@ function benchmarkCommand() {
         .default("absolute"))
         .option("--allow-mismatch", "compare with a baseline measured on another toolset or eval set", false)
         .option("--report-dir <dir>", "where benchmark.{json,md} go (default <workdir>/reports)")
-        .addHelpText("after", (0,options/* examples */.K1)("mcp-forge benchmark", "mcp-forge benchmark --baseline main/benchmark.json --gate significant", "mcp-forge benchmark --model model.gguf --baseline-model base.gguf --decoding both", "mcp-forge benchmark --model openai:gpt-4o-mini --base-url http://127.0.0.1:8080/v1 --json"));
+        .addHelpText("after", (0,options/* examples */.K1)("mcp-forge benchmark", "mcp-forge benchmark --baseline main/benchmark.json --gate significant", "mcp-forge benchmark --model model.gguf --baseline-model base.gguf --decoding both", "mcp-forge benchmark --runs-from reports/validation.json --baseline main/benchmark.json", "mcp-forge benchmark --model openai:gpt-4o-mini --base-url http://127.0.0.1:8080/v1 --json"));
     return (0,stage/* stageAction */.Rx)((0,options/* withCommonOptions */.eH)(command), benchmarkStage);
 }
 /** The command's work, called by its action and by `run`. */
@@ -37072,8 +37155,14 @@ async function benchmarkStage(opts, output) {
     const { workdir } = (0,options/* globalOptions */.Wq)(opts);
     const inputs = (0,validate_options/* evalInputsFromOptions */.GO)(opts, workdir);
     const tolerance = tolerances(opts);
+    const runsFrom = opts.runsFrom ? (0,external_node_path_.resolve)(opts.runsFrom) : undefined;
     const { value: report } = await (0,state/* withStage */.Lf)(workdir, "BENCHMARKING", {
-        inputs: { model: inputs.model, tools: inputs.toolsPath, eval: inputs.evalPath },
+        inputs: {
+            model: inputs.model,
+            tools: inputs.toolsPath,
+            eval: inputs.evalPath,
+            ...(runsFrom ? { runsFrom } : {}),
+        },
         finish: async (report) => ({
             outputs: await (0,state/* outputHashes */.WW)(workdir, [report.files.json, report.files.md]),
             summary: { passed: report.passed, metrics: report.metrics, regressions: report.regressions },
@@ -37083,6 +37172,7 @@ async function benchmarkStage(opts, output) {
         ...inputs,
         ...(opts.baseline ? { baseline: (0,external_node_path_.resolve)(opts.baseline) } : {}),
         ...(opts.baselineModel ? { baselineModel: opts.baselineModel } : {}),
+        ...(runsFrom ? { runsFrom } : {}),
         decoding: opts.constrained ? "constrained" : opts.decoding,
         tolerance,
         gate: opts.gate,
@@ -45104,17 +45194,18 @@ const DEFAULT_CPU_BUDGET_MINUTES = 15;
 const EXPORT_AND_PACK_SECONDS = 60;
 /**
  * Seconds one held-out prompt takes to grade on two CPU cores, with margin: on the 2-core AMD EPYC
- * of docs/benchmarks.md SmolLM2 took 3.0–3.8 s ("SmolLM2 135M becomes the default"), Gemma 3 270M
- * 22 s on the hand-written set, the tiny model 0.04 s. Validation and the benchmark each grade every prompt.
+ * of docs/benchmarks.md SmolLM2 took 3.0–4.9 s ("SmolLM2 135M becomes the default"), Gemma 3 270M
+ * 22 s on the hand-written set, the tiny model 0.04 s. Each prompt is graded once: the benchmark
+ * takes validation's runs (`benchmark --runs-from`).
  */
-const GRADING_SECONDS = { tiny: 0.1, "smollm2-135m": 4, "gemma3-270m": 25 };
+const GRADING_SECONDS = { tiny: 0.1, "smollm2-135m": 6, "gemma3-270m": 30 };
 /** Any other model is taken to grade as fast as SmolLM2, the smallest pretrained preset. */
 const DEFAULT_GRADING_SECONDS = GRADING_SECONDS["smollm2-135m"];
 /** Training gets at least this much, however little is left: a run always ends with a model. */
 const MIN_TRAINING_MINUTES = 0.5;
 /** Seconds the stages after training are expected to take for `model` on `evalPrompts` held-out prompts. */
 function afterTrainingSeconds(model, evalPrompts) {
-    return EXPORT_AND_PACK_SECONDS + 2 * evalPrompts * (GRADING_SECONDS[model] ?? DEFAULT_GRADING_SECONDS);
+    return EXPORT_AND_PACK_SECONDS + evalPrompts * (GRADING_SECONDS[model] ?? DEFAULT_GRADING_SECONDS);
 }
 /** The minutes TRAINING may take when it starts `elapsedSeconds` into a run with `budgetMinutes`. */
 function trainingMinutes(budgetMinutes, elapsedSeconds, reservedSeconds) {
@@ -45238,8 +45329,11 @@ function defaultServer(workdir) {
         args: ["--server", command, "--env", `MEMORY_FILE_PATH=${env.MEMORY_FILE_PATH}`],
     };
 }
-/** The command and CLI arguments of each stage, in pipeline order. */
-async function stageCommands(input) {
+/**
+ * The command and CLI arguments of each stage, in pipeline order. When validation runs in the same
+ * `run` (`validates`), the benchmark takes its runs instead of grading every prompt a second time.
+ */
+async function stageCommands(input, validates) {
     const w = ["--workdir", input.workdir];
     const config = input.config ? ["--config", input.config.file] : [];
     const live = input.toolsFile ? [] : input.serverArgs;
@@ -45283,7 +45377,15 @@ async function stageCommands(input) {
             command: commands/* COMMANDS */.L.validate,
             args: ["validate", ...w, ...graded, ...(input.stub || live.length === 0 ? ["--stub"] : live)],
         },
-        BENCHMARKING: { command: commands/* COMMANDS */.L.benchmark, args: ["benchmark", ...w, ...graded] },
+        BENCHMARKING: {
+            command: commands/* COMMANDS */.L.benchmark,
+            args: [
+                "benchmark",
+                ...w,
+                ...graded,
+                ...(validates ? ["--runs-from", (0,external_node_path_.join)(input.workdir, "reports", "validation.json")] : []),
+            ],
+        },
         PACKAGING: { command: commands/* COMMANDS */.L.pack, args: ["pack", ...w, "--output", input.output] },
     };
 }
@@ -45346,8 +45448,8 @@ async function toolsetUnchanged(input) {
  * validation or benchmark gate does not stop it: the bundle is still packed, recording the failure.
  */
 async function runPipeline(input, runCommand, onStage) {
-    const commands = await stageCommands(input);
     const selected = core_state/* STAGES */.an.slice(core_state/* STAGES */.an.indexOf(input.from), core_state/* STAGES */.an.indexOf(input.to) + 1);
+    const commands = await stageCommands(input, selected.includes("VALIDATING"));
     const outcomes = [];
     const runStarted = performance.now();
     for (const [index, stage] of selected.entries()) {
