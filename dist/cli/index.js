@@ -37031,13 +37031,7 @@ async function measureModel(model, decoding, options, prepared) {
  * this eval set with free decoding: validation and the benchmark would otherwise grade every prompt twice.
  */
 async function readValidationRuns(path, options, prepared) {
-    let report;
-    try {
-        report = JSON.parse(await (0,promises_.readFile)(path, "utf8"));
-    }
-    catch (error) {
-        throw (0,errors/* badInput */.AN)(`--runs-from ${path}: cannot read it as JSON (${error.message})`, "pass the reports/validation.json that `mcp-forge validate` wrote for this model");
-    }
+    const report = await readReport("--runs-from", path, "pass the reports/validation.json that `mcp-forge validate` wrote for this model");
     const fix = "run `mcp-forge validate` on this model again, or drop --runs-from to grade it here";
     const mismatch = (what, was, now) => (0,errors/* badInput */.AN)(`--runs-from ${path} graded ${what} ${JSON.stringify(was ?? null)}, not ${JSON.stringify(now)}`, fix);
     if (!report || typeof report !== "object" || typeof report.metrics !== "object" || !Array.isArray(report.runs)) {
@@ -37095,13 +37089,7 @@ function compare(current, baseline, tolerance, gate, options = {}) {
     return { deltas, deltaIntervals, regressions };
 }
 async function readBaseline(path, prepared, allowMismatch) {
-    let data;
-    try {
-        data = JSON.parse(await (0,promises_.readFile)(path, "utf8"));
-    }
-    catch (error) {
-        throw (0,errors/* badInput */.AN)(`--baseline ${path}: cannot read it as JSON (${error.message})`, "pass a reports/benchmark.json from an earlier run");
-    }
+    const data = await readReport("--baseline", path, "pass a reports/benchmark.json from an earlier run");
     if (!data || typeof data.metrics !== "object" || !Array.isArray(data.runs)) {
         throw (0,errors/* badInput */.AN)(`--baseline ${path}: /metrics or /runs is missing`, "pass a reports/benchmark.json written by `mcp-forge benchmark`");
     }
@@ -37114,6 +37102,15 @@ async function readBaseline(path, prepared, allowMismatch) {
         }
     }
     return { model: String(data.model ?? path), decoding: String(data.decoding ?? "free"), ...data };
+}
+/** The JSON report that `flag` names, or exit 2 with `hint` when it cannot be read. */
+async function readReport(flag, path, hint) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(path, "utf8"));
+    }
+    catch (error) {
+        throw (0,errors/* badInput */.AN)(`${flag} ${path}: cannot read it as JSON (${error.message})`, hint);
+    }
 }
 //# sourceMappingURL=benchmark.js.map
 // EXTERNAL MODULE: ./build/stages/stage.js

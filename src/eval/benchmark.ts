@@ -140,15 +140,11 @@ async function measureModel(
  * this eval set with free decoding: validation and the benchmark would otherwise grade every prompt twice.
  */
 async function readValidationRuns(path: string, options: BenchmarkOptions, prepared: Prepared): Promise<ModelRun> {
-  let report: Partial<ValidationReport>;
-  try {
-    report = JSON.parse(await readFile(path, "utf8")) as Partial<ValidationReport>;
-  } catch (error) {
-    throw badInput(
-      `--runs-from ${path}: cannot read it as JSON (${(error as Error).message})`,
-      "pass the reports/validation.json that `mcp-forge validate` wrote for this model",
-    );
-  }
+  const report = await readReport<ValidationReport>(
+    "--runs-from",
+    path,
+    "pass the reports/validation.json that `mcp-forge validate` wrote for this model",
+  );
   const fix = "run `mcp-forge validate` on this model again, or drop --runs-from to grade it here";
   const mismatch = (what: string, was: unknown, now: unknown) =>
     badInput(`--runs-from ${path} graded ${what} ${JSON.stringify(was ?? null)}, not ${JSON.stringify(now)}`, fix);
@@ -213,15 +209,7 @@ export function compare(
 }
 
 async function readBaseline(path: string, prepared: Prepared, allowMismatch: boolean): Promise<BaselineData> {
-  let data: Partial<BaselineData>;
-  try {
-    data = JSON.parse(await readFile(path, "utf8")) as Partial<BaselineData>;
-  } catch (error) {
-    throw badInput(
-      `--baseline ${path}: cannot read it as JSON (${(error as Error).message})`,
-      "pass a reports/benchmark.json from an earlier run",
-    );
-  }
+  const data = await readReport<BaselineData>("--baseline", path, "pass a reports/benchmark.json from an earlier run");
   if (!data || typeof data.metrics !== "object" || !Array.isArray(data.runs)) {
     throw badInput(
       `--baseline ${path}: /metrics or /runs is missing`,
@@ -243,4 +231,13 @@ async function readBaseline(path: string, prepared: Prepared, allowMismatch: boo
     }
   }
   return { model: String(data.model ?? path), decoding: String(data.decoding ?? "free"), ...data } as BaselineData;
+}
+
+/** The JSON report that `flag` names, or exit 2 with `hint` when it cannot be read. */
+async function readReport<T>(flag: string, path: string, hint: string): Promise<Partial<T>> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as Partial<T>;
+  } catch (error) {
+    throw badInput(`${flag} ${path}: cannot read it as JSON (${(error as Error).message})`, hint);
+  }
 }
