@@ -45192,8 +45192,9 @@ const EXPORT_AND_PACK_SECONDS = 60;
 /**
  * Seconds one held-out prompt takes to grade on two CPU cores, with margin: SmolLM2 took 3.0–4.9 s
  * on the 2-core AMD EPYC and 6.5 s on the 2-core Intel Xeon of docs/benchmarks.md ("SmolLM2 135M
- * becomes the default", "One grading"), Gemma 3 270M 22 s on the hand-written set, the tiny model
- * 0.04 s. Each prompt is graded once: the benchmark takes validation's runs (`benchmark --runs-from`).
+ * becomes the default", "One grading"), Gemma 3 270M 22 s on the hand-written set on the EPYC (30 s
+ * is that scaled by SmolLM2's Xeon/EPYC ratio, not measured), the tiny model 0.04 s. Each prompt is
+ * graded once: the benchmark takes validation's runs (`benchmark --runs-from`).
  */
 const GRADING_SECONDS = { tiny: 0.1, "smollm2-135m": 7, "gemma3-270m": 30 };
 /** Any other model is taken to grade as fast as SmolLM2, the smallest pretrained preset. */
@@ -45326,11 +45327,16 @@ function defaultServer(workdir) {
         args: ["--server", command, "--env", `MEMORY_FILE_PATH=${env.MEMORY_FILE_PATH}`],
     };
 }
+/** The stages `run` goes through, from `input.from` to `input.to`. */
+function selectedStages(input) {
+    return core_state/* STAGES */.an.slice(core_state/* STAGES */.an.indexOf(input.from), core_state/* STAGES */.an.indexOf(input.to) + 1);
+}
 /**
  * The command and CLI arguments of each stage, in pipeline order. When validation runs in the same
- * `run` (`validates`), the benchmark takes its runs instead of grading every prompt a second time.
+ * `run`, the benchmark takes its runs instead of grading every prompt a second time.
  */
-async function stageCommands(input, validates) {
+async function stageCommands(input) {
+    const validates = selectedStages(input).includes("VALIDATING");
     const w = ["--workdir", input.workdir];
     const config = input.config ? ["--config", input.config.file] : [];
     const live = input.toolsFile ? [] : input.serverArgs;
@@ -45445,8 +45451,8 @@ async function toolsetUnchanged(input) {
  * validation or benchmark gate does not stop it: the bundle is still packed, recording the failure.
  */
 async function runPipeline(input, runCommand, onStage) {
-    const selected = core_state/* STAGES */.an.slice(core_state/* STAGES */.an.indexOf(input.from), core_state/* STAGES */.an.indexOf(input.to) + 1);
-    const commands = await stageCommands(input, selected.includes("VALIDATING"));
+    const commands = await stageCommands(input);
+    const selected = selectedStages(input);
     const outcomes = [];
     const runStarted = performance.now();
     for (const [index, stage] of selected.entries()) {

@@ -83,11 +83,17 @@ export function defaultServer(workdir: string): { target: ServerTarget; args: st
   };
 }
 
+/** The stages `run` goes through, from `input.from` to `input.to`. */
+function selectedStages(input: RunPlanInput): Stage[] {
+  return STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
+}
+
 /**
  * The command and CLI arguments of each stage, in pipeline order. When validation runs in the same
- * `run` (`validates`), the benchmark takes its runs instead of grading every prompt a second time.
+ * `run`, the benchmark takes its runs instead of grading every prompt a second time.
  */
-export async function stageCommands(input: RunPlanInput, validates: boolean): Promise<Record<Stage, StageCall>> {
+export async function stageCommands(input: RunPlanInput): Promise<Record<Stage, StageCall>> {
+  const validates = selectedStages(input).includes("VALIDATING");
   const w = ["--workdir", input.workdir];
   const config = input.config ? ["--config", input.config.file] : [];
   const live = input.toolsFile ? [] : input.serverArgs;
@@ -223,8 +229,8 @@ export async function runPipeline(
     outcome?: StageOutcome;
   }) => void,
 ): Promise<StageOutcome[]> {
-  const selected = STAGES.slice(STAGES.indexOf(input.from), STAGES.indexOf(input.to) + 1);
-  const commands = await stageCommands(input, selected.includes("VALIDATING"));
+  const commands = await stageCommands(input);
+  const selected = selectedStages(input);
   const outcomes: StageOutcome[] = [];
   const runStarted = performance.now();
   for (const [index, stage] of selected.entries()) {
